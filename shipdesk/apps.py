@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ShipdeskConfig(AppConfig):
+    name = "shipdesk"
+    verbose_name = "ShipDesk"

@@ -1,0 +1,69 @@
+"""Small, explicit builders for test data (no factory library needed yet)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from orders.models import Order, OrderItem, ShipFromLocation
+from shipdesk.models import Membership, Merchant
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(email: str):
+    return get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+
+
+def make_merchant(name: str, owner_email: str, time_zone: str = "America/New_York") -> Merchant:
+    merchant = Merchant.objects.create(
+        name=name, slug=Merchant.unique_slug_for(name), time_zone=time_zone
+    )
+    Membership.objects.create(
+        merchant=merchant, user=make_user(owner_email), role=Membership.Role.OWNER
+    )
+    return merchant
+
+
+def make_member(merchant: Merchant, email: str, role: str = Membership.Role.STAFF):
+    user = get_user_model().objects.filter(email=email).first() or make_user(email)
+    Membership.objects.create(merchant=merchant, user=user, role=role)
+    return user
+
+
+def make_ship_from(merchant: Merchant, **overrides) -> ShipFromLocation:
+    fields = {
+        "name": "Main warehouse",
+        "contact_name": "Pat Shipper",
+        "street1": "100 Main St",
+        "city": "Brooklyn",
+        "state": "NY",
+        "postal_code": "11201",
+        "phone": "+17185550100",
+        "time_zone": "America/New_York",
+        "is_default": True,
+    }
+    fields.update(overrides)
+    return ShipFromLocation.objects.create(merchant=merchant, **fields)
+
+
+def make_order(merchant: Merchant, number: str, items: int = 1, **overrides) -> Order:
+    fields = {
+        "order_date": timezone.now(),
+        "recipient_name": "Jane Receiver",
+        "street1": "1 Market St",
+        "city": "San Francisco",
+        "state": "CA",
+        "postal_code": "94105",
+        "country": "US",
+        "total": Decimal("25.00"),
+    }
+    fields.update(overrides)
+    order = Order.objects.create(merchant=merchant, number=number, **fields)
+    for i in range(items):
+        OrderItem.objects.create(
+            order=order, sku=f"SKU-{i}", name=f"Item {i}", quantity=1, unit_price=Decimal("25.00")
+        )
+    return order
