@@ -108,3 +108,39 @@ class CarrierCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.outcome} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class VerificationPhone(models.Model):
+    """One row per phone number: the lock that serialises code sends to that number (R4)."""
+
+    phone_number = models.CharField(max_length=20, unique=True)
+
+    def __str__(self) -> str:
+        return self.phone_number
+
+
+class PhoneVerification(MerchantOwned):
+    """One code sent for 2-step verification of a new carrier account (R2-R4).
+
+    The code itself is kept only by the console back-end (encrypted, for the development
+    banner); Twilio and the carrier keep their own codes, so ShipDesk stores none.
+    """
+
+    account = models.ForeignKey(
+        CarrierAccount, on_delete=models.CASCADE, related_name="verifications"
+    )
+    phone_number = models.CharField(max_length=20, db_index=True, help_text="E.164")
+    backend = models.CharField(max_length=12)
+    console_code = EncryptedTextField(blank=True, editable=False)
+    external_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Code to {self.phone_number} at {self.sent_at:%Y-%m-%d %H:%M}"
