@@ -119,9 +119,11 @@ def test_r4_at_most_five_sends_per_hour_per_phone_number(account, outsider_merch
     other = CarrierAccount.objects.create(
         merchant=outsider_merchant, nickname="x", username="other", status="awaiting_verification"
     )
-    with time_machine.travel(start + timedelta(minutes=6), tick=False):
-        with pytest.raises(v.TooManySends, match="55 minutes"):
-            v.send_code(other, PHONE)
+    with (
+        time_machine.travel(start + timedelta(minutes=6), tick=False),
+        pytest.raises(v.TooManySends, match="55 minutes"),
+    ):
+        v.send_code(other, PHONE)
     with time_machine.travel(start + timedelta(minutes=61), tick=False):
         v.send_code(other, PHONE)
 
