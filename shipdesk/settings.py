@@ -264,6 +264,15 @@ STAMPS_INTEGRATION_ID = os.environ.get(
 STAMPS_TIMEOUT = envint("STAMPS_TIMEOUT", 20)
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "twilio")
+# Where the client finds the sandbox (it runs in this process under `make run`).
+STAMPS_SANDBOX_URL = os.environ.get(
+    "STAMPS_SANDBOX_URL", "http://127.0.0.1:8000/sandbox/stamps/swsim.asmx"
+)
+# Re-addresses the WSDL's service (e.g. the real v135 WSDL pointed at the sandbox).
+STAMPS_SERVICE_URL = os.environ.get("STAMPS_SERVICE_URL", "")
+# Temporary failures of read-only calls (and of purchases with the same IntegratorTxID).
+STAMPS_RETRIES = envint("STAMPS_RETRIES", 2)
+STAMPS_RETRY_BACKOFF_MS = envint("STAMPS_RETRY_BACKOFF_MS", 500)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_VERIFY_SERVICE_SID = os.environ.get("TWILIO_VERIFY_SERVICE_SID", "")

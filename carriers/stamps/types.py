@@ -1,0 +1,312 @@
+"""Plain results and requests of the Stamps.com client: the rest of ShipDesk sees only these.
+
+Names follow ShipDesk (snake_case, Decimal money); the SWSIM element each field maps to is
+given where it is not obvious. ``carriers.stamps.client`` converts to and from zeep objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Address:
+    """SWSIM ``Address``. Domestic addresses use ``zip_code``; others ``postal_code``."""
+
+    full_name: str = ""
+    company: str = ""
+    address1: str = ""
+    address2: str = ""
+    address3: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    zip_addon: str = ""
+    postal_code: str = ""
+    province: str = ""
+    country: str = "US"
+    phone: str = ""
+    email: str = ""
+    # Returned by CleanseAddress; send it back with CreateIndicium.
+    cleanse_hash: str = ""
+    override_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Authentication:
+    last_login: dt.datetime | None = None
+    password_expired: bool = False
+    banner: str = ""
+
+
+@dataclass(frozen=True)
+class CreditCard:
+    card_type: str  # Visa, MasterCard, AmericanExpress, Discover
+    number: str
+    expiration: dt.date
+    cvn: str = ""
+    billing_address: Address | None = None
+
+    def __repr__(self) -> str:  # never show the number
+        return f"CreditCard({self.card_type}, ****{self.number[-4:]})"
+
+
+@dataclass(frozen=True)
+class Registration:
+    status: str  # Success | Fail
+    user_id: int | None = None
+    suggested_username: str = ""
+    promo_url: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "Success"
+
+
+@dataclass(frozen=True)
+class AutoBuy:
+    """SWSIM ``AutoBuySettings``: when the balance drops below ``trigger_amount``, buy
+    ``purchase_amount``."""
+
+    enabled: bool = False
+    purchase_amount: Decimal = Decimal("0.00")
+    trigger_amount: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    can_print_cubic: bool = False
+    can_print_gp: bool = False
+    can_print_international: bool = False
+    can_purchase_postage: bool = False
+    can_create_scan_form: bool = False
+    can_view_online_reports: bool = False
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    username: str
+    balance: Decimal  # PostageBalance.AvailablePostage
+    control_total: Decimal  # PostageBalance.ControlTotal: all postage ever bought
+    max_balance: Decimal  # MaxPostageBalance
+    auto_buy: AutoBuy
+    capabilities: Capabilities
+    customer_id: int | None = None
+    account_id: int | None = None
+    plan_id: int | None = None
+    rateset_type: str = ""
+    account_status: str = ""
+    verification_phone: str = ""
+    email: str = ""
+    address: Address | None = None
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """PurchasePostage answer. ``Pending``/``Processing`` settle later (see GetAccountInfo)."""
+
+    status: str  # Pending | Processing | Success | Rejected
+    integrator_tx_id: str = ""
+    transaction_id: int | None = None
+    balance: Decimal | None = None
+    control_total: Decimal | None = None
+    rejection_reason: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "Success"
+
+    @property
+    def pending(self) -> bool:
+        return self.status in ("Pending", "Processing")
+
+
+@dataclass(frozen=True)
+class RateRequest:
+    """What to rate: SWSIM ``RateV46`` request fields. ``service_type`` empty rates all."""
+
+    from_zip: str
+    to: Address
+    weight_lb: float = 0.0
+    weight_oz: float = 0.0
+    package_type: str = "Package"
+    service_type: str = ""
+    ship_date: dt.date | None = None
+    length: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+    insured_value: Decimal | None = None
+    declared_value: Decimal | None = None
+    add_ons: tuple[str, ...] = ()
+    content_type: str = ""
+    non_machinable: bool = False
+    cubic_pricing: bool = False
+    carrier: str = "USPS"
+
+
+@dataclass(frozen=True)
+class AddOn:
+    type: str  # AddOnTypeV20, e.g. US-A-HM (hazmat), US-A-SC (signature)
+    amount: Decimal | None = None
+    description: str = ""
+    requires_all_of: tuple[tuple[str, ...], ...] = ()
+    prohibited_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One priced service. Pass it (with chosen ``add_ons``) to ``create_indicium``."""
+
+    service_type: str
+    package_type: str
+    amount: Decimal
+    service_description: str = ""
+    max_amount: Decimal | None = None
+    delivery_days: str = ""
+    delivery_date: dt.date | None = None
+    zone: int | None = None
+    cubic_pricing: bool = False
+    effective_weight_oz: int | None = None
+    dim_weighting: str = ""
+    add_ons: tuple[AddOn, ...] = ()
+    ship_date: dt.date | None = None
+    from_zip: str = ""
+    to: Address | None = None
+    weight_lb: float = 0.0
+    weight_oz: float = 0.0
+    length: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+    content_type: str = ""
+    rate_category: int | None = None
+    insured_value: Decimal | None = None
+    declared_value: Decimal | None = None
+    non_machinable: bool = False
+
+    def add_on(self, add_on_type: str) -> AddOn | None:
+        return next((a for a in self.add_ons if a.type == add_on_type), None)
+
+
+@dataclass(frozen=True)
+class CleansedAddress:
+    address: Address
+    address_match: bool
+    city_state_zip_ok: bool
+    residential: str = ""  # Yes | No | Unknown | Unsupported
+    is_po_box: bool = False
+    candidates: tuple[Address, ...] = ()
+    result: str = ""  # AddressCleansingResult
+    verification_level: str = ""
+
+
+@dataclass(frozen=True)
+class CustomsLine:
+    description: str
+    quantity: float
+    value: Decimal
+    weight_lb: float = 0.0
+    weight_oz: float = 0.0
+    hs_tariff_number: str = ""
+    country_of_origin: str = ""
+    sku: str = ""
+
+
+@dataclass(frozen=True)
+class Customs:
+    content_type: str  # ContentTypeV2: Merchandise, Gift, Document, ...
+    lines: tuple[CustomsLine, ...] = ()
+    comments: str = ""
+    other_describe: str = ""
+    signer: str = ""
+    invoice_number: str = ""
+
+
+@dataclass(frozen=True)
+class Indicium:
+    """A label (CreateIndicium answer)."""
+
+    integrator_tx_id: str
+    stamps_tx_id: str
+    tracking_number: str = ""
+    url: str = ""
+    amount: Decimal | None = None
+    balance: Decimal | None = None
+    control_total: Decimal | None = None
+    image_data: tuple[bytes, ...] = ()
+    label_category: str = ""
+    rate: Rate | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    manifest_id: str
+    url: str = ""
+    manifest_type: str = ""
+
+
+@dataclass(frozen=True)
+class PickupContact:
+    first_name: str
+    last_name: str
+    phone: str  # 10 digits
+    phone_ext: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class PickupAddress:
+    address: str
+    city: str
+    state: str
+    zip_code: str
+    company: str = ""
+    zip4: str = ""
+    address2: str = ""
+
+
+@dataclass(frozen=True)
+class PickupPackages:
+    priority: int = 0
+    express: int = 0
+    international: int = 0
+    first_class: int = 0
+    parcel_select: int = 0
+    other: int = 0
+    total_weight_lb: int = 1
+    location: str = "FrontDoor"  # CarrierPickupLocationV1
+    instructions: str = ""
+
+
+@dataclass(frozen=True)
+class Pickup:
+    confirmation_number: str
+    pickup_date: str = ""
+    day_of_week: str = ""
+    earliest: str = ""
+    latest: str = ""
+    estimated_amount: Decimal | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    timestamp: dt.datetime | None
+    event: str
+    event_type: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    country: str = ""
+    signed_by: str = ""
+
+
+@dataclass(frozen=True)
+class Tracking:
+    events: tuple[TrackingEvent, ...] = ()
+    expected_delivery: dt.datetime | None = None
+    guaranteed_delivery: dt.datetime | None = None
+    service_description: str = ""
+    carrier: str = ""
+    destination: dict[str, str] = field(default_factory=dict)
