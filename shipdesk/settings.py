@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "carriers",
     "orders",
     "funding",
+    "carriers.stamps.sandbox",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,3 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
 ]
+
+if settings.STAMPS_SANDBOX:
+    urlpatterns.insert(0, path("sandbox/stamps/", include("carriers.stamps.sandbox.urls")))

@@ -1,0 +1,150 @@
+"""The SOAP endpoint (``swsim.asmx``), its WSDL, and injected failures."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from lxml import etree
+
+from shipdesk.tenancy import sandbox_view
+
+from . import accounts, endofday, labels, state
+from .models import Fault
+from .schema import REQUESTS, RESPONSES, TNS
+from .soap import SandboxFault, envelope, fault_envelope, parse_children, parse_envelope
+from .wsdl import render_wsdl
+
+log = logging.getLogger(__name__)
+
+HANDLERS = {
+    "AuthenticateUser": accounts.authenticate_user,
+    "RegisterAccount": accounts.register_account,
+    "StartAccountVerification": accounts.start_account_verification,
+    "FinishAccountVerification": accounts.finish_account_verification,
+    "GetAccountInfo": accounts.get_account_info,
+    "PurchasePostage": accounts.purchase_postage,
+    "SetAutoBuy": accounts.set_auto_buy,
+    "GetRates": labels.get_rates,
+    "CleanseAddress": labels.cleanse_address,
+    "CreateIndicium": labels.create_indicium,
+    "CancelIndicium": labels.cancel_indicium,
+    "TrackShipment": labels.track_shipment,
+    "CreateManifest": endofday.create_manifest,
+    "ScheduleCarrierPickup": endofday.schedule_carrier_pickup,
+    "ModifyCarrierPickup": endofday.modify_carrier_pickup,
+    "CancelCarrierPickup": endofday.cancel_carrier_pickup,
+    "GetURL": endofday.get_url,
+}
+NO_AUTHENTICATOR = {"RegisterAccount"}
+
+
+def _xml(body: bytes, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/xml; charset=utf-8")
+
+
+def _fault(fault: SandboxFault) -> HttpResponse:
+    return _xml(fault_envelope(fault), status=500)
+
+
+def _take_fault(op: str) -> Fault | None:
+    """The next injected failure for ``op``, counted down atomically (any process)."""
+    with transaction.atomic():
+        fault = Fault.objects.select_for_update().filter(operation=op).order_by("pk").first()
+        if fault is None:
+            return None
+        if fault.remaining is not None:
+            if fault.remaining <= 1:
+                fault.delete()
+            else:
+                Fault.objects.filter(pk=fault.pk).update(remaining=F("remaining") - 1)
+        return fault
+
+
+def _operation(request: HttpRequest, body_el) -> str:
+    action = request.headers.get("SOAPAction", "").strip().strip('"')
+    name = action.rsplit("/", 1)[-1] if action else etree.QName(body_el).localname
+    if action and not action.startswith(TNS + "/"):
+        raise SandboxFault(
+            f"Server did not recognize the value of HTTP Header SOAPAction: {action}.", "00500002"
+        )
+    if name not in HANDLERS:
+        raise SandboxFault(
+            f"Server did not recognize the value of HTTP Header SOAPAction: {action or name}.",
+            "00500002",
+        )
+    if etree.QName(body_el).localname != name or etree.QName(body_el).namespace != TNS:
+        raise SandboxFault(
+            f"Server was unable to read request: expected element {{{TNS}}}{name}.", "00500000"
+        )
+    return name
+
+
+@csrf_exempt
+@sandbox_view
+def endpoint(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        if "wsdl" in {key.lower() for key in request.GET}:
+            address = request.build_absolute_uri(reverse("stamps_sandbox:endpoint"))
+            return _xml(render_wsdl(address).encode())
+        return HttpResponse(
+            "ShipDesk Stamps.com sandbox (SWSIM v135 subset). Add ?wsdl for the WSDL.",
+            content_type="text/plain",
+        )
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    try:
+        body_el = parse_envelope(request.body)
+        op = _operation(request, body_el)
+    except SandboxFault as fault:
+        return _fault(fault)
+
+    injected = _take_fault(op)
+    if injected is not None:
+        if injected.kind == "delay":
+            time.sleep(injected.delay)
+        elif injected.kind == "timeout":
+            # Longer than the client waits; the work is never done.
+            time.sleep(injected.delay or settings.STAMPS_TIMEOUT + 1)
+            return HttpResponse("Gateway Timeout", status=504, content_type="text/plain")
+        elif injected.kind == "http500":
+            return HttpResponse(
+                "<html><body><h1>500 Internal Server Error</h1></body></html>",
+                status=500,
+                content_type="text/html",
+            )
+        elif injected.kind == "soap_fault":
+            return _fault(SandboxFault(injected.message or "Internal error", "00ff0000"))
+
+    started = time.perf_counter()
+    try:
+        data = parse_children(body_el, REQUESTS[op])
+        call = accounts.Call(op, data, request)
+        fault: SandboxFault | None = None
+        with transaction.atomic():
+            try:
+                result = HANDLERS[op](call)
+            except accounts.CommittedFault as exc:
+                fault = exc
+            else:
+                if op not in NO_AUTHENTICATOR:
+                    result = {"Authenticator": state.issue_token(call.account), **result}
+        if fault is not None:
+            raise fault
+    except SandboxFault as exc:
+        log.info("sandbox %s fault: %s", op, exc.message)
+        return _fault(exc)
+    body = envelope(op, RESPONSES[op], result)
+    log.debug("sandbox %s handled in %.1f ms", op, (time.perf_counter() - started) * 1000)
+
+    if injected is not None and injected.kind == "drop_after_commit":
+        # The work is committed, but the client never learns it: as if the connection
+        # broke after the carrier had done the work.
+        return HttpResponse("upstream connection reset", status=500, content_type="text/plain")
+    return _xml(body)

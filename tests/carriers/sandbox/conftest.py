@@ -1,0 +1,69 @@
+"""Fixtures that talk to the sandbox over real HTTP (live_server) with plain zeep."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import zeep
+from zeep.transports import Transport
+
+from carriers.stamps.sandbox import api
+
+REAL_WSDL = Path("/work/shared/stamps/swsimv135.wsdl")
+NS = "{http://stamps.com/xml/namespace/2023/07/swsim/SwsimV135}"
+INTEGRATION_ID = "00000000-0000-0000-0000-000000000000"
+_real_client: zeep.Client | None = None
+
+
+def _real() -> zeep.Client:
+    global _real_client
+    if _real_client is None:
+        _real_client = zeep.Client(str(REAL_WSDL), transport=Transport(timeout=5))
+    return _real_client
+
+
+@pytest.fixture
+def endpoint(live_server) -> str:
+    return f"{live_server.url}/sandbox/stamps/swsim.asmx"
+
+
+@pytest.fixture(params=["sandbox-wsdl", "real-wsdl"])
+def swsim(request, endpoint):
+    """The SwsimV135Soap service, built from the sandbox's WSDL and from the real one."""
+    if request.param == "real-wsdl":
+        if not REAL_WSDL.exists():
+            pytest.skip(f"{REAL_WSDL} is absent: cannot prove fidelity to the real WSDL")
+        client = _real()
+    else:
+        client = zeep.Client(f"{endpoint}?wsdl", transport=Transport(timeout=5))
+    return client.create_service(f"{NS}SwsimV135Soap", endpoint)
+
+
+@pytest.fixture
+def sandbox_client(endpoint) -> zeep.Client:
+    return zeep.Client(f"{endpoint}?wsdl", transport=Transport(timeout=5))
+
+
+@pytest.fixture
+def alice(transactional_db):
+    api.reset()
+    return api.create_account("alice", "secret-1", balance=Decimal("100.00"))
+
+
+def credentials(username: str = "alice", password: str = "secret-1") -> dict:
+    return {"IntegrationID": INTEGRATION_ID, "Username": username, "Password": password}
+
+
+def login(service, username: str = "alice", password: str = "secret-1") -> str:
+    return service.AuthenticateUser(Credentials=credentials(username, password)).Authenticator
+
+
+DOMESTIC_RATE = {
+    "From": {"ZIPCode": "90245", "State": "CA", "Country": "US"},
+    "To": {"ZIPCode": "10001", "State": "NY", "Country": "US"},
+    "WeightLb": 1,
+    "WeightOz": 4,
+    "PackageType": "Package",
+}
