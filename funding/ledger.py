@@ -1,0 +1,194 @@
+"""The postage ledger (R14): the only way money movements are written.
+
+Contract for other features (labels, voids) — call these *inside your own*
+``transaction.atomic()`` block, in the same transaction that saves your state (the label row,
+the void), so the label and its ledger entry commit or roll back together::
+
+    with transaction.atomic():
+        label = Label.objects.create(...)
+        debit_for_label(account, label.total, reference=label.integrator_tx_id)
+
+- ``debit_for_label(account, amount, reference, *, memo="", control_total=None)``: a label
+  bought for ``amount`` (positive; written as a negative entry). ``reference`` is the label's
+  IntegratorTxID (or id); it is also the idempotency key, so calling twice for one label
+  writes one entry. After the transaction commits, auto-funding is checked (R13) in a
+  background job; nothing else is needed from the caller.
+- ``refund_for_void(account, amount, reference, *, memo="")``: a voided label's refund.
+- ``record_entry(account, *, kind, amount, idempotency_key, ...)``: the general form (signed
+  ``amount``); used by the purchase and adjustment services here.
+
+Each call locks the account row (``select_for_update``), appends one ``LedgerEntry`` with the
+running balance and moves ``CarrierAccount.balance`` by the same amount, so callers must not
+change the balance themselves. Passing the carrier's ``control_total`` from the answer keeps it
+current for the next PurchasePostage. Entries are never updated or deleted: corrections are
+``adjustment`` entries (``record_adjustment``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from carriers.models import CarrierAccount
+from funding.models import ZERO, LedgerEntry
+
+CENT = Decimal("0.01")
+
+
+class LedgerError(Exception):
+    pass
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _in_transaction() -> bool:
+    if not connection.in_atomic_block:
+        return False
+    # Atomic blocks opened by Django's TestCase are not a caller's transaction.
+    return not all(getattr(b, "_from_testcase", False) for b in connection.atomic_blocks)
+
+
+def lock_account(account: CarrierAccount | int) -> CarrierAccount:
+    pk = account.pk if isinstance(account, CarrierAccount) else account
+    return CarrierAccount.objects.select_for_update().get(pk=pk)
+
+
+def ledger_balance(account: CarrierAccount | int) -> Decimal:
+    """The running balance after the account's newest entry (0.00 with no entries)."""
+    pk = account.pk if isinstance(account, CarrierAccount) else account
+    last = (
+        LedgerEntry.objects.filter(account_id=pk)
+        .order_by("-pk")
+        .values_list("balance_after", flat=True)
+        .first()
+    )
+    return last if last is not None else ZERO
+
+
+def record_entry(
+    account: CarrierAccount,
+    *,
+    kind: str,
+    amount: Decimal,
+    idempotency_key: str,
+    reference: str = "",
+    memo: str = "",
+    control_total: Decimal | None = None,
+    update_balance: bool = True,
+) -> LedgerEntry:
+    """Append one entry (idempotent on ``idempotency_key``). Must run inside a transaction."""
+    if not _in_transaction():
+        raise LedgerError("Ledger entries are written inside the caller's transaction (R14).")
+    if kind not in LedgerEntry.Kind.values:
+        raise LedgerError(f"unknown ledger kind {kind!r}")
+    amount = money(amount)
+    locked = lock_account(account)
+    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    entry = LedgerEntry.objects.create(
+        merchant_id=locked.merchant_id,
+        account=locked,
+        kind=kind,
+        amount=amount,
+        balance_after=ledger_balance(locked) + amount,
+        reference=reference[:128],
+        idempotency_key=idempotency_key,
+        memo=memo[:300],
+    )
+    changes: dict = {}
+    if update_balance:
+        changes["balance"] = F("balance") + amount
+    if control_total is not None and control_total > locked.control_total:
+        changes["control_total"] = control_total
+    if changes:
+        CarrierAccount.objects.filter(pk=locked.pk).update(**changes)
+        locked.refresh_from_db(fields=["balance", "control_total"])
+    if isinstance(account, CarrierAccount):
+        account.balance, account.control_total = locked.balance, locked.control_total
+    return entry
+
+
+def debit_for_label(
+    account: CarrierAccount,
+    amount: Decimal,
+    reference: str,
+    *,
+    memo: str = "",
+    control_total: Decimal | None = None,
+) -> LedgerEntry:
+    """A label's postage leaves the balance; auto-funding is checked after commit (R13)."""
+    if money(amount) < 0:
+        raise LedgerError("debit_for_label takes the (positive) label amount")
+    entry = record_entry(
+        account,
+        kind=LedgerEntry.Kind.LABEL,
+        amount=-money(amount),
+        idempotency_key=f"label:{account.pk}:{reference}",
+        reference=reference,
+        memo=memo or "Label",
+        control_total=control_total,
+    )
+    account_id = account.pk
+    transaction.on_commit(lambda: schedule_auto_funding_check(account_id))
+    return entry
+
+
+def refund_for_void(
+    account: CarrierAccount, amount: Decimal, reference: str, *, memo: str = ""
+) -> LedgerEntry:
+    """A voided label's postage comes back (R27)."""
+    if money(amount) < 0:
+        raise LedgerError("refund_for_void takes the (positive) refunded amount")
+    return record_entry(
+        account,
+        kind=LedgerEntry.Kind.VOID_REFUND,
+        amount=money(amount),
+        idempotency_key=f"void:{account.pk}:{reference}",
+        reference=reference,
+        memo=memo or "Void refund",
+    )
+
+
+def record_adjustment(
+    account: CarrierAccount,
+    amount: Decimal,
+    memo: str,
+    *,
+    idempotency_key: str,
+    update_balance: bool = False,
+) -> LedgerEntry:
+    """A correction (opening balance, reconciliation). By default the account's balance is
+    already the carrier's word, so only the ledger moves."""
+    return record_entry(
+        account,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        memo=memo,
+        update_balance=update_balance,
+    )
+
+
+def ensure_opening_balance(account: CarrierAccount) -> LedgerEntry | None:
+    """The first entry of an account's ledger: what the carrier held when ShipDesk started
+    keeping it. Call inside a transaction, after locking the account."""
+    if LedgerEntry.objects.filter(account_id=account.pk).exists():
+        return None
+    locked = lock_account(account)
+    return record_adjustment(
+        locked,
+        locked.balance,
+        "Opening balance at Stamps.com",
+        idempotency_key=f"opening:{account.pk}",
+    )
+
+
+def schedule_auto_funding_check(account_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("funding.jobs.check_auto_funding", account_id, task_name=f"autofund-{account_id}")

@@ -1,0 +1,170 @@
+"""Postage money: the append-only ledger, postage purchases, auto-funding and drift flags.
+
+Rows here change only through ``funding.services`` (which write them in the same
+transaction as the state they belong to, R14). Ledger entries are never updated or
+deleted: a mistake is corrected by a new ``adjustment`` entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from carriers.models import CarrierAccount
+from shipdesk.models import MerchantOwned, MerchantQuerySet
+
+ZERO = Decimal("0.00")
+
+
+class AppendOnlyError(ValidationError):
+    pass
+
+
+class LedgerQuerySet(MerchantQuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
+
+    def delete(self):
+        raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
+
+
+class LedgerEntry(MerchantOwned):
+    """One movement of money on a carrier account (R14)."""
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", "Postage purchase"
+        AUTO_PURCHASE = "auto_purchase", "Automatic purchase"
+        LABEL = "label", "Label"
+        VOID_REFUND = "void_refund", "Void refund"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    account = models.ForeignKey(
+        CarrierAccount, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Signed")
+    balance_after = models.DecimalField(max_digits=12, decimal_places=2)
+    reference = models.CharField(
+        max_length=128, blank=True, db_index=True, help_text="IntegratorTxID or label id"
+    )
+    idempotency_key = models.CharField(max_length=160, unique=True)
+    memo = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["account", "-id"], name="funding_ledger_account_id")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+.2f} ({self.account})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
+
+
+def new_integrator_tx_id() -> str:
+    return f"sdfund-{uuid.uuid4().hex}"
+
+
+class PostagePurchase(MerchantOwned):
+    """One PurchasePostage request, saved with its IntegratorTxID before the carrier hears of it,
+    so a timeout or crash is resolved by asking again with the same id (never a second buy)."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending to Stamps.com"
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        SUCCESS = "success", "Added"
+        REJECTED = "rejected", "Rejected"
+        UNKNOWN = "unknown", "Not confirmed yet"
+
+    IN_FLIGHT = (Status.SENDING, Status.PENDING, Status.PROCESSING, Status.UNKNOWN)
+
+    account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="purchases")
+    integrator_tx_id = models.CharField(max_length=128, unique=True, default=new_integrator_tx_id)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.SENDING, db_index=True
+    )
+    automatic = models.BooleanField(default=False)
+    # One automatic purchase per drop below the threshold: "auto:<account>:<drop>".
+    idempotency_key = models.CharField(max_length=160, unique=True, null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    carrier_transaction_id = models.CharField(max_length=40, blank=True)
+    checks = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"${self.amount:,.2f} to {self.account} ({self.get_status_display()})"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in self.IN_FLIGHT
+
+
+class AutoFunding(MerchantOwned):
+    """R13: "when the balance drops below ``threshold``, add ``amount``, at most
+    ``max_per_day`` times a day", plus what Stamps.com's own auto-buy was last seen doing."""
+
+    account = models.OneToOneField(
+        CarrierAccount, on_delete=models.CASCADE, related_name="auto_funding"
+    )
+    enabled = models.BooleanField(default=False)
+    threshold = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("50.00"))
+    amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("100.00"))
+    max_per_day = models.PositiveSmallIntegerField(default=3)
+    # Re-armed when the balance is back at or above the threshold; each re-arm is a new drop.
+    armed = models.BooleanField(default=True)
+    drop_seq = models.PositiveIntegerField(default=0)
+    last_skip_reason = models.CharField(max_length=300, blank=True)
+    carrier_auto_buy_enabled = models.BooleanField(default=False)
+    carrier_auto_buy_amount = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    carrier_auto_buy_trigger = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    carrier_checked_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "auto-funding setting"
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"Auto-funding {state} for {self.account}"
+
+    @property
+    def funds_twice(self) -> bool:
+        return self.enabled and self.carrier_auto_buy_enabled
+
+
+class BalanceDrift(MerchantOwned):
+    """The ledger and the carrier disagree about an account's balance (for support)."""
+
+    account = models.ForeignKey(CarrierAccount, on_delete=models.CASCADE, related_name="drifts")
+    ledger_balance = models.DecimalField(max_digits=12, decimal_places=2)
+    carrier_balance = models.DecimalField(max_digits=12, decimal_places=2)
+    difference = models.DecimalField(max_digits=12, decimal_places=2)
+    detected_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Drift {self.difference:+.2f} on {self.account}"
