@@ -34,7 +34,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,10 @@ _call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
+# The HTTP status of the latest answer in this context (zeep's Fault does not carry it).
+_last_status: contextvars.ContextVar[int] = contextvars.ContextVar("stamps_status", default=0)
+
+
 class _Transport(zeep.Transport):
     """zeep's transport with the operation timeout taken from the calling client."""
 
@@ -106,6 +110,11 @@ class _Transport(zeep.Transport):
     @operation_timeout.setter
     def operation_timeout(self, value: float | None) -> None:
         self._default_timeout = value
+
+    def post(self, address, message, headers):
+        response = super().post(address, message, headers)
+        _last_status.set(response.status_code)
+        return response
 
 
 def _wsdl_client(location: str) -> zeep.Client:
@@ -447,7 +456,7 @@ def _add_on_from_soap(obj: Any) -> AddOn:
         description=_str(obj, "AddOnDescription"),
         requires_all_of=tuple(
             tuple(_items(group, "AddOnTypeV20"))
-            for group in _items(obj, "RequiresAllOf", "ArrayOfAddOnTypeV20")
+            for group in _items(obj, "RequiresAllOf", "RequiresOneOf")
         ),
         prohibited_with=tuple(_items(obj, "ProhibitedWithAnyOf", "AddOnTypeV20")),
     )
@@ -572,15 +581,20 @@ class StampsClient:
     def _invoke(self, operation: str, kwargs: dict[str, Any]) -> Any:
         method = getattr(self._service, operation)
         token = _call_timeout.set(self.timeout)
+        _last_status.set(0)
         try:
             return method(**kwargs)
         finally:
             _call_timeout.reset(token)
 
     def _classify(self, operation: str, exc: Exception) -> errors.StampsError:
+        if isinstance(exc, zeep.exceptions.Fault) and exc.message == "Unknown fault occured":
+            # An HTTP error answered with XML that is not a soap:Fault (a proxy's page).
+            status = f"HTTP {_last_status.get() or '5xx'}"
+            return errors.CarrierUnavailable(status, fault_code=status, operation=operation)
         if isinstance(exc, zeep.exceptions.Fault):
             detail_code = ""
-            if exc.detail is not None:
+            if isinstance(exc.detail, etree._Element):
                 # Stamps.com puts its hexadecimal code in detail/sdcerror/@code.
                 for el in exc.detail.iter():
                     code = el.get("code") if isinstance(el.tag, str) else None
@@ -644,8 +658,17 @@ class StampsClient:
             }
         )
 
-    def _attempt(self, operation: str, kwargs: dict[str, Any], attempt: int) -> Any:
-        """One SOAP call, recorded. Raises StampsError."""
+    def _attempt(
+        self,
+        operation: str,
+        kwargs: dict[str, Any],
+        attempt: int,
+        refuse: Callable[[Any], errors.StampsError | None] | None = None,
+    ) -> Any:
+        """One SOAP call, recorded. Raises StampsError.
+
+        ``refuse`` turns a well-formed answer that nonetheless refuses (a Rejected purchase)
+        into an error, so the call log records it as one."""
         started = timezone.now()
         t0 = time.perf_counter()
         try:
@@ -666,13 +689,18 @@ class StampsClient:
                 error=error,
             )
             raise error from exc
+        error = refuse(response) if refuse is not None else None
         self._log(
             operation,
             started=started,
             duration=time.perf_counter() - t0,
             attempt=attempt,
             kwargs=kwargs,
+            error=error,
         )
+        if error is not None:
+            error.next_authenticator = _get(response, "Authenticator")  # type: ignore[attr-defined]
+            raise error
         return response
 
     def _may_retry(self, operation: str, error: errors.StampsError, attempt: int) -> bool:
@@ -684,7 +712,13 @@ class StampsClient:
         if self.retry_backoff:
             time.sleep(self.retry_backoff * attempt)
 
-    def _call(self, operation: str, authenticated: bool = True, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        operation: str,
+        authenticated: bool = True,
+        refuse: Callable[[Any], errors.StampsError | None] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Call ``operation`` with the next Authenticator, re-authenticating once if it has
         expired and retrying temporary failures where that is safe."""
         attempt = 0
@@ -699,7 +733,7 @@ class StampsClient:
                 token = token or self._authenticate_token()
                 args = {"Authenticator": token, **kwargs}
             try:
-                response = self._attempt(operation, args, attempt)
+                response = self._attempt(operation, args, attempt, refuse)
             except errors.AuthenticatorExpired:
                 # Tokens issued before this one are no better: sign in afresh, once.
                 _tokens.forget(self._token_key)
@@ -710,7 +744,7 @@ class StampsClient:
             except errors.StampsError as error:
                 if token and error.permanent and not isinstance(error, errors.AuthenticationFailed):
                     # A fault does not consume the token: the carrier refused before acting.
-                    _tokens.give(self._token_key, token)
+                    _tokens.give(self._token_key, getattr(error, "next_authenticator", token))
                 elif isinstance(error, errors.AuthenticationFailed):
                     _tokens.forget(self._token_key)
                 if not self._may_retry(operation, error, attempt):
@@ -875,28 +909,38 @@ class StampsClient:
         """
         if not integrator_tx_id:
             raise ValueError("purchase_postage needs an IntegratorTxID (R28)")
+
+        def as_purchase(r: Any) -> Purchase:
+            balance, total = _balance(r)
+            return Purchase(
+                status=_str(r, "PurchaseStatus"),
+                integrator_tx_id=integrator_tx_id,
+                transaction_id=_get(r, "TransactionID"),
+                balance=balance,
+                control_total=total,
+                rejection_reason=_str(r, "RejectionReason"),
+            )
+
+        def refuse(r: Any) -> errors.StampsError | None:
+            purchase = as_purchase(r)
+            if purchase.status != "Rejected":
+                return None
+            reason = purchase.rejection_reason
+            error = errors.error_from_fault(reason, operation="PurchasePostage")
+            if isinstance(error, errors.CarrierFault):
+                # A rejection the wording does not explain is the card's (R12).
+                error = errors.CardDeclined(reason, operation="PurchasePostage")
+            error.purchase = purchase  # type: ignore[attr-defined]
+            return error
+
         r = self._call(
             "PurchasePostage",
+            refuse=refuse,
             PurchaseAmount=Decimal(amount).quantize(Decimal("0.01")),
             ControlTotal=Decimal(control_total).quantize(Decimal("0.01")),
             IntegratorTxID=integrator_tx_id,
         )
-        balance, total = _balance(r)
-        purchase = Purchase(
-            status=_str(r, "PurchaseStatus"),
-            integrator_tx_id=integrator_tx_id,
-            transaction_id=_get(r, "TransactionID"),
-            balance=balance,
-            control_total=total,
-            rejection_reason=_str(r, "RejectionReason"),
-        )
-        if purchase.status == "Rejected":
-            error = errors.error_from_fault(purchase.rejection_reason, operation="PurchasePostage")
-            if isinstance(error, errors.CarrierFault):
-                error = errors.CardDeclined(purchase.rejection_reason, operation="PurchasePostage")
-            error.purchase = purchase  # type: ignore[attr-defined]
-            raise error
-        return purchase
+        return as_purchase(r)
 
     def set_auto_buy(
         self,
@@ -913,7 +957,7 @@ class StampsClient:
 
     def get_rates(self, request: RateRequest) -> list[Rate]:
         r = self._call("GetRates", Rate=_rate_to_soap(request), Carrier=request.carrier or None)
-        return [_rate_from_soap(rate, request) for rate in _items(r, "Rates", "RateV46")]
+        return [_rate_from_soap(rate, request) for rate in _items(r, "Rates", "Rate")]
 
     def cleanse_address(self, address: Address, *, from_zip: str = "") -> CleansedAddress:
         args: dict[str, Any] = {"Address": address_to_soap(address)}

@@ -234,6 +234,13 @@ class VerificationFailed(StampsError):
     what_to_do = "Check the code from the text message, or send a new one."
 
 
+class ControlTotalMismatch(StampsError):
+    """PurchasePostage was sent with a stale ControlTotal: nothing was bought."""
+
+    explanation = "Your Stamps.com balance changed while you were adding funds. Nothing was bought."
+    what_to_do = "Refresh the balance and try again."
+
+
 class RegistrationFailed(StampsError):
     explanation = "Stamps.com could not create the account."
     what_to_do = "Check the details (the username may be taken) and try again."
@@ -267,12 +274,18 @@ _PATTERNS: list[tuple[re.Pattern[str], type[StampsError]]] = [
             r"|verification (is )?required|pending verification",
             AccountNotVerified,
         ),
-        (r"verification code|code (has )?expired|too many (wrong|failed)", VerificationFailed),
+        (
+            r"verification code|code (has )?expired|too many (wrong|failed|incorrect)"
+            r"|incorrect verification",
+            VerificationFailed,
+        ),
+        (r"control total", ControlTotalMismatch),
         (r"requested value '?cubic'? was not found", InvalidPackageType),
         (r"requested value .* was not found", SchemaValidation),
         (r"must contain at least two words", AddressValidation),
         (
-            r"minlength|maxlength|schema|is not valid|invalid value|pattern constraint",
+            r"minlength|maxlength|schema|is not valid|invalid value|pattern constraint"
+            r"|must be greater than|not in a correct format|out of range|required element",
             SchemaValidation,
         ),
         (r"already been scanned", ScanFormAlreadyScanned),
@@ -293,6 +306,12 @@ _CODES: dict[str, type[StampsError]] = {
     "002b0202": AuthenticationFailed,
     "002b0203": ClosedPlan,
     "002b0210": AccountNotVerified,
+    "002b0220": VerificationFailed,
+    "002b0221": VerificationFailed,
+    "002b0222": VerificationFailed,
+    "00600001": PurchaseLimit,
+    "00600002": PurchaseLimit,
+    "00600003": ControlTotalMismatch,
 }
 
 
