@@ -1,11 +1,28 @@
 from django.contrib import admin
 
-from orders.models import Order, OrderItem, ShipFromLocation
+from orders.models import (
+    ApiKey,
+    AutomationRule,
+    CountryServiceAlert,
+    ImportJob,
+    ImportMapping,
+    Order,
+    OrderItem,
+    OrderRuleChange,
+    ShipFromLocation,
+)
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
+
+
+class OrderRuleChangeInline(admin.TabularInline):
+    model = OrderRuleChange
+    extra = 0
+    fields = ["rule_name", "field", "old_value", "new_value", "created_at"]
+    readonly_fields = fields
 
 
 @admin.register(Order)
@@ -19,12 +36,12 @@ class OrderAdmin(admin.ModelAdmin):
         "total",
         "order_date",
     ]
-    list_filter = ["status", "country", "store"]
+    list_filter = ["status", "country", "store", "service", "dangerous_goods"]
     search_fields = ["number", "recipient_name", "email", "items__sku"]
     date_hierarchy = "order_date"
     autocomplete_fields = ["merchant"]
     list_select_related = ["merchant"]
-    inlines = [OrderItemInline]
+    inlines = [OrderItemInline, OrderRuleChangeInline]
 
 
 @admin.register(ShipFromLocation)
@@ -32,3 +49,71 @@ class ShipFromLocationAdmin(admin.ModelAdmin):
     list_display = ["name", "merchant", "city", "state", "time_zone", "is_default"]
     search_fields = ["name", "merchant__name", "city"]
     autocomplete_fields = ["merchant"]
+
+
+@admin.register(AutomationRule)
+class AutomationRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "merchant", "position", "enabled", "match", "stop_processing"]
+    list_filter = ["enabled", "stop_processing", "match"]
+    search_fields = ["name", "merchant__name", "merchant__slug"]
+    autocomplete_fields = ["merchant"]
+    list_select_related = ["merchant"]
+
+
+@admin.register(OrderRuleChange)
+class OrderRuleChangeAdmin(admin.ModelAdmin):
+    list_display = ["order", "rule_name", "field", "old_value", "new_value", "created_at"]
+    list_filter = ["field"]
+    search_fields = ["order__number", "rule_name"]
+    raw_id_fields = ["order", "rule"]
+    list_select_related = ["order"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "merchant",
+        "source",
+        "filename",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "error_count",
+        "created_at",
+    ]
+    list_filter = ["status", "source"]
+    search_fields = ["filename", "merchant__name", "merchant__slug"]
+    autocomplete_fields = ["merchant"]
+    raw_id_fields = ["created_by"]
+    list_select_related = ["merchant"]
+    # The uploaded file holds customers' addresses: don't show it here.
+    exclude = ["content"]
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ["merchant", "updated_at"]
+    search_fields = ["merchant__name", "merchant__slug"]
+    autocomplete_fields = ["merchant"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Only the recognisable prefix is shown; the hash is never displayed or editable."""
+
+    list_display = ["prefix", "merchant", "created_at", "last_used_at"]
+    search_fields = ["prefix", "merchant__name", "merchant__slug"]
+    fields = ["merchant", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["merchant", "prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # keys are created by the merchant in Settings, shown to them once
+
+
+@admin.register(CountryServiceAlert)
+class CountryServiceAlertAdmin(admin.ModelAdmin):
+    list_display = ["country", "kind", "services", "active", "starts_on", "ends_on", "updated_at"]
+    list_filter = ["active", "kind"]
+    search_fields = ["country", "message"]

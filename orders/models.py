@@ -3,8 +3,10 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
+from orders.catalog import Confirmation, ContentsType, NonDelivery, PackageType, Service
 from shipdesk.models import TIME_ZONE_CHOICES, MerchantOwned
 
 MILITARY_STATES = {"AA", "AE", "AP"}
@@ -76,6 +78,48 @@ class Order(MerchantOwned):
     ship_from = models.ForeignKey(
         ShipFromLocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
+    hold_until = models.DateField(null=True, blank=True)
+    # Package: one parcel per order.
+    package_type = models.CharField(
+        max_length=30, choices=PackageType.choices, default=PackageType.PACKAGE
+    )
+    weight_lb = models.PositiveIntegerField("weight (lb)", default=0)
+    weight_oz = models.DecimalField(
+        "weight (oz)", max_digits=5, decimal_places=1, default=Decimal("0.0")
+    )
+    length_in = models.DecimalField(
+        "length (in)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    width_in = models.DecimalField(
+        "width (in)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    height_in = models.DecimalField(
+        "height (in)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    service = models.CharField(max_length=10, choices=Service.choices, blank=True)
+    confirmation = models.CharField(
+        max_length=20, choices=Confirmation.choices, default=Confirmation.TRACKING
+    )
+    insurance_amount = models.DecimalField(
+        "insured value", max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    # Other Shipping Options.
+    dangerous_goods = models.BooleanField("Dangerous Goods (hazmat)", default=False)
+    non_machinable = models.BooleanField(default=False)
+    hold_for_pickup = models.BooleanField(default=False)
+    saturday_delivery = models.BooleanField(default=False)
+    label_message_1 = models.CharField(max_length=60, blank=True)
+    label_message_2 = models.CharField(max_length=60, blank=True)
+    label_message_3 = models.CharField(max_length=60, blank=True)
+    prepay_duties_canada = models.BooleanField("prepay duties to Canada", default=False)
+    customs_contents_type = models.CharField(
+        max_length=20, choices=ContentsType.choices, default=ContentsType.MERCHANDISE
+    )
+    non_delivery = models.CharField(
+        "if undeliverable", max_length=10, choices=NonDelivery.choices, default=NonDelivery.RETURN
+    )
+    # R36: rules run once, when the order first enters Awaiting Shipment or On Hold.
+    rules_applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,7 +128,10 @@ class Order(MerchantOwned):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "number"], name="order_number_per_merchant")
         ]
-        indexes = [models.Index(fields=["merchant", "status", "-order_date"])]
+        indexes = [
+            models.Index(fields=["merchant", "status", "-order_date"]),
+            models.Index(fields=["merchant", "-order_date"], name="orders_merchant_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.number}"
@@ -105,6 +152,18 @@ class Order(MerchantOwned):
     def tag_list(self) -> list[str]:
         return [t.strip() for t in self.tags.split(",") if t.strip()]
 
+    @property
+    def package_weight_oz(self) -> Decimal:
+        return Decimal(self.weight_lb) * 16 + self.weight_oz
+
+    @property
+    def label_messages(self) -> list[str]:
+        return [m for m in (self.label_message_1, self.label_message_2, self.label_message_3) if m]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.AWAITING_SHIPMENT, self.Status.ON_HOLD)
+
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
@@ -124,3 +183,161 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.name}"
+
+
+class OrderRuleChange(models.Model):
+    """What an automation rule changed on an order (shown on the order page)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="rule_changes")
+    rule = models.ForeignKey(
+        "AutomationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule_name = models.CharField(max_length=100)
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_name}: {self.field} {self.old_value!r} -> {self.new_value!r}"
+
+
+class AutomationRule(MerchantOwned):
+    """One rule of a merchant's ordered list (R36). Conditions and actions are small dicts.
+
+    ``conditions``: ``[{"field": "country", "op": "eq", "value": "CA"}, ...]``;
+    ``actions``: ``{"service": "US-PM", "dangerous_goods": true, "add_tag": "fragile", ...}``.
+    """
+
+    class Match(models.TextChoices):
+        ALL = "all", "All conditions"
+        ANY = "any", "Any condition"
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    match = models.CharField(max_length=3, choices=Match.choices, default=Match.ALL)
+    conditions = models.JSONField(default=list, blank=True)
+    actions = models.JSONField(default=dict, blank=True)
+    stop_processing = models.BooleanField("stop processing more rules", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportMapping(MerchantOwned):
+    """A merchant's saved CSV header mapping: their header (folded) -> ShipDesk field."""
+
+    columns = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant"], name="one_import_mapping_per_merchant")
+        ]
+
+    def __str__(self) -> str:
+        return f"Import mapping of {self.merchant}"
+
+
+class ImportJob(MerchantOwned):
+    class Status(models.TextChoices):
+        NEEDS_MAPPING = "needs_mapping", "Needs column mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "CSV upload"
+        COMMAND = "command", "Command line"
+        API = "api", "API"
+
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.TextField(blank=True, help_text="The uploaded CSV, kept until imported")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ApiKey(MerchantOwned):
+    """A merchant's order-import API key. Only a SHA-256 hash is stored."""
+
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant"], name="one_api_key_per_merchant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.merchant})"
+
+
+class CountryServiceAlert(models.Model):
+    """A USPS service disruption or suspension to a country, kept by admins (R23)."""
+
+    class Kind(models.TextChoices):
+        DISRUPTION = "disruption", "Service disruption"
+        SUSPENSION = "suspension", "Service suspended"
+
+    country = models.CharField(max_length=2, db_index=True, help_text="ISO code, e.g. UA")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DISRUPTION)
+    services = models.CharField(
+        max_length=200, blank=True, help_text="Comma-separated service codes; blank = all USPS"
+    )
+    message = models.CharField(max_length=300)
+    active = models.BooleanField(default=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["country"]
+
+    def __str__(self) -> str:
+        return f"{self.country}: {self.get_kind_display()}"
+
+    @property
+    def service_list(self) -> list[str]:
+        return [s.strip() for s in self.services.split(",") if s.strip()]

@@ -1,28 +1,186 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
 
-from orders.models import Order
+from django.contrib import messages
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from orders import rules, validation
+from orders.countries import COUNTRIES, country_code
+from orders.forms import OrderShippingForm
+from orders.models import Order, OrderItem
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+
+SORTS = {
+    "-date": ("-order_date", "-pk"),
+    "date": ("order_date", "pk"),
+    "number": ("number", "pk"),
+    "-number": ("-number", "-pk"),
+    "recipient": ("recipient_name", "pk"),
+    "total": ("total", "pk"),
+    "-total": ("-total", "-pk"),
+    "country": ("country", "-order_date", "-pk"),
+}
+PAGE_SIZES = (25, 50, 100)
+LIST_COLUMNS = (
+    "pk",
+    "number",
+    "store",
+    "order_date",
+    "status",
+    "recipient_name",
+    "city",
+    "state",
+    "country",
+    "service",
+    "total",
+    "tags",
+)
+
+
+def _parse_day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def filtered_orders(request: HttpRequest) -> tuple:
+    """The merchant's orders narrowed by the query string, and the filters understood."""
+    get = request.GET
+    f = {
+        "status": get.get("status", "") if get.get("status") in Order.Status.values else "",
+        "store": get.get("store", "").strip(),
+        "country": country_code(get.get("country", "")) or "",
+        "tag": get.get("tag", "").strip(),
+        "q": get.get("q", "").strip(),
+        "from": _parse_day(get.get("from", "")),
+        "to": _parse_day(get.get("to", "")),
+        "sort": get.get("sort") if get.get("sort") in SORTS else "-date",
+    }
+    try:
+        f["per_page"] = int(get.get("per_page", 50))
+    except ValueError:
+        f["per_page"] = 50
+    if f["per_page"] not in PAGE_SIZES:
+        f["per_page"] = 50
+    orders = owned(request, Order)
+    if f["status"]:
+        orders = orders.filter(status=f["status"])
+    if f["store"]:
+        orders = orders.filter(store__iexact=f["store"])
+    if f["country"]:
+        orders = orders.filter(country=f["country"])
+    if f["tag"]:
+        orders = orders.filter(tags__icontains=f["tag"])
+    if f["from"]:
+        orders = orders.filter(order_date__date__gte=f["from"])
+    if f["to"]:
+        orders = orders.filter(order_date__date__lte=f["to"])
+    if f["q"]:
+        q = f["q"]
+        sku = OrderItem.objects.filter(order=OuterRef("pk"), sku__icontains=q)
+        orders = orders.filter(
+            Q(number__icontains=q)
+            | Q(recipient_name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(Exists(sku))
+        )
+    return orders.order_by(*SORTS[f["sort"]]), f
 
 
 @merchant_view
 def order_list(request: HttpRequest) -> HttpResponse:
-    orders = owned(request, Order).order_by("-order_date", "-pk")
-    status = request.GET.get("status")
-    if status in Order.Status.values:
-        orders = orders.filter(status=status)
-    page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "orders/list.html",
-        {"page": page, "status": status, "statuses": Order.Status.choices},
-    )
+    orders, f = filtered_orders(request)
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    size = f["per_page"]
+    # One query: fetch a row more than the page to know whether there is a next page,
+    # rather than counting a hundred thousand rows on every filter change.
+    rows = list(orders.only(*LIST_COLUMNS)[(page - 1) * size : page * size + 1])
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "orders": rows[:size],
+        "page": page,
+        "has_next": len(rows) > size,
+        "first": (page - 1) * size + 1,
+        "last": (page - 1) * size + min(len(rows), size),
+        "filters": f,
+        "query": params.urlencode(),
+        "statuses": Order.Status.choices,
+        "countries": COUNTRIES,
+        "sorts": SORTS,
+        "page_sizes": PAGE_SIZES,
+    }
+    template = "orders/list.html#results" if request.htmx else "orders/list.html"
+    return render(request, template, context)
+
+
+@merchant_view
+@require_POST
+def order_reapply_rules(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("order") if i.isdigit()]
+    ids = list(owned(request, Order).filter(pk__in=ids).values_list("pk", flat=True))
+    if not ids:
+        messages.warning(request, "Select one or more orders first.")
+    else:
+        changed = rules.reapply_rules(request.merchant, ids)
+        messages.success(
+            request, f"Automation rules reapplied to {len(ids)} orders; {changed} changed."
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = "/orders/"
+    return redirect(back)
+
+
+def _detail_context(request: HttpRequest, order: Order, form: OrderShippingForm) -> dict:
+    preview = form.preview() if form.is_bound else order
+    return {
+        "order": order,
+        "form": form,
+        "available": validation.available_options(preview),
+        "problems": validation.shipment_problems(preview),
+    }
 
 
 @merchant_view
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_owned_or_404(request, Order.objects.prefetch_related("items"), pk=pk)
-    return render(request, "orders/detail.html", {"order": order})
+    order = get_owned_or_404(
+        request,
+        Order.objects.select_related("ship_from").prefetch_related("items", "rule_changes"),
+        pk=pk,
+    )
+    form = OrderShippingForm(instance=order)
+    return render(request, "orders/detail.html", _detail_context(request, order, form))
+
+
+@merchant_view
+def order_package(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_owned_or_404(request, Order.objects.select_related("ship_from"), pk=pk)
+    if request.method != "POST":
+        form = OrderShippingForm(instance=order)
+        return render(request, "orders/detail.html#shipping", _detail_context(request, order, form))
+    form = OrderShippingForm(request.POST, instance=order)
+    saved = form.is_valid()
+    if saved:
+        # An edit never re-runs rules (R36).
+        order = form.save()
+        form = OrderShippingForm(instance=order)
+    if request.htmx:
+        context = _detail_context(request, order, form) | {"saved": saved}
+        return render(request, "orders/detail.html#shipping", context)
+    if saved:
+        messages.success(request, "Shipping details saved.")
+        return redirect("order-detail", pk=order.pk)
+    order = get_owned_or_404(
+        request, Order.objects.prefetch_related("items", "rule_changes"), pk=pk
+    )
+    return render(request, "orders/detail.html", _detail_context(request, order, form), status=422)

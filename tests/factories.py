@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from orders.models import Order, OrderItem, ShipFromLocation
+from orders.models import AutomationRule, ImportJob, Order, OrderItem, ShipFromLocation
 from shipdesk.models import Membership, Merchant
 
 PASSWORD = "correct-horse-battery-staple"
@@ -67,3 +67,28 @@ def make_order(merchant: Merchant, number: str, items: int = 1, **overrides) -> 
             order=order, sku=f"SKU-{i}", name=f"Item {i}", quantity=1, unit_price=Decimal("25.00")
         )
     return order
+
+
+def make_rule(merchant: Merchant, name: str = "Rule", **fields) -> AutomationRule:
+    fields.setdefault("actions", {"add_tag": "ruled"})
+    position = AutomationRule.objects.for_merchant(merchant).count() + 1
+    return AutomationRule.objects.create(
+        merchant=merchant, name=name, position=fields.pop("position", position), **fields
+    )
+
+
+def make_import_job(merchant: Merchant, status: str = "done", **fields) -> ImportJob:
+    fields.setdefault("content", "Ref,Who\n1,Jane Doe\n")
+    return ImportJob.objects.create(merchant=merchant, status=status, filename="t.csv", **fields)
+
+
+def make_carrier_account(merchant: Merchant, nickname: str = "Main postage", **overrides):
+    from carriers.models import CarrierAccount
+
+    fields = {
+        "username": f"{merchant.slug}-{nickname}".lower().replace(" ", "-"),
+        "password": "carrier-pass-1",
+        "status": CarrierAccount.Status.ACTIVE,
+    }
+    fields.update(overrides)
+    return CarrierAccount.objects.create(merchant=merchant, nickname=nickname, **fields)

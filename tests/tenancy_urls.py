@@ -10,8 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shipdesk.models import Merchant
-from tests.factories import make_order
+from tests.factories import make_carrier_account, make_import_job, make_order, make_rule
 
 OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "order-detail": lambda m: {"pk": make_order(m, "T-1").pk},
+    "order-package": lambda m: {"pk": make_order(m, "T-2").pk},
+    "order-import-job": lambda m: {"pk": make_import_job(m).pk},
+    "order-import-mapping": lambda m: {"pk": make_import_job(m, status="needs_mapping").pk},
+    "automation-edit": lambda m: {"pk": make_rule(m).pk},
+    "automation-delete": lambda m: {"pk": make_rule(m).pk},
+    "carriers:verify": lambda m: {"pk": make_carrier_account(m, status="awaiting_verification").pk},
+    "carriers:update-password": lambda m: {"pk": make_carrier_account(m).pk},
+    "carriers:settings-popup": lambda m: {"pk": make_carrier_account(m).pk},
+    "carriers:open-carrier-page": lambda m: {
+        "pk": make_carrier_account(m).pk,
+        "url_type": "AccountSettingsPage",
+    },
+    "carriers:make-default": lambda m: {"pk": make_carrier_account(m).pk},
+    "carriers:disconnect": lambda m: {"pk": make_carrier_account(m).pk},
 }

@@ -1,0 +1,54 @@
+"""``POST /api/v1/orders``: JSON order import, authenticated by the merchant's API key."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from orders import api_keys, importing
+from shipdesk.tenancy import public_view
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_ORDERS = 1000
+
+
+@public_view  # no session: the bearer key is the authentication, checked below
+@csrf_exempt
+@require_POST
+def orders_api(request: HttpRequest) -> JsonResponse:
+    merchant = api_keys.merchant_for(request.headers.get("Authorization", ""))
+    if merchant is None:
+        response = JsonResponse(
+            {
+                "error": "Send your ShipDesk API key as 'Authorization: Bearer <key>' "
+                "(Settings → API key)."
+            },
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="shipdesk"'
+        return response
+    if len(request.body) > MAX_BODY_BYTES:
+        return JsonResponse({"error": "The body is over 5 MB: send fewer orders."}, status=413)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": "The body is not valid JSON."}, status=400)
+    if isinstance(payload, dict) and len(payload.get("orders") or []) > MAX_ORDERS:
+        return JsonResponse({"error": f"Send at most {MAX_ORDERS} orders per request."}, status=413)
+    try:
+        result = importing.import_json(merchant, payload)
+    except importing.UnreadableFile as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    body = {
+        "created": result.created,
+        "updated": result.updated,
+        "errors": [
+            {"index": e.row, "order_number": e.order_number, "reason": e.reason}
+            for e in result.errors
+        ],
+    }
+    status = 200 if result.orders or not result.errors else 422
+    return JsonResponse(body, status=status)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import copy
+
+from django import forms
+
+from orders import validation
+from orders.catalog import Confirmation
+from orders.models import Order, ShipFromLocation
+
+PACKAGE_FIELDS = [
+    "ship_from",
+    "service",
+    "package_type",
+    "weight_lb",
+    "weight_oz",
+    "length_in",
+    "width_in",
+    "height_in",
+    "confirmation",
+    "insurance_amount",
+    "dangerous_goods",
+    "non_machinable",
+    "hold_for_pickup",
+    "saturday_delivery",
+    "label_message_1",
+    "label_message_2",
+    "label_message_3",
+    "prepay_duties_canada",
+    "customs_contents_type",
+    "non_delivery",
+]
+OPTION_FLAGS = ["dangerous_goods", "non_machinable", "hold_for_pickup", "saturday_delivery"]
+
+
+class OrderShippingForm(forms.ModelForm):
+    """Package, service and Other Shipping Options of one order.
+
+    What is offered depends on the service and destination being chosen, so availability is
+    worked out from the submitted values, and a choice they don't allow is refused with the fix.
+    """
+
+    class Meta:
+        model = Order
+        fields = PACKAGE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ship_from"].queryset = ShipFromLocation.objects.for_merchant(
+            self.instance.merchant
+        )
+        self.fields["service"].required = False
+        for name in ("weight_oz", "weight_lb", "insurance_amount"):
+            self.fields[name].widget.attrs["min"] = 0
+        if self.instance.is_international and self.instance.confirmation not in (
+            Confirmation.SIGNATURE,
+            Confirmation.ADULT_SIGNATURE,
+        ):
+            # R16: don't offer what USPS won't do abroad.
+            self.fields["confirmation"].choices = [
+                c for c in Confirmation.choices if c[0] in (Confirmation.NONE, "tracking")
+            ]
+
+    def preview(self) -> Order:
+        """The order as it would be with the submitted (valid) values."""
+        order = copy.copy(self.instance)
+        for name, value in getattr(self, "cleaned_data", {}).items():
+            setattr(order, name, value)
+        return order
+
+    @property
+    def available(self) -> dict[str, bool]:
+        return validation.available_options(self.preview())
+
+    def clean(self):
+        cleaned = super().clean()
+        order = self.preview()
+        for problem in validation.option_problems(order):
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        return cleaned
+
+    def visible_flags(self) -> list[forms.BoundField]:
+        available = self.available
+        preview = self.preview()
+        return [
+            self[name] for name in OPTION_FLAGS if available[name] or getattr(preview, name, False)
+        ]
