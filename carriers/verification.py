@@ -192,14 +192,14 @@ class CarrierBackend:
     name = "carrier"
 
     def send(self, verification: PhoneVerification, phone: Phone) -> None:
-        from carriers import stamps
+        from carriers.stamps import accounts
 
-        stamps.start_account_verification(verification.account, phone.digits10)
+        accounts.start_account_verification(verification.account, phone.digits10)
 
     def check(self, verification: PhoneVerification, code: str) -> bool:
-        from carriers import stamps
+        from carriers.stamps import accounts
 
-        return stamps.finish_account_verification(verification.account, code)
+        return accounts.finish_account_verification(verification.account, code)
 
 
 BACKENDS: dict[str, type] = {

@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shipdesk.tenancy.merchant_context",
+                "carriers.context_processors.carrier_alerts",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
         },
@@ -263,8 +264,6 @@ STAMPS_INTEGRATION_ID = os.environ.get(
     "STAMPS_INTEGRATION_ID", "00000000-0000-0000-0000-000000000000" if DEBUG else ""
 )
 STAMPS_TIMEOUT = envint("STAMPS_TIMEOUT", 20)
-
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "twilio")
 # Where the client finds the sandbox (it runs in this process under `make run`).
 STAMPS_SANDBOX_URL = os.environ.get(
     "STAMPS_SANDBOX_URL", "http://127.0.0.1:8000/sandbox/stamps/swsim.asmx"
@@ -274,6 +273,8 @@ STAMPS_SERVICE_URL = os.environ.get("STAMPS_SERVICE_URL", "")
 # Temporary failures of read-only calls (and of purchases with the same IntegratorTxID).
 STAMPS_RETRIES = envint("STAMPS_RETRIES", 2)
 STAMPS_RETRY_BACKOFF_MS = envint("STAMPS_RETRY_BACKOFF_MS", 500)
+
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "twilio")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_VERIFY_SERVICE_SID = os.environ.get("TWILIO_VERIFY_SERVICE_SID", "")
@@ -284,5 +285,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # zeep logs whole SOAP envelopes at DEBUG, credentials included: never let it.
+        "zeep": {"level": "WARNING"},
+    },
 }

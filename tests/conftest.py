@@ -50,3 +50,26 @@ def outsider_client(outsider) -> Client:
 @pytest.fixture
 def order(merchant):
     return make_order(merchant, "A-1001")
+
+
+@pytest.fixture
+def sandbox(live_server, settings):
+    """The Stamps.com sandbox over real HTTP on the live server; yields its test API.
+
+    Tests using it need ``@pytest.mark.django_db(transaction=True)`` (the live server
+    runs in another thread and must see committed rows).
+    """
+    from carriers.stamps import client as stamps_client
+    from carriers.stamps.sandbox import api
+
+    settings.STAMPS_SANDBOX = True
+    settings.STAMPS_SANDBOX_URL = live_server.url + "/sandbox/stamps/swsim.asmx"
+    settings.STAMPS_SERVICE_URL = ""
+    settings.STAMPS_WSDL_URL = ""
+    settings.STAMPS_TIMEOUT = 5
+    settings.STAMPS_RETRY_BACKOFF_MS = 0
+    stamps_client.reset_wsdl_cache()
+    api.reset()
+    yield api
+    api.reset()
+    stamps_client.reset_wsdl_cache()

@@ -1,0 +1,194 @@
+"""Carrier accounts: connect, register, verify, keep healthy (R1-R9).
+
+Views call these functions; they raise ``CarrierAccountError`` (or a Stamps.com error from
+``carriers.stamps.errors``) with a message written for the merchant.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from carriers import verification
+from carriers.models import CarrierAccount
+from carriers.stamps import accounts as stamps
+from carriers.stamps import errors as stamps_errors
+from shipdesk.models import Merchant
+
+log = logging.getLogger(__name__)
+
+SECURITY_SUPPORT_PHONE = verification.SECURITY_SUPPORT_PHONE
+STAMPS_SUPPORT_PHONE = stamps_errors.STAMPS_SUPPORT_PHONE
+
+
+class CarrierAccountError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AccountNotUsable(CarrierAccountError):
+    """R3/R7/R8: the account cannot add funds or buy labels until the merchant acts."""
+
+    def __init__(self, account: CarrierAccount):
+        self.account = account
+        super().__init__(unusable_reason(account))
+
+
+def unusable_reason(account: CarrierAccount) -> str:
+    status = CarrierAccount.Status
+    if account.status == status.AWAITING_VERIFICATION:
+        return (
+            f"“{account.nickname}” hasn't finished 2-step verification, so it can't add funds "
+            "or create labels yet. Finish verification with the code we text to your phone. "
+            f"Trouble verifying? Call Stamps.com Security Support at {SECURITY_SUPPORT_PHONE}."
+        )
+    if account.status == status.NEEDS_REAUTH:
+        return (
+            f"Stamps.com no longer accepts the password saved for “{account.nickname}” "
+            "(it was probably changed at Stamps.com). Update the password to keep shipping; "
+            f"your history is kept. Stamps.com support: {STAMPS_SUPPORT_PHONE}."
+        )
+    if account.status == status.CLOSED:
+        return (
+            f"Stamps.com says “{account.nickname}” is set to a closed plan: the account was "
+            "closed or removed from the Pro plan. Reconnect it after reopening it at "
+            "Stamps.com, or choose another carrier account."
+        )
+    if account.status == status.DISCONNECTED:
+        return f"“{account.nickname}” was disconnected from ShipDesk."
+    return ""
+
+
+def require_usable(account: CarrierAccount) -> None:
+    """R3: enforced here, in the services, whatever the page showed."""
+    if not account.is_usable:
+        raise AccountNotUsable(account)
+
+
+def _first_account(merchant: Merchant) -> bool:
+    return (
+        not CarrierAccount.objects.for_merchant(merchant)
+        .filter(disconnected_at__isnull=True)
+        .exists()
+    )
+
+
+def connect_existing(
+    merchant: Merchant, *, username: str, password: str, nickname: str
+) -> CarrierAccount:
+    """R1: authenticate at Stamps.com first; save only on success."""
+    info = stamps.check_credentials(username, password, merchant=merchant)
+    with transaction.atomic():
+        account = CarrierAccount.objects.create(
+            merchant=merchant,
+            nickname=nickname,
+            username=username,
+            password=password,
+            status=CarrierAccount.Status.ACTIVE,
+            plan=CarrierAccount.Plan.PERSONAL,
+            is_default=_first_account(merchant),
+            balance=info.balance,
+            control_total=info.control_total,
+            max_balance=info.max_balance,
+            balance_synced_at=timezone.now(),
+            carrier_account_id=str(info.account_id or ""),
+        )
+    return account
+
+
+def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
+    """R2: create the free (Pro plan) account at Stamps.com; the card goes to the carrier only."""
+    from carriers.forms import card_brand
+
+    if (
+        CarrierAccount.objects.for_merchant(merchant)
+        .filter(plan=CarrierAccount.Plan.PRO_FREE, disconnected_at__isnull=True)
+        .exists()
+    ):
+        raise CarrierAccountError("Your store already has its free Stamps.com account (R6).")
+    registration = stamps.register_account(
+        {**data, "card_brand": card_brand(data["card_number"])}, merchant=merchant
+    )
+    try:
+        with transaction.atomic():
+            return CarrierAccount.objects.create(
+                merchant=merchant,
+                nickname=data["nickname"],
+                username=data["username"],
+                password=data["password"],
+                status=CarrierAccount.Status.AWAITING_VERIFICATION,
+                plan=CarrierAccount.Plan.PRO_FREE,
+                created_through_shipdesk=True,
+                is_default=_first_account(merchant),
+                card_brand=card_brand(data["card_number"]),
+                card_last4=data["card_number"][-4:],
+                carrier_account_id=str(registration.user_id or ""),
+            )
+    except IntegrityError as exc:  # a concurrent request won the race for R6
+        raise CarrierAccountError(
+            "Your store already has its free Stamps.com account (R6)."
+        ) from exc
+
+
+def send_verification_code(account: CarrierAccount, phone: str):
+    if account.status != CarrierAccount.Status.AWAITING_VERIFICATION:
+        raise CarrierAccountError("This account is already verified.")
+    return verification.send_code(account, phone)
+
+
+def verify_account(account: CarrierAccount, code: str) -> None:
+    """R2/R4: check the code, then make sure Stamps.com sees the account as verified."""
+    if account.status != CarrierAccount.Status.AWAITING_VERIFICATION:
+        return
+    verification.check_code(account, code)
+    latest = verification.current_verification(account)
+    # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com
+    # the phone is verified (a carrier-checked code was already finished there).
+    if latest.backend != "carrier" and not stamps.finish_account_verification(account, code):
+        raise CarrierAccountError(
+            "Stamps.com did not accept the verification. Send a new code and try again, "
+            f"or call Stamps.com Security Support at {SECURITY_SUPPORT_PHONE}."
+        )
+    with transaction.atomic():
+        CarrierAccount.objects.filter(pk=account.pk).update(
+            status=CarrierAccount.Status.ACTIVE, verified_at=timezone.now(), status_reason=""
+        )
+    account.refresh_from_db()
+
+
+def update_password(account: CarrierAccount, password: str) -> None:
+    """R7: check the new password at Stamps.com, keep everything else."""
+    stamps.check_credentials(account.username, password, merchant=account.merchant)
+    account.password = password
+    if account.status == CarrierAccount.Status.NEEDS_REAUTH:
+        account.status = CarrierAccount.Status.ACTIVE
+        account.status_reason = ""
+    account.save(update_fields=["password", "status", "status_reason"])
+
+
+def carrier_page_url(account: CarrierAccount, url_type: str) -> str:
+    """R9: Account Settings and Reports open the carrier's own pages."""
+    if url_type not in {"AccountSettingsPage", "OnlineReportsPage"}:
+        raise CarrierAccountError("That Stamps.com page isn't available.")
+    return stamps.get_url(account, url_type)
+
+
+@transaction.atomic
+def make_default(account: CarrierAccount) -> None:
+    CarrierAccount.objects.for_merchant(account.merchant).filter(is_default=True).update(
+        is_default=False
+    )
+    CarrierAccount.objects.filter(pk=account.pk).update(is_default=True)
+
+
+@transaction.atomic
+def disconnect(account: CarrierAccount) -> None:
+    """Kept for history (labels, ledger), no longer usable; the password is dropped."""
+    account.status = CarrierAccount.Status.DISCONNECTED
+    account.disconnected_at = timezone.now()
+    account.is_default = False
+    account.password = ""
+    account.save(update_fields=["status", "disconnected_at", "is_default", "password"])
