@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.urls.converters import IntConverter
 
 from orders.models import Order
 from shipdesk.tenancy import ACCESS_ATTR, MerchantMiddleware, get_owned_or_404, merchant_view
 from tests.factories import make_member, make_merchant, make_order
 from tests.tenancy_urls import OBJECT_URLS
 
+# Values that fit every path converter in use (ids, words, years, months).
+SAMPLE_VALUES = [1, "x", 2026, "01"]
 METHODS = ["get", "post", "put", "patch", "delete"]
 
 
@@ -85,7 +88,7 @@ def test_every_merchant_page_requires_login():
     checked = 0
     for name, pattern in merchant_patterns():
         kwargs = {
-            key: 1 if isinstance(conv, IntConverter) else "x"
+            key: next(v for v in SAMPLE_VALUES if re.fullmatch(conv.regex, str(v)))
             for key, conv in pattern.pattern.converters.items()
         }
         url = reverse(name, kwargs=kwargs)
