@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("settings/carriers/", include("carriers.urls")),
+    path("funds/", include("funding.urls")),
     path("", include("orders.urls")),
 ]
 

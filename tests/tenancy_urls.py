@@ -28,4 +28,14 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     },
     "carriers:make-default": lambda m: {"pk": make_carrier_account(m).pk},
     "carriers:disconnect": lambda m: {"pk": make_carrier_account(m).pk},
+    "funding:account": lambda m: {"account_id": make_carrier_account(m).pk},
+    "funding:add": lambda m: {"account_id": make_carrier_account(m).pk},
+    "funding:sync": lambda m: {"account_id": make_carrier_account(m).pk},
+    "funding:auto-funding": lambda m: {"account_id": make_carrier_account(m).pk},
+    "funding:carrier-auto-buy-off": lambda m: {"account_id": make_carrier_account(m).pk},
+    "funding:statement": lambda m: {
+        "account_id": make_carrier_account(m).pk,
+        "year": 2026,
+        "month": 11,
+    },
 }

@@ -1,0 +1,123 @@
+"""Read-only views of the ledger: filtered lists, CSV rows, the chart and monthly statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from carriers.models import CarrierAccount
+from funding.chart import Chart, balance_chart
+from funding.models import ZERO, LedgerEntry
+from shipdesk.models import Merchant
+
+CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"]
+
+
+def merchant_zone(merchant: Merchant) -> ZoneInfo:
+    return ZoneInfo(merchant.time_zone)
+
+
+def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+def filtered_ledger(merchant: Merchant, filters: dict) -> QuerySet[LedgerEntry]:
+    """``filters``: cleaned LedgerFilterForm data (account id, kind, start, end dates)."""
+    zone = merchant_zone(merchant)
+    qs = LedgerEntry.objects.for_merchant(merchant).select_related("account")
+    if filters.get("account"):
+        qs = qs.filter(account_id=filters["account"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("start"):
+        qs = qs.filter(created_at__gte=_day_start(filters["start"], zone))
+    if filters.get("end"):
+        qs = qs.filter(created_at__lt=_day_start(filters["end"] + dt.timedelta(days=1), zone))
+    return qs.order_by("-created_at", "-pk")
+
+
+def csv_rows(entries: QuerySet[LedgerEntry], zone: ZoneInfo) -> Iterator[list[str]]:
+    yield CSV_HEADER
+    for e in entries.iterator(chunk_size=2000):
+        yield [
+            e.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            e.account.nickname,
+            e.get_kind_display(),
+            f"{e.amount:.2f}",
+            f"{e.balance_after:.2f}",
+            e.reference,
+            e.memo,
+        ]
+
+
+def account_chart(account: CarrierAccount, *, days: int = 90) -> Chart | None:
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = list(
+        LedgerEntry.objects.filter(account=account, created_at__gte=since)
+        .order_by("pk")
+        .values_list("created_at", "balance_after")
+    )
+    if rows:
+        rows.append((timezone.now(), rows[-1][1]))
+    return balance_chart(rows)
+
+
+@dataclass
+class Statement:
+    account: CarrierAccount
+    year: int
+    month: int
+    start: dt.datetime
+    end: dt.datetime
+    opening: Decimal
+    closing: Decimal
+    entries: list[LedgerEntry]
+    totals: dict[str, Decimal]
+    generated_at: dt.datetime
+
+    @property
+    def title(self) -> str:
+        return self.start.strftime("%B %Y")
+
+
+def statement(account: CarrierAccount, year: int, month: int) -> Statement:
+    zone = merchant_zone(account.merchant)
+    start = dt.datetime(year, month, 1, tzinfo=zone)
+    end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    base = LedgerEntry.objects.filter(account=account)
+    before = base.filter(created_at__lt=start).order_by("-created_at", "-pk").first()
+    opening = before.balance_after if before else ZERO
+    entries = list(
+        base.filter(created_at__gte=start, created_at__lt=end).order_by("created_at", "pk")
+    )
+    totals: dict[str, Decimal] = {}
+    for entry in entries:
+        label = entry.get_kind_display()
+        totals[label] = totals.get(label, ZERO) + entry.amount
+    closing = entries[-1].balance_after if entries else opening
+    return Statement(
+        account=account,
+        year=year,
+        month=month,
+        start=start,
+        end=end,
+        opening=opening,
+        closing=closing,
+        entries=entries,
+        totals=totals,
+        generated_at=timezone.now().astimezone(zone),
+    )
+
+
+def statement_pdf(stmt: Statement) -> bytes:
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string("funding/statement.html", {"s": stmt})
+    return HTML(string=html).write_pdf()

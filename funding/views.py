@@ -1,0 +1,238 @@
+"""The Funds pages: thin views over ``funding.services`` and ``funding.reports``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_htmx.http import HttpResponseStopPolling
+
+from carriers.models import CarrierAccount
+from carriers.services import CarrierAccountError
+from carriers.stamps.errors import StampsError
+from funding import reports, services
+from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
+from funding.models import AutoFunding, PostagePurchase
+from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+
+NOTICE_DAYS = 7
+
+
+def _accounts(request: HttpRequest):
+    return owned(request, CarrierAccount).filter(disconnected_at__isnull=True)
+
+
+def _months(count: int = 6) -> list[tuple[int, int, dt.date]]:
+    today = timezone.localdate()
+    year, month, out = today.year, today.month, []
+    for _ in range(count):
+        out.append((year, month, dt.date(year, month, 1)))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return out
+
+
+def _card(account: CarrierAccount, **extra) -> dict:
+    auto = AutoFunding.objects.filter(account=account).first()
+    purchases = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
+    in_flight = [p for p in purchases if p.in_flight]
+    since = timezone.now() - dt.timedelta(days=NOTICE_DAYS)
+    auto_form = extra.pop("auto_form", None) or AutoFundingForm(
+        initial={
+            "enabled": auto.enabled if auto else False,
+            "threshold": auto.threshold if auto else "50.00",
+            "amount": auto.amount if auto else "100.00",
+            "max_per_day": auto.max_per_day if auto else 3,
+        }
+    )
+    return {
+        "account": account,
+        "auto": auto,
+        "auto_form": auto_form,
+        "in_flight": in_flight,
+        "latest": purchases[0] if purchases else None,
+        "auto_notices": [
+            p
+            for p in purchases
+            if p.automatic and p.status == PostagePurchase.Status.SUCCESS and p.created_at >= since
+        ],
+        "chart": reports.account_chart(account),
+        "presets": services.PRESET_AMOUNTS,
+        "room": services.room_to_add(account),
+        "months": _months(),
+        **extra,
+    }
+
+
+def _account_response(
+    request: HttpRequest, account: CarrierAccount, status: int = 200, *, poll=False, **extra
+):
+    """The account's card: an htmx fragment, or a page of its own without JavaScript.
+
+    htmx swaps only 2xx answers, so refusals reach it as 200 with the message in the card.
+    A poll that finds nothing in flight answers 286, which tells htmx to stop polling.
+    """
+    card = _card(account, **extra)
+    if request.htmx:
+        html = render_to_string("funding/funds.html#account-card", {"card": card}, request)
+        if poll and not card["in_flight"]:
+            return HttpResponseStopPolling(html)
+        return HttpResponse(html)
+    return render(request, "funding/account.html", {"card": card}, status=status)
+
+
+@merchant_view
+def funds(request: HttpRequest) -> HttpResponse:
+    accounts = list(_accounts(request))
+    form = LedgerFilterForm(request.GET or None, accounts=accounts)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = reports.filtered_ledger(request.merchant, filters)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "cards": [_card(a) for a in accounts],
+        "filter_form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "zone": reports.merchant_zone(request.merchant),
+    }
+    if request.htmx and request.htmx.target == "ledger":
+        return render(request, "funding/funds.html#ledger", context)
+    return render(request, "funding/funds.html", context)
+
+
+@merchant_view
+def account_card(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_owned_or_404(request, CarrierAccount, pk=account_id)
+    return _account_response(request, account, poll=True)
+
+
+def _done(request: HttpRequest, account: CarrierAccount, message: str, level=messages.SUCCESS):
+    if request.htmx:
+        return _account_response(request, account, notice=message, notice_level=level)
+    messages.add_message(request, level, message)
+    return redirect(f"{reverse('funding:home')}#account-{account.pk}")
+
+
+def _failed(request: HttpRequest, account: CarrierAccount, error, **extra) -> HttpResponse:
+    return _account_response(request, account, status=400, error=error, **extra)
+
+
+@merchant_view
+def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_owned_or_404(request, _accounts(request), pk=account_id)
+    if request.method != "POST":
+        return _account_response(request, account)
+    form = AddFundsForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, account, services.FundsError("Enter an amount in dollars."))
+    try:
+        purchase = services.add_funds(account, form.cleaned_data["amount"])
+    except services.FundsError as exc:
+        return _failed(request, account, exc)
+    if purchase.status == PostagePurchase.Status.SUCCESS:
+        return _done(request, account, f"${purchase.amount:,.2f} added to {account.nickname}.")
+    if purchase.status == PostagePurchase.Status.UNKNOWN:
+        return _done(
+            request,
+            account,
+            "Stamps.com didn't confirm the purchase in time. ShipDesk is checking with the same "
+            "transaction id, so you will never be charged twice; the balance updates here.",
+            messages.WARNING,
+        )
+    return _done(
+        request,
+        account,
+        f"Stamps.com is processing ${purchase.amount:,.2f}; the balance updates here when "
+        "it settles.",
+        messages.INFO,
+    )
+
+
+@merchant_view
+def sync_balance(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_owned_or_404(request, _accounts(request), pk=account_id)
+    if request.method != "POST":
+        return _account_response(request, account)
+    try:
+        services.sync_balance(account)
+    except StampsError as exc:
+        return _failed(request, account, services.FundsError(exc.merchant_message))
+    return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")
+
+
+@merchant_view
+def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_owned_or_404(request, _accounts(request), pk=account_id)
+    if request.method != "POST":
+        return _account_response(request, account)
+    form = AutoFundingForm(request.POST)
+    if not form.is_valid():
+        error = services.FundsError("Check the auto-funding settings.")
+        return _failed(request, account, error, auto_form=form)
+    try:
+        auto = services.save_auto_funding(account, **form.cleaned_data)
+    except (services.FundsError, CarrierAccountError) as exc:
+        return _failed(request, account, exc, auto_form=form)
+    if not auto.enabled:
+        return _done(request, account, "Auto-funding is off.")
+    message = (
+        f"Auto-funding is on: when the balance drops below ${auto.threshold:,.2f}, ShipDesk "
+        f"adds ${auto.amount:,.2f} (at most {auto.max_per_day} times a day)."
+    )
+    if auto.funds_twice:
+        message += " Stamps.com's own auto-buy is also on; turn it off so you're not funded twice."
+        return _done(request, account, message, messages.WARNING)
+    return _done(request, account, message)
+
+
+@merchant_view
+def carrier_auto_buy_off(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_owned_or_404(request, _accounts(request), pk=account_id)
+    if request.method != "POST":
+        return _account_response(request, account)
+    try:
+        services.turn_off_carrier_auto_buy(account)
+    except StampsError as exc:
+        return _failed(request, account, services.FundsError(exc.merchant_message))
+    return _done(request, account, "Stamps.com auto-buy is off; ShipDesk's auto-funding remains.")
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@merchant_view
+def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
+    form = LedgerFilterForm(request.GET or None, accounts=_accounts(request))
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = reports.filtered_ledger(request.merchant, filters)
+    writer = csv.writer(_Echo())
+    rows = reports.csv_rows(entries, reports.merchant_zone(request.merchant))
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="shipdesk-ledger-{stamp}.csv"'
+    return response
+
+
+@merchant_view
+def statement(request: HttpRequest, account_id: int, year: int, month: int) -> HttpResponse:
+    account = get_owned_or_404(request, CarrierAccount, pk=account_id)
+    period = f"{year:04d}-{month:02d}"
+    if not 1 <= month <= 12 or year < 2000:
+        raise Http404("No such month")
+    pdf = reports.statement_pdf(reports.statement(account, year, month))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"shipdesk-statement-{account.nickname}-{period}.pdf".replace(" ", "-")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response

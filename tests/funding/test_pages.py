@@ -1,0 +1,83 @@
+"""The /funds/ page, its htmx fragments, the CSV export and the monthly statement PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from funding import ledger
+from funding.models import PostagePurchase
+from tests.factories import make_carrier_account
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def account(merchant):
+    account = make_carrier_account(merchant, balance=Decimal("80.00"))
+    with transaction.atomic():
+        ledger.ensure_opening_balance(account)
+        ledger.debit_for_label(account, Decimal("7.10"), "label-77")
+    return account
+
+
+@pytest.mark.django_db
+def test_funds_page_shows_balance_chart_ledger_and_statement_links(owner_client, account):
+    page = owner_client.get("/funds/").text
+    assert "$72.90" in page
+    assert "<polyline" in page and "chart-line" in page
+    assert "label-77" in page
+    assert f"/funds/{account.pk}/statements/{timezone.localdate():%Y-%m}.pdf" in page
+    assert "style=" not in page  # strict CSP: no inline styles
+
+
+@pytest.mark.django_db
+def test_the_ledger_filters_and_exports_as_csv(owner_client, account):
+    page = owner_client.get("/funds/", {"kind": "adjustment"}).text
+    assert "label-77" not in page
+    response = owner_client.get("/funds/ledger.csv", {"kind": "label", "account": account.pk})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:5] == ["Date", "Account", "Kind", "Amount", "Balance after"]
+    assert [r[2:5] for r in rows[1:]] == [["Label", "-7.10", "72.90"]]
+
+
+@pytest.mark.django_db
+def test_polling_stops_when_no_purchase_is_in_flight(owner_client, account):
+    purchase = PostagePurchase.objects.create(
+        merchant=account.merchant, account=account, amount=Decimal("20.01"), status="pending"
+    )
+    response = owner_client.get(f"/funds/{account.pk}/", **HTMX)
+    assert response.status_code == 200 and 'hx-trigger="every 2s"' in response.text
+    PostagePurchase.objects.filter(pk=purchase.pk).update(status="success")
+    response = owner_client.get(f"/funds/{account.pk}/", **HTMX)
+    assert response.status_code == 286  # django_htmx HttpResponseStopPolling
+    assert "every 2s" not in response.text
+
+
+@pytest.mark.django_db
+def test_monthly_statement_is_a_pdf(owner_client, account):
+    today = timezone.localdate()
+    response = owner_client.get(f"/funds/{account.pk}/statements/{today:%Y-%m}.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert owner_client.get(f"/funds/{account.pk}/statements/2026-13.pdf").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_R10_adding_funds_from_the_page_updates_the_card(make_account, owner_client, sandbox):
+    account = make_account(balance="5.00")
+    response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "25"}, **HTMX)
+    assert response.status_code == 200
+    assert "$30.00" in response.text and "$25.00 added" in response.text
+    response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "5"}, **HTMX)
+    assert "at least $10.00" in response.text
+    response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "9999"})
+    assert response.status_code == 400
+    assert "You can add at most $9,970.00" in response.text
