@@ -15,6 +15,7 @@ from carriers import verification
 from carriers.models import CarrierAccount
 from carriers.stamps import accounts as stamps
 from carriers.stamps import errors as stamps_errors
+from funding.ledger import ensure_opening_balance
 from shipdesk.models import Merchant
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ def connect_existing(
             balance_synced_at=timezone.now(),
             carrier_account_id=str(info.account_id or ""),
         )
+        # The ledger starts from what the carrier holds today (R14).
+        ensure_opening_balance(account)
     return account
 
 

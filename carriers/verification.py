@@ -233,7 +233,12 @@ def seconds_until_resend(account: CarrierAccount, now: datetime | None = None) -
 
 
 def send_code(account: CarrierAccount, raw_phone: str, backend: Backend | None = None):
-    """Send a new code to ``raw_phone`` for ``account``, within the R4 send limits."""
+    """Send a new code to ``raw_phone`` for ``account``, within the R4 send limits.
+
+    The send slot is reserved in a short transaction and the message goes out after it
+    commits: the back-end may be a slow HTTP call (Twilio, Stamps.com) that must not run
+    while the database is locked.
+    """
     phone = parse_phone(raw_phone)
     backend = backend or get_backend()
     VerificationPhone.objects.get_or_create(phone_number=phone.e164)
@@ -250,7 +255,7 @@ def send_code(account: CarrierAccount, raw_phone: str, backend: Backend | None =
             raise SendTooSoon(int(wait.total_seconds() + 0.999))
         if len(sent_times) >= MAX_SENDS_PER_HOUR:
             raise TooManySends(sent_times[0] + timedelta(hours=1))
-        verification = PhoneVerification(
+        verification = PhoneVerification.objects.create(
             merchant=account.merchant,
             account=account,
             phone_number=phone.e164,
@@ -258,42 +263,62 @@ def send_code(account: CarrierAccount, raw_phone: str, backend: Backend | None =
             sent_at=now,
             expires_at=now + CODE_LIFETIME,
         )
+    try:
         backend.send(verification, phone)
-        verification.save()
-        account.phone_number = phone.e164
-        account.save(update_fields=["phone_number"])
+    except Exception:
+        # Nothing reached the phone: give the slot back so the merchant can retry at once.
+        verification.delete()
+        raise
+    verification.save(update_fields=["console_code", "external_id"])
+    CarrierAccount.objects.filter(pk=account.pk).update(phone_number=phone.e164)
+    account.phone_number = phone.e164
     return verification
 
 
-def check_code(account: CarrierAccount, code: str, backend: Backend | None = None) -> None:
-    """Check ``code``; raises a VerificationError the merchant can act on when it fails."""
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
+def _reserve_try(account: CarrierAccount) -> PhoneVerification:
+    """Count a try before checking it, so parallel guesses can never exceed the limit."""
     with transaction.atomic():
         latest = current_verification(account)
         if latest is None:
             raise NoCodeSent()
         verification = PhoneVerification.objects.select_for_update().get(pk=latest.pk)
-        backend = backend or get_backend(verification.backend)
         now = timezone.now()
         if verification.verified_at is not None:
-            return
-        if verification.locked_at is not None:
+            return verification
+        if verification.locked_at is not None or verification.failed_attempts >= MAX_WRONG_TRIES:
             raise CodeLocked()
         if now >= verification.expires_at:
             raise CodeExpired()
-        if code and backend.check(verification, code):
-            verification.verified_at = now
-            verification.save(update_fields=["verified_at"])
-            return
+        verification.failed_attempts += 1
+        verification.save(update_fields=["failed_attempts"])
+        return verification
+
+
+def check_code(account: CarrierAccount, code: str, backend: Backend | None = None) -> None:
+    """Check ``code``; raises a VerificationError the merchant can act on when it fails."""
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    verification = _reserve_try(account)
+    if verification.verified_at is not None:
+        return
+    backend = backend or get_backend(verification.backend)
+    # Outside any transaction: the back-end may call Twilio or Stamps.com.
+    try:
+        correct = bool(code) and backend.check(verification, code)
+    except Exception:
+        # The code was never judged (Twilio or Stamps.com failed): the try doesn't count.
         PhoneVerification.objects.filter(pk=verification.pk).update(
-            failed_attempts=F("failed_attempts") + 1
+            failed_attempts=F("failed_attempts") - 1
         )
-        verification.refresh_from_db(fields=["failed_attempts"])
-        tries_left = MAX_WRONG_TRIES - verification.failed_attempts
-        if tries_left <= 0:
-            verification.locked_at = now
-            verification.save(update_fields=["locked_at"])
-    # Outside the atomic block so the counted failure is committed before we report it.
+        raise
+    if correct:
+        PhoneVerification.objects.filter(pk=verification.pk).update(
+            verified_at=timezone.now(), failed_attempts=F("failed_attempts") - 1
+        )
+        return
+    tries_left = MAX_WRONG_TRIES - verification.failed_attempts
     if tries_left <= 0:
+        PhoneVerification.objects.filter(pk=verification.pk, locked_at__isnull=True).update(
+            locked_at=timezone.now()
+        )
         raise CodeLocked()
     raise WrongCode(tries_left)

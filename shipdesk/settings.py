@@ -149,8 +149,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            # A file, not memory: tests start real worker processes that share it.
-            "TEST": {"NAME": str(VAR_DIR / "test_shipdesk.sqlite3")},
+            # A file, not memory: tests start real worker processes that share it. One per
+            # test run, so two runs on one machine never share (or delete) each other's.
+            "TEST": {"NAME": str(VAR_DIR / f"test_shipdesk_{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -44,6 +44,9 @@ def test_r1_existing_account_is_saved_only_after_stamps_accepts_it(owner_client,
     assert account.is_default
     assert str(account.balance) == "42.50"
     assert account.password == PASSWORD
+    from funding.ledger import ledger_balance
+
+    assert ledger_balance(account) == account.balance  # R14: the ledger opens at the carrier's
 
 
 def test_r1_wrong_password_keeps_username_and_nickname_but_not_the_password(

@@ -29,3 +29,17 @@ def test_seed_demo_is_idempotent_and_the_demo_login_works(capsys):
         follow=True,
     )
     assert "Evergreen Goods Co." in response.text
+
+
+def test_seed_demo_connects_a_verified_funded_sandbox_account(settings):
+    from carriers.models import CarrierAccount
+    from carriers.stamps.sandbox import api as sandbox
+    from funding.ledger import ledger_balance
+
+    settings.STAMPS_SANDBOX = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    account = CarrierAccount.objects.get(merchant__slug="demo")
+    assert account.status == "active" and account.verified_at and account.is_default
+    assert account.balance == sandbox.get_balance(account.username) > 0
+    assert ledger_balance(account) == account.balance  # the ledger starts where the carrier is

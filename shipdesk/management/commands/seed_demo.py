@@ -105,7 +105,9 @@ class Command(BaseCommand):
 
     def extra_steps(self):
         """Later features add their demo data here (carrier accounts, rules, ...)."""
-        return []
+        from carriers.demo import seed_demo_carrier
+
+        return [seed_demo_carrier]
 
     def seed_orders(self, merchant: Merchant, ship_from: ShipFromLocation, count: int) -> int:
         rng = random.Random(20261125)  # same demo every time

@@ -1,0 +1,55 @@
+"""Demo data: a connected, verified and funded Stamps.com account on the embedded sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from carriers.models import CarrierAccount
+
+DEMO_USERNAME = "evergreen-demo"
+DEMO_PASSWORD = "demo-postage-1"
+DEMO_BALANCE = Decimal("250.00")
+
+
+def seed_demo_carrier(merchant, user, stdout) -> CarrierAccount | None:
+    if not settings.STAMPS_SANDBOX:
+        stdout.write("Skipping the demo carrier account: STAMPS_SANDBOX is off.")
+        return None
+    from carriers.stamps.sandbox import api as sandbox
+    from carriers.stamps.sandbox.models import Account as SandboxAccount
+    from funding.ledger import ensure_opening_balance
+
+    with transaction.atomic():
+        try:
+            carrier_side = sandbox.get_account(DEMO_USERNAME)
+        except SandboxAccount.DoesNotExist:
+            carrier_side = sandbox.create_account(
+                DEMO_USERNAME, DEMO_PASSWORD, balance=DEMO_BALANCE, plan="pro"
+            )
+        account, created = CarrierAccount.objects.get_or_create(
+            merchant=merchant,
+            username=DEMO_USERNAME,
+            disconnected_at=None,
+            defaults={
+                "nickname": "Evergreen postage",
+                "password": DEMO_PASSWORD,
+                "status": CarrierAccount.Status.ACTIVE,
+                "plan": CarrierAccount.Plan.PRO_FREE,
+                "is_default": True,
+                "created_through_shipdesk": True,
+                "phone_number": "+15035550142",
+                "verified_at": timezone.now(),
+                "balance": carrier_side.balance,
+                "control_total": carrier_side.control_total,
+                "balance_synced_at": timezone.now(),
+            },
+        )
+        if created:
+            ensure_opening_balance(account)
+    if created:
+        stdout.write(f"Connected the demo Stamps.com account {DEMO_USERNAME} (${account.balance}).")
+    return account
