@@ -98,3 +98,14 @@ def test_rates_for_one_account_from_many_threads(stamps):
     for t in threads:
         t.join()
     assert failures == [] and len(results) == 4
+
+
+def test_the_sandbox_wsdl_is_fetched_and_parsed_once_for_many_clients_and_calls(stamps):
+    from carriers.stamps import client as stamps_client
+
+    stamps.create_account("amy", "Secret123")
+    stamps.create_account("bob", "Secret123")
+    request = RateRequest(from_zip="11201", to=SF, weight_oz=8, service_type="US-GA")
+    for username in ["amy", "bob"] * 3:
+        get_client(username, "Secret123").get_rates(request)
+    assert list(stamps_client.wsdl_parse_count.values()) == [1]
