@@ -79,3 +79,60 @@ class MerchantOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("The audit log is append-only.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("The audit log is append-only.")
+
+
+class AuditLog(models.Model):
+    """One support look-up or page view: who, what, when and from where. Append-only.
+
+    The actor and object are also kept as text so the row still says who looked at what
+    after the user or merchant is deleted (their foreign keys then become NULL).
+    """
+
+    class Action(models.TextChoices):
+        SEARCH = "search", "Search"
+        VIEW = "view", "Page view"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=254, help_text="The user's e-mail or username")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    query = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300)
+    merchant = models.ForeignKey(
+        Merchant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_repr = models.CharField("object", max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("use_support_console", "Can use the support console")]
+
+    def __str__(self) -> str:
+        what = f"searched {self.query!r}" if self.action == self.Action.SEARCH else self.path
+        return f"{self.actor} {what} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("The audit log is append-only.")

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("support/", include("shipdesk.support.urls")),
     path("settings/carriers/", include("carriers.urls")),
     path("funds/", include("funding.urls")),
     path("", include("orders.urls")),

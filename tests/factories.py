@@ -92,3 +92,17 @@ def make_carrier_account(merchant: Merchant, nickname: str = "Main postage", **o
     }
     fields.update(overrides)
     return CarrierAccount.objects.create(merchant=merchant, nickname=nickname, **fields)
+
+
+def make_support_agent(email: str = "agent@shipdesk.test", *, is_staff: bool = False):
+    """A user in the `Support` group (created by a data migration; re-made after a flush)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name="Support")
+    if created:
+        group.permissions.add(Permission.objects.get(codename="use_support_console"))
+    user = make_user(email)
+    user.is_staff = is_staff
+    user.save(update_fields=["is_staff"])
+    user.groups.add(group)
+    return user
