@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "axes",
     "shipdesk",
     "carriers",
     "orders",
@@ -107,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "shipdesk.tenancy.MerchantMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shipdesk.urls"
@@ -162,7 +166,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["shipdesk.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses to even check a password while that login is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "shipdesk.auth.EmailBackend",
+]
+# Login rate limiting (django-axes): 5 failures for one e-mail from one address lock that
+# pair for 15 minutes. Keyed on the pair, so nobody can lock a merchant out from elsewhere.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Set PROXY_COUNT to the number of reverse proxies in front of ShipDesk in production.
+AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", 0) or None
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

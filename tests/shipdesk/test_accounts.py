@@ -98,3 +98,29 @@ def test_pages_carry_a_strict_csp_with_a_nonce_for_htmx(owner_client):
     assert "unsafe-inline" not in policy
     nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     assert f'nonce="{nonce}"' in response.text
+
+
+def test_login_is_rate_limited_per_email_and_address(client, owner):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": owner.email, "password": "guess"})
+    response = client.post(reverse("login"), {"username": owner.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.text
+    assert "_auth_user_id" not in client.session
+    # Someone else's guessing from another address doesn't lock the merchant out.
+    other = type(client)(REMOTE_ADDR="203.0.113.9")
+    response = other.post(
+        reverse("login"), {"username": owner.email, "password": PASSWORD}, follow=True
+    )
+    assert response.context["user"] == owner
+
+
+def test_a_successful_login_resets_the_failure_count(client, owner):
+    for _ in range(4):
+        client.post(reverse("login"), {"username": owner.email, "password": "guess"})
+    client.post(reverse("login"), {"username": owner.email, "password": PASSWORD})
+    client.post(reverse("logout"))
+    for _ in range(4):
+        client.post(reverse("login"), {"username": owner.email, "password": "guess"})
+    response = client.post(reverse("login"), {"username": owner.email, "password": PASSWORD})
+    assert response.status_code == 302
