@@ -247,7 +247,7 @@ def purchase_postage(call: Call) -> dict:
     state.require_verified(account)
     amount = data["PurchaseAmount"]
     if amount < MIN_PURCHASE:
-        raise SandboxFault("The minimum postage purchase is $10.00.", "00600001")
+        raise SandboxFault("Purchase amount must be at least $10.00.", "00600001")
     pending = sum(
         (p.amount for p in account.purchases.filter(status=Purchase.PENDING)), Decimal("0")
     )
@@ -336,7 +336,7 @@ def set_auto_buy(call: Call) -> dict:
     amount = settings.get("PurchaseAmount") or Decimal("0")
     trigger = settings.get("TriggerAmount") or Decimal("0")
     if enabled and amount < MIN_PURCHASE:
-        raise SandboxFault("The minimum postage purchase is $10.00.", "00600001")
+        raise SandboxFault("Purchase amount must be at least $10.00.", "00600001")
     if enabled and trigger < 0:
         raise SandboxFault("TriggerAmount must not be negative.", "00600004")
     account.auto_buy_enabled = enabled

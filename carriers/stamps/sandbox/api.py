@@ -116,7 +116,7 @@ def set_fault(
 
     ``delay``: sleep, then answer normally. ``timeout``: sleep ``delay`` seconds (default
     STAMPS_TIMEOUT + 1), then answer 504 without doing the work. ``http500``: answer 500
-    with an HTML page, nothing done. ``drop_after_commit``: do and commit the work, then
+    with a plain-text body, nothing done. ``drop_after_commit``: do and commit the work, then
     answer 500 with a plain-text body, so the client cannot know it succeeded.
     ``soap_fault``: a soap:Fault whose faultstring is ``message``.
     """

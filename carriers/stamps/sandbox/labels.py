@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from . import rates
-from .accounts import Call
-from .models import Account
+import datetime as dt
+import hashlib
+import uuid
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from . import geo, rates, state
+from .accounts import Call, auto_buy, settle_pending
+from .models import Account, Indicium
 from .soap import SandboxFault
+
+VOID_WINDOW = dt.timedelta(days=28)
+TRACKING_PREFIX = {"US-PM": "9205", "US-XM": "9270", "US-PMI": "9205", "US-EMI": "9270"}
+NAME_RULE = (
+    "{who} Name must contain at least two words. Each word must be at least two characters "
+    "long, separated by a space."
+)
 
 
 def get_rates(call: Call) -> dict:
@@ -16,8 +31,313 @@ def get_rates(call: Call) -> dict:
     return {"Rates": found}
 
 
-def _todo(call: Call) -> dict:
-    raise SandboxFault(f"{call.op} is not available in the sandbox yet.", "00ff0001", server=True)
+def cleanse_address(call: Call) -> dict:
+    call.account  # noqa: B018 - authenticates
+    address = {k: (v.upper() if isinstance(v, str) else v) for k, v in call.data["Address"].items()}
+    country = (address.get("Country") or "US").upper()
+    if country != "US":
+        return _cleansed(address, match=True, ok=True, level="Partial", code=31)
+    zip5 = (address.get("ZIPCode") or "")[:5]
+    state = (address.get("State") or "").upper()
+    zip_state = geo.state_for_zip(zip5)
+    if not address.get("Address1") or not (zip_state or state):
+        return _cleansed(address, match=False, ok=False, level="None", code=10)
+    ok = zip_state is not None and (not state or state == zip_state)
+    if ok:
+        address["State"] = zip_state
+        digest = hashlib.sha256(f"{address.get('Address1')}|{zip5}".encode()).hexdigest()
+        address["ZIPCodeAddOn"] = str(int(digest[:6], 16) % 10000).zfill(4)
+    return _cleansed(address, match=ok, ok=ok, level="Maximum" if ok else "None", code=31)
 
 
-cleanse_address = create_indicium = cancel_indicium = track_shipment = _todo
+def _cleansed(address: dict, *, match: bool, ok: bool, level: str, code: int) -> dict:
+    digest = hashlib.sha256(repr(sorted(address.items())).encode()).hexdigest()
+    address["CleanseHash"] = digest[:40] if match else None
+    address["OverrideHash"] = digest[40:64]
+    return {
+        "Address": address,
+        "AddressMatch": match,
+        "CityStateZipOK": ok,
+        "ResidentialDeliveryIndicator": "No" if address.get("Company") else "Yes",
+        "IsPOBox": (address.get("Address1") or "").replace(".", "").startswith("PO BOX"),
+        "CandidateAddresses": [],
+        "StatusCodes": {"ReturnCode": code},
+        "AddressCleansingResult": "Exact Match" if match else "Address not found",
+        "VerificationLevel": level,
+    }
+
+
+def _check_digit(digits: str) -> str:
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return str((10 - total % 10) % 10)
+
+
+def tracking_number(service: str, serial: int) -> str:
+    """IMpb-style: 4-digit channel prefix, 17 digits, a mod-10 check digit (22 in all)."""
+    body = TRACKING_PREFIX.get(service, "9400") + "1" + "1" + f"{serial:015d}"
+    return body + _check_digit(body)
+
+
+def _two_words(name: str) -> bool:
+    words = (name or "").split()
+    return len(words) >= 2 and all(len(w) >= 2 for w in words)
+
+
+def _full_name(address: dict) -> str:
+    return address.get("FullName") or " ".join(
+        p for p in (address.get("FirstName"), address.get("LastName")) if p
+    )
+
+
+def _check_label_rules(rate: dict, customs: dict | None) -> None:
+    international = rates.is_international(rate)
+    if international or rates.is_military(rate):  # R18
+        if not _two_words(_full_name(rate.get("From") or {})):
+            raise SandboxFault(NAME_RULE.format(who="Ship From"), "00700001")
+        if not _two_words(_full_name(rate.get("To") or {})):
+            raise SandboxFault(NAME_RULE.format(who="Ship To"), "00700002")
+    service, package = rate.get("ServiceType"), rate.get("PackageType") or "Package"
+    if international and service in rates.GAP_SERVICES | rates.GLOBALPOST and not customs:
+        raise SandboxFault("Customs information is required for international mail.", "00700003")
+    flat = service == "US-FCI" and package == "Large Envelope or Flat"
+    if flat and (customs or {}).get("ContentType") != "Document":  # R21
+        raise SandboxFault(
+            "First-Class Mail International Large Envelope or Flat may contain documents "
+            "only. Send merchandise as a package or through GlobalPost.",
+            "00700004",
+        )
+
+
+def create_indicium(call: Call) -> dict:
+    data = call.data
+    account = call.locked_account()
+    tx_id = data["IntegratorTxID"]
+    earlier = account.indicia.filter(integrator_tx_id=tx_id).first()
+    if earlier is not None:  # R28: a retry returns the label already bought
+        return _indicium_answer(call, earlier)
+    state.require_verified(account)
+    requested = data["Rate"]
+    if not requested.get("ServiceType"):
+        raise SandboxFault("The required element 'ServiceType' is missing.", "00500000")
+    customs = data.get("Customs")
+    _check_label_rules(requested, customs)
+    quoted = rates.get_rates(requested, pro=account.plan == Account.PRO, today=call.now.date())[0]
+    offered = {a["AddOnType"]: a for a in quoted["AddOns"]}
+    chosen = [a["AddOnType"] for a in requested.get("AddOns") or [] if a]
+    for code in chosen:
+        if code not in offered:
+            raise SandboxFault(
+                f"The add-on {code} is not available for {quoted['ServiceDescription']} "
+                "to this destination.",
+                "00700005",
+            )
+    add_ons_total = sum((offered[c]["Amount"] for c in chosen), Decimal("0.00"))
+    quoted["AddOns"] = [offered[c] for c in chosen]
+    total = quoted["Amount"] + add_ons_total
+    settle_pending(account, call.now, count_call=False)
+    if not data.get("SampleOnly") and account.balance < total:
+        raise SandboxFault(
+            f"Insufficient funds: the available postage balance is ${account.balance:.2f} and "
+            f"this label costs ${total:.2f}.",
+            "00600010",
+        )
+    service = quoted["ServiceType"]
+    flat_mail = service == "US-FC"  # R26: no tracking, no barcode
+    category = (
+        "GlobalAdvantageProgram"  # R24
+        if service in rates.GAP_SERVICES
+        else "GlobalPost"
+        if service in rates.GLOBALPOST
+        else "Domestic"
+    )
+    if not data.get("SampleOnly"):
+        account.balance -= total
+        account.control_total += total
+        account.save(update_fields=["balance", "control_total"])
+    indicium = Indicium(
+        account=account,
+        integrator_tx_id=tx_id,
+        stamps_tx_id=uuid.uuid4(),
+        service_type=service,
+        package_type=quoted["PackageType"],
+        label_category=category,
+        postage=quoted["Amount"],
+        add_ons_total=add_ons_total,
+        rate=_jsonable(quoted),
+        customs=_jsonable(customs) if customs else None,
+        memo=(data.get("memo") or "")[:200],
+        ship_date=requested.get("ShipDate") or call.now.date(),
+        balance_after=account.balance,
+        control_total_after=account.control_total,
+        created_at=call.now,
+    )
+    try:
+        with transaction.atomic():
+            indicium.save()
+            if not flat_mail:
+                indicium.tracking_number = tracking_number(service, indicium.pk)
+                indicium.save(update_fields=["tracking_number"])
+    except IntegrityError:  # the same IntegratorTxID raced in
+        raise SandboxFault(
+            "Duplicate IntegratorTxID; retry to get the label.", "00700006"
+        ) from None
+    auto_buy(account, call.now)
+    return _indicium_answer(call, indicium)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal | dt.date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def _rate_from_json(rate: dict) -> dict:
+    out = dict(rate)
+    for key in ("Amount", "InsuredValue", "DeclaredValue"):
+        if out.get(key) is not None:
+            out[key] = Decimal(out[key])
+    for key in ("ShipDate", "DeliveryDate"):
+        if out.get(key):
+            out[key] = dt.date.fromisoformat(out[key])
+    out["AddOns"] = [{**a, "Amount": Decimal(a["Amount"])} for a in out.get("AddOns") or []]
+    return out
+
+
+def label_url(call: Call, indicium: Indicium) -> str:
+    path = reverse("stamps_sandbox:label", args=[indicium.stamps_tx_id])
+    return call.request.build_absolute_uri(path)
+
+
+def _indicium_answer(call: Call, indicium: Indicium) -> dict:
+    image = None
+    if call.data.get("ReturnImageData"):
+        from .documents import label_pdf
+
+        image = [label_pdf(indicium)]
+    mac = hashlib.sha256(f"mac:{indicium.stamps_tx_id}".encode()).hexdigest()
+    return {
+        "IntegratorTxID": indicium.integrator_tx_id,
+        "TrackingNumber": indicium.tracking_number or None,
+        "Rate": _rate_from_json(indicium.rate),
+        "StampsTxID": str(indicium.stamps_tx_id),
+        "URL": label_url(call, indicium),
+        "PostageBalance": {
+            "AvailablePostage": indicium.balance_after,
+            "ControlTotal": indicium.control_total_after,
+        },
+        "Mac": mac[:32],
+        "PostageHash": mac[32:],
+        "ImageData": image,
+        "Reference1": call.data.get("Reference1"),
+        "labelCategory": indicium.label_category,
+        "LabelID": str(indicium.pk),
+    }
+
+
+def _find_indicia(account: Account, tracking: list, tx_ids: list) -> list[Indicium]:
+    found = []
+    for number in tracking:
+        indicium = account.indicia.filter(tracking_number=number).first()
+        if indicium is None:
+            raise SandboxFault(f"Tracking number {number} was not found.", "00700010")
+        found.append(indicium)
+    for tx in tx_ids:
+        try:
+            indicium = account.indicia.filter(stamps_tx_id=uuid.UUID(str(tx))).first()
+        except ValueError:
+            indicium = None
+        if indicium is None:
+            raise SandboxFault(f"StampsTxID {tx} was not found.", "00700011")
+        found.append(indicium)
+    return found
+
+
+def cancel_indicium(call: Call) -> dict:
+    account = call.locked_account()
+    tracking = [n for group in call.data.get("TrackingNumbers") or [] for n in group or []]
+    tx_ids = [t for group in call.data.get("StampsTxIDs") or [] for t in group or []]
+    if not tracking and not tx_ids:
+        raise SandboxFault("No TrackingNumbers or StampsTxIDs were given.", "00500000")
+    found = _find_indicia(account, tracking, tx_ids)
+    for indicium in found:  # R27: check all before refunding any
+        if indicium.voided_at is None and call.now - indicium.created_at > VOID_WINDOW:
+            raise SandboxFault(
+                f"Label {indicium.tracking_number or indicium.stamps_tx_id} cannot be voided: "
+                f"postage can be refunded only within 28 days of printing (printed "
+                f"{indicium.created_at.date().isoformat()}).",
+                "00700020",
+            )
+    for indicium in found:
+        if indicium.voided_at is not None:
+            continue  # voiding twice is harmless and refunds once
+        indicium.voided_at = call.now
+        indicium.save(update_fields=["voided_at"])
+        account.balance += indicium.total
+        account.control_total -= indicium.total
+    account.save(update_fields=["balance", "control_total"])
+    return {}
+
+
+def track_shipment(call: Call) -> dict:
+    account = call.account
+    number, tx = call.data.get("TrackingNumber"), call.data.get("StampsTxID")
+    indicium = _find_indicia(account, [number] if number else [], [tx] if tx else [])[0]
+    rate = indicium.rate
+    src, dst = rate.get("From") or {}, rate.get("To") or {}
+    start = indicium.created_at
+    days = int(rates.DELIVER_DAYS.get(indicium.service_type, "2-5").split("-")[-1])
+    hour = dt.timedelta(hours=1)
+    steps = [
+        (
+            dt.timedelta(0),
+            "Shipping Label Created, USPS Awaiting Item",
+            "ShippingLabelCreated",
+            src,
+        ),
+        (8 * hour, "Accepted at USPS Origin Facility", "AcceptOrPickup", src),
+        (
+            dt.timedelta(hours=14),
+            "Arrived at USPS Regional Facility",
+            "ArrivedUSPSSortFacility",
+            src,
+        ),
+        (dt.timedelta(days=1), "In Transit to Next Facility", "Enroute", {}),
+        (dt.timedelta(days=days, hours=-6), "Out for Delivery", "OutForDelivery", dst),
+        (dt.timedelta(days=days), "Delivered, In/At Mailbox", "Delivered", dst),
+    ]
+    events = []
+    if indicium.voided_at is None:
+        for offset, text, kind, where in steps:
+            if start + offset > call.now:
+                break
+            events.append(
+                {
+                    "Timestamp": start + offset,
+                    "Event": text,
+                    "TrackingEventType": kind,
+                    "City": (where.get("City") or "").upper(),
+                    "State": where.get("State") or "",
+                    "Zip": where.get("ZIPCode") or where.get("PostalCode") or "",
+                    "Country": where.get("Country") or "US",
+                    "SignedBy": "",
+                    "AuthorizedAgent": False,
+                }
+            )
+    events.reverse()  # newest first, as USPS lists them
+    return {
+        "TrackingEvents": events,
+        "GuaranteedDeliveryDate": None,
+        "ExpectedDeliveryDate": start + dt.timedelta(days=days),
+        "ServiceDescription": rates.DESCRIPTIONS.get(indicium.service_type),
+        "Carrier": "USPS",
+        "DestinationInfo": {
+            "DestinationCity": dst.get("City") or "",
+            "DestinationState": dst.get("State") or "",
+            "DestinationZip": dst.get("ZIPCode") or dst.get("PostalCode") or "",
+            "DestinationCountry": dst.get("Country") or "US",
+        },
+    }

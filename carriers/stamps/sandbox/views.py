@@ -114,11 +114,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             time.sleep(injected.delay or settings.STAMPS_TIMEOUT + 1)
             return HttpResponse("Gateway Timeout", status=504, content_type="text/plain")
         elif injected.kind == "http500":
-            return HttpResponse(
-                "<html><body><h1>500 Internal Server Error</h1></body></html>",
-                status=500,
-                content_type="text/html",
-            )
+            # Not XML, so zeep reports a TransportError (status 500), not a SOAP fault.
+            return HttpResponse("500 Internal Server Error", status=500, content_type="text/plain")
         elif injected.kind == "soap_fault":
             return _fault(SandboxFault(injected.message or "Internal error", "00ff0000"))
 
