@@ -1,29 +1,185 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from carriers.models import CarrierAccount, CarrierCall
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 
+from carriers.models import CarrierAccount, CarrierCall, PhoneVerification, VerificationPhone
+from shipdesk import crypto
 
-@admin.register(CarrierAccount)
-class CarrierAccountAdmin(admin.ModelAdmin):
-    list_display = ["nickname", "merchant", "username", "status", "plan", "balance", "is_default"]
-    list_filter = ["status", "plan", "carrier"]
-    search_fields = ["nickname", "username", "merchant__name", "phone_number"]
-    autocomplete_fields = ["merchant"]
-    exclude = ["password"]
-    readonly_fields = ["balance", "control_total", "balance_synced_at", "card_brand", "card_last4"]
-    date_hierarchy = "created_at"
+# Secrets never reach the admin: CarrierAccount.password and PhoneVerification.console_code
+# are excluded everywhere below (and are not editable fields to begin with).
 
 
-@admin.register(CarrierCall)
-class CarrierCallAdmin(admin.ModelAdmin):
-    list_display = ["operation", "merchant", "username", "outcome", "duration_ms", "started_at"]
-    list_filter = ["outcome", "operation"]
-    search_fields = ["username", "fault_text", "merchant__name"]
-    date_hierarchy = "started_at"
-    list_select_related = ["merchant"]
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Records written by the carrier code only: readable for admins, never edited by hand."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+VERIFICATION_FIELDS = [
+    "sent_at",
+    "phone_number",
+    "backend",
+    "external_id",
+    "expires_at",
+    "failed_attempts",
+    "locked_at",
+    "verified_at",
+]
+
+
+class PhoneVerificationInline(admin.TabularInline):
+    model = PhoneVerification
+    extra = 0
+    fields = VERIFICATION_FIELDS
+    readonly_fields = VERIFICATION_FIELDS
+    exclude = ["console_code"]
+    ordering = ["-sent_at"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CarrierAccount)
+class CarrierAccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "nickname",
+        "merchant",
+        "username",
+        "status",
+        "plan",
+        "balance",
+        "balance_synced_at",
+        "is_default",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "plan",
+        "carrier",
+        "is_default",
+        "created_through_shipdesk",
+        ("disconnected_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["nickname", "username", "merchant__name", "merchant__slug", "phone_number"]
+    autocomplete_fields = ["merchant"]
+    list_select_related = ["merchant"]
+    exclude = ["password"]
+    # Money and what the carrier told us change only through the services (ledger, sync).
+    readonly_fields = [
+        "balance",
+        "control_total",
+        "max_balance",
+        "balance_synced_at",
+        "card_brand",
+        "card_last4",
+        "carrier_account_id",
+        "verified_at",
+        "created_at",
+    ]
+    date_hierarchy = "created_at"
+    inlines = [PhoneVerificationInline]
+    actions = ["resync_balance", "resend_verification_code", "reencrypt_credentials"]
+
+    @admin.action(description="Resync balance from Stamps.com")
+    def resync_balance(self, request, queryset: QuerySet[CarrierAccount]):
+        from carriers.stamps.errors import StampsError
+        from funding.services import sync_balance
+
+        synced = 0
+        for account in queryset.filter(disconnected_at__isnull=True):
+            try:
+                sync_balance(account)
+            except StampsError as exc:
+                messages.error(request, f"{account} ({account.username}): {exc.explanation}")
+            else:
+                synced += 1
+        if synced:
+            messages.success(request, f"Balance resynced for {synced} account(s).")
+
+    @admin.action(description="Resend the 2-step verification code")
+    def resend_verification_code(self, request, queryset: QuerySet[CarrierAccount]):
+        from carriers.verification import VerificationError, send_code
+
+        sent = 0
+        waiting = queryset.filter(status=CarrierAccount.Status.AWAITING_VERIFICATION)
+        for account in waiting.exclude(phone_number=""):
+            try:
+                send_code(account, account.phone_number)
+            except VerificationError as exc:
+                messages.error(request, f"{account}: {exc}")
+            else:
+                sent += 1
+        skipped = queryset.count() - sent
+        if sent:
+            messages.success(request, f"Code sent for {sent} account(s).")
+        if skipped:
+            messages.info(
+                request, "Only accounts awaiting verification with a phone number get a code."
+            )
+
+    @admin.action(description="Re-encrypt credentials with the newest key")
+    def reencrypt_credentials(self, request, queryset: QuerySet[CarrierAccount]):
+        count = crypto.reencrypt_queryset(queryset)
+        count += crypto.reencrypt_queryset(PhoneVerification.objects.filter(account__in=queryset))
+        messages.success(request, f"{count} secret(s) re-encrypted.")
+
+
+@admin.register(CarrierCall)
+class CarrierCallAdmin(ViewOnlyAdmin):
+    list_display = [
+        "started_at",
+        "operation",
+        "merchant",
+        "username",
+        "outcome",
+        "fault_code",
+        "duration_ms",
+        "attempt",
+    ]
+    list_filter = ["outcome", "operation"]
+    search_fields = ["username", "fault_code", "fault_text", "merchant__name", "merchant__slug"]
+    date_hierarchy = "started_at"
+    list_select_related = ["merchant"]
+
+
+@admin.register(PhoneVerification)
+class PhoneVerificationAdmin(ViewOnlyAdmin):
+    list_display = [
+        "sent_at",
+        "phone_number",
+        "merchant",
+        "account",
+        "backend",
+        "failed_attempts",
+        "locked_at",
+        "verified_at",
+    ]
+    list_filter = [
+        "backend",
+        ("locked_at", admin.EmptyFieldListFilter),
+        ("verified_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["phone_number", "merchant__name", "account__username"]
+    date_hierarchy = "sent_at"
+    list_select_related = ["merchant", "account"]
+    exclude = ["console_code"]
+    fields = ["merchant", "account", *VERIFICATION_FIELDS]
+
+
+@admin.register(VerificationPhone)
+class VerificationPhoneAdmin(ViewOnlyAdmin):
+    list_display = ["phone_number"]
+    search_fields = ["phone_number"]
