@@ -82,6 +82,9 @@ class OrderShippingForm(forms.ModelForm):
     def visible_flags(self) -> list[forms.BoundField]:
         available = self.available
         preview = self.preview()
+        # A refused choice stays on screen with its error, so the merchant sees why.
         return [
-            self[name] for name in OPTION_FLAGS if available[name] or getattr(preview, name, False)
+            self[name]
+            for name in OPTION_FLAGS
+            if available[name] or getattr(preview, name, False) or self.errors.get(name)
         ]

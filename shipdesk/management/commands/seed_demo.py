@@ -106,8 +106,9 @@ class Command(BaseCommand):
     def extra_steps(self):
         """Later features add their demo data here (carrier accounts, rules, ...)."""
         from carriers.demo import seed_demo_carrier
+        from orders.demo import seed_demo_rules
 
-        return [seed_demo_carrier]
+        return [seed_demo_carrier, seed_demo_rules]
 
     def seed_orders(self, merchant: Merchant, ship_from: ShipFromLocation, count: int) -> int:
         rng = random.Random(20261125)  # same demo every time

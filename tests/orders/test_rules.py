@@ -1,0 +1,190 @@
+"""Automation rules: R36 semantics, R15 (Dangerous Goods set on import), pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import reverse
+
+from orders import importing, rules
+from orders.models import AutomationRule, Order, OrderRuleChange
+from tests.factories import make_order, make_rule, make_ship_from
+from tests.orders.test_import_csv import csv_text, row
+
+
+def test_R15_a_rule_sets_dangerous_goods_when_an_order_imports(merchant):
+    make_rule(
+        merchant,
+        "Batteries are hazmat",
+        conditions=[{"field": "sku", "op": "contains", "value": "batt"}],
+        actions={"service": "US-GA", "dangerous_goods": True},
+    )
+    importing.import_csv(merchant, csv_text(row("1", sku="MUG"), row("1", sku="BATT-9V"), row("2")))
+    hazmat = Order.objects.get(number="1")
+    assert hazmat.dangerous_goods and hazmat.service == "US-GA"
+    assert not Order.objects.get(number="2").dangerous_goods
+    # R15/R36: the order shows which rule changed what.
+    changes = set(hazmat.rule_changes.values_list("rule_name", "field", "new_value"))
+    assert ("Batteries are hazmat", "dangerous_goods", "yes") in changes
+
+
+def test_R36_rules_run_top_to_bottom_and_a_later_action_overrides_an_earlier_one(merchant):
+    make_rule(merchant, "First", actions={"service": "US-PM", "add_tag": "a"})
+    make_rule(merchant, "Second", actions={"service": "US-XM"})
+    importing.import_csv(merchant, csv_text(row("1")))
+    order = Order.objects.get(number="1")
+    assert order.service == "US-XM" and order.tags == "a"
+    assert list(order.rule_changes.values_list("rule_name", "new_value")) == [
+        ("First", "US-PM"),
+        ("First", "a"),
+        ("Second", "US-XM"),
+    ]
+
+
+def test_R36_stop_processing_ends_the_run_for_that_order(merchant):
+    make_rule(
+        merchant,
+        "Canada stops",
+        conditions=[{"field": "country", "op": "is", "value": "CA"}],
+        actions={"service": "US-FCI"},
+        stop_processing=True,
+    )
+    make_rule(merchant, "Everyone", actions={"add_tag": "checked"})
+    importing.import_csv(
+        merchant, csv_text(row("1", country="CA", postal="M5V 2T6", state="ON"), row("2"))
+    )
+    assert Order.objects.get(number="1").tags == ""
+    assert Order.objects.get(number="2").tags == "checked"
+
+
+def test_R36_rules_never_run_for_orders_imported_as_shipped_or_cancelled(merchant):
+    make_rule(merchant, "Tag all", actions={"add_tag": "ruled"})
+    header = "Order Number,Recipient Name,Address 1,City,Postal Code,Status"
+    data = csv_text(
+        "1,Jane Doe,1 Main St,Austin,78701,Shipped",
+        "2,Jane Doe,1 Main St,Austin,78701,cancelled",
+        "3,Jane Doe,1 Main St,Austin,78701,On Hold",
+        header=header,
+    )
+    importing.import_csv(merchant, data)
+    tags = dict(Order.objects.values_list("number", "tags"))
+    assert tags == {"1": "", "2": "", "3": "ruled"}
+    assert Order.objects.get(number="3").status == Order.Status.ON_HOLD
+
+
+def test_R36_rules_do_not_run_again_when_an_order_is_reimported_or_edited(merchant, owner_client):
+    importing.import_csv(merchant, csv_text(row("1")))
+    make_rule(merchant, "Late rule", actions={"add_tag": "late"})
+    importing.import_csv(merchant, csv_text(row("1", city="Reno")))
+    order = Order.objects.get(number="1")
+    assert order.tags == "" and order.city == "Reno"
+    make_ship_from(merchant)
+    owner_client.post(
+        reverse("order-package", kwargs={"pk": order.pk}),
+        {"service": "US-PM", "package_type": "Package", "weight_lb": 1, "weight_oz": 0,
+         "confirmation": "tracking", "insurance_amount": 0, "customs_contents_type": "merchandise",
+         "non_delivery": "return"},
+    )  # fmt: skip
+    order.refresh_from_db()
+    assert order.service == "US-PM" and order.tags == ""
+
+
+def test_R36_reapply_runs_rules_on_the_selected_open_orders_only(merchant, owner_client):
+    open_order = make_order(merchant, "O-1")
+    other = make_order(merchant, "O-2")
+    shipped = make_order(merchant, "S-1", status=Order.Status.SHIPPED)
+    make_rule(merchant, "Priority", actions={"service": "US-PM"})
+    response = owner_client.post(
+        reverse("order-reapply-rules"),
+        {"order": [open_order.pk, shipped.pk], "next": "/orders/?status=awaiting_shipment"},
+    )
+    assert response.url == "/orders/?status=awaiting_shipment"
+    assert Order.objects.get(pk=open_order.pk).service == "US-PM"
+    assert Order.objects.get(pk=other.pk).service == ""
+    assert Order.objects.get(pk=shipped.pk).service == ""
+    assert OrderRuleChange.objects.filter(order=open_order).count() == 1
+
+
+def test_reapply_ignores_another_merchants_orders(owner_client, outsider_merchant):
+    theirs = make_order(outsider_merchant, "B-1")
+    make_rule(outsider_merchant, "Theirs", actions={"service": "US-PM"})
+    owner_client.post(reverse("order-reapply-rules"), {"order": [theirs.pk]})
+    assert Order.objects.get(pk=theirs.pk).service == ""
+
+
+def test_sku_and_item_name_conditions_match_orders_with_several_items(merchant):
+    order = make_order(merchant, "M-1", items=3)  # SKU-0, SKU-1, SKU-2
+    items = list(order.items.all())
+    rule = AutomationRule(
+        name="x", conditions=[{"field": "sku", "op": "is", "value": "sku-2"}], actions={}
+    )
+    assert rules.rule_matches(rule, order, items)
+    rule.conditions = [{"field": "item_name", "op": "contains", "value": "item 1"}]
+    assert rules.rule_matches(rule, order, items)
+    rule.conditions = [{"field": "sku", "op": "is_not", "value": "sku-2"}]
+    assert not rules.rule_matches(rule, order, items)
+
+
+def test_conditions_cover_destination_numbers_and_any_matching(merchant):
+    military = make_order(merchant, "APO", state="AE", city="APO", postal_code="09012")
+    rich = make_order(merchant, "R", total=Decimal("250.00"))
+    cond = [{"field": "destination", "op": "is", "value": "military"}]
+    rule = AutomationRule(name="x", conditions=cond, actions={})
+    assert rules.rule_matches(rule, military, []) and not rules.rule_matches(rule, rich, [])
+    rule.conditions = cond + [{"field": "total", "op": "gte", "value": "200"}]
+    assert not rules.rule_matches(rule, rich, [])
+    rule.match = AutomationRule.Match.ANY
+    assert rules.rule_matches(rule, rich, [])
+
+
+def test_hold_until_puts_the_order_on_hold(merchant):
+    make_rule(merchant, "Hold", actions={"hold_until": "2030-01-02"})
+    importing.import_csv(merchant, csv_text(row("1")))
+    order = Order.objects.get(number="1")
+    assert order.status == Order.Status.ON_HOLD and str(order.hold_until) == "2030-01-02"
+
+
+def test_the_automation_pages_create_preview_reorder_and_delete_rules(owner_client, merchant):
+    make_order(merchant, "CA-1", country="CA", state="ON", postal_code="M5V 2T6")
+    make_order(merchant, "US-1")
+    data = {
+        "name": "Canada first class",
+        "match": "all",
+        "enabled": "on",
+        "c0_field": "country",
+        "c0_op": "is",
+        "c0_value": "CA",
+        "service": "US-FCI",
+    }
+    preview = owner_client.post(reverse("automation-preview"), data, headers={"HX-Request": "true"})
+    assert "matches <strong>1</strong> of the 2" in preview.text and "CA-1" in preview.text
+    assert not AutomationRule.objects.exists()
+    assert owner_client.post(reverse("automation-new"), data).status_code == 302
+    owner_client.post(reverse("automation-new"), data | {"name": "Second", "c0_field": ""})
+    first, second = AutomationRule.objects.order_by("position")
+    assert first.conditions == [{"field": "country", "op": "is", "value": "CA"}]
+    assert first.actions == {"service": "US-FCI"}
+    page = owner_client.get(reverse("automation")).text
+    assert "Ship-to country is CA" in page
+    owner_client.post(reverse("automation-move"), {"rule": second.pk, "direction": "up"})
+    assert list(AutomationRule.objects.values_list("name", flat=True)) == [
+        "Second",
+        "Canada first class",
+    ]
+    owner_client.post(reverse("automation-delete", kwargs={"pk": first.pk}))
+    assert AutomationRule.objects.count() == 1
+
+
+def test_R15_a_rule_cannot_set_dangerous_goods_with_a_service_that_refuses_it(owner_client):
+    response = owner_client.post(
+        reverse("automation-new"),
+        {"name": "Bad", "match": "all", "service": "US-FC", "dangerous_goods": "on"},
+    )
+    assert response.status_code == 200
+    assert "can&#x27;t carry Dangerous Goods" in response.text
+    assert not AutomationRule.objects.exists()
+
+
+def test_a_rule_needs_an_action(owner_client):
+    response = owner_client.post(reverse("automation-new"), {"name": "Nothing", "match": "all"})
+    assert "Choose at least one action" in response.text
