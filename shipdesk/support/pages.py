@@ -503,9 +503,15 @@ def _later_model(app_label: str, model_name: str, title: str) -> Callable[[Merch
         model: type[Model] = apps.get_model(app_label, model_name)
         names = {f.name: f for f in model._meta.concrete_fields}
         columns = [n for n in PREFERRED if n in names]
-        rows = (
-            model._default_manager.filter(merchant=merchant).only(*columns).order_by("-pk")[:ROWS]
-        )
+        rows = model._default_manager.filter(merchant=merchant).only(*columns).order_by("-pk")
+        has_order = "order" in names and names["order"].is_relation
+        if has_order:
+            rows = rows.select_related("order").only(*columns, "order__number")
+        rows = rows[:ROWS]
+
+        def record(obj: Model) -> Cell:
+            order = obj.order if has_order else None
+            return Cell(f"#{obj.pk}" + (f" · order {order.number}" if order else ""))
 
         def cell(obj: Model, name: str) -> Cell:
             value = getattr(obj, name)
@@ -520,7 +526,7 @@ def _later_model(app_label: str, model_name: str, title: str) -> Callable[[Merch
             model_name.lower(),
             title,
             ["Record", *(names[n].verbose_name.capitalize() for n in columns)],
-            [[Cell(f"#{obj.pk}"), *(cell(obj, n) for n in columns)] for obj in rows],
+            [[record(obj), *(cell(obj, n) for n in columns)] for obj in rows],
             empty=f"No {title.lower()}.",
         )
 

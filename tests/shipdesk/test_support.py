@@ -238,3 +238,37 @@ def test_the_nav_shows_support_only_to_support_staff(agent_client, owner_client)
     link = f'href="{SEARCH}"'
     assert link in agent_client.get(SEARCH).text
     assert link not in owner_client.get("/").text
+
+
+def test_an_agent_without_a_store_is_pointed_to_the_console(agent_client):
+    response = agent_client.get("/")
+    assert response.status_code == 403
+    assert f'href="{SEARCH}"' in response.text
+
+
+def make_label(merchant, tracking_number: str):
+    """A bought label, through whichever model carries tracking numbers."""
+    from datetime import date
+
+    model = search.tracking_model()
+    return model._default_manager.create(
+        merchant=merchant,
+        order=make_order(merchant, f"L-{tracking_number[-4:]}"),
+        account=make_carrier_account(merchant, f"Labels {tracking_number[-4:]}"),
+        tracking_number=tracking_number,
+        service="US-PM",
+        package_type="Package",
+        ship_date=date.today(),
+        status="bought",
+    )
+
+
+@pytest.mark.skipif(search.tracking_model() is None, reason="no label model yet")
+def test_search_finds_a_label_by_tracking_number(agent_client, merchant, outsider_merchant):
+    make_label(merchant, "9400111899223344556677")
+    make_label(outsider_merchant, "9400111899223344550000")
+    group = found(agent_client, "9400 1118 9922 3344 5566 77", "tracking")
+    assert "9400111899223344556677" in group and "Acme Outfitters" in group
+    assert "Bramble" not in group
+    page = agent_client.get(reverse("support:merchant", args=[merchant.pk])).text
+    assert "9400111899223344556677" in page and "order L-6677" in page
