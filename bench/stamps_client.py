@@ -22,7 +22,12 @@ from pathlib import Path
 CALLS = 200
 WARMUP = 20
 TARGET_MS = 5.0
-REAL_WSDL = Path(os.environ.get("STAMPS_REFERENCE_WSDL", "/work/shared/stamps/swsimv135.wsdl"))
+REAL_WSDL = Path(
+    os.environ.get(
+        "STAMPS_REFERENCE_WSDL",
+        Path(__file__).resolve().parents[2] / "shared" / "stamps" / "swsimv135.wsdl",
+    )
+)
 
 
 class _TimedApp:

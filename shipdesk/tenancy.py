@@ -8,8 +8,11 @@ login or tenancy by accident (it fails closed, loudly, in development and in tes
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, QuerySet
@@ -20,7 +23,21 @@ from django.utils.functional import SimpleLazyObject
 from shipdesk.models import Merchant
 
 SESSION_KEY = "shipdesk_merchant_id"
-PROJECT_APPS = ("shipdesk.", "carriers.", "orders.", "funding.")
+
+
+@cache
+def project_app_prefixes() -> tuple[str, ...]:
+    """Module prefixes of ShipDesk's own apps: every installed app that lives in this repo
+    (not in site-packages), so a new app is covered without anyone listing it."""
+    root = Path(settings.BASE_DIR).resolve()
+    return tuple(
+        f"{config.name}."
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(root)
+        and "site-packages" not in Path(config.path).parts
+    )
+
+
 ACCESS_ATTR = "shipdesk_access"
 
 type View = Callable[..., HttpResponse]
@@ -56,7 +73,7 @@ class MerchantMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         module = getattr(view_func, "__module__", "") or ""
-        if module.startswith(PROJECT_APPS) and not hasattr(view_func, ACCESS_ATTR):
+        if module.startswith(project_app_prefixes()) and not hasattr(view_func, ACCESS_ATTR):
             raise ImproperlyConfigured(
                 f"{module}.{view_func.__name__} declares no access: decorate it with "
                 "merchant_view, public_view, staff_view or sandbox_view (shipdesk.tenancy)."

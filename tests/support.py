@@ -61,3 +61,16 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise TimeoutError(f"condition not met within {timeout}s")
+
+
+def reference_wsdl() -> Path:
+    """Stamps.com's real SWSIM v135 WSDL, kept beside the project in ../shared/stamps/."""
+    candidates = [
+        os.environ.get("STAMPS_REFERENCE_WSDL", ""),
+        ROOT.parent / "shared" / "stamps" / "swsimv135.wsdl",
+        Path("/work/shared/stamps/swsimv135.wsdl"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return ROOT.parent / "shared" / "stamps" / "swsimv135.wsdl"

@@ -8,7 +8,13 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orders.models import Order
-from shipdesk.tenancy import ACCESS_ATTR, MerchantMiddleware, get_owned_or_404, merchant_view
+from shipdesk.tenancy import (
+    ACCESS_ATTR,
+    MerchantMiddleware,
+    get_owned_or_404,
+    merchant_view,
+    project_app_prefixes,
+)
 from tests.factories import make_member, make_merchant, make_order
 from tests.tenancy_urls import OBJECT_URLS
 
@@ -40,11 +46,18 @@ def missing_object_kwargs(kwargs: dict) -> dict:
     return {k: (999999 if isinstance(v, int) else v) for k, v in kwargs.items()}
 
 
+def test_project_apps_are_found_without_a_list():
+    prefixes = project_app_prefixes()
+    for app in ("shipdesk.", "carriers.", "orders.", "funding.", "carriers.stamps.sandbox."):
+        assert app in prefixes
+    assert "django_q." not in prefixes and "django.contrib.admin." not in prefixes
+
+
 def test_every_project_view_declares_its_access():
     undeclared = [
         f"{p.callback.__module__}.{p.callback.__name__}"
         for _, p in walk(get_resolver().url_patterns)
-        if p.callback.__module__.startswith(("shipdesk.", "carriers.", "orders.", "funding."))
+        if p.callback.__module__.startswith(project_app_prefixes())
         and not hasattr(p.callback, ACCESS_ATTR)
     ]
     assert undeclared == []

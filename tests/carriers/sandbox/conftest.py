@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import zeep
 from zeep.transports import Transport
 
 from carriers.stamps.sandbox import api
+from tests.support import reference_wsdl
 
-REAL_WSDL = Path("/work/shared/stamps/swsimv135.wsdl")
+REAL_WSDL = reference_wsdl()
 NS = "{http://stamps.com/xml/namespace/2023/07/swsim/SwsimV135}"
 INTEGRATION_ID = "00000000-0000-0000-0000-000000000000"
 _real_client: zeep.Client | None = None

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from carriers.stamps import client as stamps_client
+from tests.support import reference_wsdl
 
-REAL_WSDL = Path("/work/shared/stamps/swsimv135.wsdl")
+REAL_WSDL = reference_wsdl()
 SANDBOX_PATH = "/sandbox/stamps/swsim.asmx"
 
 
