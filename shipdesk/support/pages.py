@@ -477,6 +477,7 @@ LATER_MODELS = [
     for model, title in (
         ("Shipment", "Labels"),
         ("Label", "Labels"),
+        ("Batch", "Label batches"),
         ("ScanForm", "SCAN forms"),
         ("Pickup", "Pickups"),
     )
@@ -490,6 +491,8 @@ PREFERRED = [
     "amount",
     "cost",
     "ship_date",
+    "total",
+    "finished_at",
     "pickup_date",
     "confirmation_number",
     "voided_at",
