@@ -15,6 +15,19 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_ORDERS = 1000
 
 
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The body, or None when it is over MAX_BODY_BYTES. Read here, not through
+    ``request.body``, whose own 2.5 MB limit (DATA_UPLOAD_MAX_MEMORY_SIZE) answers in HTML."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return None
+    body = request.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
+
+
 @public_view  # no session: the bearer key is the authentication, checked below
 @csrf_exempt
 @require_POST
@@ -30,13 +43,17 @@ def orders_api(request: HttpRequest) -> JsonResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="shipdesk"'
         return response
-    if len(request.body) > MAX_BODY_BYTES:
+    body = _read_body(request)
+    if body is None:
         return JsonResponse({"error": "The body is over 5 MB: send fewer orders."}, status=413)
     try:
-        payload = json.loads(request.body)
+        payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return JsonResponse({"error": "The body is not valid JSON."}, status=400)
-    if isinstance(payload, dict) and len(payload.get("orders") or []) > MAX_ORDERS:
+    except RecursionError:
+        return JsonResponse({"error": "The JSON is nested too deeply."}, status=400)
+    orders = payload.get("orders") if isinstance(payload, dict) else payload
+    if isinstance(orders, list) and len(orders) > MAX_ORDERS:
         return JsonResponse({"error": f"Send at most {MAX_ORDERS} orders per request."}, status=413)
     try:
         result = importing.import_json(merchant, payload)

@@ -14,6 +14,11 @@ from orders.models import ApiKey, ImportJob
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+NOT_CSV = (
+    "ShipDesk imports CSV files (.csv, .tsv or .txt). In Excel, Numbers or Google Sheets "
+    "use Save As / Download → CSV (UTF-8), then upload that file."
+)
 
 
 class UploadForm(forms.Form):
@@ -23,8 +28,15 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is over 20 MB: split it into smaller files.")
+        if not upload.name.lower().endswith(TEXT_EXTENSIONS):
+            raise forms.ValidationError(NOT_CSV)
+        data = upload.read()
+        # Text never holds NUL bytes; spreadsheets, images and archives do (cp1252, the
+        # fallback encoding, would otherwise "decode" them into a page of garbage headers).
+        if b"\x00" in data:
+            raise forms.ValidationError(NOT_CSV)
         try:
-            return upload.name, importing.decode(upload.read())
+            return upload.name, importing.decode(data)
         except importing.UnreadableFile as exc:
             raise forms.ValidationError(str(exc)) from exc
 
