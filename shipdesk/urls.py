@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/carriers/", include("carriers.urls")),
     path("funds/", include("funding.urls")),
     path("", include("orders.urls")),
+    path("", include("shipments.urls")),
 ]
 
 if settings.STAMPS_SANDBOX:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from shipdesk.models import Merchant
 from tests.factories import make_carrier_account, make_import_job, make_order, make_rule
+from tests.shipments.factories import make_batch, make_shipment
 
 OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "order-detail": lambda m: {"pk": make_order(m, "T-1").pk},
@@ -38,4 +39,13 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
         "year": 2026,
         "month": 11,
     },
+    "shipments:rates": lambda m: {"pk": make_order(m, "T-3").pk},
+    "shipments:buy": lambda m: {"pk": make_order(m, "T-4").pk},
+    "shipments:detail": lambda m: {"pk": make_shipment(m, "T-5").pk},
+    "shipments:label": lambda m: {"pk": make_shipment(m, "T-6").pk},
+    "shipments:void": lambda m: {"pk": make_shipment(m, "T-7").pk},
+    "shipments:batch": lambda m: {"pk": make_batch(m, "T-8").pk},
+    "shipments:batch-progress": lambda m: {"pk": make_batch(m, "T-9").pk},
+    "shipments:batch-resume": lambda m: {"pk": make_batch(m, "T-10").pk},
+    "shipments:batch-pdf": lambda m: {"pk": make_batch(m, "T-11").pk},
 }

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ShipmentsConfig(AppConfig):
+    name = "shipments"
+    verbose_name = "Shipments and labels"

@@ -1,0 +1,100 @@
+"""Create labels for many orders at once: the batch page with its live progress bar."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from shipments import batches, labels
+from shipments.models import Batch, BatchItem
+from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts
+
+
+@merchant_view
+def batch_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return batch_create(request)
+    recent = owned(request, Batch).select_related("account")[:50]
+    return render(request, "shipments/batches.html", {"batches": recent})
+
+
+@require_POST
+def batch_create(request: HttpRequest) -> HttpResponse:
+    ids = [i for i in request.POST.getlist("order") if i.isdigit()]
+    accounts = merchant_accounts(request)
+    account = chosen_account(request, accounts)
+    if account is None:
+        messages.error(request, "Connect a Stamps.com account before creating labels.")
+        return redirect("order-list")
+    ship_date = request.POST.get("ship_date") or None
+    try:
+        import datetime as dt
+
+        day = dt.date.fromisoformat(ship_date) if ship_date else None
+    except ValueError:
+        day = None
+    from orders.models import Order
+
+    first = Order.objects.for_merchant(request.merchant).filter(pk__in=ids[:1]).first()
+    today = labels.merchant_today(first) if first else None
+    day = day if day and today and day >= today else today
+    try:
+        batch = batches.create_batch(request.merchant, ids, account, day, user=request.user)
+    except batches.BatchError as exc:
+        messages.error(request, str(exc))
+        return redirect("order-list")
+    return redirect("shipments:batch", pk=batch.pk)
+
+
+def _batch_context(batch: Batch) -> dict:
+    failures = (
+        batch.items.filter(status=BatchItem.Status.FAILED)
+        .select_related("order")
+        .only("reason", "order__number", "order_id", "batch_id")
+    )
+    return {
+        "batch": batch,
+        "progress": batches.progress(batch),
+        "failures": failures if batch.finished else failures[:50],
+        "stale": batches.is_stale(batch),
+    }
+
+
+@merchant_view
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
+    return render(request, "shipments/batch.html", _batch_context(batch))
+
+
+@merchant_view
+def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_owned_or_404(request, Batch, pk=pk)
+    response = render(request, "shipments/batch.html#progress", _batch_context(batch))
+    if batch.finished:
+        # Stop polling, and show the final state (django-htmx's 286).
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@merchant_view
+@require_POST
+def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_owned_or_404(request, Batch, pk=pk)
+    if batches.resume(batch):
+        messages.success(request, "Batch resumed: labels already bought are kept, none twice.")
+    elif batch.finished:
+        messages.info(request, "This batch is already finished.")
+    else:
+        messages.info(request, "This batch is still running.")
+    return redirect("shipments:batch", pk=batch.pk)
+
+
+@merchant_view
+def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_owned_or_404(request, Batch, pk=pk)
+    layout, slip = _print_options(request)
+    return _pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")

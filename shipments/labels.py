@@ -1,0 +1,367 @@
+"""Buy and void labels: the money path (R3, R24-R28).
+
+``buy_label`` is idempotent (R28). The Shipment row and its IntegratorTxID are committed
+*before* CreateIndicium is sent, so whatever happens next (a timeout, a dropped answer after
+the carrier committed, a worker killed mid-call) the next attempt for that order finds the row
+in ``buying`` and sends the same IntegratorTxID, to which the carrier answers the label it
+already made. Only then, in one transaction, the shipment becomes ``bought``, the ledger is
+debited (itself idempotent on the IntegratorTxID) and the order is marked shipped (R14).
+
+No database transaction is held while Stamps.com is called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from carriers.models import CarrierAccount
+from carriers.services import AccountNotUsable, require_usable
+from carriers.stamps import errors
+from carriers.stamps.accounts import call
+from carriers.stamps.types import Customs, CustomsLine
+from funding.ledger import debit_for_label, refund_for_void
+from orders.catalog import ContentsType
+from orders.models import Order
+from orders.validation import ShipmentInvalid, ensure_shippable
+from shipments import rating
+from shipments.models import Batch, Shipment
+
+VOID_WINDOW = dt.timedelta(days=28)
+CONTENT_TYPES = {
+    ContentsType.MERCHANDISE: "Merchandise",
+    ContentsType.DOCUMENTS: "Document",
+    ContentsType.GIFT: "Gift",
+    ContentsType.SAMPLE: "Commercial Sample",
+    ContentsType.RETURNED_GOODS: "Returned Goods",
+    ContentsType.HUMANITARIAN: "Humanitarian Donation",
+    ContentsType.OTHER: "Other",
+}
+
+
+class LabelError(Exception):
+    """A label could not be bought or voided; ``message`` says what to do."""
+
+    def __init__(self, message: str, *, link: str = "", link_text: str = "", problems=()):
+        super().__init__(message)
+        self.message = message
+        self.link = link
+        self.link_text = link_text
+        self.problems = list(problems)
+
+
+class InsufficientFunds(LabelError):
+    pass
+
+
+class LabelPending(LabelError):
+    """Stamps.com did not answer: the label may or may not exist. Retrying is safe (R28)."""
+
+
+def merchant_today(order: Order) -> dt.date:
+    zone = order.ship_from.zone if order.ship_from else None
+    return timezone.localdate(timezone=zone)
+
+
+def _funds_error(account: CarrierAccount, needed: Decimal | None) -> InsufficientFunds:
+    need = f" This label costs ${needed:,.2f};" if needed is not None else ""
+    return InsufficientFunds(
+        f"Not enough postage on “{account.nickname}”.{need} the balance is "
+        f"${account.balance:,.2f}. Add funds, or turn on auto-funding, then try again.",
+        link=reverse("funding:home"),
+        link_text="Add funds",
+    )
+
+
+def customs_for(order: Order) -> Customs | None:
+    if not (order.is_international or order.is_military):
+        return None
+    lines = tuple(
+        CustomsLine(
+            description=(item.customs_description or item.name)[:60],
+            quantity=float(item.quantity),
+            value=(item.unit_price * item.quantity).quantize(Decimal("0.01")),
+            weight_oz=float(item.weight_oz * item.quantity) or 1.0,
+            hs_tariff_number=item.hs_code,
+            country_of_origin=item.origin_country,
+            sku=item.sku,
+        )
+        for item in order.items.all()
+    )
+    return Customs(
+        content_type=CONTENT_TYPES.get(order.customs_contents_type, "Merchandise"),
+        lines=lines,
+        signer=order.ship_from.contact_name if order.ship_from else "",
+        invoice_number=order.number[:30],
+    )
+
+
+def _validate(order: Order, service: str) -> None:
+    preview = Order(**{f.attname: getattr(order, f.attname) for f in Order._meta.concrete_fields})
+    preview.service = rating.catalog_service(service)
+    preview._state.fields_cache = dict(order._state.fields_cache)
+    try:
+        ensure_shippable(preview)
+    except ShipmentInvalid as exc:
+        raise LabelError(
+            "Fix the order first: " + " ".join(p.message for p in exc.problems),
+            link=reverse("order-detail", args=[order.pk]),
+            link_text=f"Edit order {order.number}",
+            problems=exc.problems,
+        ) from exc
+
+
+def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_date, batch):
+    """Commit the shipment with its IntegratorTxID before the carrier is called (R28)."""
+    rate = quote.rate
+    try:
+        with transaction.atomic():
+            return Shipment.objects.create(
+                merchant_id=order.merchant_id,
+                order=order,
+                account=account,
+                batch=batch,
+                service=rate.service_type,
+                service_name=quote.name,
+                package_type=rate.package_type or order.package_type,
+                weight_oz=order.package_weight_oz,
+                length_in=order.length_in,
+                width_in=order.width_in,
+                height_in=order.height_in,
+                add_ons=list(quote.add_on_codes),
+                cubic_tier=quote.cubic_tier,
+                postage=quote.postage,
+                amount=quote.total,
+                delivery_days=rate.delivery_days,
+                ship_date=ship_date,
+                to_name=order.recipient_name,
+                to_country=order.country,
+                status=Shipment.Status.BUYING,
+            )
+    except IntegrityError:
+        # Another request or worker reserved this order a moment ago: continue with its row.
+        live = _live_shipment(order)
+        if live is None:
+            raise
+        return live
+
+
+def _live_shipment(order: Order) -> Shipment | None:
+    return (
+        Shipment.objects.filter(
+            order_id=order.pk, status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT]
+        )
+        .select_related("account")
+        .first()
+    )
+
+
+def _fail(shipment: Shipment, reason: str) -> None:
+    Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BUYING).update(
+        status=Shipment.Status.FAILED, failure=reason[:2000]
+    )
+    shipment.status, shipment.failure = Shipment.Status.FAILED, reason
+
+
+def buy_label(
+    order: Order,
+    account: CarrierAccount,
+    service: str,
+    ship_date: dt.date | None = None,
+    *,
+    batch: Batch | None = None,
+) -> Shipment:
+    """Buy ``service`` for ``order`` on ``account``; see the module docstring (R3, R28).
+
+    Raises ``LabelError`` (``InsufficientFunds``, ``LabelPending``) with the merchant's fix.
+    """
+    if account.merchant_id != order.merchant_id:
+        raise LabelError("That carrier account belongs to another store.")
+    try:
+        require_usable(account)  # R3
+    except AccountNotUsable as exc:
+        raise LabelError(
+            exc.message, link=reverse("carriers:list"), link_text="Your carrier accounts"
+        ) from exc
+
+    live = _live_shipment(order)
+    if live is not None and live.status == Shipment.Status.BOUGHT:
+        if batch is not None and live.batch_id == batch.pk:
+            return live  # a resumed batch finds the label it already recorded
+        raise LabelError(
+            f"Order {order.number} already has a label ({live.tracking_number or live.service}). "
+            "Void it first to buy another.",
+            link=reverse("shipments:detail", args=[live.pk]),
+            link_text="Open the label",
+        )
+
+    if live is not None:
+        # R28: a purchase was started and never recorded: finish it with the same
+        # IntegratorTxID (and the same account, service and date), whatever was asked now.
+        shipment = live
+        account = live.account
+        query = rating.query_for_order(order, live.ship_date)
+        try:
+            quote = rating.rate_for_service(account, query, live.service)
+        except (errors.StampsError, ValueError):
+            quote = None
+    else:
+        ship_date = ship_date or merchant_today(order)
+        if ship_date < merchant_today(order):
+            raise LabelError("The ship date must be today or a later day.")
+        if not order.is_open:
+            raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
+        _validate(order, service)
+        query = rating.query_for_order(order, ship_date)
+        try:
+            quote = rating.rate_for_service(account, query, service)
+        except errors.StampsError as exc:
+            raise LabelError(exc.merchant_message) from exc
+        except ValueError as exc:
+            raise LabelError(str(exc)) from exc
+        balance = CarrierAccount.objects.values_list("balance", flat=True).get(pk=account.pk)
+        account.balance = balance
+        if quote.total > balance:
+            raise _funds_error(account, quote.total)
+        shipment = _reserve(order, account, quote, ship_date, batch)
+
+    rate = quote.rate if quote is not None else None
+    if rate is None:
+        raise LabelPending(
+            "Stamps.com did not answer about the label being bought. Try again: ShipDesk "
+            "finishes the same purchase and never buys twice."
+        )
+    try:
+        indicium = call(
+            account,
+            lambda c: c.create_indicium(
+                shipment.integrator_tx_id,
+                rate,
+                from_address=rating.from_address(order.ship_from),
+                to_address=rating.to_address(order),
+                add_ons=shipment.add_ons,
+                customs=customs_for(order),
+                reference=order.number[:40],
+                memo=f"Order {order.number}",
+            ),
+        )
+    except errors.InsufficientFunds as exc:
+        _fail(shipment, exc.merchant_message)
+        raise _funds_error(account, shipment.amount) from exc
+    except errors.StampsError as exc:
+        if not exc.permanent:
+            raise LabelPending(
+                f"{exc.explanation} The label may or may not have been created: try again — "
+                "ShipDesk finishes the same purchase and never buys twice."
+            ) from exc
+        _fail(shipment, exc.merchant_message)
+        raise LabelError(exc.merchant_message) from exc
+    return _record(shipment, indicium)
+
+
+def _record(shipment: Shipment, indicium) -> Shipment:
+    """The label, its ledger debit and the order's status: one transaction (R14)."""
+    from shipments.notifications import schedule_notification
+
+    amount = indicium.amount
+    if indicium.rate is not None:
+        amount = indicium.rate.amount + sum(
+            (a.amount or Decimal("0")) for a in indicium.rate.add_ons
+        )
+    order_number = shipment.order.number
+    with transaction.atomic():
+        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
+        if locked.status == Shipment.Status.BOUGHT:
+            return locked
+        locked.status = Shipment.Status.BOUGHT
+        locked.stamps_tx_id = indicium.stamps_tx_id
+        locked.tracking_number = indicium.tracking_number
+        locked.label_category = indicium.label_category
+        locked.carrier_label_url = indicium.url[:300]
+        locked.amount = amount if amount is not None else locked.amount
+        if indicium.rate is not None:
+            locked.postage = indicium.rate.amount
+        locked.bought_at = timezone.now()
+        locked.failure = ""
+        locked.save()
+        debit_for_label(
+            locked.account,
+            locked.amount,
+            reference=locked.integrator_tx_id,
+            memo=f"Label {locked.tracking_number or locked.service} (order {order_number})",
+            control_total=indicium.control_total,
+        )
+        Order.objects.filter(pk=locked.order_id).update(
+            status=Order.Status.SHIPPED, updated_at=timezone.now()
+        )
+        email = shipment.order.email
+        transaction.on_commit(lambda: schedule_notification(locked.pk, email))
+    shipment.order.status = Order.Status.SHIPPED
+    return locked
+
+
+def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> str:
+    """Why ``shipment`` can't be voided, or "" (R27)."""
+    if shipment.status == Shipment.Status.VOIDED:
+        return "This label is already voided."
+    if shipment.status != Shipment.Status.BOUGHT:
+        return "Only created labels can be voided."
+    now = now or timezone.now()
+    if now - (shipment.bought_at or shipment.created_at) > VOID_WINDOW:
+        created = timezone.localdate(shipment.bought_at or shipment.created_at)
+        return (
+            "Labels can be voided for a refund only within 28 days of creation; this one was "
+            f"created on {created:%b %-d, %Y} (R27)."
+        )
+    return ""
+
+
+def void_label(shipment: Shipment) -> Shipment:
+    """CancelIndicium, then the refund and the order back to Awaiting shipment (R27)."""
+    if shipment.status == Shipment.Status.VOIDED:
+        return shipment
+    reason = void_refused_reason(shipment)
+    if reason:
+        raise LabelError(reason)
+    account = shipment.account
+    try:
+        call(account, lambda c: c.cancel_indicium(stamps_tx_id=shipment.stamps_tx_id))
+    except errors.StampsError as exc:
+        if isinstance(exc, errors.VoidRefused):
+            raise LabelError(f"{exc.fault_text} {exc.what_to_do}".strip()) from exc
+        raise LabelError(exc.merchant_message) from exc
+    with transaction.atomic():
+        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
+        if locked.status == Shipment.Status.VOIDED:
+            return locked
+        locked.status = Shipment.Status.VOIDED
+        locked.voided_at = timezone.now()
+        locked.refunded = locked.amount
+        locked.save(update_fields=["status", "voided_at", "refunded"])
+        refund_for_void(
+            locked.account,
+            locked.amount,
+            reference=locked.integrator_tx_id,
+            memo=f"Void of label {locked.tracking_number or locked.service}",
+        )
+        if locked.batch_id:  # its combined PDF no longer matches
+            Batch.objects.filter(pk=locked.batch_id).update(combined_pdf="")
+        Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
+            status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
+        )
+    return locked
+
+
+def void_many(shipments) -> tuple[list[Shipment], list[tuple[Shipment, str]]]:
+    """Batch void: each label on its own, so one refusal does not stop the others."""
+    voided, refused = [], []
+    for shipment in shipments:
+        try:
+            voided.append(void_label(shipment))
+        except LabelError as exc:
+            refused.append((shipment, exc.message))
+    return voided, refused

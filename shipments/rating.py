@@ -1,0 +1,328 @@
+"""Rate shopping: every eligible service for a package, with surcharges, delivery days, the
+cheapest and fastest marked, cubic tiers (R20, R35), GlobalPost abroad and the account's own
+rates or the free account's discounted ones (R5).
+
+``query_for_order`` turns an order into a ``RateQuery``; ``rate_shop`` prices it. Answers are
+cached briefly per identical query and account, so flipping an option back and forth does not
+call Stamps.com each time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+
+from carriers.models import CarrierAccount
+from carriers.stamps import errors
+from carriers.stamps.accounts import call
+from carriers.stamps.types import Address, Rate, RateRequest
+from orders.catalog import Confirmation, PackageType, Service
+from orders.models import Order, ShipFromLocation
+from orders.validation import carrier_postal_code
+
+QUARTER = Decimal("0.25")
+CUBIC_MAX_FEET = Decimal("0.5")
+CUBIC_MAX_OZ = 20 * 16
+GLOBALPOST_PREFIX = "SC-GP"
+GAP_SERVICES = {"US-FCI", "US-PMI", "US-EMI"}  # R24
+
+# Other Shipping Options -> SWSIM add-on codes. USPS Tracking is included where offered and
+# never rules a service out (First-Class letters and flats have none, R26).
+SOFT_ADD_ONS = {"US-A-DC"}
+ADD_ON_LABELS = {
+    "US-A-DC": "USPS Tracking",
+    "US-A-SC": "Signature",
+    "US-A-ASR": "Adult Signature",
+    "US-A-INS": "Insurance",
+    "US-A-HM": "Dangerous Goods",
+    "US-A-HFPU": "Hold for Pickup",
+    "US-A-DDP": "Prepay duties to Canada",
+}
+
+
+def catalog_service(code: str) -> str:
+    """The orders catalog's service for a carrier ServiceType (GlobalPost has several)."""
+    return Service.GLOBALPOST.value if code.startswith(GLOBALPOST_PREFIX) else code
+
+
+def carrier_service(code: str) -> str:
+    """The carrier ServiceType to buy for an order's catalog service."""
+    return "SC-GPP" if code == Service.GLOBALPOST else code
+
+
+def cubic_tier(length, width, height) -> Decimal | None:
+    """R35: each side rounded down to 1/4 inch, L x W x H / 1728 cubic feet, priced at the next
+    tenth up (0.1 ... 0.5); above 0.5 cubic feet there is no cubic price."""
+    try:
+        sides = [
+            (Decimal(str(s)) / QUARTER).to_integral_value(rounding=ROUND_DOWN) * QUARTER
+            for s in (length, width, height)
+        ]
+    except ArithmeticError:
+        return None
+    feet = sides[0] * sides[1] * sides[2] / Decimal(1728)
+    if feet <= 0 or feet > CUBIC_MAX_FEET:
+        return None
+    return Decimal(math.ceil(feet * 10)) / 10
+
+
+@dataclass(frozen=True)
+class RateQuery:
+    from_zip: str
+    to: Address
+    weight_oz: Decimal
+    package_type: str = PackageType.PACKAGE
+    length: Decimal | None = None
+    width: Decimal | None = None
+    height: Decimal | None = None
+    add_ons: tuple[str, ...] = ()
+    insured_value: Decimal = Decimal("0")
+    non_machinable: bool = False
+    ship_date: dt.date | None = None
+
+    @property
+    def international(self) -> bool:
+        return self.to.country not in ("", "US")
+
+    @property
+    def has_dimensions(self) -> bool:
+        return bool(self.length and self.width and self.height)
+
+    def request(self, service: str = "") -> RateRequest:
+        lb, oz = divmod(self.weight_oz, 16)
+        return RateRequest(
+            from_zip=self.from_zip,
+            to=self.to,
+            weight_lb=float(lb),
+            weight_oz=float(oz),
+            package_type=self.package_type,
+            service_type=service,
+            ship_date=self.ship_date,
+            length=float(self.length or 0),
+            width=float(self.width or 0),
+            height=float(self.height or 0),
+            insured_value=self.insured_value or None,
+            non_machinable=self.non_machinable,
+        )
+
+    def cache_key(self, account: CarrierAccount, service: str = "") -> str:
+        raw = repr((account.pk, account.plan, account.username, service, self))
+        return "rates:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def order_add_ons(order: Order) -> tuple[str, ...]:
+    codes = []
+    if order.confirmation == Confirmation.TRACKING and not order.is_international:
+        codes.append("US-A-DC")
+    elif order.confirmation == Confirmation.SIGNATURE:
+        codes.append("US-A-SC")
+    elif order.confirmation == Confirmation.ADULT_SIGNATURE:
+        codes.append("US-A-ASR")
+    if order.insurance_amount and order.insurance_amount > 0:
+        codes.append("US-A-INS")
+    if order.dangerous_goods:
+        codes.append("US-A-HM")
+    if order.hold_for_pickup:
+        codes.append("US-A-HFPU")
+    if order.prepay_duties_canada:
+        codes.append("US-A-DDP")
+    return tuple(codes)
+
+
+def to_address(order: Order) -> Address:
+    postal = carrier_postal_code(order)  # R19
+    domestic = order.country == "US"
+    return Address(
+        full_name=order.recipient_name,
+        company=order.company,
+        address1=order.street1,
+        address2=order.street2,
+        city=order.city,
+        state=order.state,
+        zip_code=postal[:5] if domestic else "",
+        postal_code="" if domestic else postal,
+        country=order.country,
+        phone=order.phone,
+        email=order.email,
+    )
+
+
+def from_address(location: ShipFromLocation) -> Address:
+    return Address(
+        full_name=location.contact_name,
+        company=location.company,
+        address1=location.street1,
+        address2=location.street2,
+        city=location.city,
+        state=location.state,
+        zip_code=location.postal_code[:5],
+        country=location.country,
+        phone=location.phone,
+    )
+
+
+def query_for_order(order: Order, ship_date: dt.date | None = None) -> RateQuery:
+    ship_from = order.ship_from
+    return RateQuery(
+        from_zip=(ship_from.postal_code[:5] if ship_from else ""),
+        to=to_address(order),
+        weight_oz=order.package_weight_oz,
+        package_type=order.package_type,
+        length=order.length_in,
+        width=order.width_in,
+        height=order.height_in,
+        add_ons=order_add_ons(order),
+        insured_value=order.insurance_amount or Decimal("0"),
+        non_machinable=order.non_machinable,
+        ship_date=ship_date,
+    )
+
+
+@dataclass
+class Quote:
+    rate: Rate
+    surcharges: list[tuple[str, Decimal]]
+    add_on_codes: tuple[str, ...]
+    cubic_tier: Decimal | None = None
+    cheapest: bool = False
+    fastest: bool = False
+
+    @property
+    def service(self) -> str:
+        return self.rate.service_type
+
+    @property
+    def name(self) -> str:
+        return (self.rate.service_description or self.service).removeprefix("USPS ")
+
+    @property
+    def postage(self) -> Decimal:
+        return self.rate.amount
+
+    @property
+    def total(self) -> Decimal:
+        return self.rate.amount + sum((a for _, a in self.surcharges), Decimal("0.00"))
+
+    @property
+    def delivery_days(self) -> str:
+        return self.rate.delivery_days
+
+    @property
+    def globalpost(self) -> bool:
+        return self.service.startswith(GLOBALPOST_PREFIX)
+
+    @property
+    def gap(self) -> bool:
+        return self.service in GAP_SERVICES
+
+    @property
+    def max_days(self) -> int:
+        try:
+            return int(self.delivery_days.split("-")[-1])
+        except ValueError:
+            return 99
+
+
+@dataclass
+class RateShop:
+    account: CarrierAccount | None
+    quotes: list[Quote] = field(default_factory=list)
+    # Services left out because they don't offer a chosen option: (service name, options).
+    hidden: list[tuple[str, str]] = field(default_factory=list)
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def discounted(self) -> bool:
+        return bool(self.account and self.account.plan == CarrierAccount.Plan.PRO_FREE)
+
+
+def _carrier_rates(account: CarrierAccount, query: RateQuery, service: str = "") -> list[Rate]:
+    key = query.cache_key(account, service)
+    found = cache.get(key)
+    if found is None:
+        found = call(account, lambda c: c.get_rates(query.request(service)))
+        cache.set(key, found, getattr(settings, "RATE_CACHE_SECONDS", 120))
+    return found
+
+
+def quote_from_rate(rate: Rate, query: RateQuery) -> tuple[Quote | None, list[str]]:
+    """The quote with the chosen options, or None and the options the service lacks."""
+    offered = {a.type: a for a in rate.add_ons}
+    missing = [c for c in query.add_ons if c not in offered and c not in SOFT_ADD_ONS]
+    if missing:
+        return None, [ADD_ON_LABELS.get(c, c) for c in missing]
+    codes = tuple(c for c in query.add_ons if c in offered)
+    surcharges = [
+        (ADD_ON_LABELS.get(c, c), offered[c].amount or Decimal("0.00"))
+        for c in codes
+        if offered[c].amount
+    ]
+    tier = None
+    if rate.cubic_pricing and query.has_dimensions:
+        tier = cubic_tier(query.length, query.width, query.height)
+    return Quote(rate=rate, surcharges=surcharges, add_on_codes=codes, cubic_tier=tier), []
+
+
+def rate_shop(account: CarrierAccount | None, query: RateQuery) -> RateShop:
+    shop = RateShop(account=account)
+    if account is None:
+        shop.error = "Connect a Stamps.com account to see rates."
+        return shop
+    if query.weight_oz <= 0:
+        shop.error = "Enter the package weight to see rates."
+        return shop
+    if not query.from_zip:
+        shop.error = "Choose a ship-from location to see rates."
+        return shop
+    try:
+        rates = _carrier_rates(account, query)
+    except errors.StampsError as exc:
+        shop.error = exc.merchant_message
+        return shop
+    for rate in rates:
+        quote, missing = quote_from_rate(rate, query)
+        if quote is None:
+            shop.hidden.append((rate.service_description or rate.service_type, ", ".join(missing)))
+        else:
+            shop.quotes.append(quote)
+    shop.quotes.sort(key=lambda q: (q.total, q.max_days))
+    if shop.quotes:
+        shop.quotes[0].cheapest = True
+        min(shop.quotes, key=lambda q: (q.max_days, q.total)).fastest = True
+    if (
+        not query.international
+        and query.package_type == PackageType.PACKAGE
+        and not query.has_dimensions
+        and query.weight_oz <= CUBIC_MAX_OZ
+    ):
+        shop.notes.append(
+            "Add the package dimensions to get Priority Mail cubic prices when they're lower (R20)."
+        )
+    if query.international and not shop.discounted:
+        shop.notes.append(
+            "GlobalPost services come with the free Stamps.com account opened through "
+            "ShipDesk (R5)."
+        )
+    return shop
+
+
+def rate_for_service(account: CarrierAccount, query: RateQuery, service: str) -> Quote:
+    """The single quote used to buy a label; raises StampsError or ValueError."""
+    rates = _carrier_rates(account, query, service)
+    rate = next((r for r in rates if r.service_type == service), None)
+    if rate is None:
+        raise ValueError(f"{service} is not available for this package and destination.")
+    quote, missing = quote_from_rate(rate, query)
+    if quote is None:
+        raise ValueError(
+            f"{rate.service_description or service} doesn't offer {', '.join(missing)}: "
+            "choose another service or change the options."
+        )
+    return quote

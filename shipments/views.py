@@ -1,0 +1,326 @@
+"""Rates panel and calculator, buying, the shipments list, printing and voids."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from carriers.models import CarrierAccount
+from carriers.stamps.types import Address
+from orders.forms import OrderShippingForm
+from orders.models import Order, ShipFromLocation
+from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from shipments import labels, printing, rating
+from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
+from shipments.models import Shipment, ShippingSettings
+
+
+def merchant_accounts(request: HttpRequest):
+    return list(owned(request, CarrierAccount).filter(disconnected_at__isnull=True))
+
+
+def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
+    wanted = wanted or request.GET.get("account") or request.POST.get("account")
+    if wanted and str(wanted).isdigit():
+        for a in accounts:
+            if a.pk == int(wanted):
+                return a
+    usable = [a for a in accounts if a.is_usable]
+    return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
+
+
+def _order_for_rates(request: HttpRequest, pk: int) -> Order:
+    return get_owned_or_404(
+        request, Order.objects.select_related("ship_from").prefetch_related("items"), pk=pk
+    )
+
+
+def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
+    preview = order
+    # The package form's unsaved values (sent along by htmx) win over the saved order, so
+    # rates follow what the merchant is typing without waiting for the save.
+    if any(k in request.GET for k in ("weight_oz", "weight_lb", "package_type")):
+        form = OrderShippingForm(request.GET, instance=order)
+        if form.is_valid():
+            preview = form.preview()
+    accounts = merchant_accounts(request)
+    account = chosen_account(request, accounts)
+    shop = rating.rate_shop(account, rating.query_for_order(preview))
+    today = labels.merchant_today(order)
+    live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
+    return {
+        "order": order,
+        "preview": preview,
+        "shop": shop,
+        "accounts": accounts,
+        "account": account,
+        "today": today,
+        "latest_ship_date": today + dt.timedelta(days=7),
+        "live_shipment": live.first(),
+        **extra,
+    }
+
+
+@merchant_view
+def rates_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order_for_rates(request, pk)
+    return render(request, "shipments/rates.html#panel", _rates_context(request, order))
+
+
+@merchant_view
+@require_POST
+def buy(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order_for_rates(request, pk)
+    form = BuyForm(request.POST)
+    error = None
+    if form.is_valid():
+        accounts = merchant_accounts(request)
+        account = chosen_account(request, accounts, form.cleaned_data.get("account"))
+        try:
+            if account is None:
+                raise labels.LabelError(
+                    "Connect a Stamps.com account first.",
+                    link=reverse("carriers:connect"),
+                    link_text="Connect Stamps.com",
+                )
+            shipment = labels.buy_label(
+                order,
+                account,
+                form.cleaned_data["service"],
+                form.cleaned_data.get("ship_date") or None,
+            )
+        except labels.LabelError as exc:
+            error = exc
+        else:
+            url = reverse("shipments:detail", args=[shipment.pk])
+            messages.success(request, f"Label created for order {order.number}.")
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        error = labels.LabelError("Choose a service and a ship date of today or later.")
+    if request.htmx:
+        context = _rates_context(request, order, buy_error=error)
+        return render(request, "shipments/rates.html#panel", context, status=200)
+    messages.error(request, error.message)
+    return redirect("order-detail", pk=order.pk)
+
+
+@merchant_view
+def rate_calculator(request: HttpRequest) -> HttpResponse:
+    accounts = merchant_accounts(request)
+    ship_from = owned(request, ShipFromLocation).first()
+    initial = {"from_zip": ship_from.postal_code[:5] if ship_from else ""}
+    form = RateCalculatorForm(request.GET or None, accounts=accounts, initial=initial)
+    shop = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        account = chosen_account(request, accounts, data.get("account"))
+        country = data["country"]
+        to = Address(
+            zip_code=data["to_zip"][:5] if country == "US" else "",
+            postal_code="" if country == "US" else (data["to_zip"] or "00000"),
+            country=country,
+        )
+        add_ons = rating.order_add_ons(
+            Order(
+                country=country,
+                confirmation=data["confirmation"],
+                insurance_amount=data.get("insurance") or 0,
+            )
+        )
+        query = rating.RateQuery(
+            from_zip=data["from_zip"][:5],
+            to=to,
+            weight_oz=data["total_oz"],
+            package_type=data["package_type"],
+            length=data.get("length"),
+            width=data.get("width"),
+            height=data.get("height"),
+            add_ons=add_ons,
+            insured_value=data.get("insurance") or 0,
+        )
+        shop = rating.rate_shop(account, query)
+        shop.notes[:0] = form.notes
+    context = {"form": form, "shop": shop, "accounts": accounts}
+    template = "shipments/calculator.html#results" if request.htmx else "shipments/calculator.html"
+    return render(request, template, context)
+
+
+def _filtered_shipments(request: HttpRequest):
+    qs = owned(request, Shipment).select_related("order", "account")
+    f = {
+        "status": request.GET.get("status", ""),
+        "q": request.GET.get("q", "").strip(),
+        "service": request.GET.get("service", "").strip(),
+    }
+    if f["status"] in Shipment.Status.values:
+        qs = qs.filter(status=f["status"])
+    else:
+        f["status"] = ""
+    if f["service"]:
+        qs = qs.filter(service=f["service"])
+    if f["q"]:
+        qs = qs.filter(Q(tracking_number__icontains=f["q"]) | Q(order__number__icontains=f["q"]))
+    return qs.order_by("-created_at", "-pk"), f
+
+
+@merchant_view
+def shipment_list(request: HttpRequest) -> HttpResponse:
+    qs, f = _filtered_shipments(request)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="shipments.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["Order", "Service", "Tracking", "Cost", "Ship date", "Status", "Created", "Voided"]
+        )
+        for s in qs.iterator():
+            writer.writerow(
+                [
+                    s.order.number,
+                    s.service_name or s.service,
+                    s.tracking_number,
+                    s.amount,
+                    s.ship_date.isoformat(),
+                    s.get_status_display(),
+                    timezone.localtime(s.created_at).isoformat(timespec="seconds"),
+                    timezone.localtime(s.voided_at).isoformat(timespec="seconds")
+                    if s.voided_at
+                    else "",
+                ]
+            )
+        return response
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "page": page,
+        "filters": f,
+        "statuses": Shipment.Status.choices,
+        "query": params.urlencode(),
+    }
+    return render(request, "shipments/list.html", context)
+
+
+@merchant_view
+def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    shipment = get_owned_or_404(
+        request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
+    )
+    prefs = ShippingSettings.get_for(request.merchant)
+    from shipments.notifications import notification_payload
+
+    context = {
+        "s": shipment,
+        "prefs": prefs,
+        "void_refused": labels.void_refused_reason(shipment)
+        if shipment.status == Shipment.Status.BOUGHT
+        else "",
+        "payload": notification_payload(shipment, prefs)
+        if shipment.status == Shipment.Status.BOUGHT
+        else None,
+    }
+    return render(request, "shipments/detail.html", context)
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _print_options(request: HttpRequest) -> tuple[str, bool]:
+    prefs = ShippingSettings.get_for(request.merchant)
+    layout = request.GET.get("layout") or prefs.layout
+    slip = request.GET.get("slip", "1" if prefs.packing_slip else "0") == "1"
+    return (layout if layout in printing.LAYOUTS else "4x6"), slip
+
+
+@merchant_view
+def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
+    shipment = get_owned_or_404(
+        request,
+        Shipment.objects.select_related("order", "order__ship_from").prefetch_related(
+            "order__items"
+        ),
+        pk=pk,
+    )
+    if shipment.status != Shipment.Status.BOUGHT:
+        raise Http404("Only created labels can be printed.")
+    layout, slip = _print_options(request)
+    if layout == "4x6" and not slip:
+        data = printing.label_pdf(shipment)
+    else:
+        data = printing.render_pdf([shipment], layout, slip)
+    return _pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
+
+
+@merchant_view
+def print_selected(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.GET.getlist("shipment") if i.isdigit()]
+    shipments = list(
+        owned(request, Shipment)
+        .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
+        .select_related("order", "order__ship_from")
+        .prefetch_related("order__items")
+        .order_by("order__number")
+    )
+    if not shipments:
+        messages.warning(request, "Select one or more created labels to print.")
+        return redirect("shipments:list")
+    layout, slip = _print_options(request)
+    return _pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
+
+
+@merchant_view
+@require_POST
+def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
+    shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
+    try:
+        shipment = labels.void_label(shipment)
+    except labels.LabelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Label voided: ${shipment.refunded:,.2f} refunded; order {shipment.order.number} "
+            "is awaiting shipment again.",
+        )
+    return redirect("shipments:detail", pk=shipment.pk)
+
+
+@merchant_view
+@require_POST
+def void_selected(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("shipment") if i.isdigit()]
+    shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
+    voided, refused = labels.void_many(list(shipments))
+    if voided:
+        total = sum(s.refunded for s in voided)
+        messages.success(request, f"{len(voided)} label(s) voided; ${total:,.2f} refunded.")
+    for shipment, reason in refused:
+        messages.error(request, f"{shipment.order.number}: {reason}")
+    if not ids:
+        messages.warning(request, "Select one or more labels first.")
+    return redirect("shipments:list")
+
+
+@merchant_view
+def shipping_settings(request: HttpRequest) -> HttpResponse:
+    prefs = ShippingSettings.get_for(request.merchant)
+    form = ShippingSettingsForm(request.POST or None, instance=prefs)
+    if request.method == "POST" and form.is_valid():
+        form.instance.merchant = request.merchant
+        form.save()
+        messages.success(request, "Shipping settings saved.")
+        return redirect("shipments:settings")
+    return render(request, "shipments/settings.html", {"form": form})

@@ -1,0 +1,114 @@
+"""The pages: buy from the rates panel, the shipments list, printing, voiding, batches."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from shipments import batches, labels
+from shipments.models import Batch, BatchItem, Shipment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_buying_from_the_rates_panel_opens_the_label(stamps, account, make_shippable, owner_client):
+    order = make_shippable()
+    response = owner_client.post(
+        reverse("shipments:buy", args=[order.pk]),
+        {"service": "US-GA", "account": account.pk},
+        headers={"HX-Request": "true"},
+    )
+    shipment = Shipment.objects.get(order=order)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("shipments:detail", args=[shipment.pk])
+    page = owner_client.get(response["HX-Redirect"])
+    assert shipment.tracking_number in page.text and "Void label" in page.text
+    pdf = owner_client.get(reverse("shipments:label", args=[shipment.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_a_refused_purchase_is_explained_in_the_panel(
+    stamps, make_account, make_shippable, owner_client
+):
+    make_account(balance="1.00")
+    order = make_shippable()
+    response = owner_client.post(
+        reverse("shipments:buy", args=[order.pk]),
+        {"service": "US-PM"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Not enough postage" in response.text and 'href="/funds/"' in response.text
+
+
+def test_shipments_list_filters_exports_and_voids_selected(
+    stamps, account, make_shippable, owner_client, django_assert_max_num_queries
+):
+    first = labels.buy_label(make_shippable(), account, "US-PM")
+    second = labels.buy_label(make_shippable(), account, "US-GA")
+    with django_assert_max_num_queries(9):
+        page = owner_client.get(reverse("shipments:list"))
+    assert first.tracking_number in page.text and second.tracking_number in page.text
+    filtered = owner_client.get(reverse("shipments:list"), {"q": first.tracking_number})
+    assert second.tracking_number not in filtered.text
+    csv = owner_client.get(reverse("shipments:list"), {"format": "csv"})
+    assert csv.text.count("\n") == 3 and first.tracking_number in csv.text
+    response = owner_client.post(reverse("shipments:void-selected"), {"shipment": [first.pk]})
+    assert response.status_code == 302
+    assert Shipment.objects.get(pk=first.pk).status == Shipment.Status.VOIDED
+    printed = owner_client.get(reverse("shipments:print"), {"shipment": [second.pk]})
+    assert printed.content.startswith(b"%PDF")
+
+
+def test_a_batch_keeps_its_successes_and_lists_each_failure_with_a_fix_link(
+    stamps, account, make_shippable, owner_client
+):
+    good = [make_shippable(), make_shippable(service="US-GA")]
+    no_service = make_shippable(service="")
+    response = owner_client.post(
+        reverse("shipments:batches"), {"order": [o.pk for o in [*good, no_service]]}
+    )
+    batch = Batch.objects.get()
+    assert response["Location"] == reverse("shipments:batch", args=[batch.pk])
+    assert batch.status == Batch.Status.DONE  # django-q2 sync in tests
+    assert batches.progress(batch) | {} == {
+        "bought": 2,
+        "failed": 1,
+        "done": 3,
+        "total": 3,
+        "percent": 100,
+    }
+    page = owner_client.get(response["Location"])
+    assert "Choose a service" in page.text
+    assert reverse("order-detail", args=[no_service.pk]) in page.text
+    progress = owner_client.get(
+        reverse("shipments:batch-progress", args=[batch.pk]), headers={"HX-Request": "true"}
+    )
+    assert progress.status_code == 286  # htmx stops polling
+    pdf = owner_client.get(reverse("shipments:batch-pdf", args=[batch.pk]))
+    assert pdf.content.startswith(b"%PDF")
+    assert Order.objects.filter(status=Order.Status.SHIPPED).count() == 2
+    # Running it again (a duplicate delivery of the task) buys nothing more.
+    batches.run_batch(batch.pk)
+    assert len(stamps.indicia(account.username)) == 2
+
+
+def test_a_batch_holds_at_most_500_orders(merchant, account):
+    with pytest.raises(batches.BatchError, match="at most 500"):
+        batches.create_batch(merchant, range(1, 502), account, None)
+
+
+def test_a_stale_batch_can_be_resumed_and_a_moving_one_cannot(
+    stamps, account, make_shippable, settings
+):
+    order = make_shippable()
+    batch = Batch.objects.create(
+        merchant=account.merchant, account=account, ship_date=order.order_date.date(), total=1
+    )
+    BatchItem.objects.create(batch=batch, order=order, position=0)
+    settings.LABEL_BATCH_STALE_SECONDS = 3600
+    assert not batches.resume(batch)
+    settings.LABEL_BATCH_STALE_SECONDS = 0
+    assert batches.resume(batch)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.DONE
