@@ -77,6 +77,12 @@ else:
         )
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    # Otherwise every request would get a bare 400 and the server would look healthy.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must list the host names ShipDesk answers to when DEBUG is off "
+        "(comma-separated, e.g. shipdesk.example.com)."
+    )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
