@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, Model
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
@@ -22,6 +21,7 @@ from carriers.verification import mask
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
 from orders.models import ApiKey, ImportJob, Order
 from shipdesk.models import Membership, Merchant
+from shipdesk.support.search import merchant_models
 
 ROWS = 50
 ROW_ERRORS = 10  # per import; the import page has them all
@@ -469,18 +469,14 @@ def _api_key(merchant: Merchant) -> Section:
     )
 
 
-# Models other features add later: (app, model, title). Columns are whichever of PREFERRED
-# the model has; secrets are never among them.
+# Models other features add later: (model name, title), found in whichever ShipDesk app
+# defines them. Columns are whichever of PREFERRED the model has; secrets are never among them.
 LATER_MODELS = [
-    (app, model, title)
-    for app in ("shipments", "orders")
-    for model, title in (
-        ("Shipment", "Labels"),
-        ("Label", "Labels"),
-        ("Batch", "Label batches"),
-        ("ScanForm", "SCAN forms"),
-        ("Pickup", "Pickups"),
-    )
+    ("Shipment", "Labels"),
+    ("Label", "Labels"),
+    ("Batch", "Label batches"),
+    ("ScanForm", "SCAN forms"),
+    ("Pickup", "Pickups"),
 ]
 PREFERRED = [
     "created_at",
@@ -501,9 +497,10 @@ PREFERRED = [
 ]
 
 
-def _later_model(app_label: str, model_name: str, title: str) -> Callable[[Merchant], Section]:
+def _later_model(model: type[Model], title: str) -> Callable[[Merchant], Section]:
+    model_name = model.__name__
+
     def build(merchant: Merchant) -> Section:
-        model: type[Model] = apps.get_model(app_label, model_name)
         names = {f.name: f for f in model._meta.concrete_fields}
         columns = [n for n in PREFERRED if n in names]
         rows = model._default_manager.filter(merchant=merchant).only(*columns).order_by("-pk")
@@ -536,12 +533,8 @@ def _later_model(app_label: str, model_name: str, title: str) -> Callable[[Merch
     return build
 
 
-def _model_exists(app_label: str, model_name: str) -> bool:
-    try:
-        apps.get_model(app_label, model_name)
-    except LookupError:
-        return False
-    return True
+def merchant_model(name: str) -> type[Model] | None:
+    return next((m for m in merchant_models() if m.__name__ == name), None)
 
 
 SECTIONS: list[Callable[[Merchant], Section]] = [
@@ -560,7 +553,11 @@ SECTIONS: list[Callable[[Merchant], Section]] = [
 
 
 def available_sections() -> list[Callable[[Merchant], Section]]:
-    later = [_later_model(*spec) for spec in LATER_MODELS if _model_exists(*spec[:2])]
+    later = [
+        _later_model(model, title)
+        for name, title in LATER_MODELS
+        if (model := merchant_model(name)) is not None
+    ]
     # Labels and end-of-day records read best right after the carrier errors.
     return [*SECTIONS[:3], *later, *SECTIONS[3:]]
 

@@ -17,6 +17,7 @@ from django.db.models import Model, Q
 from carriers.models import CarrierAccount, PhoneVerification
 from orders.models import Order, ShipFromLocation
 from shipdesk.models import Membership, Merchant
+from shipdesk.tenancy import project_app_prefixes
 
 LIMIT = 25  # per kind: a support search is a look-up, not a report
 MIN_LENGTH = 2
@@ -92,19 +93,23 @@ def _order_numbers(q: str) -> list[Hit]:
     ]
 
 
-# Apps where a label (shipment) model with a tracking number may live.
-TRACKING_APPS = ("shipments", "orders")
+def merchant_models() -> list[type[Model]]:
+    """Merchant-owned models of ShipDesk's own apps (not the carrier sandbox's records)."""
+    prefixes = project_app_prefixes()
+    return [
+        model
+        for model in apps.get_models()
+        if f"{model._meta.app_config.name}." in prefixes
+        and model._meta.app_label != "stamps_sandbox"
+        and any(f.name == "merchant" for f in model._meta.concrete_fields)
+    ]
 
 
 def tracking_model() -> type[Model] | None:
-    """The merchant-owned model that carries a label's tracking number, once it exists."""
-    for label in TRACKING_APPS:
-        if not any(c.label == label for c in apps.get_app_configs()):
-            continue
-        for model in apps.get_app_config(label).get_models():
-            names = {f.name for f in model._meta.get_fields()}
-            if {"tracking_number", "merchant"} <= names:
-                return model
+    """The model that carries a label's tracking number, once a feature adds one."""
+    for model in merchant_models():
+        if any(f.name == "tracking_number" for f in model._meta.concrete_fields):
+            return model
     return None
 
 
