@@ -10,6 +10,7 @@ which reuses each order's IntegratorTxID (R28), so nothing is bought twice.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -50,6 +51,7 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
     ids = [i for i in ids if i in found]
     if not ids:
         raise BatchError("None of the selected orders exist.")
+    ship_date = ship_date or timezone.localdate(timezone=zoneinfo.ZoneInfo(merchant.time_zone))
     with transaction.atomic():
         batch = Batch.objects.create(
             merchant=merchant, account=account, ship_date=ship_date, total=len(ids), created_by=user

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -45,12 +46,23 @@ def _order_for_rates(request: HttpRequest, pk: int) -> Order:
     )
 
 
+def package_form(data, order: Order) -> OrderShippingForm:
+    """The order's package form bound to what the page sent. Fields the page did not render
+    (customs choices on a domestic order) keep the order's values; unticked boxes stay off."""
+    merged = data.copy()
+    for name, field in OrderShippingForm.base_fields.items():
+        if name not in merged and not isinstance(field, forms.BooleanField):
+            value = getattr(order, f"{name}_id" if name == "ship_from" else name)
+            merged[name] = "" if value is None else value
+    return OrderShippingForm(merged, instance=order)
+
+
 def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
     preview = order
     # The package form's unsaved values (sent along by htmx) win over the saved order, so
     # rates follow what the merchant is typing without waiting for the save.
     if any(k in request.GET for k in ("weight_oz", "weight_lb", "package_type")):
-        form = OrderShippingForm(request.GET, instance=order)
+        form = package_form(request.GET, order)
         if form.is_valid():
             preview = form.preview()
     accounts = merchant_accounts(request)
@@ -83,7 +95,18 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     form = BuyForm(request.POST)
     error = None
-    if form.is_valid():
+    if "weight_oz" in request.POST and order.is_open:
+        # The panel priced the package form as shown (saved or not): buy exactly that.
+        package = package_form(request.POST, order)
+        if package.is_valid():
+            order = package.save()
+        else:
+            form.add_error(None, "Fix the package details first.")
+            error = labels.LabelError(
+                "Fix the package details first: "
+                + " ".join(e for errs in package.errors.values() for e in errs)
+            )
+    if error is None and form.is_valid():
         accounts = merchant_accounts(request)
         account = chosen_account(request, accounts, form.cleaned_data.get("account"))
         try:
@@ -105,7 +128,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
             url = reverse("shipments:detail", args=[shipment.pk])
             messages.success(request, f"Label created for order {order.number}.")
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    else:
+    elif error is None:
         error = labels.LabelError("Choose a service and a ship date of today or later.")
     if request.htmx:
         context = _rates_context(request, order, buy_error=error)

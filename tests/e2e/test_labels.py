@@ -1,0 +1,92 @@
+"""In a browser: open an order, watch the rates appear, change the weight and see them
+refresh, buy the cheapest, open the label PDF, then void it and see the refund."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from carriers.models import CarrierAccount
+from carriers.stamps import client as stamps_client
+from shipments.models import Shipment
+from tests.factories import make_order, make_ship_from
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sandbox_api(live_server, settings):
+    from django.core.cache import cache
+
+    from carriers.stamps.sandbox import api
+
+    settings.STAMPS_SANDBOX = True
+    settings.STAMPS_WSDL_URL = ""
+    settings.STAMPS_SERVICE_URL = ""
+    settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
+    stamps_client._tokens.clear()
+    cache.clear()
+    api.reset()
+    return api
+
+
+def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
+    page, live_server, sandbox_api, merchant, owner, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    sandbox_api.create_account("acme-e2e", "sandbox-pass-1", balance=Decimal("100.00"))
+    CarrierAccount.objects.create(
+        merchant=merchant,
+        nickname="Main postage",
+        username="acme-e2e",
+        password="sandbox-pass-1",
+        balance=Decimal("100.00"),
+        plan=CarrierAccount.Plan.PRO_FREE,
+        is_default=True,
+    )
+    order = make_order(
+        merchant,
+        "E2E-1",
+        ship_from=make_ship_from(merchant),
+        service="US-PM",
+        weight_lb=1,
+        weight_oz=Decimal("0"),
+    )
+    client = Client()
+    client.force_login(owner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+    page.goto(f"/orders/{order.pk}/")
+    priority = page.locator('#rates-table tr[data-service="US-PM"] [data-testid="total"]')
+    expect(priority).to_be_visible()
+    before = priority.inner_text()
+
+    page.get_by_label("Weight (lb)").fill("6")
+    page.get_by_label("Weight (lb)").press("Tab")
+    expect(priority).not_to_have_text(before)
+
+    cheapest = page.locator("#rates-table tbody tr").first
+    expect(cheapest).to_contain_text("Cheapest")
+    cheapest_total = cheapest.get_by_test_id("total").inner_text()
+    page.get_by_role("button", name="Buy label").click()
+    expect(page).to_have_url(re.compile(r"/shipments/\d+/$"))
+    shipment = Shipment.objects.get(order=order)
+    assert f"${shipment.amount}" == cheapest_total
+    expect(page.get_by_test_id("tracking")).to_contain_text(shipment.tracking_number)
+
+    href = page.get_by_test_id("open-label").get_attribute("href")
+    pdf = page.context.request.get(href)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+
+    page.get_by_role("button", name=re.compile("Void label")).click()
+    expect(page.get_by_text(re.compile(r"Label voided: \$[\d.]+ refunded"))).to_be_visible()
+    expect(page.get_by_test_id("shipment-status")).to_have_text("Voided")
+    assert sandbox_api.get_balance("acme-e2e") == Decimal("100.00")
+    assert page.console_errors == []
