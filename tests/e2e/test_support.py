@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from carriers.models import CarrierAccount, CarrierCall
 from shipdesk.models import AuditLog
-from shipdesk.support.search import tracking_model
 from tests.factories import PASSWORD as LOGIN_PASSWORD
-from tests.factories import (
-    make_carrier_account,
-    make_merchant,
-    make_order,
-    make_support_agent,
-)
+from tests.factories import make_carrier_account, make_merchant, make_support_agent
+from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TRACKING = "9400111899223344556677"
-
-
-def what_the_agent_types(merchant, account: CarrierAccount) -> str:
-    """The label's tracking number once labels exist; until then the carrier username."""
-    model = tracking_model()
-    if model is None:
-        return account.username
-    order = make_order(merchant, "A-5001")
-    model._default_manager.create(
-        merchant=merchant,
-        order=order,
-        account=account,
-        tracking_number=TRACKING,
-        service="US-PM",
-        package_type="Package",
-        ship_date=date.today(),
-        status="bought",
-    )
-    return TRACKING
 
 
 def test_support_agent_finds_the_merchant_and_its_failing_call(page, settings):
@@ -64,7 +38,7 @@ def test_support_agent_finds_the_merchant_and_its_failing_call(page, settings):
         fault_text="Authentication Failed",
         merchant_message="Stamps.com no longer accepts the saved password: update it.",
     )
-    typed = what_the_agent_types(merchant, account)
+    make_shipment(merchant, "A-5001", account=account, tracking_number=TRACKING)
     agent = make_support_agent()
 
     page.goto("/support/")  # the agent's bookmark: sign in, then straight to the console
@@ -74,7 +48,7 @@ def test_support_agent_finds_the_merchant_and_its_failing_call(page, settings):
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Support")).to_have_attribute("aria-current", "page")
 
-    page.get_by_role("searchbox", name="Search").fill(typed)
+    page.get_by_role("searchbox", name="Search").fill(TRACKING)
     page.get_by_role("button", name="Search").click()
     results = page.locator(".support-results")
     expect(results.first).to_contain_text("Harbor Supply")
@@ -82,6 +56,7 @@ def test_support_agent_finds_the_merchant_and_its_failing_call(page, settings):
     results.first.get_by_role("link", name="Harbor Supply").first.click()
 
     expect(page.get_by_role("heading", name="Harbor Supply", level=1)).to_be_visible()
+    expect(page.locator("#shipment")).to_contain_text(TRACKING)
     errors = page.locator("#carrier-errors")
     expect(errors).to_contain_text("CreateIndicium")
     expect(errors).to_contain_text("Authentication Failed")
@@ -89,6 +64,6 @@ def test_support_agent_finds_the_merchant_and_its_failing_call(page, settings):
     assert page.console_errors == []
     assert list(AuditLog.objects.order_by("pk").values_list("action", "query")) == [
         ("view", ""),
-        ("search", typed),
+        ("search", TRACKING),
         ("view", ""),
     ]

@@ -223,7 +223,8 @@ def test_reencrypt_secrets_command_rewrites_every_secret(merchant, settings, cap
     new = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new, *settings.FIELD_ENCRYPTION_KEYS]
     call_command("reencrypt_secrets")
-    assert "carriers.CarrierAccount: 2 secret(s)" in capsys.readouterr().out
+    accounts = CarrierAccount.objects.exclude(password="").count()
+    assert f"carriers.CarrierAccount: {accounts} secret(s)" in capsys.readouterr().out
     settings.FIELD_ENCRYPTION_KEYS = [new]
     assert CarrierAccount.objects.get(pk=account.pk).password == CARRIER_PASSWORD
     assert PhoneVerification.objects.get().console_code == CONSOLE_CODE

@@ -11,6 +11,7 @@ from django.utils import timezone
 from carriers.models import PhoneVerification
 from shipdesk.models import AuditLog, AuditLogIsAppendOnly
 from shipdesk.support import search
+from shipments.models import Shipment
 from tests.factories import (
     make_carrier_account,
     make_member,
@@ -20,6 +21,7 @@ from tests.factories import (
     make_support_agent,
     make_user,
 )
+from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +124,7 @@ def test_words_are_not_taken_for_phone_numbers():
 
 def test_tracking_numbers_are_a_registered_kind_that_follows_the_labels_model():
     kind = next(k for k in search.KINDS if k.key == "tracking")
-    assert kind.available() == (search.tracking_model() is not None)
+    assert kind.available() and search.tracking_model() is Shipment
 
 
 def test_results_are_grouped_by_kind_in_registry_order(agent_client, merchant):
@@ -246,27 +248,9 @@ def test_an_agent_without_a_store_is_pointed_to_the_console(agent_client):
     assert f'href="{SEARCH}"' in response.text
 
 
-def make_label(merchant, tracking_number: str):
-    """A bought label, through whichever model carries tracking numbers."""
-    from datetime import date
-
-    model = search.tracking_model()
-    return model._default_manager.create(
-        merchant=merchant,
-        order=make_order(merchant, f"L-{tracking_number[-4:]}"),
-        account=make_carrier_account(merchant, f"Labels {tracking_number[-4:]}"),
-        tracking_number=tracking_number,
-        service="US-PM",
-        package_type="Package",
-        ship_date=date.today(),
-        status="bought",
-    )
-
-
-@pytest.mark.skipif(search.tracking_model() is None, reason="no label model yet")
 def test_search_finds_a_label_by_tracking_number(agent_client, merchant, outsider_merchant):
-    make_label(merchant, "9400111899223344556677")
-    make_label(outsider_merchant, "9400111899223344550000")
+    make_shipment(merchant, "L-6677", tracking_number="9400111899223344556677")
+    make_shipment(outsider_merchant, "L-0000", tracking_number="9400111899223344550000")
     group = found(agent_client, "9400 1118 9922 3344 5566 77", "tracking")
     assert "9400111899223344556677" in group and "Acme Outfitters" in group
     assert "Bramble" not in group

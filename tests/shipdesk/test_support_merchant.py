@@ -24,6 +24,7 @@ from tests.factories import (
     make_order,
     make_support_agent,
 )
+from tests.shipments.factories import make_batch, make_shipment
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,13 @@ def fill(merchant, n: int = 1) -> CarrierAccount:
             errors=[{"row": 3, "order_number": "X-3", "reason": "Country is not a country"}],
             error_count=1,
         )
+        make_shipment(
+            merchant,
+            f"{merchant.slug}-L{i}",
+            tracking_number=f"94001118992233{merchant.pk:04d}{i:04d}",
+            account=account,
+        )
+        make_batch(merchant, f"{merchant.slug}-B{i}", account=account)
     AutoFunding.objects.create(merchant=merchant, account=account, enabled=True)
     ApiKey.objects.create(
         merchant=merchant, prefix="sdk_live_ab", key_hash=f"{API_KEY_HASH[:-6]}{merchant.pk:06d}"
@@ -167,6 +175,9 @@ def test_the_page_shows_money_and_imports(agent_client, merchant):
     assert "open" in section(html, "drifts")
     assert "Row 3 (X-3): Country is not a country" in section(html, "imports")
     assert "sdk_live_ab…" in section(html, "api-key")
+    labels = section(html, "shipment")
+    assert "9400111899223300" in labels and "Label created" in labels and "$9.40" in labels
+    assert "Done" in section(html, "batch") or "Queued" in section(html, "batch")
 
 
 def test_the_page_shows_one_merchant_only(agent_client, merchant, outsider_merchant):
