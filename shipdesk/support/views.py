@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from shipdesk.models import AuditLog, Merchant
@@ -35,8 +35,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @staff_view(GROUP)
 @require_safe
 def merchant_page(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    merchant = get_object_or_404(Merchant, pk=merchant_id)
-    audit.record(request, AuditLog.Action.VIEW, merchant=merchant)
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    # Looking for a merchant that isn't there is a look-up too: audit it before the 404.
+    audit.record(
+        request,
+        AuditLog.Action.VIEW,
+        merchant=merchant,
+        object_repr=str(merchant) if merchant else f"merchant {merchant_id} (not found)",
+    )
+    if merchant is None:
+        raise Http404("No such merchant.")
     return render(
         request,
         "support/merchant.html",

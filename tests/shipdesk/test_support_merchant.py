@@ -15,6 +15,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
 from orders.models import ApiKey
+from shipdesk.models import AuditLog
 from shipdesk.support import pages
 from tests.factories import (
     make_carrier_account,
@@ -187,8 +188,9 @@ def test_the_page_shows_one_merchant_only(agent_client, merchant, outsider_merch
     assert "bramble" not in html.lower()
 
 
-def test_an_unknown_merchant_is_404(agent_client):
+def test_an_unknown_merchant_is_404_and_the_attempt_is_audited(agent_client):
     assert agent_client.get(reverse("support:merchant", args=[999999])).status_code == 404
+    assert AuditLog.objects.get().object_repr == "merchant 999999 (not found)"
 
 
 def test_page_queries_do_not_grow_with_rows(agent_client, merchant, outsider_merchant):
