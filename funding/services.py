@@ -318,7 +318,10 @@ def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
         return purchase
     PostagePurchase.objects.filter(pk=purchase.pk).update(checks=purchase.checks + 1)
     try:
-        stamps.get_account_info(purchase.account)
+        # A sync, not just a read: a purchase that never reached the carrier (a worker died
+        # after reserving it) must be sent with today's control total, which labels bought
+        # since have moved, or the carrier refuses it with a mismatch on every check.
+        sync_balance(purchase.account)
         answer = _purchase_call(purchase)
     except errors.CarrierUnavailable:
         return purchase

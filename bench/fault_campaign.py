@@ -1,0 +1,410 @@
+"""Money under faults (DESIGN.md section 6, R13, R14, R28): a randomized campaign of
+purchases, labels, voids, auto-fundings, follow-ups and balance syncs against the Stamps.com
+sandbox, with injected delays, timeouts, HTTP 500s and answers dropped after the carrier
+committed; in this long mode, also a django-q2 worker killed (SIGKILL) in the middle of
+following purchases. Afterwards, for every account: the ledger equals the sandbox balance
+to the cent, no purchase exists twice, nothing is left in flight.
+
+``tests/proof/test_fault_campaign.py`` runs a short campaign (marked ``slow``) with this
+engine; ``python -m bench fault_campaign`` runs the long one on a throwaway database.
+Labels are simulated at the carrier (balance and control total move, ShipDesk debits its
+ledger) until the shipments app's ``buy_label``/``void`` are committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit")
+AMOUNTS = ["10", "25", "50", "100", "20.01", "40.02"]  # 20.01 pends, 40.02 is declined
+MOVES = ["buy"] * 4 + ["label"] * 4 + ["void"] * 2 + ["auto"] * 2 + ["follow"] * 2 + ["sync"]
+
+
+@dataclass
+class Counts:
+    operations: Counter = field(default_factory=Counter)
+    faults: Counter = field(default_factory=Counter)
+    skipped: int = 0  # labels not bought for want of postage
+    refused: int = 0  # FundsError shown to the merchant (declined card, maximum, ...)
+    retries: int = 0
+    follow_ups: int = 0
+    worker_kills: int = 0
+    interrupted: int = 0  # purchases left in flight by a killed worker
+    mismatches: list[str] = field(default_factory=list)
+
+    def report(self) -> str:
+        ops = ", ".join(f"{k} {v}" for k, v in sorted(self.operations.items()))
+        faults = ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items()))
+        return (
+            f"operations: {sum(self.operations.values())} ({ops})\n"
+            f"faults injected: {sum(self.faults.values())} ({faults})\n"
+            f"retries (client re-sends): {self.retries}; purchase follow-ups: "
+            f"{self.follow_ups}; refused with a message: {self.refused}; "
+            f"labels skipped for want of postage: {self.skipped}; "
+            f"workers killed: {self.worker_kills} (purchases left in flight: "
+            f"{self.interrupted})\n"
+            f"mismatches: {len(self.mismatches)}" + "".join(f"\n  - {m}" for m in self.mismatches)
+        )
+
+
+class Campaign:
+    """``api`` is carriers.stamps.sandbox.api; ``accounts`` are connected CarrierAccounts
+    whose usernames exist at the sandbox."""
+
+    def __init__(self, api, accounts, *, seed: int = 0, timeout_delay: float = 1.2):
+        self.api = api
+        self.accounts = list(accounts)
+        self.rng = random.Random(seed)
+        self.timeout_delay = timeout_delay
+        self.counts = Counts()
+        self.labels: list[tuple[int, str, Decimal]] = []  # (account pk, reference, cost)
+        self.label_seq = 0
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def maybe_fault(self, operation: str, chance: float = 0.5) -> None:
+        if self.rng.random() >= chance:
+            return
+        kind = self.rng.choice(FAULT_KINDS)
+        # Up to the client's own retries plus one: sometimes it has to give up and follow up.
+        times = self.rng.randint(1, 3)
+        delay = self.rng.uniform(0.01, 0.15) if kind == "delay" else self.timeout_delay
+        if kind == "timeout":
+            times = 1  # each one costs the client's whole timeout
+        self.api.set_fault(operation, kind, delay=delay, times=times)
+        self.counts.faults[kind] += times
+
+    # -- moves ----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        from funding import services
+
+        move = self.rng.choice(MOVES)
+        account = self.rng.choice(self.accounts)
+        account.refresh_from_db()
+        self.counts.operations[move] += 1
+        try:
+            getattr(self, f"do_{move}")(account)
+        except services.FundsError:
+            self.counts.refused += 1
+        finally:
+            self.api.clear_faults()
+
+    def do_buy(self, account) -> None:
+        from funding import services
+
+        self.maybe_fault("PurchasePostage")
+        services.add_funds(account, Decimal(self.rng.choice(AMOUNTS)))
+
+    def do_label(self, account) -> None:
+        """A label bought at the carrier and debited in the ledger, then the auto-funding
+        check that follows every debit."""
+        from django.db import transaction
+
+        from funding import ledger, services
+
+        cost = Decimal(self.rng.randint(300, 4000)) / 100
+        carrier_side = self.api.get_account(account.username)
+        if carrier_side.balance < cost:
+            self.counts.skipped += 1
+            return
+        carrier_side.balance -= cost
+        carrier_side.control_total += cost
+        carrier_side.save(update_fields=["balance", "control_total"])
+        self.label_seq += 1
+        reference = f"L{self.label_seq}"
+        with transaction.atomic():
+            ledger.debit_for_label(account, cost, reference)
+        self.labels.append((account.pk, reference, cost))
+        self.maybe_fault("PurchasePostage", chance=0.3)
+        services.check_auto_funding(account.pk)
+
+    def do_void(self, account) -> None:
+        from django.db import transaction
+
+        from funding import ledger
+
+        mine = [i for i, (pk, _, _) in enumerate(self.labels) if pk == account.pk]
+        if not mine:
+            return
+        _, reference, cost = self.labels.pop(self.rng.choice(mine))
+        carrier_side = self.api.get_account(account.username)
+        carrier_side.balance += cost
+        carrier_side.save(update_fields=["balance"])
+        with transaction.atomic():
+            ledger.refund_for_void(account, cost, reference)
+
+    def do_auto(self, account) -> None:
+        from funding import services
+
+        self.maybe_fault("PurchasePostage")
+        services.check_auto_funding(account.pk)
+
+    def do_follow(self, account) -> None:
+        from funding import services
+        from funding.models import PostagePurchase
+
+        purchase = (
+            PostagePurchase.objects.filter(account=account, status__in=PostagePurchase.IN_FLIGHT)
+            .order_by("?")
+            .first()
+        )
+        if purchase is None:
+            return
+        self.maybe_fault(self.rng.choice(["GetAccountInfo", "PurchasePostage"]))
+        services.resolve_purchase(purchase)
+
+    def do_sync(self, account) -> None:
+        from carriers.stamps import errors
+        from funding import services
+
+        self.maybe_fault("GetAccountInfo")
+        # The page says "couldn't reach Stamps.com"; nothing changed.
+        with contextlib.suppress(errors.CarrierUnavailable):
+            services.sync_balance(account)
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def run(self, rounds: int) -> Counts:
+        for _ in range(rounds):
+            self.step()
+        return self.counts
+
+    def drain(self, attempts: int = 20) -> None:
+        """Faults off; follow every purchase still in flight to its end (the sweep's job)."""
+        from funding import services
+        from funding.models import PostagePurchase
+
+        self.api.clear_faults()
+        for _ in range(attempts):
+            left = list(PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT))
+            if not left:
+                return
+            for purchase in left:
+                services.resolve_purchase(purchase)
+
+    def verify(self) -> list[str]:
+        from carriers.models import CarrierCall
+        from carriers.stamps.sandbox.models import Purchase
+        from funding import ledger, services
+        from funding.models import PostagePurchase
+
+        self.drain()
+        problems = self.counts.mismatches
+        self.counts.retries = CarrierCall.objects.filter(attempt__gt=1).count()
+        self.counts.follow_ups = sum(PostagePurchase.objects.values_list("checks", flat=True))
+        for p in PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT):
+            last = CarrierCall.objects.filter(account=p.account_id).order_by("-pk").first()
+            problems.append(
+                f"purchase {p.integrator_tx_id} still {p.status} after {p.checks} checks "
+                f"(last call: {last.operation if last else '-'} {last.outcome if last else ''} "
+                f"{last.fault_text[:120] if last else ''})"
+            )
+        for account in self.accounts:
+            account.refresh_from_db()
+            carrier = self.api.get_balance(account.username)
+            ours = ledger.ledger_balance(account)
+            if ours != carrier:
+                problems.append(f"{account.username}: ledger {ours} != carrier {carrier}")
+            if services.reconcile(account) is not None:
+                problems.append(f"{account.username}: reconcile reports drift")
+            at_carrier = Counter(p.integrator_tx_id for p in self.api.purchases(account.username))
+            twice = [tx for tx, n in at_carrier.items() if n > 1]
+            if twice:
+                problems.append(f"{account.username}: purchased twice: {twice}")
+            settled = {p.integrator_tx_id for p in self.api.purchases(account.username)
+                       if p.status == Purchase.SUCCESS}  # fmt: skip
+            recorded = set(
+                PostagePurchase.objects.filter(account=account, status="success").values_list(
+                    "integrator_tx_id", flat=True
+                )
+            )
+            if settled != recorded:
+                problems.append(
+                    f"{account.username}: carrier-only {sorted(settled - recorded)}, "
+                    f"ShipDesk-only {sorted(recorded - settled)}"
+                )
+            autos = PostagePurchase.objects.filter(account=account, automatic=True)
+            keys = Counter(autos.values_list("idempotency_key", flat=True))
+            if any(n > 1 for n in keys.values()):
+                problems.append(f"{account.username}: auto-funding bought twice for one drop")
+        return problems
+
+
+def make_accounts(api, merchant, count: int, *, balance: str = "300.00"):
+    """``count`` sandbox accounts, connected, each with auto-funding on."""
+    from carriers.models import CarrierAccount
+    from funding import services
+
+    api.set_pending_settlement(calls=1, seconds=600)
+    accounts = []
+    for i in range(count):
+        username = f"campaign-{i}"
+        api.create_account(username, "Campaign1234", balance=Decimal(balance))
+        account = CarrierAccount.objects.create(
+            merchant=merchant,
+            nickname=f"Campaign {i}",
+            username=username,
+            password="Campaign1234",
+            status=CarrierAccount.Status.ACTIVE,
+            is_default=i == 0,
+            balance=Decimal(balance),
+        )
+        services.save_auto_funding(
+            account,
+            enabled=True,
+            threshold=Decimal("100"),
+            amount=Decimal(["50", "100", "200"][i % 3]),
+            max_per_day=24,
+        )
+        accounts.append(account)
+    return accounts
+
+
+# -- the long mode: python -m bench fault_campaign -------------------------------------------
+
+ROUNDS = int(os.environ.get("FAULT_CAMPAIGN_ROUNDS", "2000"))
+KILLS = int(os.environ.get("FAULT_CAMPAIGN_KILLS", "3"))
+
+
+def _kill_a_worker_mid_job(api, accounts, counts: Counts, env: dict[str, str]) -> None:
+    """Purchases handed to a real qcluster whose answers are slow; SIGKILL the cluster while
+    it is inside the call, so the jobs die half-way. The sweep must finish them later."""
+    from django_q.tasks import async_task
+
+    from funding import services
+    from funding.models import PostagePurchase
+
+    purchases = []
+    for account in accounts:
+        account.refresh_from_db()
+        try:
+            purchases.append(services.reserve_purchase(account, Decimal("10")))
+        except services.FundsError:
+            continue
+    # Slow answers, some committed then dropped: the worker dies holding them.
+    api.set_fault("PurchasePostage", "delay", delay=1.5, times=len(purchases))
+    counts.faults["delay"] += len(purchases)
+    for purchase in purchases:
+        async_task("funding.jobs.follow_purchase", purchase.pk, task_name=f"kill-{purchase.pk}")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        # Killed once the carrier has seen a purchase (the slow call is under way).
+        if (
+            any(api.purchases(a.username) for a in accounts)
+            or PostagePurchase.objects.filter(
+                pk__in=[p.pk for p in purchases], checks__gt=0
+            ).exists()
+        ):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    counts.worker_kills += 1
+    counts.interrupted += PostagePurchase.objects.filter(
+        pk__in=[p.pk for p in purchases], status__in=PostagePurchase.IN_FLIGHT
+    ).count()
+    counts.operations["worker job"] += len(purchases)
+    api.clear_faults()
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipdesk.settings")
+    import django
+
+    django.setup()
+    import logging
+
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+
+    # The injected HTTP 500s would otherwise print a traceback each.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
+    from django.db import connection
+
+    from bench.stamps_client import _serve, _TimedApp
+
+    settings.STAMPS_SANDBOX = True
+    settings.DEBUG = False
+    settings.STAMPS_TIMEOUT = 1
+    settings.STAMPS_RETRY_BACKOFF_MS = 0
+    tmp = tempfile.TemporaryDirectory()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = os.path.join(tmp.name, "fault_campaign.sqlite3")
+    else:
+        connection.settings_dict["TEST"]["NAME"] = "bench_fault_campaign"
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    server = None
+    try:
+        from carriers.stamps import client as stamps_client
+        from carriers.stamps.sandbox import api
+        from funding import jobs
+        from tests.factories import make_merchant
+        from tests.support import ROOT
+
+        server = _serve(_TimedApp(WSGIHandler()))
+        url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
+        settings.STAMPS_SANDBOX_URL = url
+        stamps_client.reset_wsdl_cache()
+        api.reset()
+        merchant = make_merchant("Campaign Goods", owner_email="campaign@bench.test")
+        accounts = make_accounts(api, merchant, 4)
+        campaign = Campaign(api, accounts, seed=int(os.environ.get("SEED", "2026")))
+        s = connection.settings_dict
+        db_url = (
+            f"sqlite:///{s['NAME']}"
+            if connection.vendor == "sqlite"
+            else f"postgres://{s.get('USER') or ''}@{s.get('HOST') or '127.0.0.1'}"
+            f":{s.get('PORT') or 5432}/{s['NAME']}"
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "STAMPS_SANDBOX_URL": url,
+            "STAMPS_TIMEOUT": "1",
+            "STAMPS_RETRY_BACKOFF_MS": "0",
+            "Q_WORKERS": "1",
+        }
+        os.chdir(ROOT)
+        started = time.perf_counter()
+        per_leg = max(1, ROUNDS // (KILLS + 1))
+        for leg in range(KILLS + 1):
+            campaign.run(per_leg)
+            if leg < KILLS:
+                _kill_a_worker_mid_job(api, accounts, campaign.counts, env)
+        # What the periodic sweep does for jobs that died with their worker.
+        settings.FUNDING_POLL_SECONDS = 0
+        jobs.sweep_purchases()
+        problems = campaign.verify()
+        elapsed = time.perf_counter() - started
+        print(campaign.counts.report())
+        print(f"{elapsed:.1f} s, {len(accounts)} accounts")
+        return 1 if problems else 0
+    finally:
+        if server is not None:
+            server.shutdown()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
