@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "orders",
     "funding",
     "shipments",
+    "endofday",
     "carriers.stamps.sandbox",
 ]
 

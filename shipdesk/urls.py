@@ -22,6 +22,7 @@ urlpatterns = [
     path("funds/", include("funding.urls")),
     path("", include("orders.urls")),
     path("", include("shipments.urls")),
+    path("", include("endofday.urls")),
 ]
 
 if settings.STAMPS_SANDBOX:

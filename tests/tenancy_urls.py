@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shipdesk.models import Merchant
-from tests.factories import make_carrier_account, make_import_job, make_order, make_rule
+from tests.endofday.factories import make_pickup, make_scan_form
+from tests.factories import (
+    make_carrier_account,
+    make_import_job,
+    make_order,
+    make_rule,
+    make_ship_from,
+)
 from tests.shipments.factories import make_batch, make_shipment
 
 OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
@@ -48,4 +55,9 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "shipments:batch-progress": lambda m: {"pk": make_batch(m, "T-9").pk},
     "shipments:batch-resume": lambda m: {"pk": make_batch(m, "T-10").pk},
     "shipments:batch-pdf": lambda m: {"pk": make_batch(m, "T-11").pk},
+    "endofday:scan-form": lambda m: {"pk": make_scan_form(m, "T-12").pk},
+    "endofday:scan-form-pdf": lambda m: {"pk": make_scan_form(m, "T-13").pk},
+    "endofday:pickup": lambda m: {"pk": make_pickup(m, "T-14").pk},
+    "endofday:pickup-cancel": lambda m: {"pk": make_pickup(m, "T-15").pk},
+    "endofday:location-settings": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
 }

@@ -12,7 +12,7 @@ from tests.shipdesk.test_tenancy import SAMPLE_VALUES, walk
 from tests.tenancy_urls import OBJECT_URLS
 
 # Apps built by ShipDesk.
-SHIPDESK_MODULES = ("shipdesk.", "carriers.", "orders.", "funding.", "shipments.")
+SHIPDESK_MODULES = ("shipdesk.", "carriers.", "orders.", "funding.", "shipments.", "endofday.")
 # Django's own auth views we serve (sign-in, sign-out, password reset): forms too.
 AUTH_MODULES = ("django.contrib.auth.views",)
 

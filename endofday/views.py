@@ -1,0 +1,275 @@
+"""SCAN forms, pickups and each location's cut-off: thin views over endofday.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from carriers.models import CarrierAccount
+from endofday import services
+from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
+from endofday.models import Pickup, ScanForm
+from orders.models import ShipFromLocation
+from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+
+
+def _accounts(request: HttpRequest):
+    return (
+        owned(request, CarrierAccount)
+        .filter(disconnected_at__isnull=True)
+        .order_by("-is_default", "nickname")
+    )
+
+
+def _locations(request: HttpRequest):
+    return owned(request, ShipFromLocation)
+
+
+def _chosen(qs, wanted):
+    """The row of ``qs`` the request names, else its first (default-first ordering)."""
+    if wanted and str(wanted).isdigit():
+        found = qs.filter(pk=int(wanted)).first()
+        if found is not None:
+            return found
+    return qs.first()
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- SCAN forms ---------------------------------------------------------------------------
+
+
+def _scan_form_context(request: HttpRequest, **extra) -> dict:
+    data = request.POST if request.method == "POST" else request.GET
+    accounts = _accounts(request)
+    locations = _locations(request)
+    account = _chosen(accounts, data.get("account"))
+    location = _chosen(locations, data.get("location"))
+    eligible, refusal, local = [], "", None
+    if account is not None and location is not None:
+        eligible = list(services.eligible_labels(account, location))
+        refusal = services.scan_form_refusal(location)
+        local = services.local_now(location)
+    return {
+        "accounts": accounts,
+        "locations": locations,
+        "account": account,
+        "location": location,
+        "eligible": eligible,
+        "refusal": refusal,
+        "local_now": local,
+        "selected": {int(v) for v in data.getlist("shipment") if v.isdigit()},
+        **extra,
+    }
+
+
+@merchant_view
+def scan_forms(request: HttpRequest) -> HttpResponse:
+    error = None
+    if request.method == "POST":
+        context = _scan_form_context(request)
+        ids = None if request.POST.get("scope") == "all" else request.POST.getlist("shipment")
+        try:
+            if context["account"] is None or context["location"] is None:
+                raise services.EndOfDayError(
+                    "Connect a Stamps.com account and add a ship-from location first."
+                )
+            if ids is not None and not ids:
+                raise services.EndOfDayError("Select at least one label, or close them all.")
+            form = services.create_scan_form(
+                context["account"], context["location"], ids, user=request.user
+            )
+        except services.EndOfDayError as exc:
+            error = exc
+        else:
+            messages.success(
+                request, f"SCAN form {form.manifest_id} created for {form.label_count} labels."
+            )
+            return _go(request, reverse("endofday:scan-form", args=[form.pk]))
+    context = _scan_form_context(request, error=error)
+    if request.htmx:
+        return render(request, "endofday/scan_forms.html#create", context)
+    context["forms"] = (
+        owned(request, ScanForm)
+        .exclude(status=ScanForm.Status.CREATING)
+        .select_related("account", "location")[:50]
+    )
+    return render(request, "endofday/scan_forms.html", context)
+
+
+@merchant_view
+def scan_form_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    form = get_owned_or_404(request, ScanForm.objects.select_related("account", "location"), pk=pk)
+    labels = [item.shipment for item in form.items.select_related("shipment__order")]
+    return render(request, "endofday/scan_form.html", {"form": form, "labels": labels})
+
+
+@merchant_view
+def scan_form_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    form = get_owned_or_404(request, ScanForm, pk=pk)
+    try:
+        data = services.scan_form_pdf(form)
+    except services.EndOfDayError as exc:
+        messages.error(request, exc.message)
+        return redirect("endofday:scan-form", pk=form.pk)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="scan-form-{form.manifest_id}.pdf"'
+    return response
+
+
+# --- pickups ------------------------------------------------------------------------------
+
+
+def _pickup_form(request: HttpRequest, data=None, initial=None) -> PickupForm:
+    return PickupForm(
+        data,
+        initial=initial,
+        accounts=_accounts(request),
+        locations=_locations(request),
+    )
+
+
+def _pickup_page(request: HttpRequest, form: PickupForm, **extra) -> HttpResponse:
+    pickups = owned(request, Pickup).exclude(status=Pickup.Status.REQUESTING)
+    upcoming, past = services.split_pickups(
+        pickups.select_related("location", "account").order_by("-pk")[:100]
+    )
+    context = {"form": form, "upcoming": upcoming, "past": past[:50], **extra}
+    return render(request, "endofday/pickups.html", context)
+
+
+def _day_for(form: PickupForm):
+    location = form.cleaned_data["location"]
+    return services.pickup_day_for(location, form.cleaned_data["requested_date"])
+
+
+@merchant_view
+def pickups(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        location = _chosen(_locations(request), request.GET.get("location"))
+        initial = services.pickup_prefill(location) if location else {}
+        form = _pickup_form(request, initial=initial)
+        return _pickup_page(
+            request, form, day=services.pickup_day_for(location) if location else None
+        )
+    form = _pickup_form(request, request.POST)
+    if not form.is_valid():
+        return _pickup_page(request, form)
+    data = form.cleaned_data
+    day = _day_for(form)
+    if day.moved and not request.POST.get("confirm"):
+        # R33: say which day USPS will come before anything is booked.
+        return _pickup_page(request, form, day=day, review=True)
+    try:
+        pickup = services.schedule_pickup(
+            data["account"],
+            data["location"],
+            requested_date=data["requested_date"],
+            package_count=data["package_count"],
+            total_weight_lb=data["total_weight_lb"],
+            package_location=data["package_location"],
+            instructions=data["instructions"],
+            contact_phone=data["contact_phone"],
+            user=request.user,
+        )
+    except services.EndOfDayError as exc:
+        return _pickup_page(request, form, day=day, error=exc)
+    messages.success(
+        request,
+        f"Pickup scheduled for {pickup.pickup_date:%A, %B %-d}. "
+        f"Confirmation number {pickup.confirmation_number}.",
+    )
+    return _go(request, reverse("endofday:pickup", args=[pickup.pk]))
+
+
+@merchant_view
+def pickup_date_note(request: HttpRequest) -> HttpResponse:
+    """htmx: the R33 note under the date field, while the merchant picks a date."""
+    location = _chosen(_locations(request), request.GET.get("location"))
+    try:
+        requested = dt.date.fromisoformat(request.GET.get("requested_date", ""))
+    except ValueError:
+        requested = None
+    day = services.pickup_day_for(location, requested) if location else None
+    return render(request, "endofday/pickups.html#date-note", {"day": day})
+
+
+def _details_initial(pickup: Pickup) -> dict:
+    return {
+        "package_count": pickup.package_count,
+        "total_weight_lb": pickup.total_weight_lb,
+        "package_location": pickup.package_location,
+        "instructions": pickup.instructions,
+        "contact_phone": pickup.contact_phone,
+    }
+
+
+@merchant_view
+def pickup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
+    error = None
+    if request.method == "POST":
+        form = PickupDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.modify_pickup(pickup, **form.cleaned_data)
+            except services.EndOfDayError as exc:
+                error = exc
+            else:
+                messages.success(request, "Pickup changed.")
+                return _go(request, reverse("endofday:pickup", args=[pickup.pk]))
+    else:
+        form = PickupDetailsForm(initial=_details_initial(pickup))
+    context = {
+        "pickup": pickup,
+        "form": form,
+        "error": error,
+        "can_change": services.can_change(pickup),
+        "deadline": services.change_deadline(pickup),
+    }
+    return render(request, "endofday/pickup.html", context)
+
+
+@merchant_view
+@require_POST
+def pickup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
+    try:
+        services.cancel_pickup(pickup)
+    except services.EndOfDayError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Pickup {pickup.confirmation_number} cancelled.")
+    return _go(request, reverse("endofday:pickup", args=[pickup.pk]))
+
+
+# --- cut-off settings ---------------------------------------------------------------------
+
+
+@merchant_view
+def end_of_day_settings(request: HttpRequest) -> HttpResponse:
+    rows = [
+        (loc, EndOfDaySettingsForm(instance=services.settings_for(loc), prefix=f"loc{loc.pk}"))
+        for loc in _locations(request)
+    ]
+    return render(request, "endofday/settings.html", {"rows": rows})
+
+
+@merchant_view
+def location_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_owned_or_404(request, ShipFromLocation, pk=pk)
+    instance = services.settings_for(location)
+    form = EndOfDaySettingsForm(request.POST or None, instance=instance, prefix=f"loc{pk}")
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"End-of-day settings of {location.name} saved.")
+        return _go(request, reverse("endofday:settings"))
+    return render(request, "endofday/settings.html", {"rows": [(location, form)]})

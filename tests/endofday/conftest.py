@@ -1,0 +1,129 @@
+"""End-of-day fixtures: locations in several time zones, labels, and the sandbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from carriers.models import CarrierAccount
+from shipments.models import Shipment
+from tests.factories import make_order, make_ship_from
+
+UTC = dt.UTC
+PASSWORD = "sandbox-pass-1"
+# November 2026: Thu 5, Fri 6, Sat 7, Sun 8, Mon 9.
+THU, FRI, SAT, SUN, MON = (dt.date(2026, 11, d) for d in (5, 6, 7, 8, 9))
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def place(merchant):
+    """A ship-from location in a time zone, with a ZIP there (the carrier reads the ZIP)."""
+    zips = {
+        "America/New_York": ("Brooklyn", "NY", "11201"),
+        "America/Los_Angeles": ("Los Angeles", "CA", "90012"),
+        "Pacific/Honolulu": ("Honolulu", "HI", "96813"),
+        "America/Chicago": ("Chicago", "IL", "60601"),
+    }
+
+    def make(time_zone: str = "America/New_York", **overrides):
+        city, state, zip_code = zips[time_zone]
+        fields = {
+            "name": f"Dock {city}",
+            "city": city,
+            "state": state,
+            "postal_code": zip_code,
+            "time_zone": time_zone,
+            "is_default": False,
+        }
+        fields.update(overrides)
+        return make_ship_from(merchant, **fields)
+
+    return make
+
+
+@pytest.fixture
+def label(merchant):
+    """A bought label row (no carrier call) for an account and a location."""
+    counter = iter(range(1, 10_000))
+
+    def make(account, location, ship_date, **overrides) -> Shipment:
+        n = next(counter)
+        order = make_order(merchant, f"E-{n}", ship_from=location, status="shipped")
+        fields = {
+            "merchant": merchant,
+            "order": order,
+            "account": account,
+            "service": "US-PM",
+            "package_type": "Package",
+            "weight_oz": Decimal("20.0"),
+            "ship_date": ship_date,
+            "tracking_number": f"92055110000000000{n:05d}",
+            "stamps_tx_id": f"00000000-0000-0000-0000-{n:012d}",
+            "status": Shipment.Status.BOUGHT,
+        }
+        fields.update(overrides)
+        return Shipment.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def stamps(sandbox, settings, tmp_path, monkeypatch):
+    """The sandbox with stored files in a temporary folder and jobs run inline."""
+    from django.core.cache import cache
+    from django_q.conf import Conf
+
+    from carriers.stamps import client as stamps_client
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(Conf, "SYNC", True)
+    stamps_client._tokens.clear()
+    cache.clear()
+    yield sandbox
+    sandbox.set_clock(None)
+    stamps_client._tokens.clear()
+    cache.clear()
+
+
+@pytest.fixture
+def account(stamps, merchant):
+    stamps.create_account("eod-pro", PASSWORD, balance=Decimal("500"), plan="pro")
+    return CarrierAccount.objects.create(
+        merchant=merchant,
+        nickname="Main postage",
+        username="eod-pro",
+        password=PASSWORD,
+        status=CarrierAccount.Status.ACTIVE,
+        plan=CarrierAccount.Plan.PRO_FREE,
+        balance=Decimal("500"),
+        is_default=True,
+    )
+
+
+@pytest.fixture
+def buy(merchant):
+    """Real labels bought from the sandbox through the shipments service."""
+    from shipments.labels import buy_label
+
+    counter = iter(range(1, 10_000))
+
+    def make(account, location, **overrides) -> Shipment:
+        fields = {
+            "ship_from": location,
+            "service": "US-PM",
+            "package_type": "Package",
+            "weight_lb": 1,
+            "weight_oz": Decimal("4.0"),
+            "confirmation": "tracking",
+        }
+        fields.update(overrides)
+        order = make_order(merchant, f"B-{next(counter)}", **fields)
+        return buy_label(order, account, "US-PM")
+
+    return make
