@@ -6,6 +6,13 @@ from django.test import Client
 from tests.factories import make_member, make_merchant, make_order
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Each user costs about a second with the production hasher; tests make hundreds.
+    (Password-hashing behaviour itself is Django's, and test_accounts checks sign-in.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def merchant(db):
     """Merchant A with its owner; most tests act as this owner."""

@@ -17,8 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TRACKING = "9400111899223344556677"
 
 
-def test_support_agent_finds_the_merchant_and_its_failing_call(page, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_support_agent_finds_the_merchant_and_its_failing_call(page):
     make_merchant("Decoy Goods", owner_email="owner@decoy.test")
     merchant = make_merchant("Harbor Supply", owner_email="owner@harbor.test")
     account = make_carrier_account(

@@ -27,11 +27,6 @@ from tests.shipdesk.test_support_merchant import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def superuser():
     user = make_user("root@shipdesk.test")

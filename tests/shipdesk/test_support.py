@@ -28,12 +28,6 @@ pytestmark = pytest.mark.django_db
 SEARCH = "/support/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Each user costs ~1s with the production hasher; these tests make dozens.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def agent():
     return make_support_agent()

@@ -34,11 +34,6 @@ CONSOLE_CODE = "913482"
 API_KEY_HASH = "f" * 20 + "deadbeefcafe" * 3 + "0" * 8
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def agent_client() -> Client:
     client = Client()
