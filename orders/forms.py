@@ -50,6 +50,9 @@ class OrderShippingForm(forms.ModelForm):
             self.instance.merchant
         )
         self.fields["service"].required = False
+        # Shown only for international and military mail: absent means unchanged.
+        for name in ("customs_contents_type", "non_delivery"):
+            self.fields[name].required = False
         for name in ("weight_oz", "weight_lb", "insurance_amount"):
             self.fields[name].widget.attrs["min"] = 0
         if self.instance.is_international and self.instance.confirmation not in (
@@ -60,6 +63,12 @@ class OrderShippingForm(forms.ModelForm):
             self.fields["confirmation"].choices = [
                 c for c in Confirmation.choices if c[0] in (Confirmation.NONE, "tracking")
             ]
+
+    def clean_customs_contents_type(self):
+        return self.cleaned_data["customs_contents_type"] or self.instance.customs_contents_type
+
+    def clean_non_delivery(self):
+        return self.cleaned_data["non_delivery"] or self.instance.non_delivery
 
     def preview(self) -> Order:
         """The order as it would be with the submitted (valid) values."""

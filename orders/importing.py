@@ -497,6 +497,15 @@ def _order_kwargs(fields: dict) -> dict:
     return kwargs
 
 
+def _merge_tags(old: str, new: str) -> str:
+    tags = [t.strip() for t in f"{old},{new}".split(",") if t.strip()]
+    return ", ".join(dict.fromkeys(tags))[:200]
+
+
+def _item_key(item: OrderItem) -> tuple:
+    return (item.sku, item.name, item.quantity, item.unit_price, item.weight_oz)
+
+
 def save_chunk(
     merchant: Merchant, checked: list[CheckedOrder], context: dict, result: ImportResult
 ) -> None:
@@ -506,10 +515,11 @@ def save_chunk(
         o.number: o
         for o in Order.objects.for_merchant(merchant)
         .filter(number__in=[c.number for c in checked])
-        .only("pk", "number", "status")
+        .prefetch_related("items")
     }
     new_orders, new_items, updated, updated_items, logs = [], [], [], [], []
     skipped: list[RowError] = []
+    matched = 0
     for c in checked:
         old = existing.get(c.number)
         if old is not None:
@@ -527,6 +537,12 @@ def save_chunk(
             kwargs = _order_kwargs(c.fields)
             kwargs.pop("status")  # the merchant may have put it on hold; keep that
             kwargs.pop("package_type", None)
+            # Tags added since (by rules or by hand) stay; the file's tags are added.
+            kwargs["tags"] = _merge_tags(old.tags, kwargs["tags"])
+            matched += 1
+            same_items = [_item_key(i) for i in old.items.all()] == [_item_key(i) for i in c.items]
+            if same_items and all(getattr(old, k) == v for k, v in kwargs.items()):
+                continue  # already up to date: re-importing a file writes nothing
             for name, value in kwargs.items():
                 setattr(old, name, value)
             old.updated_at = now
@@ -554,11 +570,8 @@ def save_chunk(
         for order, changes in context["pending_logs"]:
             logs += rules_mod.change_rows(order, changes)
         if updated:
-            Order.objects.bulk_update(
-                updated,
-                [f for f in ORDER_UPDATE_FIELDS if f != "package_type"],
-                batch_size=500,
-            )
+            # Small batches: each UPDATE carries a CASE per field over its whole batch.
+            Order.objects.bulk_update(updated, ORDER_UPDATE_FIELDS, batch_size=100)
             OrderItem.objects.filter(order__in=[o.pk for o in updated]).delete()
         OrderItem.objects.bulk_create(
             [i for _, items in new_items for i in items] + updated_items, batch_size=1000
@@ -566,7 +579,7 @@ def save_chunk(
         OrderRuleChange.objects.bulk_create(logs, batch_size=1000)
     context["pending_logs"].clear()
     result.created += len(new_orders)
-    result.updated += len(updated)
+    result.updated += matched
     result.errors += skipped
 
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from orders import rules, validation
@@ -40,6 +43,17 @@ LIST_COLUMNS = (
     "total",
     "tags",
 )
+
+
+@functools.cache
+def country_options(selected: str) -> SafeString:
+    """The country <option>s, built once per selection: 249 template loop turns cost more
+    than the rest of the order list."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((code, " selected" if code == selected else "", name) for code, name in COUNTRIES.items()),
+    )
 
 
 def _parse_day(text: str) -> dt.date | None:
@@ -115,7 +129,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "filters": f,
         "query": params.urlencode(),
         "statuses": Order.Status.choices,
-        "countries": COUNTRIES,
+        "country_options": country_options(f["country"]),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
     }

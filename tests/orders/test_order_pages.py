@@ -201,3 +201,12 @@ def test_the_detail_page_lists_validation_problems_with_the_fix(owner_client, me
     page = owner_client.get(reverse("order-detail", kwargs={"pk": order.pk})).text
     assert "needs a first and last name" in page  # R18
     assert "Hong Kong has no postal codes: ShipDesk sends 00000" in page  # R19
+
+
+def test_a_domestic_panel_saves_without_the_customs_fields_it_does_not_show(owner_client, order):
+    data = shipping_data(non_machinable="on")
+    del data["customs_contents_type"], data["non_delivery"]
+    response = owner_client.post(reverse("order-package", kwargs={"pk": order.pk}), data)
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.non_machinable and order.customs_contents_type == "merchandise"

@@ -188,3 +188,11 @@ def test_R15_a_rule_cannot_set_dangerous_goods_with_a_service_that_refuses_it(ow
 def test_a_rule_needs_an_action(owner_client):
     response = owner_client.post(reverse("automation-new"), {"name": "Nothing", "match": "all"})
     assert "Choose at least one action" in response.text
+
+
+def test_R36_reimport_keeps_what_rules_set_and_adds_the_files_tags(merchant):
+    make_rule(merchant, "Hazmat", actions={"dangerous_goods": True, "add_tag": "hazmat"})
+    importing.import_csv(merchant, csv_text(row("1", tags="gift")))
+    importing.import_csv(merchant, csv_text(row("1", tags="rush")))
+    order = Order.objects.get(number="1")
+    assert order.tags == "gift, hazmat, rush" and order.dangerous_goods
