@@ -10,11 +10,14 @@ which reuses each order's IntegratorTxID (R28), so nothing is bought twice.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -25,10 +28,17 @@ from shipments.labels import LabelError, LabelPending, buy_label
 from shipments.models import Batch, BatchItem, Shipment
 
 PENDING_RETRIES = 2
+HEARTBEAT_SECONDS = 5
 
 
 class BatchError(Exception):
     pass
+
+
+def batch_threads() -> int:
+    """Labels in flight at once in one batch (setting or env LABEL_BATCH_THREADS, 3)."""
+    value = getattr(settings, "LABEL_BATCH_THREADS", None)
+    return int(value if value is not None else os.environ.get("LABEL_BATCH_THREADS", "3"))
 
 
 def stale_after() -> dt.timedelta:
@@ -107,7 +117,9 @@ def _buy_item(item: BatchItem, batch: Batch) -> tuple[str, str, Shipment | None]
     service = rating.carrier_service(order.service)
     for attempt in range(PENDING_RETRIES + 1):
         try:
-            shipment = buy_label(order, batch.account, service, batch.ship_date, batch=batch)
+            shipment = buy_label(
+                order, batch.account, service, batch.ship_date, batch=batch, batch_item_id=item.pk
+            )
         except LabelPending as exc:
             if attempt == PENDING_RETRIES:
                 return BatchItem.Status.FAILED, exc.message, None
@@ -126,18 +138,33 @@ def run_batch(batch_id: int) -> dict:
     )
     batch = Batch.objects.select_related("account").get(pk=batch_id)
     Batch.objects.filter(pk=batch_id).update(runs=batch.runs + 1)
-    items = (
+    items = list(
         batch.items.filter(status=BatchItem.Status.PENDING)
         .select_related("order", "order__ship_from")
         .order_by("position")
     )
-    for item in items:
-        status, reason, shipment = _buy_item(item, batch)
-        now = timezone.now()
-        BatchItem.objects.filter(pk=item.pk).update(
-            status=status, reason=reason[:2000], shipment=shipment
-        )
-        Batch.objects.filter(pk=batch_id).update(heartbeat_at=now)
+
+    def work(item: BatchItem):
+        try:
+            return item, _buy_item(item, batch)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    # A few labels in flight at once: while Stamps.com prints one, ShipDesk records another.
+    # Each order is bought by one thread only, with its own IntegratorTxID (R28).
+    threads = max(1, batch_threads())
+    beat = time.monotonic()
+    with ThreadPoolExecutor(threads, thread_name_prefix=f"batch-{batch_id}") as pool:
+        for item, (status, reason, shipment) in pool.map(work, items):
+            if status == BatchItem.Status.FAILED:
+                BatchItem.objects.filter(pk=item.pk).update(status=status, reason=reason[:2000])
+            elif shipment is not None and shipment.batch_id != batch.pk:
+                BatchItem.objects.filter(pk=item.pk).update(status=status, shipment=shipment)
+            # A bought label marked its item in its own transaction; the heartbeat (for
+            # resume) moves every few seconds rather than with each label.
+            if time.monotonic() - beat > HEARTBEAT_SECONDS:
+                beat = time.monotonic()
+                Batch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
     Batch.objects.filter(pk=batch_id).update(
         status=Batch.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
     )

@@ -29,7 +29,7 @@ from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
 from shipments import rating
-from shipments.models import Batch, Shipment
+from shipments.models import Batch, BatchItem, Shipment
 
 VOID_WINDOW = dt.timedelta(days=28)
 CONTENT_TYPES = {
@@ -174,8 +174,11 @@ def buy_label(
     ship_date: dt.date | None = None,
     *,
     batch: Batch | None = None,
+    batch_item_id: int | None = None,
 ) -> Shipment:
     """Buy ``service`` for ``order`` on ``account``; see the module docstring (R3, R28).
+
+    ``batch_item_id``: the batch item marked bought in the same transaction as the label.
 
     Raises ``LabelError`` (``InsufficientFunds``, ``LabelPending``) with the merchant's fix.
     """
@@ -260,10 +263,10 @@ def buy_label(
             ) from exc
         _fail(shipment, exc.merchant_message)
         raise LabelError(exc.merchant_message) from exc
-    return _record(shipment, indicium)
+    return _record(shipment, indicium, batch_item_id)
 
 
-def _record(shipment: Shipment, indicium) -> Shipment:
+def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
     """The label, its ledger debit and the order's status: one transaction (R14)."""
     from shipments.notifications import schedule_notification
 
@@ -298,6 +301,10 @@ def _record(shipment: Shipment, indicium) -> Shipment:
         Order.objects.filter(pk=locked.order_id).update(
             status=Order.Status.SHIPPED, updated_at=timezone.now()
         )
+        if batch_item_id is not None:
+            BatchItem.objects.filter(pk=batch_item_id).update(
+                status=BatchItem.Status.BOUGHT, reason="", shipment=locked
+            )
         email = shipment.order.email
         transaction.on_commit(lambda: schedule_notification(locked.pk, email))
     shipment.order.status = Order.Status.SHIPPED

@@ -1,0 +1,266 @@
+"""A batch of 500 labels through a real django-q2 worker against the sandbox.
+
+DESIGN.md section 6: the batch completes, and ShipDesk's own time (the batch's wall time minus
+the sandbox's handling time, both measured in this run) is at most 50% of the sandbox's time.
+The sandbox is served over real HTTP by a threaded WSGI server in this process, wrapped so it
+records how long it takes for each SOAP request (bench.stamps_client's ``_TimedApp``); one
+``manage.py qcluster`` process on a throwaway database buys the labels. Also reported: the
+worker's peak memory, and the SQL queries ShipDesk runs per label (measured in-process).
+
+Run: python -m bench labels_batch   (LABELS_BENCH_COUNT=500 by default)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+COUNT = int(os.environ.get("LABELS_BENCH_COUNT", "500"))
+TARGET = 0.5
+THREADS = int(os.environ.get("LABEL_BATCH_THREADS", "3"))
+ROOT = Path(__file__).resolve().parent.parent
+ZIPS = ["94105", "10001", "60601", "73301", "98101", "33101", "02108", "80202", "85001", "30301"]
+
+
+class _Intervals:
+    """When the sandbox was busy: (start, end) of each SOAP request, from the moment its
+    request line was read until the answer was written."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.spans.clear()
+
+    def total(self) -> float:
+        return sum(end - start for start, end in self.spans)
+
+    def busy(self) -> float:
+        """Wall time during which at least one request was being handled."""
+        busy, until = 0.0, float("-inf")
+        for start, end in sorted(self.spans):
+            if end <= until:
+                continue
+            busy += end - max(start, until)
+            until = end
+        return busy
+
+
+def _serve(app, spans: _Intervals):
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def parse_request(self) -> bool:
+            self._started = time.perf_counter()
+            return super().parse_request()
+
+        def handle_one_request(self) -> None:
+            self._started = None
+            super().handle_one_request()
+            if self._started is not None and self.command == "POST":
+                with spans.lock:
+                    spans.spans.append((self._started, time.perf_counter()))
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), Handler, allow_reuse_address=False)
+    server.set_app(app)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _tree_peak_rss_kb(pid: int) -> int:
+    """Peak resident memory (VmHWM) of ``pid``'s children, the cluster's worker processes."""
+    peak = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(pid) or status.parent.name == str(pid):
+            hwm = fields.get("VmHWM", "0 kB").split()[0]
+            peak = max(peak, int(hwm))
+    return peak
+
+
+def _setup(count: int):
+    from django.utils import timezone
+
+    from carriers.models import CarrierAccount
+    from carriers.stamps.sandbox import api
+    from orders.models import Order, ShipFromLocation
+    from shipdesk.models import Merchant
+
+    api.reset()
+    api.create_account("bench-labels", "Bench1234", plan="pro", balance=Decimal("9999.00"))
+    merchant = Merchant.objects.create(name="Bench labels", slug="bench-labels")
+    ship_from = ShipFromLocation.objects.create(
+        merchant=merchant,
+        name="Main",
+        contact_name="Pat Shipper",
+        street1="100 Main St",
+        city="Brooklyn",
+        state="NY",
+        postal_code="11201",
+        is_default=True,
+    )
+    account = CarrierAccount.objects.create(
+        merchant=merchant,
+        nickname="Bench",
+        username="bench-labels",
+        password="Bench1234",
+        plan=CarrierAccount.Plan.PRO_FREE,
+        balance=Decimal("9999.00"),
+        is_default=True,
+    )
+    now = timezone.now()
+    orders = Order.objects.bulk_create(
+        Order(
+            merchant=merchant,
+            number=f"B-{n:05d}",
+            order_date=now,
+            recipient_name="Jane Receiver",
+            street1=f"{n} Market St",
+            city="Somewhere",
+            state="CA",
+            postal_code=ZIPS[n % len(ZIPS)],
+            ship_from=ship_from,
+            service="US-GA" if n % 2 else "US-PM",
+            weight_lb=n % 5,
+            weight_oz=Decimal(1 + n % 15),
+        )
+        for n in range(count)
+    )
+    return merchant, account, orders
+
+
+def _queries_per_label(merchant, account, orders) -> float:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shipments.labels import buy_label
+
+    counts = []
+    for order in orders:
+        with CaptureQueriesContext(connection) as ctx:
+            buy_label(order, account, order.service)
+        counts.append(len(ctx.captured_queries))
+    return sum(counts) / len(counts)
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipdesk.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django_q.conf import Conf
+
+    settings.STAMPS_SANDBOX = True
+    settings.DEBUG = False
+    Conf.SYNC = False
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    server = worker = None
+    try:
+        from carriers.stamps import client as stamps_client
+        from shipments import batches
+        from shipments.models import Batch, BatchItem
+        from tests.support import child_env
+
+        spans = _Intervals()
+        server = _serve(WSGIHandler(), spans)
+        url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
+        settings.STAMPS_SANDBOX_URL = url
+        stamps_client.reset_wsdl_cache()
+        merchant, account, orders = _setup(COUNT + 5)
+        threads = THREADS
+        per_label = _queries_per_label(merchant, account, orders[COUNT:])
+        print(f"ShipDesk SQL queries per label (buy_label, in-process): {per_label:.1f}")
+
+        log_path = Path(tempfile.mkdtemp()) / "qcluster.log"
+        log = log_path.open("w")
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=child_env(
+                STAMPS_SANDBOX="1",
+                STAMPS_SANDBOX_URL=url,
+                Q_WORKERS="1",
+                LABEL_BATCH_THREADS=str(threads),
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        # Wait until the cluster's worker is up, so its start-up is not counted.
+        deadline = time.monotonic() + 60
+        while "ready for work" not in log_path.read_text():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError("the worker did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.1)
+        spans.clear()
+
+        started = time.perf_counter()
+        batch = batches.create_batch(merchant, [o.pk for o in orders[:COUNT]], account, None)
+        while not Batch.objects.filter(pk=batch.pk, status=Batch.Status.DONE).exists():
+            if worker.poll() is not None:
+                raise RuntimeError("the worker exited:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        peak_kb = _tree_peak_rss_kb(worker.pid)
+        time.sleep(0.2)  # the last answers' spans are recorded just after they went out
+        sandbox = spans.busy()
+        progress = batches.progress(Batch.objects.get(pk=batch.pk))
+        failed = list(
+            BatchItem.objects.filter(batch=batch, status="failed").values_list("reason", flat=True)
+        )
+        own = wall - sandbox
+        ratio = own / sandbox if sandbox else float("inf")
+        print(
+            f"{progress['bought']} labels bought, {progress['failed']} failed, "
+            f"{len(spans.spans)} SOAP calls, {threads} labels in flight"
+        )
+        if failed:
+            print("first failure:", failed[0])
+        print(
+            f"batch {wall:.2f} s | sandbox busy {sandbox:.2f} s (sum of its handling times "
+            f"{spans.total():.2f} s) | ShipDesk alone {own:.2f} s | "
+            f"ShipDesk/sandbox {ratio:.0%} (target <= {TARGET:.0%})"
+        )
+        print(f"worker peak memory (VmHWM): {peak_kb / 1024:.0f} MB")
+        ok = progress["bought"] == COUNT and ratio <= TARGET
+        print("OK" if ok else "MISSED")
+        return 0 if ok else 1
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
