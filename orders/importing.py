@@ -52,6 +52,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "order_total": ("Order Total", "Blank = the sum of the items."),
     "status": ("Status", "Awaiting Shipment (default), On Hold, Shipped or Cancelled."),
     "package_type": ("Package Type", "Package, Letter, Large Envelope or Flat, Flat Rate Box…"),
+    "residential": ("Residential", "Yes (default) or No for a business address."),
+    "customs_description": ("Customs Description", "What the item is, for customs forms."),
+    "hs_code": ("HS Code", "Harmonized System tariff number, e.g. 6912.00."),
+    "origin_country": ("Origin Country", "Where the item was made; blank = United States."),
 }
 REQUIRED = ("order_number", "recipient_name", "street1", "city")
 ORDER_FIELDS = (
@@ -72,6 +76,7 @@ ORDER_FIELDS = (
     "order_total",
     "status",
     "package_type",
+    "residential",
 )
 ALIASES = {
     "order #": "order_number",
@@ -111,6 +116,7 @@ STATUS_WORDS = {
     "canceled": Order.Status.CANCELLED,
 }
 DATE_FORMATS = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d")
+HS_CODE = re.compile(r"^\d{4}(\.?\d{2}){1,3}$")
 US_ZIP = re.compile(r"^\d{5}(-?\d{4})?$")
 CHUNK_ORDERS = 1000
 MAX_STORED_ERRORS = 1000
@@ -374,6 +380,8 @@ def check_order_fields(values: dict[str, str], now: dt.datetime) -> dict:
         tags=", ".join(t.strip() for t in values.get("tags", "").split(",") if t.strip()),
         requested_service=values.get("requested_service", ""),
         status=status,
+        residential=fold(values.get("residential", ""))
+        not in ("no", "n", "false", "0", "business"),
     )
     return out
 
@@ -408,6 +416,16 @@ def check_item(values: dict[str, str]) -> OrderItem | None:
             raise ValueError("Item Weight (oz) is out of range.")
     except ValueError as exc:
         problems.append(str(exc))
+    hs_code = values.get("hs_code", "")
+    if hs_code and not HS_CODE.match(hs_code):
+        problems.append(f"HS Code '{hs_code}' must be 6 to 10 digits, dots allowed (6912.00).")
+    origin_raw = values.get("origin_country", "")
+    origin = country_code(origin_raw) if origin_raw else "US"
+    if origin is None:
+        problems.append(f"Origin Country '{origin_raw}' is unknown: use a code like CN.")
+    description = values.get("customs_description", "")
+    if len(description) > 100:
+        problems.append("Customs Description is longer than 100 characters.")
     if problems:
         raise ValueError(" ".join(problems))
     return OrderItem(
@@ -416,7 +434,9 @@ def check_item(values: dict[str, str]) -> OrderItem | None:
         quantity=qty,
         unit_price=price,
         weight_oz=weight,
-        customs_description=(name or sku)[:100],
+        customs_description=description or (name or sku)[:100],
+        hs_code=hs_code,
+        origin_country=origin,
     )
 
 
@@ -484,6 +504,7 @@ ORDER_UPDATE_FIELDS = [
     "email",
     "tags",
     "requested_service",
+    "residential",
     "total",
     "updated_at",
 ]
@@ -503,7 +524,16 @@ def _merge_tags(old: str, new: str) -> str:
 
 
 def _item_key(item: OrderItem) -> tuple:
-    return (item.sku, item.name, item.quantity, item.unit_price, item.weight_oz)
+    return (
+        item.sku,
+        item.name,
+        item.quantity,
+        item.unit_price,
+        item.weight_oz,
+        item.customs_description,
+        item.hs_code,
+        item.origin_country,
+    )
 
 
 def save_chunk(
@@ -653,7 +683,16 @@ def count_rows(data: bytes | str) -> int:
 # -- JSON (the API) --------------------------------------------------------------------
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
-API_ITEM_FIELDS = ("sku", "item_name", "quantity", "unit_price", "item_weight_oz")
+API_ITEM_FIELDS = (
+    "sku",
+    "item_name",
+    "quantity",
+    "unit_price",
+    "item_weight_oz",
+    "customs_description",
+    "hs_code",
+    "origin_country",
+)
 
 
 def orders_from_json(payload: object) -> tuple[list[OrderInput], list[RowError]]:

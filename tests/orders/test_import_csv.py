@@ -233,3 +233,25 @@ def test_fuzzed_csv_never_half_imports_an_order(merchant, rows):
             # (every fuzzed row names an item, so each row is one item)
             assert saved.items.count() == len(row_numbers)
     assert result.created == Order.objects.filter(merchant=merchant).count()
+
+
+def test_optional_columns_carry_customs_details_and_the_residential_flag(merchant):
+    header = (
+        "Order Number,Recipient Name,Address 1,City,Country,Postal Code,Item Name,"
+        "Customs Description,HS Code,Origin Country,Residential"
+    )
+    data = csv_text(
+        "C-1,Liam MacDonald,301 Front St W,Toronto,CA,M5V 2T6,Mug,Ceramic mug,6912.00,Portugal,no",
+        "C-2,Liam MacDonald,301 Front St W,Toronto,CA,M5V 2T6,Mug,,69,,",
+        header=header,
+    )
+    result = importing.import_csv(merchant, data)
+    assert result.created == 1
+    item = OrderItem.objects.get(order__number="C-1")
+    assert (item.customs_description, item.hs_code, item.origin_country) == (
+        "Ceramic mug",
+        "6912.00",
+        "PT",
+    )
+    assert Order.objects.get(number="C-1").residential is False
+    assert "HS Code '69'" in result.errors[0].reason
