@@ -30,6 +30,7 @@ PACKAGE_FIELDS = [
     "customs_contents_type",
     "non_delivery",
 ]
+ITEM_KEYS = ("sku", "item_name", "quantity", "unit_price", "item_weight_oz")
 OPTION_FLAGS = ["dangerous_goods", "non_machinable", "hold_for_pickup", "saturday_delivery"]
 
 
@@ -97,3 +98,43 @@ class OrderShippingForm(forms.ModelForm):
             for name in OPTION_FLAGS
             if available[name] or getattr(preview, name, False) or self.errors.get(name)
         ]
+
+
+class NewOrderForm(forms.Form):
+    """A manual order with one item; saved through the import pipeline so it is checked the
+    same way and automation rules run as it enters Awaiting Shipment (R36)."""
+
+    order_number = forms.CharField(max_length=60)
+    store = forms.CharField(max_length=80, required=False, initial="Manual")
+    recipient_name = forms.CharField(max_length=100)
+    company = forms.CharField(max_length=100, required=False)
+    street1 = forms.CharField(label="Address 1", max_length=100)
+    street2 = forms.CharField(label="Address 2", max_length=100, required=False)
+    city = forms.CharField(max_length=60)
+    state = forms.CharField(max_length=30, required=False)
+    postal_code = forms.CharField(max_length=15, required=False)
+    country = forms.CharField(max_length=60, initial="US", help_text="Code or English name")
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=30, required=False)
+    sku = forms.CharField(label="SKU", max_length=60, required=False)
+    item_name = forms.CharField(max_length=200, required=False)
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    unit_price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, initial=0)
+    item_weight_oz = forms.DecimalField(
+        label="Item weight (oz)", min_value=0, max_digits=8, decimal_places=2, initial=0
+    )
+
+    def __init__(self, *args, merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.merchant = merchant
+
+    def clean_order_number(self):
+        number = self.cleaned_data["order_number"].strip()
+        if Order.objects.for_merchant(self.merchant).filter(number=number).exists():
+            raise forms.ValidationError(f"Order {number} already exists: use another number.")
+        return number
+
+    def as_api_order(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        item = {k: str(data.pop(k)) for k in ITEM_KEYS if k in data}
+        return data | {"items": [item] if item.get("sku") or item.get("item_name") else []}

@@ -4,6 +4,7 @@ from orders import api, automation_views, import_views, views
 
 urlpatterns = [
     path("orders/", views.order_list, name="order-list"),
+    path("orders/new/", views.order_new, name="order-new"),
     path("orders/reapply-rules/", views.order_reapply_rules, name="order-reapply-rules"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/package/", views.order_package, name="order-package"),

@@ -12,9 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from orders import rules, validation
+from orders import importing, rules, validation
 from orders.countries import COUNTRIES, country_code
-from orders.forms import OrderShippingForm
+from orders.forms import NewOrderForm, OrderShippingForm
 from orders.models import Order, OrderItem
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
@@ -198,3 +198,17 @@ def order_package(request: HttpRequest, pk: int) -> HttpResponse:
         request, Order.objects.prefetch_related("items", "rule_changes"), pk=pk
     )
     return render(request, "orders/detail.html", _detail_context(request, order, form), status=422)
+
+
+@merchant_view
+def order_new(request: HttpRequest) -> HttpResponse:
+    form = NewOrderForm(request.POST or None, merchant=request.merchant)
+    if request.method == "POST" and form.is_valid():
+        result = importing.import_json(request.merchant, {"orders": [form.as_api_order()]})
+        if result.created:
+            order = owned(request, Order).get(number=form.cleaned_data["order_number"])
+            messages.success(request, f"Order {order.number} created.")
+            return redirect("order-detail", pk=order.pk)
+        for error in result.errors:
+            form.add_error(None, error.reason)
+    return render(request, "orders/new.html", {"form": form})

@@ -196,3 +196,30 @@ def test_R36_reimport_keeps_what_rules_set_and_adds_the_files_tags(merchant):
     importing.import_csv(merchant, csv_text(row("1", tags="rush")))
     order = Order.objects.get(number="1")
     assert order.tags == "gift, hazmat, rush" and order.dangerous_goods
+
+
+def test_R36_rules_run_when_an_order_is_created_by_hand(owner_client, merchant):
+    make_rule(merchant, "Tag manual", actions={"add_tag": "ruled", "service": "US-PM"})
+    data = {
+        "order_number": "M-1",
+        "recipient_name": "Jane Doe",
+        "street1": "1 Main St",
+        "city": "Austin",
+        "state": "TX",
+        "postal_code": "78701",
+        "country": "United States",
+        "sku": "MUG",
+        "item_name": "Mug",
+        "quantity": 2,
+        "unit_price": "9.50",
+        "item_weight_oz": "12",
+    }
+    response = owner_client.post(reverse("order-new"), data)
+    order = Order.objects.get(merchant=merchant, number="M-1")
+    assert response.url == reverse("order-detail", kwargs={"pk": order.pk})
+    assert order.tags == "ruled" and order.service == "US-PM"
+    assert order.items.get().quantity == 2
+    again = owner_client.post(reverse("order-new"), data)
+    assert "already exists" in again.text
+    bad = owner_client.post(reverse("order-new"), data | {"order_number": "M-2", "country": "Oz"})
+    assert "Country &#x27;Oz&#x27; is unknown" in bad.text
