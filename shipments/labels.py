@@ -32,6 +32,8 @@ from shipments import rating
 from shipments.models import Batch, BatchItem, Shipment
 
 VOID_WINDOW = dt.timedelta(days=28)
+# CancelIndicium is sent this many times in one void when no answer comes back.
+VOID_ATTEMPTS = 3
 CONTENT_TYPES = {
     ContentsType.MERCHANDISE: "Merchandise",
     ContentsType.DOCUMENTS: "Document",
@@ -152,9 +154,7 @@ def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_da
 
 def _live_shipment(order: Order) -> Shipment | None:
     return (
-        Shipment.objects.filter(
-            order_id=order.pk, status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT]
-        )
+        Shipment.objects.filter(order_id=order.pk, status__in=Shipment.LIVE)
         .select_related("account")
         .first()
     )
@@ -192,6 +192,13 @@ def buy_label(
         ) from exc
 
     live = _live_shipment(order)
+    if live is not None and live.status == Shipment.Status.VOIDING:
+        raise LabelError(
+            f"Order {order.number}'s label is being voided; ShipDesk is confirming the refund "
+            "with Stamps.com. Buy a new label once it shows as voided.",
+            link=reverse("shipments:detail", args=[live.pk]),
+            link_text="Open the label",
+        )
     if live is not None and live.status == Shipment.Status.BOUGHT:
         if batch is not None and live.batch_id == batch.pk:
             return live  # a resumed batch finds the label it already recorded
@@ -315,6 +322,8 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
     """Why ``shipment`` can't be voided, or "" (R27)."""
     if shipment.status == Shipment.Status.VOIDED:
         return "This label is already voided."
+    if shipment.status == Shipment.Status.VOIDING:
+        return ""  # a void under way is always finished, whatever the date
     if shipment.status != Shipment.Status.BOUGHT:
         return "Only created labels can be voided."
     now = now or timezone.now()
@@ -328,19 +337,58 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
 
 
 def void_label(shipment: Shipment) -> Shipment:
-    """CancelIndicium, then the refund and the order back to Awaiting shipment (R27)."""
+    """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27).
+
+    The label is saved as ``voiding`` before the carrier is called: an answer lost after the
+    carrier refunded (a timeout, an HTTP 500, a killed worker) must not leave a ``bought``
+    label whose postage came back unrecorded. CancelIndicium for a label already voided
+    succeeds and refunds nothing more, so a ``voiding`` label is finished by sending it again:
+    here (a few times), on the merchant's next attempt or by ``shipments.jobs.sweep_labels``.
+    The refund is written once, with the state, in one transaction (``_record_void``).
+    """
     if shipment.status == Shipment.Status.VOIDED:
         return shipment
     reason = void_refused_reason(shipment)
     if reason:
         raise LabelError(reason)
+    resumed = shipment.status == Shipment.Status.VOIDING
+    if not resumed:
+        started = Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT).update(
+            status=Shipment.Status.VOIDING
+        )
+        if not started:  # another request moved it on a moment ago: start again from there
+            return void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
+    shipment.status = Shipment.Status.VOIDING
     account = shipment.account
-    try:
-        call(account, lambda c: c.cancel_indicium(stamps_tx_id=shipment.stamps_tx_id))
-    except errors.StampsError as exc:
-        if isinstance(exc, errors.VoidRefused):
-            raise LabelError(f"{exc.fault_text} {exc.what_to_do}".strip()) from exc
-        raise LabelError(exc.merchant_message) from exc
+    for attempt in range(1, VOID_ATTEMPTS + 1):
+        try:
+            call(account, lambda c: c.cancel_indicium(stamps_tx_id=shipment.stamps_tx_id))
+        except errors.StampsError as exc:
+            if not exc.permanent:
+                if attempt < VOID_ATTEMPTS:
+                    continue  # resending is harmless: the carrier refunds a label once
+                raise LabelPending(
+                    f"{exc.explanation} The label is being voided: Stamps.com may already have "
+                    "refunded it. ShipDesk keeps checking and records the refund once; you can "
+                    "also try the void again."
+                ) from exc
+            # Refused. Only a refusal that speaks about the label itself, or one to the first
+            # request ever sent, shows nothing was voided; otherwise an earlier request's
+            # outcome is still unknown and the label stays ``voiding`` for the next attempt.
+            if isinstance(exc, errors.VoidRefused) or (not resumed and attempt == 1):
+                Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.VOIDING).update(
+                    status=Shipment.Status.BOUGHT
+                )
+                shipment.status = Shipment.Status.BOUGHT
+            if isinstance(exc, errors.VoidRefused):
+                raise LabelError(f"{exc.fault_text} {exc.what_to_do}".strip()) from exc
+            raise LabelError(exc.merchant_message) from exc
+        break
+    return _record_void(shipment)
+
+
+def _record_void(shipment: Shipment) -> Shipment:
+    """The voided state, its refund and the order reopened: one transaction (R14)."""
     with transaction.atomic():
         locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
         if locked.status == Shipment.Status.VOIDED:

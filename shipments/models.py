@@ -118,8 +118,14 @@ class Shipment(MerchantOwned):
     class Status(models.TextChoices):
         BUYING = "buying", "Buying"
         BOUGHT = "bought", "Label created"
+        # Saved before CancelIndicium is sent: the carrier may refund without ShipDesk
+        # hearing the answer, so the void is re-sent (harmless at the carrier) until it is
+        # recorded or the carrier refuses it.
+        VOIDING = "voiding", "Voiding"
         VOIDED = "voided", "Voided"
         FAILED = "failed", "Failed"
+
+    LIVE = ("buying", "bought", "voiding")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
     account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="shipments")
@@ -162,10 +168,11 @@ class Shipment(MerchantOwned):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # One label in flight or bought per order: a second "Buy" resumes the first.
+            # One label in flight, bought or being voided per order: a second "Buy"
+            # resumes the first.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=models.Q(status__in=["buying", "bought"]),
+                condition=models.Q(status__in=["buying", "bought", "voiding"]),
                 name="one_live_shipment_per_order",
             )
         ]

@@ -310,6 +310,8 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
         shipment = labels.void_label(shipment)
+    except labels.LabelPending as exc:
+        messages.warning(request, exc.message)
     except labels.LabelError as exc:
         messages.error(request, exc.message)
     else:

@@ -1,5 +1,6 @@
 """R13, R14: a short randomized fault campaign (the long one, with a worker killed mid-job,
-is ``python -m bench fault_campaign``). Random purchases, labels, voids, auto-fundings,
+is ``python -m bench fault_campaign``). Random purchases, labels and voids (real ones through
+shipments.labels, faults on CreateIndicium and CancelIndicium), auto-fundings,
 follow-ups and syncs with delays, timeouts, HTTP 500s and answers dropped after the carrier
 committed: the ledger equals the carrier's balance to the cent for every account, no
 purchase happens twice, nothing is left in flight."""
@@ -40,4 +41,5 @@ def test_R14_random_money_movements_under_faults_reconcile_to_the_cent(fast_sand
     assert sum(counts.faults.values()) >= ROUNDS // 4
     assert set(counts.faults) == {"delay", "timeout", "http500", "drop_after_commit"}
     assert counts.retries > 0
+    assert counts.operations["buy_label"] > 0 and counts.operations["void_label"] > 0
     assert problems == []

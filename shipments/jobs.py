@@ -1,0 +1,46 @@
+"""Background jobs (django-q2). Each takes primary keys and re-reads inside the job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+
+from shipments import labels
+from shipments.models import Batch, Shipment
+
+log = logging.getLogger(__name__)
+
+# Left alone this long first, so the sweep doesn't race a request or batch still on it
+# (resuming is safe anyway: the carrier and the ledger are idempotent on the label).
+STALE_AFTER = dt.timedelta(minutes=2)
+
+
+def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
+    """Finish labels nobody came back for (R14, R28): a purchase left ``buying`` and a void
+    left ``voiding`` by a lost answer or a dead worker, so the carrier's charge or refund is
+    recorded even if the merchant never retries. Returns how many were finished."""
+    stuck = Shipment.objects.filter(
+        status__in=[Shipment.Status.BUYING, Shipment.Status.VOIDING]
+    ).select_related("order", "order__ship_from", "account")
+    # A batch's worker resumes its own purchases (and marks its items) when it runs again.
+    stuck = stuck.exclude(
+        status=Shipment.Status.BUYING, batch__status__in=[Batch.Status.QUEUED, Batch.Status.RUNNING]
+    )
+    if older_than is not None:
+        # created_at: a purchase's start; voids are rare enough to be checked on each pass.
+        cutoff = timezone.now() - older_than
+        stuck = stuck.exclude(status=Shipment.Status.BUYING, created_at__gt=cutoff)
+    done = 0
+    for shipment in stuck.order_by("pk"):
+        try:
+            if shipment.status == Shipment.Status.VOIDING:
+                labels.void_label(shipment)
+            else:
+                labels.buy_label(shipment.order, shipment.account, shipment.service)
+        except labels.LabelError as exc:
+            log.warning("label %s still %s: %s", shipment.pk, shipment.status, exc.message)
+            continue
+        done += 1
+    return done
