@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from orders.catalog import Confirmation, PackageType, Service
 from orders.models import AutomationRule, Order, OrderItem, OrderRuleChange, ShipFromLocation
 from shipdesk.models import Merchant
 
@@ -350,10 +349,3 @@ def preview_rule(
         if len(shown) < 20:
             shown.append(PreviewRow(order, run_rules(order, items, [probe], ship_froms)))
     return checked, matched, shown
-
-
-VALID_ACTION_VALUES = {
-    "service": set(Service.values),
-    "package_type": set(PackageType.values),
-    "confirmation": set(Confirmation.values),
-}

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
@@ -130,6 +131,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "statuses": Order.Status.choices,
         "country_options": country_options(f["country"]),
+        # /orders/<id>/ for 50 rows without 50 reverse() calls
+        "order_url": reverse("order-list"),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
     }
