@@ -116,7 +116,7 @@ def eligible_labels(
         Shipment.objects.filter(
             merchant_id=account.merchant_id,
             account=account,
-            order__ship_from=location,
+            ship_from=location,
             status=Shipment.Status.BOUGHT,
             ship_date=local_today(location, now),
         )
@@ -141,7 +141,7 @@ def _why_not_eligible(
         return f"{name}: the label was not created."
     if shipment.account_id != account.pk:
         return f"{name} was bought on another carrier account."
-    if shipment.order.ship_from_id != location.pk:
+    if shipment.ship_from_id != location.pk:
         return f"{name} ships from another location."
     if not shipment.tracking_number:
         return f"{name} has no tracking number, so USPS cannot scan it."
@@ -351,7 +351,7 @@ def run_automatic_scan_forms(now: dt.datetime | None = None) -> list[ScanForm]:
             continue
         account_ids = (
             Shipment.objects.filter(
-                order__ship_from=location, status=Shipment.Status.BOUGHT, ship_date=day
+                ship_from=location, status=Shipment.Status.BOUGHT, ship_date=day
             )
             .exclude(tracking_number="")
             .exclude(_not_on_a_form())
@@ -410,7 +410,7 @@ def labels_for_pickup(
     day = pickup_day_for(location, now=now)
     return Shipment.objects.filter(
         merchant_id=merchant_id,
-        order__ship_from=location,
+        ship_from=location,
         status=Shipment.Status.BOUGHT,
         ship_date__range=(day.today, day.date),
     )

@@ -16,6 +16,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +25,8 @@ from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
+from endofday.models import ScanFormLabel
+from endofday.services import ship_date_for
 from funding.ledger import debit_for_label, refund_for_void
 from orders.catalog import ContentsType
 from orders.models import Order
@@ -127,6 +130,7 @@ def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_da
                 order=order,
                 account=account,
                 batch=batch,
+                ship_from_id=order.ship_from_id,
                 service=rate.service_type,
                 service_name=quote.name,
                 package_type=rate.package_type or order.package_type,
@@ -220,7 +224,10 @@ def buy_label(
         except (errors.StampsError, ValueError):
             quote = None
     else:
-        ship_date = ship_date or merchant_today(order)
+        # The location's cut-off applies: a label printed after it ships the next day (R31).
+        ship_date = ship_date or (
+            ship_date_for(order.ship_from) if order.ship_from else merchant_today(order)
+        )
         if ship_date < merchant_today(order):
             raise LabelError("The ship date must be today or a later day.")
         if not order.is_open:
@@ -326,6 +333,16 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
         return ""  # a void under way is always finished, whatever the date
     if shipment.status != Shipment.Status.BOUGHT:
         return "Only created labels can be voided."
+    on_form = (
+        ScanFormLabel.objects.filter(shipment_id=shipment.pk).select_related("scan_form").first()
+    )
+    if on_form is not None:
+        form = on_form.scan_form
+        return (
+            f"This label is on SCAN form {form.manifest_id or form.pk} of "
+            f"{form.ship_date:%b %-d, %Y}: USPS has been handed it, so it can no longer be "
+            "voided. If the package never left, ask Stamps.com support about a refund."
+        )
     now = now or timezone.now()
     if now - (shipment.bought_at or shipment.created_at) > VOID_WINDOW:
         created = timezone.localdate(shipment.bought_at or shipment.created_at)
@@ -353,10 +370,13 @@ def void_label(shipment: Shipment) -> Shipment:
         raise LabelError(reason)
     resumed = shipment.status == Shipment.Status.VOIDING
     if not resumed:
-        started = Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT).update(
-            status=Shipment.Status.VOIDING
+        # One statement, so a SCAN form taking the label at the same moment can't be missed.
+        started = (
+            Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT)
+            .exclude(Exists(ScanFormLabel.objects.filter(shipment_id=OuterRef("pk"))))
+            .update(status=Shipment.Status.VOIDING)
         )
-        if not started:  # another request moved it on a moment ago: start again from there
+        if not started:  # moved on (or put on a SCAN form) a moment ago: judge it again
             return void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
     shipment.status = Shipment.Status.VOIDING
     account = shipment.account

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
-from orders.models import Order
+from orders.models import Order, ShipFromLocation
 from shipdesk.models import MerchantOwned
 
 ZERO = Decimal("0.00")
@@ -131,6 +131,16 @@ class Shipment(MerchantOwned):
     account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="shipments")
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="shipments"
+    )
+    # Where the label was printed from, fixed at purchase (the order's location may change
+    # later). SCAN forms and pickups go by it. PROTECT: USPS has labels with that address,
+    # so a location with labels is kept rather than silently forgotten.
+    ship_from = models.ForeignKey(
+        ShipFromLocation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shipments",
     )
     integrator_tx_id = models.CharField(max_length=64, unique=True, default=new_integrator_tx_id)
     stamps_tx_id = models.CharField(max_length=64, blank=True, db_index=True)

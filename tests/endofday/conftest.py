@@ -59,6 +59,7 @@ def label(merchant):
             "merchant": merchant,
             "order": order,
             "account": account,
+            "ship_from": location,
             "service": "US-PM",
             "package_type": "Package",
             "weight_oz": Decimal("20.0"),

@@ -19,6 +19,7 @@ def make_shipment(merchant: Merchant, number: str = "L-1", **overrides) -> Shipm
         "merchant": merchant,
         "order": order,
         "account": account,
+        "ship_from": ship_from,
         "service": "US-PM",
         "service_name": "Priority Mail",
         "package_type": "Package",
