@@ -84,6 +84,11 @@ class OrderShippingForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if not self.instance.is_open:
+            raise forms.ValidationError(
+                f"This order is {self.instance.get_status_display().lower()}, so its package and "
+                "options can't change."
+            )
         order = self.preview()
         for problem in validation.option_problems(order):
             self.add_error(problem.field if problem.field in self.fields else None, problem.message)

@@ -210,3 +210,12 @@ def test_a_domestic_panel_saves_without_the_customs_fields_it_does_not_show(owne
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.non_machinable and order.customs_contents_type == "merchandise"
+
+
+def test_a_shipped_orders_package_cannot_be_edited(owner_client, merchant):
+    shipped = make_order(merchant, "S-1", status=Order.Status.SHIPPED)
+    url = reverse("order-package", kwargs={"pk": shipped.pk})
+    response = owner_client.post(url, shipping_data(service="US-PM"))
+    assert response.status_code == 422 and "can&#x27;t change" in response.text
+    shipped.refresh_from_db()
+    assert shipped.service == ""
