@@ -50,3 +50,10 @@ class SignupForm(forms.Form):
         )
         Membership.objects.create(merchant=merchant, user=user, role=Membership.Role.OWNER)
         return user, merchant
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ["name", "time_zone"]
+        labels = {"name": "Company name"}

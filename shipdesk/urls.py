@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("support/", include("shipdesk.support.urls")),
+    path("settings/", views.settings_home, name="settings"),
+    path("settings/locations/", include("orders.location_urls")),
     path("settings/carriers/", include("carriers.urls")),
     path("funds/", include("funding.urls")),
     path("", include("orders.urls")),

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from shipdesk.dashboard import dashboard_summary
-from shipdesk.forms import SignupForm
-from shipdesk.models import Merchant
+from shipdesk.forms import CompanyForm, SignupForm
+from shipdesk.models import Membership, Merchant
 from shipdesk.tenancy import merchant_view, public_view, switch_merchant
 
 
@@ -40,6 +40,29 @@ def switch(request: HttpRequest) -> HttpResponse:
     switch_merchant(request, merchant)
     messages.info(request, f"Now working in {merchant.name}.")
     return redirect("home")
+
+
+@merchant_view
+def settings_home(request: HttpRequest) -> HttpResponse:
+    """Settings: the company, and the way to every other setting."""
+    is_owner = request.merchant.memberships.filter(
+        user=request.user, role=Membership.Role.OWNER
+    ).exists()
+    form = CompanyForm(request.POST or None, instance=request.merchant)
+    if request.method == "POST":
+        if not is_owner:
+            messages.error(request, "Only the store's owner can change the company details.")
+            return redirect("settings")
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Company details saved.")
+            return redirect("settings")
+    members = request.merchant.memberships.select_related("user").order_by("created_at")
+    return render(
+        request,
+        "shipdesk/settings.html",
+        {"form": form, "is_owner": is_owner, "members": members},
+    )
 
 
 @public_view

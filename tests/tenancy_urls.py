@@ -60,4 +60,7 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "endofday:pickup": lambda m: {"pk": make_pickup(m, "T-14").pk},
     "endofday:pickup-cancel": lambda m: {"pk": make_pickup(m, "T-15").pk},
     "endofday:location-settings": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
+    "locations:edit": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
+    "locations:make-default": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
+    "locations:delete": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
 }
