@@ -111,7 +111,7 @@ def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
         .filter(plan=CarrierAccount.Plan.PRO_FREE, disconnected_at__isnull=True)
         .exists()
     ):
-        raise CarrierAccountError("Your store already has its free Stamps.com account (R6).")
+        raise CarrierAccountError("Your store already has its free Stamps.com account.")
     registration = stamps.register_account(
         {**data, "card_brand": card_brand(data["card_number"])}, merchant=merchant
     )
@@ -131,9 +131,7 @@ def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
                 carrier_account_id=str(registration.user_id or ""),
             )
     except IntegrityError as exc:  # a concurrent request won the race for R6
-        raise CarrierAccountError(
-            "Your store already has its free Stamps.com account (R6)."
-        ) from exc
+        raise CarrierAccountError("Your store already has its free Stamps.com account.") from exc
 
 
 def send_verification_code(account: CarrierAccount, phone: str):

@@ -46,7 +46,7 @@ class RateCalculatorForm(forms.Form):
             cleaned["package_type"] = PackageType.PACKAGE
             self.notes.append(
                 "Stamps.com has no “Cubic” package type: ShipDesk rates it as Package with "
-                "its dimensions, and Priority Mail uses the cubic price when it is lower (R20)."
+                "its dimensions, and Priority Mail uses the cubic price when it is lower."
             )
             if not (cleaned.get("length") and cleaned.get("width") and cleaned.get("height")):
                 self.add_error("length", "Cubic prices need length, width and height.")

@@ -1,11 +1,11 @@
 """Buy and void labels: the money path (R3, R24-R28).
 
-``buy_label`` is idempotent (R28). The Shipment row and its IntegratorTxID are committed
+``buy_label`` is idempotent. The Shipment row and its IntegratorTxID are committed
 *before* CreateIndicium is sent, so whatever happens next (a timeout, a dropped answer after
 the carrier committed, a worker killed mid-call) the next attempt for that order finds the row
 in ``buying`` and sends the same IntegratorTxID, to which the carrier answers the label it
 already made. Only then, in one transaction, the shipment becomes ``bought``, the ledger is
-debited (itself idempotent on the IntegratorTxID) and the order is marked shipped (R14).
+debited (itself idempotent on the IntegratorTxID) and the order is marked shipped.
 
 No database transaction is held while Stamps.com is called.
 """
@@ -348,7 +348,7 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
         created = timezone.localdate(shipment.bought_at or shipment.created_at)
         return (
             "Labels can be voided for a refund only within 28 days of creation; this one was "
-            f"created on {created:%b %-d, %Y} (R27)."
+            f"created on {created:%b %-d, %Y}."
         )
     return ""
 

@@ -1,6 +1,6 @@
 """Rate shopping: every eligible service for a package, with surcharges, delivery days, the
 cheapest and fastest marked, cubic tiers (R20, R35), GlobalPost abroad and the account's own
-rates or the free account's discounted ones (R5).
+rates or the free account's discounted ones.
 
 ``query_for_order`` turns an order into a ``RateQuery``; ``rate_shop`` prices it. Answers are
 cached briefly per identical query and account, so flipping an option back and forth does not
@@ -303,12 +303,11 @@ def rate_shop(account: CarrierAccount | None, query: RateQuery) -> RateShop:
         and query.weight_oz <= CUBIC_MAX_OZ
     ):
         shop.notes.append(
-            "Add the package dimensions to get Priority Mail cubic prices when they're lower (R20)."
+            "Add the package dimensions to get Priority Mail cubic prices when they're lower."
         )
     if query.international and not shop.discounted:
         shop.notes.append(
-            "GlobalPost services come with the free Stamps.com account opened through "
-            "ShipDesk (R5)."
+            "GlobalPost services come with the free Stamps.com account opened through ShipDesk."
         )
     return shop
 

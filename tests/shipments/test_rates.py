@@ -59,7 +59,7 @@ def test_R35_priority_mail_package_with_dimensions_gets_the_cubic_price_and_its_
     )  # same weight, no dimensions
     ordinary = next(q for q in plain.quotes if q.service == "US-PM")
     assert priority.postage < ordinary.postage  # used only when lower
-    assert any("R20" in n for n in plain.notes)  # steered to dimensions
+    assert any("cubic prices" in n for n in plain.notes)  # R20: steered to dimensions
 
 
 @pytestmark_db
