@@ -157,6 +157,13 @@ class Order(MerchantOwned):
     def package_weight_oz(self) -> Decimal:
         return Decimal(self.weight_lb) * 16 + self.weight_oz
 
+    def weigh_from_items(self, items) -> None:
+        """Start the package weight at what the items weigh, as the store reported it."""
+        total = sum((Decimal(i.quantity) * i.weight_oz for i in items), Decimal("0"))
+        if total > 0 and not self.package_weight_oz:
+            pounds, ounces = divmod(total, 16)
+            self.weight_lb, self.weight_oz = int(pounds), ounces.quantize(Decimal("0.1"))
+
     @property
     def label_messages(self) -> list[str]:
         return [m for m in (self.label_message_1, self.label_message_2, self.label_message_3) if m]

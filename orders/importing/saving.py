@@ -120,6 +120,7 @@ def save_chunk(
             continue
         order = Order(merchant=merchant, number=c.number, **_order_kwargs(c.fields))
         order.created_at = order.updated_at = now
+        order.weigh_from_items(c.items)  # before rules, so a weight rule still wins
         if order.is_open:
             # R36 / R15: rules run once, as the order first enters an open status.
             changes = rules_mod.run_rules(order, c.items, context["rules"], context["ship_froms"])

@@ -255,3 +255,19 @@ def test_optional_columns_carry_customs_details_and_the_residential_flag(merchan
     )
     assert Order.objects.get(number="C-1").residential is False
     assert "HS Code '69'" in result.errors[0].reason
+
+
+def test_the_package_weight_starts_at_what_the_items_weigh(merchant):
+    data = csv_text(
+        row("3001", sku="MUG", qty="2", weight="14"), row("3001", sku="TEE", weight="6.5")
+    )
+    importing.import_csv(merchant, data)
+    order = Order.objects.get(number="3001")
+    # 2 x 14 oz + 6.5 oz = 34.5 oz
+    assert (order.weight_lb, order.weight_oz) == (2, Decimal("2.5"))
+
+
+def test_items_without_weights_leave_the_package_weight_for_the_merchant(merchant):
+    importing.import_csv(merchant, csv_text(row("3002", weight="")))
+    order = Order.objects.get(number="3002")
+    assert (order.weight_lb, order.weight_oz) == (0, Decimal("0"))

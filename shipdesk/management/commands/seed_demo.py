@@ -141,6 +141,9 @@ class Command(BaseCommand):
                 tags="gift" if i % 9 == 0 else "",
                 ship_from=ship_from,
             )
+            order.weigh_from_items(
+                OrderItem(quantity=qty, weight_oz=weight) for (_, _, _, weight), qty in lines
+            )
             new_orders.append(order)
             items.append(lines)
         Order.objects.bulk_create(new_orders)
