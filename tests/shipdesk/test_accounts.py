@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from shipdesk.models import Membership, Merchant
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +80,6 @@ def test_password_reset_sends_a_working_link(client, owner):
 
 
 def test_dashboard_shows_navigation_and_counts(owner_client, merchant):
-    from tests.factories import make_order
-
     make_order(merchant, "A-1")
     make_order(merchant, "A-2", status="on_hold")
     page = owner_client.get(reverse("home")).text
@@ -124,3 +122,17 @@ def test_a_successful_login_resets_the_failure_count(client, owner):
         client.post(reverse("login"), {"username": owner.email, "password": "guess"})
     response = client.post(reverse("login"), {"username": owner.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_dashboard_walks_a_new_store_through_set_up(owner_client, merchant):
+    from tests.factories import make_carrier_account, make_ship_from
+
+    page = owner_client.get(reverse("home")).text
+    assert "Get ready to ship" in page
+    assert 'href="/settings/locations/">Add the address you ship from' in page
+    make_ship_from(merchant)
+    make_carrier_account(merchant, balance="25.00")
+    make_order(merchant, "A-9")
+    page = owner_client.get(reverse("home")).text
+    assert "Get ready to ship" not in page
+    assert "$25.00" in page
