@@ -348,7 +348,7 @@ def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
 
 
 def poll_seconds() -> float:
-    return float(getattr(settings, "FUNDING_POLL_SECONDS", 2))
+    return float(settings.FUNDING_POLL_SECONDS)
 
 
 # --------------------------------------------------------------------------------------------

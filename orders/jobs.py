@@ -15,7 +15,7 @@ PROGRESS_EVERY_ROWS = 200
 
 def inline_limit() -> int:
     """Files with more data rows than this import in the background."""
-    return getattr(settings, "ORDERS_IMPORT_INLINE_MAX_ROWS", 300)
+    return settings.ORDERS_IMPORT_INLINE_MAX_ROWS
 
 
 def start_import(job: ImportJob) -> ImportJob:
@@ -29,7 +29,7 @@ def start_import(job: ImportJob) -> ImportJob:
                 "orders.jobs.run_import_job",
                 job.pk,
                 task_name=f"import-{job.pk}",
-                sync=getattr(settings, "ORDERS_JOBS_SYNC", False),
+                sync=settings.ORDERS_JOBS_SYNC,
             )
         )
         return job

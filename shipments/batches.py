@@ -10,7 +10,6 @@ which reuses each order's IntegratorTxID (R28), so nothing is bought twice.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
@@ -37,12 +36,11 @@ class BatchError(Exception):
 
 def batch_threads() -> int:
     """Labels in flight at once in one batch (setting or env LABEL_BATCH_THREADS, 3)."""
-    value = getattr(settings, "LABEL_BATCH_THREADS", None)
-    return int(value if value is not None else os.environ.get("LABEL_BATCH_THREADS", "3"))
+    return settings.LABEL_BATCH_THREADS
 
 
 def stale_after() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "LABEL_BATCH_STALE_SECONDS", 120))
+    return dt.timedelta(seconds=settings.LABEL_BATCH_STALE_SECONDS)
 
 
 def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=None) -> Batch:

@@ -248,7 +248,7 @@ def _carrier_rates(account: CarrierAccount, query: RateQuery, service: str = "")
     found = cache.get(key)
     if found is None:
         found = call(account, lambda c: c.get_rates(query.request(service)))
-        cache.set(key, found, getattr(settings, "RATE_CACHE_SECONDS", 120))
+        cache.set(key, found, settings.RATE_CACHE_SECONDS)
     return found
 
 

@@ -160,8 +160,8 @@ def _service(location: str, address: str):
 
 def endpoints() -> tuple[str, str]:
     """(WSDL location, service address) from settings; an empty address keeps the WSDL's."""
-    wsdl = getattr(settings, "STAMPS_WSDL_URL", "") or ""
-    address = getattr(settings, "STAMPS_SERVICE_URL", "") or ""
+    wsdl = settings.STAMPS_WSDL_URL
+    address = settings.STAMPS_SERVICE_URL
     if settings.STAMPS_SANDBOX:
         sandbox = settings.STAMPS_SANDBOX_URL
         wsdl = wsdl or f"{sandbox}?wsdl"
@@ -687,11 +687,9 @@ class StampsClient:
         self._password = password
         self.account = account
         self.timeout = float(timeout if timeout is not None else settings.STAMPS_TIMEOUT)
-        self.retries = retries if retries is not None else getattr(settings, "STAMPS_RETRIES", 2)
+        self.retries = retries if retries is not None else settings.STAMPS_RETRIES
         self.retry_backoff = (
-            retry_backoff
-            if retry_backoff is not None
-            else getattr(settings, "STAMPS_RETRY_BACKOFF_MS", 500) / 1000
+            retry_backoff if retry_backoff is not None else settings.STAMPS_RETRY_BACKOFF_MS / 1000
         )
         self.integration_id = integration_id or settings.STAMPS_INTEGRATION_ID
         self._zeep = _wsdl_client(self.wsdl)
