@@ -2,7 +2,8 @@
 purchases, labels, voids, auto-fundings, follow-ups and balance syncs against the Stamps.com
 sandbox, with injected delays, timeouts, HTTP 500s and answers dropped after the carrier
 committed; in this long mode, also a django-q2 worker killed (SIGKILL) in the middle of
-following purchases. Afterwards, for every account: the ledger equals the sandbox balance
+following purchases, and one killed in the middle of a label batch, which is then resumed.
+Afterwards, for every account: the ledger equals the sandbox balance
 to the cent, no purchase exists twice, nothing is left in flight.
 
 ``tests/proof/test_fault_campaign.py`` runs a short campaign (marked ``slow``) with this
@@ -32,6 +33,15 @@ AMOUNTS = ["10", "25", "50", "100", "20.01", "40.02"]  # 20.01 pends, 40.02 is d
 # ones ("label", "void"), which keep the carrier-side arithmetic honest on their own.
 MOVES = ["buy"] * 4 + ["label"] * 4 + ["void"] * 2 + ["auto"] * 2 + ["follow"] * 2 + ["sync"]
 MOVES += ["buy_label"] * 3 + ["void_label"] * 2
+# A label batch of 2-5 orders run by its job (shipments.batches.run_batch), faults on
+# CreateIndicium during it; a third of them die after their first label (the worker gone) and
+# are resumed later, by a later batch move or the drain, as the merchant's "Resume" does.
+MOVES += ["batch"] * 2
+BATCH_DEATH_CHANCE = 1 / 3
+
+
+class WorkerDied(Exception):
+    """Raised inside an inline batch run to stand for its worker being killed."""
 
 
 @dataclass
@@ -44,6 +54,12 @@ class Counts:
     follow_ups: int = 0
     worker_kills: int = 0
     interrupted: int = 0  # purchases left in flight by a killed worker
+    batches: int = 0  # label batches created and run
+    batch_items: int = 0
+    batch_deaths: int = 0  # runs that died mid-batch (inline, or a SIGKILLed worker)
+    batch_resumes: int = 0
+    batch_labels: int = 0  # batch items that ended with a label
+    batch_failed: int = 0  # batch items that ended failed, with a reason
     mismatches: list[str] = field(default_factory=list)
 
     def report(self) -> str:
@@ -57,6 +73,9 @@ class Counts:
             f"labels skipped for want of postage: {self.skipped}; "
             f"workers killed: {self.worker_kills} (purchases left in flight: "
             f"{self.interrupted})\n"
+            f"batches run: {self.batches} ({self.batch_items} items: {self.batch_labels} "
+            f"labelled, {self.batch_failed} failed with a reason); batch runs that died "
+            f"mid-batch: {self.batch_deaths}, resumed: {self.batch_resumes}\n"
             f"mismatches: {len(self.mismatches)}" + "".join(f"\n  - {m}" for m in self.mismatches)
         )
 
@@ -141,28 +160,104 @@ class Campaign:
         from django.utils import timezone
 
         from funding import services
-        from orders.models import ShipFromLocation
         from shipments import labels
         from shipments.models import Shipment
-        from tests.factories import make_order, make_ship_from
 
-        ship_from = ShipFromLocation.objects.filter(merchant_id=account.merchant_id).first()
-        if ship_from is None:
-            ship_from = make_ship_from(account.merchant)
         retry = Shipment.objects.filter(account=account, status=Shipment.Status.BUYING).first()
-        if retry is not None:
-            order = retry.order
-        else:
-            self.order_seq += 1
-            order = make_order(account.merchant, f"FC-{account.pk}-{self.order_seq}",
-                               ship_from=ship_from, service="US-PM", package_type="Package",
-                               weight_lb=0, weight_oz=Decimal(self.rng.randint(2, 15)),
-                               confirmation="tracking")  # fmt: skip
+        order = retry.order if retry is not None else self.new_order(account)
         self.maybe_fault("CreateIndicium")
         try:
             labels.buy_label(order, account, "US-PM", timezone.localdate())
         except labels.LabelError:
             self.counts.refused += 1
+        self.maybe_fault("PurchasePostage", chance=0.3)
+        services.check_auto_funding(account.pk)
+
+    def new_order(self, account):
+        from orders.models import ShipFromLocation
+        from tests.factories import make_order, make_ship_from
+
+        ship_from = ShipFromLocation.objects.filter(merchant_id=account.merchant_id).first()
+        if ship_from is None:
+            ship_from = make_ship_from(account.merchant)
+        self.order_seq += 1
+        return make_order(account.merchant, f"FC-{account.pk}-{self.order_seq}",
+                          ship_from=ship_from, service="US-PM", package_type="Package",
+                          weight_lb=0, weight_oz=Decimal(self.rng.randint(2, 15)),
+                          confirmation="tracking")  # fmt: skip
+
+    def new_batch(self, account, size: int):
+        """A batch of ``size`` new orders through shipments.batches.create_batch, not queued:
+        the campaign runs its job itself (``enqueue=True`` queues it for a real worker)."""
+        from unittest import mock
+
+        from django.utils import timezone
+
+        from shipments import batches
+
+        orders = [self.new_order(account) for _ in range(size)]
+        with mock.patch.object(batches, "enqueue", lambda batch: None):
+            batch = batches.create_batch(
+                account.merchant, [o.pk for o in orders], account, timezone.localdate()
+            )
+        self.counts.batches += 1
+        self.counts.batch_items += size
+        return batch
+
+    def run_batch(self, batch_id: int, *, die_after: int | None = None) -> None:
+        """The batch job, inline. ``die_after``: the run stops (as if its worker were killed)
+        once that many items are done; the items in flight in its other threads finish."""
+        from unittest import mock
+
+        from shipments import batches
+
+        if die_after is None:
+            batches.run_batch(batch_id)
+            return
+        real = batches._buy_item
+        done = []
+
+        def buy_then_maybe_die(item, batch):
+            result = real(item, batch)
+            done.append(item.pk)
+            if len(done) >= die_after:
+                raise WorkerDied
+            return result
+
+        with mock.patch.object(batches, "_buy_item", buy_then_maybe_die):
+            try:
+                batches.run_batch(batch_id)
+            except WorkerDied:
+                self.counts.batch_deaths += 1
+
+    def resume_batches(self, account=None) -> None:
+        """Every batch whose worker is gone, run again (what "Resume" queues)."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from shipments import batches
+        from shipments.models import Batch
+
+        later = timezone.now() + batches.stale_after() + dt.timedelta(seconds=1)
+        left = Batch.objects.exclude(status=Batch.Status.DONE)
+        if account is not None:
+            left = left.filter(account=account)
+        for batch in left.order_by("pk"):
+            if batches.is_stale(batch, now=later):  # as it will be once the merchant waited
+                self.counts.batch_resumes += 1
+                self.run_batch(batch.pk)
+
+    def do_batch(self, account) -> None:
+        """A label batch of 2-5 orders, faults on CreateIndicium while its job runs."""
+        from funding import services
+
+        self.resume_batches(account)
+        batch = self.new_batch(account, self.rng.randint(2, 5))
+        self.maybe_fault("CreateIndicium", chance=0.7)
+        self.maybe_fault("CreateIndicium", chance=0.4)
+        die = self.rng.random() < BATCH_DEATH_CHANCE
+        self.run_batch(batch.pk, die_after=1 if die else None)
         self.maybe_fault("PurchasePostage", chance=0.3)
         services.check_auto_funding(account.pk)
 
@@ -244,6 +339,7 @@ class Campaign:
         from shipments import jobs
 
         self.api.clear_faults()
+        self.resume_batches()
         jobs.sweep_labels(older_than=None)
         for _ in range(attempts):
             left = list(PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT))
@@ -270,6 +366,7 @@ class Campaign:
         voiding = Shipment.objects.filter(status=Shipment.Status.VOIDING).count()
         if voiding:
             problems.append(f"{voiding} label(s) still voiding")
+        problems.extend(self.verify_batches())
         for p in PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT):
             last = CarrierCall.objects.filter(account=p.account_id).order_by("-pk").first()
             problems.append(
@@ -326,6 +423,51 @@ class Campaign:
             keys = Counter(autos.values_list("idempotency_key", flat=True))
             if any(n > 1 for n in keys.values()):
                 problems.append(f"{account.username}: auto-funding bought twice for one drop")
+        return problems
+
+    def verify_batches(self) -> list[str]:
+        """Every batch done, each item bought (with its label) or failed (with a reason and
+        no label of the batch for its order); every order shipped with one label or awaiting
+        shipment with none."""
+        from orders.models import Order
+        from shipments.models import Batch, BatchItem, Shipment
+
+        problems = []
+        for batch in Batch.objects.exclude(status=Batch.Status.DONE):
+            problems.append(f"batch {batch.pk} still {batch.status} after {batch.runs} runs")
+        items = BatchItem.objects.select_related("shipment")
+        self.counts.batch_labels = items.filter(status=BatchItem.Status.BOUGHT).count()
+        self.counts.batch_failed = items.filter(status=BatchItem.Status.FAILED).count()
+        labelled = set(
+            Shipment.objects.filter(batch__isnull=False, status__in=["bought", "voided"])
+            .values_list("batch_id", "order_id")
+        )  # fmt: skip
+        for item in items:
+            where = f"batch {item.batch_id} item for order {item.order_id}"
+            if item.status == BatchItem.Status.PENDING:
+                problems.append(f"{where} still pending")
+            elif item.status == BatchItem.Status.BOUGHT:
+                if item.shipment is None or item.shipment.status not in ("bought", "voided"):
+                    status = item.shipment.status if item.shipment else "no label"
+                    problems.append(f"{where} bought, but its label is {status}")
+            elif not item.reason:
+                problems.append(f"{where} failed without a reason")
+            elif (item.batch_id, item.order_id) in labelled:
+                problems.append(f"{where} failed, but the batch bought its label")
+        bought = Counter(
+            Shipment.objects.filter(status=Shipment.Status.BOUGHT).values_list(
+                "order_id", flat=True
+            )
+        )
+        if any(n > 1 for n in bought.values()):
+            problems.append("an order has two live labels")
+        for order in Order.objects.filter(number__startswith="FC-"):
+            if order.status == Order.Status.SHIPPED and not bought[order.pk]:
+                problems.append(f"order {order.number} shipped without a label")
+            elif order.status == Order.Status.AWAITING_SHIPMENT and bought[order.pk]:
+                problems.append(f"order {order.number} awaiting shipment with a label")
+            elif order.status not in (Order.Status.SHIPPED, Order.Status.AWAITING_SHIPMENT):
+                problems.append(f"order {order.number} is {order.status}")
         return problems
 
 
@@ -414,6 +556,71 @@ def _kill_a_worker_mid_job(api, accounts, counts: Counts, env: dict[str, str]) -
     api.clear_faults()
 
 
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _kill_a_worker_mid_batch(campaign: Campaign, env: dict[str, str]) -> None:
+    """A label batch queued for a real qcluster, slow labels and a fault on CreateIndicium;
+    SIGKILL the cluster once the batch has its first label, then resume it as the merchant
+    does ("Resume" once the batch is stale) and let a new cluster finish it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shipments import batches
+    from shipments.models import Batch, BatchItem
+
+    api, counts = campaign.api, campaign.counts
+    account = campaign.rng.choice(campaign.accounts)
+    account.refresh_from_db()
+    size = campaign.rng.randint(3, 5)
+    batch = campaign.new_batch(account, size)
+    campaign.maybe_fault("CreateIndicium", chance=1.0)  # first in line, then slow answers
+    api.set_fault("CreateIndicium", "delay", delay=0.8, times=size)
+    counts.faults["delay"] += size
+    batches.enqueue(batch)
+    worker = _start_worker(env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if batch.items.exclude(status=BatchItem.Status.PENDING).exists():
+            break
+        time.sleep(0.1)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    counts.worker_kills += 1
+    batch.refresh_from_db()
+    if batch.finished:
+        return  # it won the race: nothing to resume
+    counts.batch_deaths += 1
+    api.clear_faults()
+    stale = timezone.now() - batches.stale_after() - dt.timedelta(seconds=1)
+    Batch.objects.filter(pk=batch.pk).update(heartbeat_at=stale)  # the merchant waited
+    batch.refresh_from_db()
+    if not batches.resume(batch):
+        campaign.counts.mismatches.append(f"batch {batch.pk} could not be resumed")
+        return
+    counts.batch_resumes += 1
+    worker = _start_worker(env)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not Batch.objects.get(pk=batch.pk).finished:
+            time.sleep(0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shipdesk.settings")
     import django
@@ -471,6 +678,8 @@ def main() -> int:
             "STAMPS_TIMEOUT": "1",
             "STAMPS_RETRY_BACKOFF_MS": "0",
             "Q_WORKERS": "1",
+            "STAMPS_SANDBOX": "1",
+            "LABEL_BATCH_THREADS": "2",
         }
         os.chdir(ROOT)
         started = time.perf_counter()
@@ -479,6 +688,7 @@ def main() -> int:
             campaign.run(per_leg)
             if leg < KILLS:
                 _kill_a_worker_mid_job(api, accounts, campaign.counts, env)
+                _kill_a_worker_mid_batch(campaign, env)
         # What the periodic sweep does for jobs that died with their worker.
         settings.FUNDING_POLL_SECONDS = 0
         jobs.sweep_purchases()

@@ -315,10 +315,14 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         Order.objects.filter(pk=locked.order_id).update(
             status=Order.Status.SHIPPED, updated_at=timezone.now()
         )
+        items = BatchItem.objects.none()
         if batch_item_id is not None:
-            BatchItem.objects.filter(pk=batch_item_id).update(
-                status=BatchItem.Status.BOUGHT, reason="", shipment=locked
-            )
+            items = BatchItem.objects.filter(pk=batch_item_id)
+        elif locked.batch_id:
+            # A batch's label finished elsewhere (the order page, the sweep): its item says
+            # so too, or a resumed run finds the label and leaves the item pending.
+            items = BatchItem.objects.filter(batch_id=locked.batch_id, order_id=locked.order_id)
+        items.update(status=BatchItem.Status.BOUGHT, reason="", shipment=locked)
         email = shipment.order.email
         transaction.on_commit(lambda: schedule_notification(locked.pk, email))
     shipment.order.status = Order.Status.SHIPPED

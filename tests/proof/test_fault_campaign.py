@@ -1,9 +1,11 @@
-"""R13, R14: a short randomized fault campaign (the long one, with a worker killed mid-job,
-is ``python -m bench fault_campaign``). Random purchases, labels and voids (real ones through
-shipments.labels, faults on CreateIndicium and CancelIndicium), auto-fundings,
+"""R13, R14: a short randomized fault campaign (the long one, with workers killed mid-job and
+mid-batch, is ``python -m bench fault_campaign``). Random purchases, labels and voids (real
+ones through shipments.labels, faults on CreateIndicium and CancelIndicium), label batches
+(their job run inline, some dying after their first label and resumed), auto-fundings,
 follow-ups and syncs with delays, timeouts, HTTP 500s and answers dropped after the carrier
 committed: the ledger equals the carrier's balance to the cent for every account, no
-purchase happens twice, nothing is left in flight."""
+purchase or label happens twice, nothing is left in flight (every batch done, every order
+shipped or awaiting shipment)."""
 
 from __future__ import annotations
 
@@ -42,4 +44,6 @@ def test_R14_random_money_movements_under_faults_reconcile_to_the_cent(fast_sand
     assert set(counts.faults) == {"delay", "timeout", "http500", "drop_after_commit"}
     assert counts.retries > 0
     assert counts.operations["buy_label"] > 0 and counts.operations["void_label"] > 0
+    assert counts.batches > 0 and counts.batch_deaths > 0 and counts.batch_resumes > 0
+    assert counts.batch_labels > 0
     assert problems == []
