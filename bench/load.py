@@ -1,13 +1,20 @@
 """Load: ShipDesk under gunicorn on PostgreSQL, driven by concurrent clients on 127.0.0.1.
 
 Starts a throwaway PostgreSQL (initdb as the postgres user, pg_ctl on a free port, see
-ENVIRONMENT.md), migrates and seeds a merchant with LOAD_ORDERS orders, serves ShipDesk with
-gunicorn in production mode (DEBUG off), then for LOAD_SECONDS has LOAD_CLIENTS threads
-fetch the order list (pages, filters, search) and order pages. Reports throughput,
-p50/p95/p99 latency and the error count, which must be 0. Everything is stopped and removed
-at the end. Rates and label buying join the mix once the shipments app is committed.
+ENVIRONMENT.md), migrates and seeds a merchant with LOAD_ORDERS orders plus LOAD_BUY_ORDERS
+shippable ones (ship-from, service and package weight set) and a Stamps.com sandbox account
+funded with $1,000,000, serves ShipDesk with gunicorn in production mode (DEBUG off) with the
+sandbox mounted in the same gunicorn (STAMPS_SANDBOX=1, STAMPS_SANDBOX_URL pointing at it),
+then for LOAD_SECONDS has LOAD_CLIENTS threads fetch the order list (pages, filters, search),
+order pages, the rates panel (the htmx fragment, GetRates at the sandbox) and buy labels
+(POST to the buy view with the CSRF token of the rates panel, each order bought once).
+Reports throughput, p50/p95/p99 latency and errors per endpoint and overall (errors must be
+0), and checks afterwards that each label exists once at the sandbox. Everything is stopped
+and removed at the end.
 
-Run: python -m bench load   (LOAD_SECONDS=20 LOAD_CLIENTS=8 LOAD_ORDERS=5000 LOAD_WORKERS=2)
+Run: python -m bench load   (LOAD_SECONDS=20 LOAD_CLIENTS=8 LOAD_ORDERS=5000 LOAD_WORKERS=2
+LOAD_BUY_ORDERS=3000; gunicorn threads per worker: LOAD_THREADS, LOAD_CLIENTS + 4, so a page
+waiting on the sandbox in the same server always finds a free thread)
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -31,6 +39,10 @@ SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "8"))
 ORDERS = int(os.environ.get("LOAD_ORDERS", "5000"))
 WORKERS = int(os.environ.get("LOAD_WORKERS", "2"))
+BUY_ORDERS = int(os.environ.get("LOAD_BUY_ORDERS", "3000"))
+THREADS = int(os.environ.get("LOAD_THREADS", str(CLIENTS + 4)))
+FUNDS = "1000000.00"
+SANDBOX_USER = "load-demo"
 
 
 def free_port() -> int:
@@ -101,67 +113,212 @@ def fill_orders(merchant, count: int) -> None:
         )
 
 
+def fill_shippable(merchant, count: int) -> list[int]:
+    """Orders a label can be bought for: ship-from, service and package weight set."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from orders.models import Order, OrderItem
+    from tests.factories import make_ship_from
+
+    ship_from = make_ship_from(merchant)
+    zips = ["94105", "10001", "60601", "73301", "98101", "33101", "02108", "80202"]
+    now = dt.datetime.now(dt.UTC)
+    orders = Order.objects.bulk_create(
+        Order(merchant=merchant, number=f"L-{i:06}", store="Shopify", order_date=now,
+              status="awaiting_shipment", recipient_name="Jane Receiver",
+              street1=f"{i} Market St", city="Somewhere", state="CA",
+              postal_code=zips[i % len(zips)], country="US", total=Decimal("25.00"),
+              ship_from=ship_from, service="US-PM", package_type="Package",
+              weight_lb=i % 3, weight_oz=Decimal(1 + i % 15), confirmation="tracking")
+        for i in range(count)
+    )  # fmt: skip
+    OrderItem.objects.bulk_create(
+        OrderItem(order=o, sku="SKU-L", name="Thing", unit_price=Decimal("25.00")) for o in orders
+    )
+    return [o.pk for o in orders]
+
+
 def seed() -> None:
     """Run in a child process with the server's environment: print what the clients need."""
     import django
 
     django.setup()
+    from decimal import Decimal
+
     from django.contrib.sessions.backends.db import SessionStore
 
+    from carriers.models import CarrierAccount
+    from carriers.stamps.sandbox import api
     from orders.models import Order
     from tests.factories import make_merchant
 
     merchant = make_merchant("Load Goods", owner_email="load@bench.test")
     owner = merchant.memberships.get().user
     fill_orders(merchant, ORDERS)
+    shippable = fill_shippable(merchant, BUY_ORDERS)
+    # The demo carrier account, funded at the sandbox and in ShipDesk alike.
+    api.create_account(SANDBOX_USER, "LoadDemo1234", plan="pro", balance=Decimal(FUNDS))
+    CarrierAccount.objects.create(
+        merchant=merchant, nickname="Demo postage", username=SANDBOX_USER,
+        password="LoadDemo1234", status=CarrierAccount.Status.ACTIVE,
+        plan=CarrierAccount.Plan.PRO_FREE, balance=Decimal(FUNDS), is_default=True,
+    )  # fmt: skip
     session = SessionStore()
     session["_auth_user_id"] = str(owner.pk)
     session["_auth_user_backend"] = "shipdesk.auth.EmailBackend"
     session["_auth_user_hash"] = owner.get_session_auth_hash()
     session.create()
-    ids = list(Order.objects.filter(merchant=merchant).values_list("pk", flat=True)[:2000])
-    print(json.dumps({"session": session.session_key, "orders": ids}))
+    ids = list(
+        Order.objects.filter(merchant=merchant, ship_from__isnull=True).values_list(
+            "pk", flat=True
+        )[:2000]
+    )
+    print(json.dumps({"session": session.session_key, "orders": ids, "shippable": shippable}))
 
 
-def urls(order_ids: list[int], rng: random.Random) -> str:
+def check() -> None:
+    """Run in a child process after the load: labels in ShipDesk against the sandbox's."""
+    import django
+
+    django.setup()
+    from collections import Counter
+
+    from carriers.stamps.sandbox import api
+    from shipments.models import Shipment
+
+    made = Counter(i.integrator_tx_id for i in api.indicia(SANDBOX_USER))
+    ours = set(
+        Shipment.objects.filter(status=Shipment.Status.BOUGHT).values_list(
+            "integrator_tx_id", flat=True
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "labels": len(ours),
+                "indicia": sum(made.values()),
+                "twice": sum(1 for n in made.values() if n > 1),
+                "mismatched": len(set(made) ^ ours),
+                "buying": Shipment.objects.filter(status=Shipment.Status.BUYING).count(),
+            }
+        )
+    )
+
+
+TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+SERVICE = re.compile(rb'name="service" value="([^"]+)"')
+ENDPOINTS = ["order list", "order list filtered", "order page", "rates panel", "buy label"]
+
+
+def pick(rng: random.Random) -> str:
     roll = rng.random()
-    if roll < 0.35:
-        return "/orders/"
-    if roll < 0.5:
-        return f"/orders/?page={rng.randint(2, 20)}"
-    if roll < 0.6:
-        return rng.choice(["/orders/?status=shipped", "/orders/?q=Chicago", "/orders/?q=B-00012"])
-    return f"/orders/{rng.choice(order_ids)}/"
+    if roll < 0.25:
+        return "order list"
+    if roll < 0.4:
+        return "order list filtered"
+    if roll < 0.62:
+        return "order page"
+    if roll < 0.87:
+        return "rates panel"
+    return "buy label"
 
 
-def drive(base: str, cookie: str, order_ids: list[int]) -> tuple[list[float], list[str], float]:
+def drive(
+    base: str, cookie: str, order_ids: list[int], shippable: list[int]
+) -> tuple[dict[str, list[float]], dict[str, list[str]], float, int]:
     import requests
 
-    latencies: list[float] = []
-    errors: list[str] = []
+    latencies: dict[str, list[float]] = {name: [] for name in ENDPOINTS}
+    errors: dict[str, list[str]] = {name: [] for name in ENDPOINTS}
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS
+    out_of_orders = [0]
 
     def client(n: int) -> None:
         rng = random.Random(n)
+        # Each client buys its own orders, so no two buy the same one.
+        mine = shippable[n::CLIENTS]
+        rng.shuffle(mine)
         with requests.Session() as http:
-            # The session cookie is Secure in production mode: send it by hand over http.
-            http.headers["Cookie"] = f"sessionid={cookie}"
+            # The cookies are Secure in production mode: send them by hand over http.
+            cookies = {"sessionid": cookie}
             http.headers["X-Forwarded-Proto"] = "https"
-            while time.monotonic() < deadline:
-                path = urls(order_ids, rng)
+
+            def timed(name: str, method: str, path: str, ok, headers=None, **kwargs):
+                headers = {
+                    **(headers or {}),
+                    "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+                }
                 started = time.perf_counter()
+                response = None
                 try:
-                    response = http.get(base + path, timeout=30, allow_redirects=False)
-                    ok = response.status_code == 200 and b"</html>" in response.content
-                    problem = "" if ok else f"{response.status_code} {path}"
+                    response = http.request(method, base + path, timeout=30,
+                                            allow_redirects=False,
+                                            headers=headers, **kwargs)  # fmt: skip
+                    problem = "" if ok(response) else f"{response.status_code} {method} {path}"
                 except requests.RequestException as exc:
-                    problem = f"{type(exc).__name__} {path}"
+                    problem = f"{type(exc).__name__} {method} {path}"
                 elapsed = time.perf_counter() - started
                 with lock:
-                    latencies.append(elapsed)
+                    latencies[name].append(elapsed)
                     if problem:
-                        errors.append(problem)
+                        errors[name].append(problem)
+                if response is not None and "csrftoken" in response.cookies:
+                    cookies["csrftoken"] = response.cookies["csrftoken"]
+                return None if problem else response
+
+            def page(r) -> bool:
+                return r.status_code == 200 and b"</html>" in r.content
+
+            def panel(r) -> bool:
+                return (
+                    r.status_code == 200
+                    and (b'id="rates-table"' in r.content or b"Label created" in r.content)
+                    and b'data-testid="rates-error"' not in r.content
+                )
+
+            def bought(r) -> bool:
+                return r.status_code == 302 and "/shipments/" in r.headers.get("Location", "")
+
+            htmx = {"HX-Request": "true"}
+            while time.monotonic() < deadline:
+                name = pick(rng)
+                if name == "order list":
+                    path = rng.choice(["/orders/", f"/orders/?page={rng.randint(2, 20)}"])
+                    timed(name, "GET", path, page)
+                elif name == "order list filtered":
+                    path = rng.choice(
+                        ["/orders/?status=shipped", "/orders/?q=Chicago", "/orders/?q=B-00012"]
+                    )
+                    timed(name, "GET", path, page)
+                elif name == "order page":
+                    order = rng.choice(order_ids + shippable)
+                    timed(name, "GET", f"/orders/{order}/", page)
+                elif name == "rates panel":
+                    order = rng.choice(shippable)
+                    timed(name, "GET", f"/orders/{order}/rates/", panel, headers=htmx)
+                else:
+                    if not mine:
+                        out_of_orders[0] += 1
+                        continue
+                    order = mine.pop()
+                    # As the page does: the rates panel, then its form posted.
+                    shown = timed("rates panel", "GET", f"/orders/{order}/rates/", panel)
+                    if shown is None:
+                        continue
+                    token = TOKEN.search(shown.content)
+                    service = SERVICE.search(shown.content)
+                    if not (token and service):
+                        with lock:
+                            errors[name].append(f"no buy form on /orders/{order}/rates/")
+                        continue
+                    form = {"csrfmiddlewaretoken": token.group(1).decode(),
+                            "service": service.group(1).decode()}  # fmt: skip
+                    timed(name, "POST", f"/orders/{order}/buy/", bought, data=form,
+                          headers={"Origin": base.replace("http://", "https://"),
+                                   "Referer": base.replace("http://", "https://")
+                                   + f"/orders/{order}/"})  # fmt: skip
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     started = time.monotonic()
@@ -169,7 +326,7 @@ def drive(base: str, cookie: str, order_ids: list[int]) -> tuple[list[float], li
         t.start()
     for t in threads:
         t.join()
-    return latencies, errors, time.monotonic() - started
+    return latencies, errors, time.monotonic() - started, out_of_orders[0]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -195,36 +352,54 @@ def main() -> int:
             "SECURE_SSL_REDIRECT": "0",
             "SHIPDESK_VAR_DIR": str(var),
             "LOG_LEVEL": "WARNING",
+            "STAMPS_INTEGRATION_ID": "00000000-0000-0000-0000-000000000000",
         }
         env.pop("SHIPDESK_TESTING", None)
         python = sys.executable
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        # The Stamps.com sandbox is served by the same gunicorn.
+        env["STAMPS_SANDBOX"] = "1"
+        env["STAMPS_SANDBOX_URL"] = f"{base}/sandbox/stamps/swsim.asmx"
         run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env)
         run([python, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env)
         seeded = json.loads(
             run([python, "-m", "bench.load", "--seed"], cwd=ROOT, env=env).stdout.splitlines()[-1]
         )
-        port = free_port()
         server = subprocess.Popen(
             [python, "-m", "gunicorn", "shipdesk.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", str(WORKERS), "--threads", "4", "--log-level", "warning"],
+             "-w", str(WORKERS), "--threads", str(THREADS), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
         _wait_healthy(base, server)
-        latencies, errors, elapsed = drive(base, seeded["session"], seeded["orders"])
-        ms = [x * 1000 for x in latencies]
-        print(
-            f"gunicorn {WORKERS} workers x 4 threads on PostgreSQL, {ORDERS:,} orders, "
-            f"{CLIENTS} clients for {elapsed:.1f} s (order list, filters, search, order pages)"
+        latencies, errors, elapsed, out_of_orders = drive(
+            base, seeded["session"], seeded["orders"], seeded["shippable"]
+        )
+        after = json.loads(
+            run([python, "-m", "bench.load", "--check"], cwd=ROOT, env=env).stdout.splitlines()[-1]
         )
         print(
-            f"requests: {len(ms)}, throughput {len(ms) / elapsed:.1f} req/s, "
-            f"p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
-            f"p99 {percentile(ms, 99):.1f} ms, errors {len(errors)}"
+            f"gunicorn {WORKERS} workers x {THREADS} threads on PostgreSQL (sandbox in the same "
+            f"server), {ORDERS:,} + {BUY_ORDERS:,} shippable orders, {CLIENTS} clients for "
+            f"{elapsed:.1f} s"
         )
-        for problem in sorted(set(errors))[:10]:
+        every = [x for name in ENDPOINTS for x in latencies[name]]
+        problems = [p for name in ENDPOINTS for p in errors[name]]
+        for name, values, errs in [
+            *((n, latencies[n], errors[n]) for n in ENDPOINTS),
+            ("overall", every, problems),
+        ]:
+            print(f"  {name:<20} {_figures(values, errs, elapsed)}")
+        print(
+            f"labels: {after['labels']} bought in ShipDesk, {after['indicia']} at the sandbox, "
+            f"{after['twice']} made twice, {after['mismatched']} on one side only, "
+            f"{after['buying']} left buying"
+            + (f"; buys skipped, out of orders: {out_of_orders}" if out_of_orders else "")
+        )
+        for problem in sorted(set(problems))[:10]:
             print(f"  error: {problem}")
-        return 1 if errors or not ms else 0
+        label_problems = after["twice"] or after["mismatched"] or after["buying"]
+        return 1 if problems or label_problems or not every else 0
     finally:
         if server is not None:
             server.terminate()
@@ -235,6 +410,17 @@ def main() -> int:
                 server.wait()
         pg.stop()
         shutil.rmtree(var, ignore_errors=True)
+
+
+def _figures(values: list[float], errors: list[str], elapsed: float) -> str:
+    if len(values) < 2:
+        return f"requests {len(values)}, errors {len(errors)}"
+    ms = [x * 1000 for x in values]
+    return (
+        f"requests {len(ms):>6}, {len(ms) / elapsed:7.1f} req/s, p50 {percentile(ms, 50):7.1f} "
+        f"ms, p95 {percentile(ms, 95):7.1f} ms, p99 {percentile(ms, 99):7.1f} ms, "
+        f"errors {len(errors)}"
+    )
 
 
 def _wait_healthy(base: str, server: subprocess.Popen) -> None:
@@ -256,5 +442,7 @@ def _wait_healthy(base: str, server: subprocess.Popen) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--seed"]:
         seed()
+    elif sys.argv[1:] == ["--check"]:
+        check()
     else:
         sys.exit(main())
