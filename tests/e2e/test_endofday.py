@@ -87,6 +87,8 @@ def test_labels_then_a_scan_form_with_its_pdf_then_a_pickup_moved_to_tomorrow(
 
         page.goto("/shipments/")
         page.get_by_role("link", name="Pickups").click()
+        # htmx is a deferred script: wait for it before changing the date, as a person would.
+        page.wait_for_load_state("load")
         expect(page.get_by_label("Number of packages")).to_have_value("2")
         page.get_by_label("Pickup date").fill("2026-11-07")  # Saturday, two days ahead
         expect(page.get_by_test_id("pickup-date-note")).to_contain_text(
