@@ -71,7 +71,11 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
     shop = rating.rate_shop(account, rating.query_for_order(preview))
     today = labels.merchant_today(order)
     live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
+    offered = [q.service for q in shop.quotes]
+    # The service the order (or a rule) chose is preselected; otherwise the cheapest.
+    selected = preview.service if preview.service in offered else next(iter(offered), "")
     return {
+        "selected_service": selected,
         "order": order,
         "preview": preview,
         "shop": shop,

@@ -74,6 +74,9 @@ def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
     cheapest = page.locator("#rates-table tbody tr").first
     expect(cheapest).to_contain_text("Cheapest")
     cheapest_total = cheapest.get_by_test_id("total").inner_text()
+    # The order's own service (Priority Mail) is preselected; the merchant picks the cheapest.
+    expect(page.locator('input[name="service"][value="US-PM"]')).to_be_checked()
+    cheapest.locator('input[name="service"]').check()
     page.get_by_role("button", name="Buy label").click()
     expect(page).to_have_url(re.compile(r"/shipments/\d+/$"))
     shipment = Shipment.objects.get(order=order)

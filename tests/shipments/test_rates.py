@@ -175,3 +175,21 @@ def test_the_calculator_shows_globalpost_abroad(stamps, account, owner_client):
         },
     )
     assert "GlobalPost" in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_orders_chosen_service_is_preselected_not_just_the_cheapest(
+    owner_client, merchant, sandbox
+):
+    from django.urls import reverse
+
+    from tests.factories import make_carrier_account, make_order, make_ship_from
+
+    sandbox.create_account("acme-rates", "pw-rates-1", balance="100.00", plan="pro")
+    make_carrier_account(merchant, username="acme-rates", password="pw-rates-1", plan="pro")
+    order = make_order(
+        merchant, "R-1", service="US-PM", weight_lb=1, ship_from=make_ship_from(merchant)
+    )
+    html = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+    assert 'value="US-PM" id="svc-US-PM" checked' in html
+    assert html.count(" checked") == 1
