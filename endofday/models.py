@@ -78,6 +78,8 @@ class ScanForm(MerchantOwned):
         CREATING = "creating", "Creating"
         CREATED = "created", "Created"
         FAILED = "failed", "Failed"
+        # The carrier's answer was lost and could not be asked for again (endofday.recovery).
+        UNKNOWN = "unknown", "Not confirmed: check Stamps.com"
 
     account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(ShipFromLocation, on_delete=models.PROTECT, related_name="+")
@@ -123,6 +125,8 @@ class Pickup(MerchantOwned):
         SCHEDULED = "scheduled", "Scheduled"
         CANCELLED = "cancelled", "Cancelled"
         FAILED = "failed", "Failed"
+        # The carrier's answer was lost; asking again could book a second pickup.
+        UNKNOWN = "unknown", "Not confirmed: check Stamps.com"
 
     account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(ShipFromLocation, on_delete=models.PROTECT, related_name="+")
