@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from endofday.models import EndOfDaySettings, PackageLocation
-from endofday.services import SCAN_FORM_CUTOFF
+from endofday.scan_forms import SCAN_FORM_CUTOFF
 
 
 class EndOfDaySettingsForm(forms.ModelForm):

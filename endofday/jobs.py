@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from endofday import services
+from endofday import scan_forms
 
 
 def create_automatic_scan_forms() -> int:
     """Every few minutes: the SCAN forms of locations whose cut-off has come (R30, R31)."""
-    return len(services.run_automatic_scan_forms())
+    return len(scan_forms.run_automatic_scan_forms())

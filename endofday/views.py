@@ -1,4 +1,5 @@
-"""SCAN forms, pickups and each location's cut-off: thin views over endofday.services."""
+"""SCAN forms, pickups and each location's cut-off: thin views over the services in
+endofday.scan_forms and endofday.pickups."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from carriers.models import CarrierAccount
-from endofday import services
+from endofday import pickups as pickup_services
+from endofday import scan_forms as scan_form_services
 from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
 from endofday.models import Pickup, ScanForm
+from endofday.shipping_day import EndOfDayError, local_now, settings_for
 from orders.models import ShipFromLocation
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
@@ -55,9 +58,9 @@ def _scan_form_context(request: HttpRequest, **extra) -> dict:
     location = _chosen(locations, data.get("location"))
     eligible, refusal, local = [], "", None
     if account is not None and location is not None:
-        eligible = list(services.eligible_labels(account, location))
-        refusal = services.scan_form_refusal(location)
-        local = services.local_now(location)
+        eligible = list(scan_form_services.eligible_labels(account, location))
+        refusal = scan_form_services.scan_form_refusal(location)
+        local = local_now(location)
     return {
         "accounts": accounts,
         "locations": locations,
@@ -79,15 +82,15 @@ def scan_forms(request: HttpRequest) -> HttpResponse:
         ids = None if request.POST.get("scope") == "all" else request.POST.getlist("shipment")
         try:
             if context["account"] is None or context["location"] is None:
-                raise services.EndOfDayError(
+                raise EndOfDayError(
                     "Connect a Stamps.com account and add a ship-from location first."
                 )
             if ids is not None and not ids:
-                raise services.EndOfDayError("Select at least one label, or close them all.")
-            form = services.create_scan_form(
+                raise EndOfDayError("Select at least one label, or close them all.")
+            form = scan_form_services.create_scan_form(
                 context["account"], context["location"], ids, user=request.user
             )
-        except services.EndOfDayError as exc:
+        except EndOfDayError as exc:
             error = exc
         else:
             messages.success(
@@ -116,8 +119,8 @@ def scan_form_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scan_form_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     form = get_owned_or_404(request, ScanForm, pk=pk)
     try:
-        data = services.scan_form_pdf(form)
-    except services.EndOfDayError as exc:
+        data = scan_form_services.scan_form_pdf(form)
+    except EndOfDayError as exc:
         messages.error(request, exc.message)
         return redirect("endofday:scan-form", pk=form.pk)
     response = HttpResponse(data, content_type="application/pdf")
@@ -139,7 +142,7 @@ def _pickup_form(request: HttpRequest, data=None, initial=None) -> PickupForm:
 
 def _pickup_page(request: HttpRequest, form: PickupForm, **extra) -> HttpResponse:
     pickups = owned(request, Pickup).exclude(status=Pickup.Status.REQUESTING)
-    upcoming, past = services.split_pickups(
+    upcoming, past = pickup_services.split_pickups(
         pickups.select_related("location", "account").order_by("-pk")[:100]
     )
     context = {"form": form, "upcoming": upcoming, "past": past[:50], **extra}
@@ -148,17 +151,17 @@ def _pickup_page(request: HttpRequest, form: PickupForm, **extra) -> HttpRespons
 
 def _day_for(form: PickupForm):
     location = form.cleaned_data["location"]
-    return services.pickup_day_for(location, form.cleaned_data["requested_date"])
+    return pickup_services.pickup_day_for(location, form.cleaned_data["requested_date"])
 
 
 @merchant_view
 def pickups(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         location = _chosen(_locations(request), request.GET.get("location"))
-        initial = services.pickup_prefill(location) if location else {}
+        initial = pickup_services.pickup_prefill(location) if location else {}
         form = _pickup_form(request, initial=initial)
         return _pickup_page(
-            request, form, day=services.pickup_day_for(location) if location else None
+            request, form, day=pickup_services.pickup_day_for(location) if location else None
         )
     form = _pickup_form(request, request.POST)
     if not form.is_valid():
@@ -169,7 +172,7 @@ def pickups(request: HttpRequest) -> HttpResponse:
         # R33: say which day USPS will come before anything is booked.
         return _pickup_page(request, form, day=day, review=True)
     try:
-        pickup = services.schedule_pickup(
+        pickup = pickup_services.schedule_pickup(
             data["account"],
             data["location"],
             requested_date=data["requested_date"],
@@ -180,7 +183,7 @@ def pickups(request: HttpRequest) -> HttpResponse:
             contact_phone=data["contact_phone"],
             user=request.user,
         )
-    except services.EndOfDayError as exc:
+    except EndOfDayError as exc:
         return _pickup_page(request, form, day=day, error=exc)
     messages.success(
         request,
@@ -198,7 +201,7 @@ def pickup_date_note(request: HttpRequest) -> HttpResponse:
         requested = dt.date.fromisoformat(request.GET.get("requested_date", ""))
     except ValueError:
         requested = None
-    day = services.pickup_day_for(location, requested) if location else None
+    day = pickup_services.pickup_day_for(location, requested) if location else None
     return render(request, "endofday/pickups.html#date-note", {"day": day})
 
 
@@ -220,8 +223,8 @@ def pickup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = PickupDetailsForm(request.POST)
         if form.is_valid():
             try:
-                services.modify_pickup(pickup, **form.cleaned_data)
-            except services.EndOfDayError as exc:
+                pickup_services.modify_pickup(pickup, **form.cleaned_data)
+            except EndOfDayError as exc:
                 error = exc
             else:
                 messages.success(request, "Pickup changed.")
@@ -232,8 +235,8 @@ def pickup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pickup": pickup,
         "form": form,
         "error": error,
-        "can_change": services.can_change(pickup),
-        "deadline": services.change_deadline(pickup),
+        "can_change": pickup_services.can_change(pickup),
+        "deadline": pickup_services.change_deadline(pickup),
     }
     return render(request, "endofday/pickup.html", context)
 
@@ -243,8 +246,8 @@ def pickup_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def pickup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
     try:
-        services.cancel_pickup(pickup)
-    except services.EndOfDayError as exc:
+        pickup_services.cancel_pickup(pickup)
+    except EndOfDayError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Pickup {pickup.confirmation_number} cancelled.")
@@ -257,7 +260,7 @@ def pickup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @merchant_view
 def end_of_day_settings(request: HttpRequest) -> HttpResponse:
     rows = [
-        (loc, EndOfDaySettingsForm(instance=services.settings_for(loc), prefix=f"loc{loc.pk}"))
+        (loc, EndOfDaySettingsForm(instance=settings_for(loc), prefix=f"loc{loc.pk}"))
         for loc in _locations(request)
     ]
     return render(request, "endofday/settings.html", {"rows": rows})
@@ -266,7 +269,7 @@ def end_of_day_settings(request: HttpRequest) -> HttpResponse:
 @merchant_view
 def location_settings(request: HttpRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
-    instance = services.settings_for(location)
+    instance = settings_for(location)
     form = EndOfDaySettingsForm(request.POST or None, instance=instance, prefix=f"loc{pk}")
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -26,7 +26,7 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from endofday.models import ScanFormLabel
-from endofday.services import ship_date_for
+from endofday.shipping_day import ship_date_for
 from funding.ledger import debit_for_label, refund_for_void
 from orders.catalog import ContentsType
 from orders.models import Order

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
-from endofday import services
+from endofday import pickups, scan_forms, shipping_day
 from endofday.models import EndOfDaySettings, Pickup, ScanForm, ScanFormLabel
 from shipments.models import Shipment
 from tests.endofday.conftest import FRI, MON, SAT, SUN, THU, utc
@@ -22,43 +22,43 @@ pytestmark = pytest.mark.django_db
 
 
 def test_r33_the_next_pickup_day_is_tomorrow_and_never_a_sunday():
-    assert services.next_pickup_day(THU) == FRI
-    assert services.next_pickup_day(FRI) == SAT
-    assert services.next_pickup_day(SAT) == MON  # R33: Saturday -> Monday
-    assert services.next_pickup_day(SUN) == MON
+    assert pickups.next_pickup_day(THU) == FRI
+    assert pickups.next_pickup_day(FRI) == SAT
+    assert pickups.next_pickup_day(SAT) == MON  # R33: Saturday -> Monday
+    assert pickups.next_pickup_day(SUN) == MON
 
 
 def test_r33_a_request_on_the_5th_for_the_7th_is_moved_to_the_6th_and_says_so(place):
     ny = place("America/New_York")
-    day = services.pickup_day_for(ny, SAT, now=utc(2026, 11, 5, 15))
+    day = pickups.pickup_day_for(ny, SAT, now=utc(2026, 11, 5, 15))
     assert (day.today, day.requested, day.date, day.moved) == (THU, SAT, FRI, True)
     assert "Thursday, November 5 for Saturday, November 7" in day.note
     assert "scheduled for Friday, November 6" in day.note
-    assert services.pickup_day_for(ny, FRI, now=utc(2026, 11, 5, 15)).note == ""
+    assert pickups.pickup_day_for(ny, FRI, now=utc(2026, 11, 5, 15)).note == ""
 
 
 def test_r33_the_pickup_day_follows_the_locations_calendar_not_utc(place):
     honolulu, ny = place("Pacific/Honolulu"), place("America/New_York")
     moment = utc(2026, 11, 7, 6)  # Sat 1am in New York, still Fri 8pm in Honolulu
-    assert services.pickup_day_for(honolulu, now=moment).date == SAT
-    assert services.pickup_day_for(ny, now=moment).date == MON
+    assert pickups.pickup_day_for(honolulu, now=moment).date == SAT
+    assert pickups.pickup_day_for(ny, now=moment).date == MON
 
 
 def test_r33_pickups_can_change_until_2am_central_on_the_pickup_day(merchant):
     pickup = make_pickup(merchant, pickup_date=FRI)
-    assert services.can_change(pickup, now=utc(2026, 11, 6, 7, 59))  # 1:59 AM CST
-    assert not services.can_change(pickup, now=utc(2026, 11, 6, 8, 0))
-    with pytest.raises(services.EndOfDayError, match="2 AM Central"):
-        services.cancel_pickup(pickup, now=utc(2026, 11, 6, 9))
+    assert pickups.can_change(pickup, now=utc(2026, 11, 6, 7, 59))  # 1:59 AM CST
+    assert not pickups.can_change(pickup, now=utc(2026, 11, 6, 8, 0))
+    with pytest.raises(shipping_day.EndOfDayError, match="2 AM Central"):
+        pickups.cancel_pickup(pickup, now=utc(2026, 11, 6, 9))
     pickup.status = Pickup.Status.CANCELLED
-    assert not services.can_change(pickup, now=utc(2026, 11, 5, 12))
+    assert not pickups.can_change(pickup, now=utc(2026, 11, 5, 12))
 
 
 def test_upcoming_and_past_pickups_are_told_apart_by_the_locations_day(merchant):
     tomorrow = make_pickup(merchant, "U1", pickup_date=FRI)
     yesterday = make_pickup(merchant, "U2", pickup_date=dt.date(2026, 11, 4))
     cancelled = make_pickup(merchant, "U3", pickup_date=FRI, status=Pickup.Status.CANCELLED)
-    upcoming, past = services.split_pickups(
+    upcoming, past = pickups.split_pickups(
         [tomorrow, yesterday, cancelled], now=utc(2026, 11, 5, 15)
     )
     assert upcoming == [tomorrow]
@@ -74,11 +74,11 @@ def test_a_pickup_is_prefilled_from_the_labels_waiting_at_the_location(place, la
     label(account, ny, THU, status=Shipment.Status.VOIDED)
     label(account, la, THU)
     ny.phone = "+1 (718) 555-0100"
-    prefill = services.pickup_prefill(ny, now=utc(2026, 11, 5, 15))
+    prefill = pickups.pickup_prefill(ny, now=utc(2026, 11, 5, 15))
     assert prefill["package_count"] == 2
     assert prefill["total_weight_lb"] == 3  # 40 oz
     assert prefill["requested_date"] == FRI
-    assert services.phone_digits(prefill["contact_phone"]) == "7185550100"
+    assert pickups.phone_digits(prefill["contact_phone"]) == "7185550100"
 
 
 # --- the shipping cut-off of each location ------------------------------------------------
@@ -87,15 +87,15 @@ def test_a_pickup_is_prefilled_from_the_labels_waiting_at_the_location(place, la
 def test_labels_after_the_locations_cut_off_get_the_next_ship_date(place):
     la = place("America/Los_Angeles")
     EndOfDaySettings.objects.create(merchant=la.merchant, location=la, cutoff_time=dt.time(16, 30))
-    assert services.ship_date_for(la, now=utc(2026, 11, 6, 0, 29)) == THU  # Thu 4:29 PM
-    assert services.ship_date_for(la, now=utc(2026, 11, 6, 0, 30)) == FRI  # Thu 4:30 PM
-    assert services.ship_date_for(la, now=utc(2026, 11, 8, 1)) == MON  # Sat 5 PM -> Monday
+    assert shipping_day.ship_date_for(la, now=utc(2026, 11, 6, 0, 29)) == THU  # Thu 4:29 PM
+    assert shipping_day.ship_date_for(la, now=utc(2026, 11, 6, 0, 30)) == FRI  # Thu 4:30 PM
+    assert shipping_day.ship_date_for(la, now=utc(2026, 11, 8, 1)) == MON  # Sat 5 PM -> Monday
 
 
 def test_the_default_cut_off_is_5pm_local(place):
     ny = place("America/New_York")
-    assert services.ship_date_for(ny, now=utc(2026, 11, 5, 21, 59)) == THU
-    assert services.ship_date_for(ny, now=utc(2026, 11, 5, 22, 0)) == FRI
+    assert shipping_day.ship_date_for(ny, now=utc(2026, 11, 5, 21, 59)) == THU
+    assert shipping_day.ship_date_for(ny, now=utc(2026, 11, 5, 22, 0)) == FRI
 
 
 # --- R30: SCAN forms before 9pm local time ------------------------------------------------
@@ -115,7 +115,7 @@ def test_the_default_cut_off_is_5pm_local(place):
 )
 def test_r30_scan_forms_are_refused_from_9pm_local_time(place, time_zone, moment, refused):
     location = place(time_zone)
-    reason = services.scan_form_refusal(location, now=moment)
+    reason = scan_forms.scan_form_refusal(location, now=moment)
     assert bool(reason) is refused
     if refused:
         assert "9pm local time" in reason and "tomorrow" in reason
@@ -126,8 +126,8 @@ def test_r30_a_late_scan_form_is_refused_before_calling_the_carrier(place, label
     account = make_carrier_account(merchant, username="nowhere")  # any call would fail
     label(account, honolulu, THU)
     late = time_machine.travel(utc(2026, 11, 6, 7, 30), tick=False)  # 9:30 PM Thu in Honolulu
-    with late, pytest.raises(services.EndOfDayError, match="before 9pm local time"):
-        services.create_scan_form(account, honolulu)
+    with late, pytest.raises(shipping_day.EndOfDayError, match="before 9pm local time"):
+        scan_forms.create_scan_form(account, honolulu)
     assert not ScanForm.objects.exists()
 
 
@@ -163,7 +163,7 @@ def test_r31_only_todays_open_labels_of_that_account_and_location_are_eligible(
     on_form = label(account, ny, THU)
     form = ScanForm.objects.create(merchant=merchant, account=account, location=ny, ship_date=THU)
     ScanFormLabel.objects.create(scan_form=form, shipment=on_form)
-    eligible = services.eligible_labels(account, ny, now=utc(2026, 11, 5, 15))
+    eligible = scan_forms.eligible_labels(account, ny, now=utc(2026, 11, 5, 15))
     assert list(eligible) == [today]
 
 
@@ -185,8 +185,8 @@ def test_r31_choosing_yesterdays_label_explains_and_points_to_the_cut_off(place,
     account = make_carrier_account(merchant)
     old = label(account, ny, dt.date(2026, 11, 4))
     thursday = time_machine.travel(utc(2026, 11, 5, 15), tick=False)
-    with thursday, pytest.raises(services.EndOfDayError) as caught:
-        services.create_scan_form(account, ny, [old.pk])
+    with thursday, pytest.raises(shipping_day.EndOfDayError) as caught:
+        scan_forms.create_scan_form(account, ny, [old.pk])
     assert "ship date Nov 4" in caught.value.message
     assert caught.value.link == "/shipments/end-of-day/"
     assert not ScanForm.objects.exists()
@@ -198,12 +198,12 @@ def test_labels_of_another_merchant_are_never_put_on_a_form(
     ny = place("America/New_York")
     account = make_carrier_account(merchant)
     theirs = make_carrier_account(outsider_merchant)
-    with pytest.raises(services.EndOfDayError, match="another store"):
-        services.create_scan_form(theirs, ny)
+    with pytest.raises(shipping_day.EndOfDayError, match="another store"):
+        scan_forms.create_scan_form(theirs, ny)
     foreign = label(account, ny, THU, merchant=outsider_merchant)
     thursday = time_machine.travel(utc(2026, 11, 5, 15), tick=False)
-    with thursday, pytest.raises(services.EndOfDayError, match="No labels"):
-        services.create_scan_form(account, ny, [foreign.pk])
+    with thursday, pytest.raises(shipping_day.EndOfDayError, match="No labels"):
+        scan_forms.create_scan_form(account, ny, [foreign.pk])
 
 
 # --- the automatic SCAN form --------------------------------------------------------------
@@ -221,16 +221,16 @@ def test_the_automatic_scan_form_runs_once_after_each_locations_cut_off_and_befo
         label(account, location, THU)
     runs = []
     monkeypatch.setattr(
-        services, "create_scan_form", lambda a, loc, **kw: runs.append((a, loc, kw)) or loc
+        scan_forms, "create_scan_form", lambda a, loc, **kw: runs.append((a, loc, kw)) or loc
     )
-    services.run_automatic_scan_forms(now=utc(2026, 11, 5, 23, 30))  # 6:30 PM NY, 3:30 PM LA
+    scan_forms.run_automatic_scan_forms(now=utc(2026, 11, 5, 23, 30))  # 6:30 PM NY, 3:30 PM LA
     assert [(a, loc) for a, loc, _ in runs] == [(account, ny)]
     assert runs[0][2]["automatic"] is True
-    services.run_automatic_scan_forms(now=utc(2026, 11, 6, 0, 30))  # once a day
+    scan_forms.run_automatic_scan_forms(now=utc(2026, 11, 6, 0, 30))  # once a day
     assert len(runs) == 1
-    services.run_automatic_scan_forms(now=utc(2026, 11, 6, 5, 0))  # 9 PM in LA: too late
+    scan_forms.run_automatic_scan_forms(now=utc(2026, 11, 6, 5, 0))  # 9 PM in LA: too late
     assert len(runs) == 1
-    services.run_automatic_scan_forms(now=utc(2026, 11, 6, 3, 0))  # 7 PM in LA
+    scan_forms.run_automatic_scan_forms(now=utc(2026, 11, 6, 3, 0))  # 7 PM in LA
     assert [loc for _, loc, _ in runs] == [ny, la]
 
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from endofday import services
+from endofday import pickups, scan_forms, shipping_day
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from tests.endofday.conftest import FRI, MON, SAT, THU, utc
 
@@ -44,10 +44,10 @@ def test_a_scan_form_closes_todays_labels_and_its_pdf_is_served(
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
     # R31: the first label is closed; "all" takes only what is left.
-    again = services.create_scan_form(account, ny)
+    again = scan_forms.create_scan_form(account, ny)
     assert [i.shipment_id for i in again.items.all()] == [second.pk]
-    with pytest.raises(services.EndOfDayError, match="No labels to close"):
-        services.create_scan_form(account, ny)
+    with pytest.raises(shipping_day.EndOfDayError, match="No labels to close"):
+        scan_forms.create_scan_form(account, ny)
 
 
 def test_r32_buffer_quota_tells_the_merchant_to_close_it_in_stamps_com(
@@ -64,9 +64,9 @@ def test_r32_buffer_quota_tells_the_merchant_to_close_it_in_stamps_com(
     form = ScanForm.objects.get()
     assert form.status == ScanForm.Status.FAILED and "buffer quota" in form.failure
     assert not ScanFormLabel.objects.exists()  # released for a later try
-    assert list(services.eligible_labels(account, ny)) == [shipment]
-    with pytest.raises(services.EndOfDayError) as caught:
-        services.create_scan_form(account, ny)
+    assert list(scan_forms.eligible_labels(account, ny)) == [shipment]
+    with pytest.raises(shipping_day.EndOfDayError) as caught:
+        scan_forms.create_scan_form(account, ny)
     assert caught.value.link == link
     reports = owner_client.get(link)
     assert reports.status_code == 302 and "/sandbox/stamps/pages/reports/" in reports["Location"]
@@ -79,8 +79,8 @@ def test_r30_the_carrier_refuses_at_9pm_where_the_parcels_are(stamps, account, p
     with at(stamps, utc(2026, 11, 5, 20)):
         buy(account, la_clock_ny_zip)
     late = at(stamps, utc(2026, 11, 6, 2, 30))
-    with late, pytest.raises(services.EndOfDayError, match="before 9pm local time"):
-        services.create_scan_form(account, la_clock_ny_zip)
+    with late, pytest.raises(shipping_day.EndOfDayError, match="before 9pm local time"):
+        scan_forms.create_scan_form(account, la_clock_ny_zip)
     assert not ScanFormLabel.objects.exists()
 
 
@@ -92,8 +92,8 @@ def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(stamps, a
         shipment = buy(account, place_)
     assert shipment.ship_date == THU
     next_day_there = at(stamps, utc(2026, 11, 6, 5, 30))  # Thu 7:30 PM Honolulu, Fri in NY
-    with next_day_there, pytest.raises(services.EndOfDayError) as caught:
-        services.create_scan_form(account, place_)
+    with next_day_there, pytest.raises(shipping_day.EndOfDayError) as caught:
+        scan_forms.create_scan_form(account, place_)
     assert "already been scanned by USPS" in caught.value.message
     assert caught.value.link == "/shipments/end-of-day/"
 
@@ -130,7 +130,7 @@ def test_r33_a_pickup_asked_for_saturday_on_thursday_is_booked_for_friday(
     assert booked.packages["NumberOfPriorityMailPieces"] == 2
 
     with at(stamps, utc(2026, 11, 5, 23)):
-        services.modify_pickup(
+        pickups.modify_pickup(
             pickup,
             package_count=3,
             total_weight_lb=5,
@@ -138,7 +138,7 @@ def test_r33_a_pickup_asked_for_saturday_on_thursday_is_booked_for_friday(
             contact_phone="7185550100",
         )
         assert stamps.pickups("eod-pro")[0].status == "Modified"
-        services.cancel_pickup(pickup)
+        pickups.cancel_pickup(pickup)
     assert stamps.pickups("eod-pro")[0].status == "Cancelled"
     pickup.refresh_from_db()
     assert (pickup.status, pickup.package_count) == (Pickup.Status.CANCELLED, 3)
@@ -147,7 +147,7 @@ def test_r33_a_pickup_asked_for_saturday_on_thursday_is_booked_for_friday(
 def test_r33_a_pickup_asked_for_on_saturday_comes_on_monday(stamps, account, place):
     chicago = place("America/Chicago", phone="3125550100")
     with at(stamps, utc(2026, 11, 7, 16)):
-        pickup = services.schedule_pickup(
+        pickup = pickups.schedule_pickup(
             account,
             chicago,
             requested_date=SAT,

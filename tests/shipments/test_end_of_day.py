@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from endofday import services as eod
+from endofday import pickups, scan_forms, shipping_day
 from endofday.models import EndOfDaySettings, ScanForm, ScanFormLabel
 from shipments import labels
 from shipments.models import Shipment
@@ -44,9 +44,9 @@ def test_a_label_keeps_the_location_it_was_bought_from(
     order.save(update_fields=["ship_from"])
     day = shipment.ship_date
     moment = dt.datetime.combine(day, dt.time(12), tzinfo=ship_from.zone)
-    assert list(eod.eligible_labels(account, ship_from, moment)) == [shipment]
-    assert list(eod.eligible_labels(account, elsewhere, moment)) == []
-    assert list(eod.labels_for_pickup(merchant.pk, ship_from, moment)) == [shipment]
+    assert list(scan_forms.eligible_labels(account, ship_from, moment)) == [shipment]
+    assert list(scan_forms.eligible_labels(account, elsewhere, moment)) == []
+    assert list(pickups.labels_for_pickup(merchant.pk, ship_from, moment)) == [shipment]
 
 
 def test_R31_a_label_on_a_scan_form_cannot_be_voided(stamps, account, make_shippable):
@@ -64,8 +64,8 @@ def test_R31_the_default_ship_date_follows_the_locations_cut_off(
 ):
     # A cut-off at midnight: every label from now on takes the next shipping day.
     EndOfDaySettings.objects.create(merchant=merchant, location=ship_from, cutoff_time=dt.time(0))
-    expected = eod.ship_date_for(ship_from)
-    assert expected > eod.local_today(ship_from)
+    expected = shipping_day.ship_date_for(ship_from)
+    assert expected > shipping_day.local_today(ship_from)
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     assert shipment.ship_date == expected
 
