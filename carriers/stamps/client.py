@@ -21,20 +21,17 @@ Contract:
 - Retries only where safe: read-only operations retry temporary failures; PurchasePostage and
   CreateIndicium retry them only with the same IntegratorTxID, which the carrier treats as one
   transaction (R28); everything else is never retried blindly.
-- Every attempt is recorded as a ``carriers.models.CarrierCall`` (see ``_record`` for how the
-  record survives a caller's rollback), with secrets redacted.
+- Every attempt is recorded as a ``carriers.models.CarrierCall`` (``carriers.stamps.calllog``
+  says how the record survives a caller's rollback), with secrets redacted.
 """
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import datetime as dt
-import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -44,14 +41,26 @@ import requests
 import zeep
 import zeep.exceptions
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from lxml import etree
 
 from carriers.stamps import errors
+from carriers.stamps.calllog import record, summarize
+from carriers.stamps.soap import (
+    _balance,
+    _compact,
+    _customs_to_soap,
+    _get,
+    _items,
+    _rate_from_soap,
+    _rate_to_soap,
+    _read_answer,
+    _str,
+    address_from_soap,
+    address_to_soap,
+)
 from carriers.stamps.types import (
     AccountInfo,
-    AddOn,
     Address,
     Authentication,
     AutoBuy,
@@ -187,131 +196,6 @@ def reset_wsdl_cache() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading answers.
-#
-# zeep builds every request from the WSDL (so what is sent is what the WSDL allows) and reads
-# every fault. Successful answers are read here with lxml instead of zeep's object mapping,
-# which costs about 4 ms for a GetRates answer (it walks every optional element of RateV46 and
-# Address for each rate) against 0.3 ms here; DESIGN.md gives the client 5 ms in all. SWSIM
-# answers are plain documents, so element names are enough; values are typed by name below.
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-_SOAP_ENV = "{http://schemas.xmlsoap.org/soap/envelope/}"
-_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-_DECIMALS = frozenset(
-    [
-        "Amount",
-        "MaxAmount",
-        "InsuredValue",
-        "DeclaredValue",
-        "RegisteredValue",
-        "CODValue",
-        "AvailablePostage",
-        "ControlTotal",
-        "MaxPostageBalance",
-        "PurchaseAmount",
-        "TriggerAmount",
-        "EstimatedAmount",
-        "OutstandingLabelBalance",
-        "MaxOutstandingLabelBalance",
-        "PerPrintLimit",
-    ]
-)
-_INTS = frozenset(
-    [
-        "Zone",
-        "EffectiveWeightInOunces",
-        "RateCategory",
-        "CustomerID",
-        "MeterNumber",
-        "UserID",
-        "UserId",
-        "AccountId",
-        "CorpID",
-        "PlanID",
-        "PendingPlanId",
-        "TransactionID",
-        "ReturnCode",
-    ]
-)
-_FLOATS = frozenset(["WeightLb", "WeightOz", "Length", "Width", "Height"])
-_DATES = frozenset(["ShipDate", "DeliveryDate"])
-_DATETIMES = frozenset(
-    ["LastLoginTime", "Timestamp", "ExpectedDeliveryDate", "GuaranteedDeliveryDate"]
-)
-_BINARY = frozenset(["base64Binary", "IndiciumData"])
-
-
-def _scalar(name: str, text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        if name in _DECIMALS:
-            return Decimal(text.strip())
-        if name in _INTS:
-            return int(text.strip())
-        if name in _FLOATS:
-            return float(text.strip())
-        if name in _DATES:
-            return dt.date.fromisoformat(text.strip()[:10])
-        if name in _DATETIMES:
-            return dt.datetime.fromisoformat(text.strip())
-        if name in _BINARY:
-            return base64.b64decode(text)
-    except (ValueError, ArithmeticError):
-        return text
-    if text in ("true", "false"):
-        return text == "true"
-    return text
-
-
-def _tree(el: etree._Element) -> Any:
-    """An element as a dict of its children (repeated children as lists) or a typed value."""
-    if el.get(_XSI_NIL) in ("true", "1"):
-        return None
-    out: dict[str, Any] = {}
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        name = child.tag.rpartition("}")[2]
-        value = _tree(child)
-        if name in out:
-            previous = out[name]
-            if isinstance(previous, _Repeated):
-                previous.append(value)
-            else:
-                out[name] = _Repeated([previous, value])
-        else:
-            out[name] = value
-    if out:
-        return out
-    return _scalar(el.tag.rpartition("}")[2], el.text)
-
-
-class _Repeated(list):
-    """Repeated sibling elements (told apart from a value that happens to be a list)."""
-
-
-def _read_answer(response: requests.Response) -> dict[str, Any] | None:
-    """The answer element of a successful SOAP response as a dict, or None when zeep should
-    judge it (faults, HTTP errors, anything unexpected)."""
-    if response.status_code != 200:
-        return None
-    try:
-        root = etree.fromstring(response.content, _PARSER)
-    except etree.XMLSyntaxError:
-        return None
-    body = root.find(f"{_SOAP_ENV}Body")
-    if body is None:
-        return None
-    answer = next((c for c in body if isinstance(c.tag, str)), None)
-    if answer is None or answer.tag == f"{_SOAP_ENV}Fault":
-        return None
-    result = _tree(answer)
-    return result if isinstance(result, dict) else {}
-
-
-# --------------------------------------------------------------------------------------------
 # Authenticator pool.
 
 
@@ -349,315 +233,6 @@ class _TokenPool:
 
 
 _tokens = _TokenPool()
-
-
-# --------------------------------------------------------------------------------------------
-# Redaction for the call log.
-
-SECRET_KEYS = frozenset(
-    {
-        "password",
-        "authenticator",
-        "accountnumber",
-        "cvn",
-        "phoneverificationcode",
-        "codeword1",
-        "codeword2",
-        "iovationblackbox",
-        "temppassword",
-        "newpassword",
-    }
-)
-
-
-def redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: ("***" if k.lower() in SECRET_KEYS else redact(v))
-            for k, v in value.items()
-            if v not in (None, "", [], {})
-        }
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    if isinstance(value, (Decimal, dt.date, uuid.UUID)):
-        return str(value)
-    return value
-
-
-def summarize(kwargs: dict[str, Any], limit: int = 2000) -> str:
-    text = json.dumps(redact(kwargs), default=str, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-# --------------------------------------------------------------------------------------------
-# The call log.
-
-
-def _in_caller_transaction(alias: str = "default") -> bool:
-    conn = connections[alias]
-    if not conn.in_atomic_block:
-        return False
-    # Atomic blocks opened by Django's TestCase are not a caller's transaction.
-    return not all(getattr(block, "_from_testcase", False) for block in conn.atomic_blocks)
-
-
-def _write_elsewhere(fields: dict[str, Any]) -> bool:
-    """Write the record on another connection (another thread), outside the caller's
-    transaction. Returns False when that did not work."""
-    from carriers.models import CarrierCall
-
-    done = threading.Event()
-    ok = [False]
-
-    def work() -> None:
-        try:
-            with transaction.atomic():
-                conn = connections["default"]
-                if conn.vendor == "postgresql":
-                    # The caller may hold locks this insert needs (an uncommitted merchant):
-                    # give up quickly rather than wait for a transaction that waits for us.
-                    with conn.cursor() as cursor:
-                        cursor.execute("SET LOCAL lock_timeout = '2s'")
-                CarrierCall.objects.create(**fields)
-            ok[0] = True
-        except DatabaseError:
-            log.warning("carrier call log: separate connection failed", exc_info=True)
-        finally:
-            connections.close_all()
-            done.set()
-
-    thread = threading.Thread(target=work, name="carrier-call-log", daemon=True)
-    thread.start()
-    done.wait()
-    return ok[0]
-
-
-def _record(fields: dict[str, Any]) -> None:
-    """Save one CarrierCall so that the caller's rollback cannot erase it.
-
-    Outside a transaction (the normal case: services call the carrier between short
-    transactions) the record is written at once. Inside a caller's transaction on a database
-    with concurrent writers (PostgreSQL) it is written on a separate connection, so a rolled
-    back purchase still leaves its call visible. SQLite allows one writer, and the caller holds
-    the write lock, so there it is written inside the caller's transaction (in a savepoint) and
-    also logged; a rollback loses the row but not the log line.
-    """
-    from carriers.models import CarrierCall
-
-    try:
-        if _in_caller_transaction():
-            if connections["default"].vendor != "sqlite" and _write_elsewhere(fields):
-                return
-            log.info(
-                "carrier call %s %s %s",
-                fields["operation"],
-                fields["outcome"],
-                fields.get("fault_text", ""),
-            )
-            with transaction.atomic():
-                CarrierCall.objects.create(**fields)
-        else:
-            CarrierCall.objects.create(**fields)
-    except DatabaseError:
-        # The call itself happened; losing its record must not turn it into a failure.
-        log.exception("could not record carrier call %s", fields.get("operation"))
-
-
-# --------------------------------------------------------------------------------------------
-# Conversions between the dataclasses and SWSIM elements.
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if obj is None:
-        return default
-    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, default)
-    return default if value is None else value
-
-
-def _str(obj: Any, name: str) -> str:
-    value = _get(obj, name, "")
-    return str(value) if value is not None else ""
-
-
-def _items(obj: Any, *path: str) -> list[Any]:
-    """Elements of a SWSIM ArrayOfX wrapper, e.g. _items(rate, "AddOns", "AddOnV20")."""
-    for name in path:
-        obj = _get(obj, name)
-        if obj is None:
-            return []
-    if isinstance(obj, list):
-        return obj
-    return [obj]
-
-
-def _compact(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v not in (None, "", (), [])}
-
-
-def address_to_soap(a: Address) -> dict[str, Any]:
-    return _compact(
-        {
-            "FullName": a.full_name,
-            "Company": a.company,
-            "Address1": a.address1,
-            "Address2": a.address2,
-            "Address3": a.address3,
-            "City": a.city,
-            "State": a.state,
-            "ZIPCode": a.zip_code,
-            "ZIPCodeAddOn": a.zip_addon,
-            "Province": a.province,
-            "PostalCode": a.postal_code,
-            "Country": a.country,
-            "PhoneNumber": a.phone,
-            "EmailAddress": a.email,
-            "CleanseHash": a.cleanse_hash,
-            "OverrideHash": a.override_hash,
-        }
-    )
-
-
-def address_from_soap(obj: Any) -> Address:
-    return Address(
-        full_name=_str(obj, "FullName"),
-        company=_str(obj, "Company"),
-        address1=_str(obj, "Address1"),
-        address2=_str(obj, "Address2"),
-        address3=_str(obj, "Address3"),
-        city=_str(obj, "City"),
-        state=_str(obj, "State"),
-        zip_code=_str(obj, "ZIPCode"),
-        zip_addon=_str(obj, "ZIPCodeAddOn"),
-        postal_code=_str(obj, "PostalCode"),
-        province=_str(obj, "Province"),
-        country=_str(obj, "Country") or "US",
-        phone=_str(obj, "PhoneNumber"),
-        email=_str(obj, "EmailAddress"),
-        cleanse_hash=_str(obj, "CleanseHash"),
-        override_hash=_str(obj, "OverrideHash"),
-    )
-
-
-def _rate_to_soap(
-    r: Rate | RateRequest,
-    *,
-    from_address: Address | None = None,
-    to_address: Address | None = None,
-    add_ons: Iterable[str] = (),
-) -> dict[str, Any]:
-    to = to_address or r.to or Address()
-    from_ = address_to_soap(from_address) if from_address is not None else {"ZIPCode": r.from_zip}
-    data: dict[str, Any] = {
-        "From": from_,
-        "To": address_to_soap(to),
-        "ServiceType": r.service_type,
-        "PackageType": r.package_type,
-        "WeightLb": r.weight_lb,
-        "WeightOz": r.weight_oz,
-        "Length": r.length or None,
-        "Width": r.width or None,
-        "Height": r.height or None,
-        "ShipDate": r.ship_date,
-        "InsuredValue": r.insured_value,
-        "DeclaredValue": r.declared_value,
-        "NonMachinable": r.non_machinable or None,
-        "ContentType": r.content_type,
-    }
-    if isinstance(r, Rate):
-        data.update(
-            {
-                "Amount": r.amount,
-                "DeliverDays": r.delivery_days,
-                "Zone": r.zone,
-                "RateCategory": r.rate_category,
-                "CubicPricing": r.cubic_pricing or None,
-            }
-        )
-        chosen = list(add_ons)
-    else:
-        data["CubicPricing"] = r.cubic_pricing or None
-        chosen = list(r.add_ons) + list(add_ons)
-    if chosen:
-        data["AddOns"] = {"AddOnV20": [{"AddOnType": t} for t in dict.fromkeys(chosen)]}
-    return _compact(data)
-
-
-def _add_on_from_soap(obj: Any) -> AddOn:
-    return AddOn(
-        type=_str(obj, "AddOnType"),
-        amount=_get(obj, "Amount"),
-        description=_str(obj, "AddOnDescription"),
-        requires_all_of=tuple(
-            tuple(_items(group, "AddOnTypeV20"))
-            for group in _items(obj, "RequiresAllOf", "RequiresOneOf")
-        ),
-        prohibited_with=tuple(_items(obj, "ProhibitedWithAnyOf", "AddOnTypeV20")),
-    )
-
-
-def _rate_from_soap(obj: Any, request: RateRequest | Rate | None = None) -> Rate:
-    to = _get(obj, "To")
-    return Rate(
-        service_type=_str(obj, "ServiceType"),
-        package_type=_str(obj, "PackageType") or (request.package_type if request else ""),
-        amount=_get(obj, "Amount", Decimal("0")),
-        service_description=_str(obj, "ServiceDescription"),
-        max_amount=_get(obj, "MaxAmount"),
-        delivery_days=_str(obj, "DeliverDays"),
-        delivery_date=_get(obj, "DeliveryDate"),
-        zone=_get(obj, "Zone"),
-        cubic_pricing=bool(_get(obj, "CubicPricing", False)),
-        effective_weight_oz=_get(obj, "EffectiveWeightInOunces"),
-        dim_weighting=_str(obj, "DimWeighting"),
-        add_ons=tuple(_add_on_from_soap(a) for a in _items(obj, "AddOns", "AddOnV20")),
-        ship_date=_get(obj, "ShipDate") or (request.ship_date if request else None),
-        from_zip=_str(_get(obj, "From"), "ZIPCode") or (request.from_zip if request else ""),
-        to=address_from_soap(to) if to is not None else (request.to if request else None),
-        weight_lb=float(_get(obj, "WeightLb", request.weight_lb if request else 0.0)),
-        weight_oz=float(_get(obj, "WeightOz", request.weight_oz if request else 0.0)),
-        length=float(_get(obj, "Length", request.length if request else 0.0)),
-        width=float(_get(obj, "Width", request.width if request else 0.0)),
-        height=float(_get(obj, "Height", request.height if request else 0.0)),
-        content_type=_str(obj, "ContentType"),
-        rate_category=_get(obj, "RateCategory"),
-        insured_value=_get(obj, "InsuredValue"),
-        declared_value=_get(obj, "DeclaredValue"),
-        non_machinable=bool(_get(obj, "NonMachinable", False)),
-    )
-
-
-def _customs_to_soap(c: Customs) -> dict[str, Any]:
-    return _compact(
-        {
-            "ContentType": c.content_type,
-            "Comments": c.comments,
-            "OtherDescribe": c.other_describe,
-            "CustomsSigner": c.signer,
-            "InvoiceNumber": c.invoice_number,
-            "CustomsLines": {
-                "CustomsLine": [
-                    _compact(
-                        {
-                            "Description": line.description,
-                            "Quantity": line.quantity,
-                            "Value": line.value,
-                            "WeightLb": line.weight_lb,
-                            "WeightOz": line.weight_oz,
-                            "HSTariffNumber": line.hs_tariff_number,
-                            "CountryOfOrigin": line.country_of_origin,
-                            "sku": line.sku,
-                        }
-                    )
-                    for line in c.lines
-                ]
-            },
-        }
-    )
-
-
-def _balance(obj: Any) -> tuple[Decimal | None, Decimal | None]:
-    pb = _get(obj, "PostageBalance")
-    return _get(pb, "AvailablePostage"), _get(pb, "ControlTotal")
 
 
 # --------------------------------------------------------------------------------------------
@@ -712,7 +287,8 @@ class StampsClient:
 
     def _invoke(self, operation: str, kwargs: dict[str, Any]) -> Any:
         """What zeep's ``service.Operation(**kwargs)`` does, reading success answers with
-        ``_read_answer`` (see above) and leaving faults and HTTP errors to zeep."""
+        ``_read_answer`` (in ``carriers.stamps.soap``) and leaving faults and HTTP errors to
+        zeep."""
         service = self._service
         binding = service._binding
         options = service._binding_options
@@ -784,7 +360,7 @@ class StampsClient:
             outcome = CarrierCall.Outcome.TRANSPORT
         else:
             outcome = CarrierCall.Outcome.FAULT
-        _record(
+        record(
             {
                 "merchant_id": getattr(account, "merchant_id", None),
                 "account_id": getattr(account, "pk", None),

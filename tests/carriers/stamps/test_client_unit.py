@@ -13,7 +13,8 @@ import pytest
 from carriers.models import CarrierCall
 from carriers.stamps import client as stamps_client
 from carriers.stamps import errors
-from carriers.stamps.client import StampsClient, get_client, redact, summarize
+from carriers.stamps.calllog import redact, summarize
+from carriers.stamps.client import StampsClient, get_client
 from carriers.stamps.types import Address, RateRequest
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,129 @@
+"""The carrier call log: one ``carriers.models.CarrierCall`` per attempt, secrets redacted,
+written so that the caller's rollback cannot erase it (see ``record``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import DatabaseError, connections, transaction
+
+# The client's logger name, so log searches written before the call log had its own module
+# still find these lines.
+log = logging.getLogger("carriers.stamps.client")
+
+# --------------------------------------------------------------------------------------------
+# Redaction for the call log.
+
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "authenticator",
+        "accountnumber",
+        "cvn",
+        "phoneverificationcode",
+        "codeword1",
+        "codeword2",
+        "iovationblackbox",
+        "temppassword",
+        "newpassword",
+    }
+)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("***" if k.lower() in SECRET_KEYS else redact(v))
+            for k, v in value.items()
+            if v not in (None, "", [], {})
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, (Decimal, dt.date, uuid.UUID)):
+        return str(value)
+    return value
+
+
+def summarize(kwargs: dict[str, Any], limit: int = 2000) -> str:
+    text = json.dumps(redact(kwargs), default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------------------------
+# The call log.
+
+
+def _in_caller_transaction(alias: str = "default") -> bool:
+    conn = connections[alias]
+    if not conn.in_atomic_block:
+        return False
+    # Atomic blocks opened by Django's TestCase are not a caller's transaction.
+    return not all(getattr(block, "_from_testcase", False) for block in conn.atomic_blocks)
+
+
+def _write_elsewhere(fields: dict[str, Any]) -> bool:
+    """Write the record on another connection (another thread), outside the caller's
+    transaction. Returns False when that did not work."""
+    from carriers.models import CarrierCall
+
+    done = threading.Event()
+    ok = [False]
+
+    def work() -> None:
+        try:
+            with transaction.atomic():
+                conn = connections["default"]
+                if conn.vendor == "postgresql":
+                    # The caller may hold locks this insert needs (an uncommitted merchant):
+                    # give up quickly rather than wait for a transaction that waits for us.
+                    with conn.cursor() as cursor:
+                        cursor.execute("SET LOCAL lock_timeout = '2s'")
+                CarrierCall.objects.create(**fields)
+            ok[0] = True
+        except DatabaseError:
+            log.warning("carrier call log: separate connection failed", exc_info=True)
+        finally:
+            connections.close_all()
+            done.set()
+
+    thread = threading.Thread(target=work, name="carrier-call-log", daemon=True)
+    thread.start()
+    done.wait()
+    return ok[0]
+
+
+def record(fields: dict[str, Any]) -> None:
+    """Save one CarrierCall so that the caller's rollback cannot erase it.
+
+    Outside a transaction (the normal case: services call the carrier between short
+    transactions) the record is written at once. Inside a caller's transaction on a database
+    with concurrent writers (PostgreSQL) it is written on a separate connection, so a rolled
+    back purchase still leaves its call visible. SQLite allows one writer, and the caller holds
+    the write lock, so there it is written inside the caller's transaction (in a savepoint) and
+    also logged; a rollback loses the row but not the log line.
+    """
+    from carriers.models import CarrierCall
+
+    try:
+        if _in_caller_transaction():
+            if connections["default"].vendor != "sqlite" and _write_elsewhere(fields):
+                return
+            log.info(
+                "carrier call %s %s %s",
+                fields["operation"],
+                fields["outcome"],
+                fields.get("fault_text", ""),
+            )
+            with transaction.atomic():
+                CarrierCall.objects.create(**fields)
+        else:
+            CarrierCall.objects.create(**fields)
+    except DatabaseError:
+        # The call itself happened; losing its record must not turn it into a failure.
+        log.exception("could not record carrier call %s", fields.get("operation"))
