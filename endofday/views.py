@@ -100,11 +100,7 @@ def scan_forms(request: HttpRequest) -> HttpResponse:
     context = _scan_form_context(request, error=error)
     if request.htmx:
         return render(request, "endofday/scan_forms.html#create", context)
-    context["forms"] = (
-        owned(request, ScanForm)
-        .exclude(status=ScanForm.Status.CREATING)
-        .select_related("account", "location")[:50]
-    )
+    context["forms"] = owned(request, ScanForm).select_related("account", "location")[:50]
     return render(request, "endofday/scan_forms.html", context)
 
 
@@ -141,7 +137,8 @@ def _pickup_form(request: HttpRequest, data=None, initial=None) -> PickupForm:
 
 
 def _pickup_page(request: HttpRequest, form: PickupForm, **extra) -> HttpResponse:
-    pickups = owned(request, Pickup).exclude(status=Pickup.Status.REQUESTING)
+    # In-flight rows are listed too: a stuck one shows until the sweep settles it.
+    pickups = owned(request, Pickup)
     upcoming, past = pickup_services.split_pickups(
         pickups.select_related("location", "account").order_by("-pk")[:100]
     )
