@@ -20,6 +20,14 @@ from carriers.models import CarrierAccount
 from carriers.stamps.errors import StampsError
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
+# What can go wrong while connecting: a Stamps.com answer, a verification limit, or a
+# rule of ours. Each carries its own words for the merchant.
+CONNECT_ERRORS = (StampsError, verification.VerificationError, services.CarrierAccountError)
+
+
+def explain(exc: Exception) -> str:
+    return exc.merchant_message if isinstance(exc, StampsError) else exc.message
+
 
 def _live_accounts(request: HttpRequest):
     return owned(request, CarrierAccount).filter(disconnected_at__isnull=True)
@@ -75,8 +83,8 @@ def connect_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             account = services.register_new(request.merchant, form.cleaned_data)
-        except (StampsError, services.CarrierAccountError) as exc:
-            form.add_error(None, getattr(exc, "merchant_message", None) or exc.message)
+        except CONNECT_ERRORS as exc:
+            form.add_error(None, explain(exc))
         else:
             messages.success(
                 request,
@@ -128,8 +136,8 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
         if phone_form.is_valid():
             try:
                 sent = services.send_verification_code(account, phone_form.cleaned_data["phone"])
-            except (verification.VerificationError, StampsError) as exc:
-                phone_form.add_error("phone", getattr(exc, "merchant_message", None) or exc.message)
+            except CONNECT_ERRORS as exc:
+                phone_form.add_error("phone", explain(exc))
             else:
                 messages.success(
                     request, f"We texted a 6-digit code to {_national(sent.phone_number)}."
@@ -141,12 +149,8 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
         if code_form.is_valid():
             try:
                 services.verify_account(account, code_form.cleaned_data["code"].strip())
-            except (
-                verification.VerificationError,
-                services.CarrierAccountError,
-                StampsError,
-            ) as exc:
-                code_form.add_error("code", getattr(exc, "merchant_message", None) or exc.message)
+            except CONNECT_ERRORS as exc:
+                code_form.add_error("code", explain(exc))
             else:
                 messages.success(
                     request, f"“{account.nickname}” is verified. Add funds to start shipping."
@@ -185,8 +189,8 @@ def open_carrier_page(request: HttpRequest, pk: int, url_type: str) -> HttpRespo
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     try:
         url = services.carrier_page_url(account, url_type)
-    except (StampsError, services.CarrierAccountError) as exc:
-        messages.error(request, getattr(exc, "merchant_message", None) or exc.message)
+    except CONNECT_ERRORS as exc:
+        messages.error(request, explain(exc))
         return redirect("carriers:list")
     return redirect(url)
 
