@@ -60,12 +60,17 @@ def order(merchant):
 
 
 @pytest.fixture
-def sandbox(live_server, settings):
-    """The Stamps.com sandbox over real HTTP on the live server; yields its test API.
+def sandbox(live_server, settings, monkeypatch, tmp_path):
+    """The Stamps.com sandbox over real HTTP on the live server, reset; yields its test API.
 
-    Tests using it need ``@pytest.mark.django_db(transaction=True)`` (the live server
-    runs in another thread and must see committed rows).
+    The client is pointed at it with no retry back-off, stored files go to a temporary
+    folder, and django-q2 jobs run inline (tests that need a real worker start one with
+    tests.support.qcluster). Tests using it need ``@pytest.mark.django_db(transaction=True)``:
+    the live server runs in another thread and must see committed rows.
     """
+    from django.core.cache import cache
+    from django_q.conf import Conf
+
     from carriers.stamps import client as stamps_client
     from carriers.stamps.sandbox import api
 
@@ -75,8 +80,12 @@ def sandbox(live_server, settings):
     settings.STAMPS_WSDL_URL = ""
     settings.STAMPS_TIMEOUT = 5
     settings.STAMPS_RETRY_BACKOFF_MS = 0
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(Conf, "SYNC", True)
     stamps_client.reset_wsdl_cache()
+    cache.clear()
     api.reset()
     yield api
     api.reset()
     stamps_client.reset_wsdl_cache()
+    cache.clear()

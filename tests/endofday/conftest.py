@@ -75,21 +75,10 @@ def label(merchant):
 
 
 @pytest.fixture
-def stamps(sandbox, settings, tmp_path, monkeypatch):
-    """The sandbox with stored files in a temporary folder and jobs run inline."""
-    from django.core.cache import cache
-    from django_q.conf import Conf
-
-    from carriers.stamps import client as stamps_client
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr(Conf, "SYNC", True)
-    stamps_client._tokens.clear()
-    cache.clear()
+def stamps(sandbox):
+    """The shared sandbox (files in a temporary folder, jobs inline), its clock unpinned after."""
     yield sandbox
     sandbox.set_clock(None)
-    stamps_client._tokens.clear()
-    cache.clear()
 
 
 @pytest.fixture

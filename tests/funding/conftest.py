@@ -7,32 +7,16 @@ from decimal import Decimal
 import pytest
 
 from carriers.models import CarrierAccount
-from carriers.stamps import client as stamps_client
 
-SANDBOX_PATH = "/sandbox/stamps/swsim.asmx"
 PASSWORD = "sandbox-pass-1"
 
 
 @pytest.fixture
-def sandbox(live_server, settings, monkeypatch):
-    """The sandbox API, reset, with the client pointed at it and fast failure settings.
-    Background jobs run inline (django-q2 sync); one test uses a real worker instead."""
-    from django_q.conf import Conf
-
-    from carriers.stamps.sandbox import api
-
-    settings.STAMPS_SANDBOX = True
-    settings.STAMPS_WSDL_URL = ""
-    settings.STAMPS_SERVICE_URL = ""
-    settings.STAMPS_SANDBOX_URL = f"{live_server.url}{SANDBOX_PATH}"
+def sandbox(sandbox, settings):
+    """The shared sandbox, with timeouts and purchase polling short enough for fault tests."""
     settings.STAMPS_TIMEOUT = 1
-    settings.STAMPS_RETRY_BACKOFF_MS = 0
     settings.FUNDING_POLL_SECONDS = 0
-    monkeypatch.setattr(Conf, "SYNC", True)
-    stamps_client._tokens.clear()
-    api.reset()
-    yield api
-    stamps_client._tokens.clear()
+    return sandbox
 
 
 @pytest.fixture

@@ -7,36 +7,16 @@ from decimal import Decimal
 import pytest
 
 from carriers.models import CarrierAccount
-from carriers.stamps import client as stamps_client
 from tests.factories import make_order, make_ship_from
 
-SANDBOX_PATH = "/sandbox/stamps/swsim.asmx"
 PASSWORD = "sandbox-pass-1"
 
 
 @pytest.fixture
-def stamps(live_server, settings, monkeypatch, tmp_path):
-    """The sandbox API, reset, with the client pointed at it and fast failure settings.
-    Jobs run inline (django-q2 sync); the worker tests start a real qcluster instead."""
-    from django.core.cache import cache
-    from django_q.conf import Conf
-
-    from carriers.stamps.sandbox import api
-
-    settings.STAMPS_SANDBOX = True
-    settings.STAMPS_WSDL_URL = ""
-    settings.STAMPS_SERVICE_URL = ""
-    settings.STAMPS_SANDBOX_URL = f"{live_server.url}{SANDBOX_PATH}"
+def stamps(sandbox, settings):
+    """The shared sandbox, with timeouts short enough for fault tests."""
     settings.STAMPS_TIMEOUT = 1
-    settings.STAMPS_RETRY_BACKOFF_MS = 0
-    settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr(Conf, "SYNC", True)
-    stamps_client._tokens.clear()
-    cache.clear()
-    api.reset()
-    yield api
-    stamps_client._tokens.clear()
-    cache.clear()
+    return sandbox
 
 
 @pytest.fixture
