@@ -87,9 +87,18 @@ def _serve(app):
     return server
 
 
+def _wait_until(condition, seconds: float = 2.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _measure(label: str, client, timed: _TimedApp, request) -> tuple[float, float, float]:
     for _ in range(WARMUP):
         client.get_rates(request)
+    # The last warm-up answer's server time lands just after the client has it: wait for
+    # it, or it would be counted as the first measured call.
+    _wait_until(lambda: len(timed.server_times) >= len(timed.times))
     timed.times.clear()
     timed.server_times.clear()
     totals = []
@@ -98,9 +107,7 @@ def _measure(label: str, client, timed: _TimedApp, request) -> tuple[float, floa
         client.get_rates(request)
         totals.append(time.perf_counter() - started)
     # The server thread records its time just after the answer went out: let it finish.
-    deadline = time.monotonic() + 2
-    while len(timed.server_times) < CALLS and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_until(lambda: len(timed.server_times) >= CALLS)
     server = list(timed.server_times)
     app = list(timed.times)
     assert len(server) == len(app) == CALLS, (len(server), len(app), CALLS)
