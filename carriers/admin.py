@@ -99,7 +99,7 @@ class CarrierAccountAdmin(admin.ModelAdmin):
         from funding.services import sync_balance
 
         synced = 0
-        for account in queryset.filter(disconnected_at__isnull=True):
+        for account in queryset.connected():
             try:
                 sync_balance(account)
             except StampsError as exc:

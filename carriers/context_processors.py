@@ -9,8 +9,9 @@ def carrier_alerts(request) -> dict:
     merchant = getattr(request, "merchant", None)
     if merchant is None:
         return {}
-    troubled = CarrierAccount.objects.for_merchant(merchant).filter(
-        status__in=[CarrierAccount.Status.NEEDS_REAUTH, CarrierAccount.Status.CLOSED],
-        disconnected_at__isnull=True,
+    troubled = (
+        CarrierAccount.objects.for_merchant(merchant)
+        .connected()
+        .filter(status__in=[CarrierAccount.Status.NEEDS_REAUTH, CarrierAccount.Status.CLOSED])
     )
     return {"carrier_alerts": [(a, unusable_reason(a)) for a in troubled]}

@@ -83,8 +83,10 @@ class NicknameMixin:
 
     def clean_nickname(self) -> str:
         nickname = self.cleaned_data["nickname"].strip()
-        taken = CarrierAccount.objects.for_merchant(self.merchant).filter(
-            nickname__iexact=nickname, disconnected_at__isnull=True
+        taken = (
+            CarrierAccount.objects.for_merchant(self.merchant)
+            .connected()
+            .filter(nickname__iexact=nickname)
         )
         if taken.exists():
             raise forms.ValidationError(
@@ -220,11 +222,9 @@ class NewAccountForm(NicknameMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            CarrierAccount.objects.for_merchant(self.merchant)
-            .filter(plan=CarrierAccount.Plan.PRO_FREE, disconnected_at__isnull=True)
-            .exists()
-        ):
+        from carriers.services import has_free_account
+
+        if has_free_account(self.merchant):
             raise forms.ValidationError(
                 "Your store already has its free Stamps.com account. Only one free account "
                 "is allowed per store; connect another existing account instead."

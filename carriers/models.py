@@ -5,11 +5,23 @@ from decimal import Decimal
 from django.db import models
 
 from shipdesk.crypto import EncryptedTextField
-from shipdesk.models import Merchant, MerchantOwned
+from shipdesk.models import Merchant, MerchantOwned, MerchantQuerySet
+
+
+class CarrierAccountQuerySet(MerchantQuerySet):
+    def connected(self) -> CarrierAccountQuerySet:
+        """Accounts still in use: disconnected ones are kept only for their history."""
+        return self.filter(disconnected_at__isnull=True)
+
+    def free(self) -> CarrierAccountQuerySet:
+        """The free Pro-plan account opened through ShipDesk (at most one per store, R6)."""
+        return self.connected().filter(plan=CarrierAccount.Plan.PRO_FREE)
 
 
 class CarrierAccount(MerchantOwned):
     """A merchant's account at a carrier (today: Stamps.com)."""
+
+    objects = CarrierAccountQuerySet.as_manager()
 
     class Carrier(models.TextChoices):
         STAMPS = "stamps", "Stamps.com"

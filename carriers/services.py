@@ -14,14 +14,11 @@ from django.utils import timezone
 from carriers import verification
 from carriers.models import CarrierAccount
 from carriers.stamps import accounts as stamps
-from carriers.stamps import errors as stamps_errors
+from carriers.stamps.errors import SECURITY_SUPPORT_PHONE, STAMPS_SUPPORT_PHONE
 from funding.ledger import ensure_opening_balance
 from shipdesk.models import Merchant
 
 log = logging.getLogger(__name__)
-
-SECURITY_SUPPORT_PHONE = verification.SECURITY_SUPPORT_PHONE
-STAMPS_SUPPORT_PHONE = stamps_errors.STAMPS_SUPPORT_PHONE
 
 
 class CarrierAccountError(Exception):
@@ -70,11 +67,11 @@ def require_usable(account: CarrierAccount) -> None:
 
 
 def _first_account(merchant: Merchant) -> bool:
-    return (
-        not CarrierAccount.objects.for_merchant(merchant)
-        .filter(disconnected_at__isnull=True)
-        .exists()
-    )
+    return not CarrierAccount.objects.for_merchant(merchant).connected().exists()
+
+
+def has_free_account(merchant: Merchant) -> bool:
+    return CarrierAccount.objects.for_merchant(merchant).free().exists()
 
 
 def connect_existing(
@@ -106,11 +103,7 @@ def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
     """R2: create the free (Pro plan) account at Stamps.com; the card goes to the carrier only."""
     from carriers.forms import card_brand
 
-    if (
-        CarrierAccount.objects.for_merchant(merchant)
-        .filter(plan=CarrierAccount.Plan.PRO_FREE, disconnected_at__isnull=True)
-        .exists()
-    ):
+    if has_free_account(merchant):
         raise CarrierAccountError("Your store already has its free Stamps.com account.")
     registration = stamps.register_account(
         {**data, "card_brand": card_brand(data["card_number"])}, merchant=merchant

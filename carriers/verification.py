@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from carriers.models import CarrierAccount, PhoneVerification, VerificationPhone
+from carriers.stamps.errors import SECURITY_SUPPORT_PHONE
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,6 @@ CODE_LIFETIME = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
 RESEND_INTERVAL = timedelta(seconds=30)
 MAX_SENDS_PER_HOUR = 5
-SECURITY_SUPPORT_PHONE = "866-634-4708"
 
 
 class VerificationError(Exception):

@@ -30,7 +30,7 @@ def explain(exc: Exception) -> str:
 
 
 def _live_accounts(request: HttpRequest):
-    return owned(request, CarrierAccount).filter(disconnected_at__isnull=True)
+    return owned(request, CarrierAccount.objects.connected())
 
 
 @merchant_view

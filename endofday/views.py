@@ -23,11 +23,7 @@ from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 
 def _accounts(request: HttpRequest):
-    return (
-        owned(request, CarrierAccount)
-        .filter(disconnected_at__isnull=True)
-        .order_by("-is_default", "nickname")
-    )
+    return owned(request, CarrierAccount.objects.connected()).order_by("-is_default", "nickname")
 
 
 def _locations(request: HttpRequest):

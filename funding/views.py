@@ -26,7 +26,7 @@ NOTICE_DAYS = 7
 
 
 def _accounts(request: HttpRequest):
-    return owned(request, CarrierAccount).filter(disconnected_at__isnull=True)
+    return owned(request, CarrierAccount.objects.connected())
 
 
 def _months(count: int = 6) -> list[tuple[int, int, dt.date]]:

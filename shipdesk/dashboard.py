@@ -23,7 +23,7 @@ def dashboard_summary(merchant: Merchant) -> dict:
         shipped=Count("pk", filter=Q(status=Order.Status.SHIPPED)),
         total=Count("pk"),
     )
-    accounts = CarrierAccount.objects.for_merchant(merchant).filter(disconnected_at__isnull=True)
+    accounts = CarrierAccount.objects.for_merchant(merchant).connected()
     money = accounts.aggregate(
         usable=Count("pk", filter=Q(status=CarrierAccount.Status.ACTIVE)),
         balance=Sum("balance", filter=Q(status=CarrierAccount.Status.ACTIVE)),

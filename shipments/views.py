@@ -28,7 +28,7 @@ from shipments.models import Shipment, ShippingSettings
 
 
 def merchant_accounts(request: HttpRequest):
-    return list(owned(request, CarrierAccount).filter(disconnected_at__isnull=True))
+    return list(owned(request, CarrierAccount.objects.connected()))
 
 
 def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
