@@ -52,6 +52,7 @@ from carriers.stamps.soap import (
     _customs_to_soap,
     _get,
     _items,
+    _pickup_contact,
     _rate_from_soap,
     _rate_to_soap,
     _read_answer,
@@ -846,15 +847,7 @@ class StampsClient:
         """R33: the carrier schedules one day ahead; the answer's date is the real one."""
         r = self._call(
             "ScheduleCarrierPickup",
-            ContactInformation=_compact(
-                {
-                    "FirstName": contact.first_name,
-                    "LastName": contact.last_name,
-                    "PhoneNumber": contact.phone,
-                    "PhoneExt": contact.phone_ext,
-                    "Email": contact.email,
-                }
-            ),
+            ContactInformation=_pickup_contact(contact, with_email=True),
             Address=_compact(
                 {
                     "Company": address.company,
@@ -875,14 +868,7 @@ class StampsClient:
     ) -> Pickup:
         r = self._call(
             "ModifyCarrierPickup",
-            ContactInformation=_compact(
-                {
-                    "FirstName": contact.first_name,
-                    "LastName": contact.last_name,
-                    "PhoneNumber": contact.phone,
-                    "PhoneExt": contact.phone_ext,
-                }
-            ),
+            ContactInformation=_pickup_contact(contact, with_email=False),
             PackageInformation=self._packages(packages),
             ConfirmationNumber=confirmation_number,
         )

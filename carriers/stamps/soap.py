@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from lxml import etree
 
-from carriers.stamps.types import AddOn, Address, Customs, Rate, RateRequest
+from carriers.stamps.types import AddOn, Address, Customs, PickupContact, Rate, RateRequest
 
 # --------------------------------------------------------------------------------------------
 # Reading answers.
@@ -304,6 +304,19 @@ def _rate_from_soap(obj: Any, request: RateRequest | Rate | None = None) -> Rate
         declared_value=_get(obj, "DeclaredValue"),
         non_machinable=bool(_get(obj, "NonMachinable", False)),
     )
+
+
+def _pickup_contact(contact: PickupContact, *, with_email: bool) -> dict[str, Any]:
+    """CarrierPickupContactInformation; only the V2 type that scheduling takes has Email."""
+    fields = {
+        "FirstName": contact.first_name,
+        "LastName": contact.last_name,
+        "PhoneNumber": contact.phone,
+        "PhoneExt": contact.phone_ext,
+    }
+    if with_email:
+        fields["Email"] = contact.email
+    return _compact(fields)
 
 
 def _customs_to_soap(c: Customs) -> dict[str, Any]:
