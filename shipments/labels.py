@@ -28,6 +28,7 @@ from carriers.stamps.types import Customs, CustomsLine
 from endofday.models import ScanFormLabel
 from endofday.shipping_day import ship_date_for
 from funding.ledger import debit_for_label, refund_for_void
+from funding.services import open_book
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -171,6 +172,17 @@ def _fail(shipment: Shipment, reason: str) -> None:
     shipment.status, shipment.failure = Shipment.Status.FAILED, reason
 
 
+def _require_open_book(account: CarrierAccount) -> None:
+    """The ledger opens with the carrier's balance before the first label is bought (R14)."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise LabelError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no label was "
+            f"bought. {exc.merchant_message}"
+        ) from exc
+
+
 def buy_label(
     order: Order,
     account: CarrierAccount,
@@ -196,6 +208,7 @@ def buy_label(
         ) from exc
 
     live = _live_shipment(order)
+    _require_open_book(live.account if live is not None else account)
     if live is not None and live.status == Shipment.Status.VOIDING:
         raise LabelError(
             f"Order {order.number}'s label is being voided; ShipDesk is confirming the refund "

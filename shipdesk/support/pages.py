@@ -379,8 +379,13 @@ def _auto_funding(merchant: Merchant) -> Section:
     )
 
 
+OPEN_DRIFTS_DETAILED = 5
+
+
 def _drifts(merchant: Merchant) -> Section:
-    rows = (
+    from funding.services import drift_hint, entries_around
+
+    rows = list(
         BalanceDrift.objects.for_merchant(merchant)
         .select_related("account")
         .only(
@@ -391,13 +396,38 @@ def _drifts(merchant: Merchant) -> Section:
             "resolved_at",
             "resolution",
             "account__nickname",
+            "account_id",
         )
         .order_by("-detected_at", "-pk")[:ROWS]
     )
+    # The open ones (a handful at most) carry the entries around them: a bounded extra cost.
+    detailed = [d for d in rows if d.resolved_at is None][:OPEN_DRIFTS_DETAILED]
+
+    def around(drift: BalanceDrift) -> tuple[str, ...]:
+        if drift not in detailed:
+            return ()
+        hint = drift_hint(drift)
+        return (
+            *([hint] if hint else []),
+            *(
+                f"{e.created_at:%Y-%m-%d %H:%M} {e.get_kind_display()} {e.amount:+,.2f} "
+                f"→ {e.balance_after:,.2f} {e.reference or e.memo}"
+                for e in entries_around(drift)
+            ),
+        )
+
     return Section(
         "drifts",
         "Ledger vs. carrier balance",
-        ["Detected", "Account", "Ledger", "Carrier", "Difference", "Resolved", "Resolution"],
+        [
+            "Detected",
+            "Account",
+            "Ledger",
+            "Carrier",
+            "Difference",
+            "Resolved",
+            "Resolution / ledger around it",
+        ],
         [
             [
                 Cell(d.detected_at),
@@ -406,11 +436,15 @@ def _drifts(merchant: Merchant) -> Section:
                 money(d.carrier_balance),
                 money(d.difference),
                 Cell(d.resolved_at or "open", badge="" if d.resolved_at else "failed"),
-                Cell(d.resolution),
+                Cell(d.resolution, items=around(d)),
             ]
             for d in rows
         ],
         empty="The ledger has always matched the carrier.",
+        note=(
+            "An open drift is closed by an explained adjustment (Admin → Balance drifts → "
+            "Review and adjust), never by editing the ledger."
+        ),
     )
 
 
