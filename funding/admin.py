@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from carriers.stamps.errors import StampsError
 from funding import services
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from shipdesk.tenancy import staff_view
 
 
 class AdjustmentForm(forms.Form):
@@ -92,7 +93,8 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
         urls = [
             path(
                 "<int:pk>/adjust/",
-                self.admin_site.admin_view(self.adjust_view),
+                # Support staff (or superusers), in the admin, with the adjustment permission.
+                self.admin_site.admin_view(staff_view("Support")(self.adjust_view)),
                 name="funding_balancedrift_adjust",
             )
         ]
