@@ -3,11 +3,16 @@ purchases, labels, voids, auto-fundings, follow-ups and balance syncs against th
 sandbox, with injected delays, timeouts, HTTP 500s and answers dropped after the carrier
 committed; in this long mode, also a django-q2 worker killed (SIGKILL) in the middle of
 following purchases, and one killed in the middle of a label batch, which is then resumed.
-Afterwards, for every account: the ledger equals the sandbox balance
-to the cent, no purchase exists twice, nothing is left in flight.
+Faults also hit the WSDL fetch (the parsed WSDL forgotten first) and the very first call of
+each account, including accounts connected mid-campaign (issue 20). Afterwards, for every
+account: the ledger equals the sandbox balance to the cent, no purchase exists twice,
+nothing is left in flight; a failed run prints its seed and each bad account's ledger
+beside the carrier's transactions.
 
 ``tests/proof/test_fault_campaign.py`` runs a short campaign (marked ``slow``) with this
-engine; ``python -m bench fault_campaign`` runs the long one on a throwaway database.
+engine; ``python -m bench fault_campaign [--seeds 1,2,3]`` (or ``SEEDS=1,2,3``) runs the
+long one once per seed, each on a throwaway database, and reports the mismatches per seed
+and in total.
 Labels are bought and voided for real through ``shipments.labels`` (faults on CreateIndicium
 and CancelIndicium), and also simulated at the carrier (balance and control total move,
 ShipDesk debits its ledger) to exercise auto-funding at a higher rate.
