@@ -132,13 +132,14 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
                 done = f"adjustment {entry.amount:+.2f} posted" if entry else "nothing to adjust"
                 messages.success(request, f"Drift resolved: {done}.")
                 return redirect("admin:funding_balancedrift_changelist")
+        entries = services.entries_around(drift)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Adjust the ledger of {drift.account}",
             "drift": drift,
-            "hint": services.drift_hint(drift),
-            "entries": services.entries_around(drift),
+            "hint": services.drift_hint(drift, entries),
+            "entries": entries,
             "form": form,
         }
         return TemplateResponse(request, "admin/funding/balancedrift/adjust.html", context)

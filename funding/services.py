@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -413,22 +413,24 @@ MIN_EXPLANATION = 15
 
 def entries_around(drift: BalanceDrift, *, before: int = 4, after: int = 2) -> list[LedgerEntry]:
     """The account's opening entry and the entries just before and after a drift was first
-    seen: where support starts looking for the movement that went astray."""
+    seen: where support starts looking for the movement that went astray (one query)."""
     entries = LedgerEntry.objects.filter(account_id=drift.account_id)
-    earlier = list(entries.filter(created_at__lte=drift.detected_at).order_by("-pk")[:before])
-    later = list(entries.filter(created_at__gt=drift.detected_at).order_by("pk")[:after])
-    opening = entries.filter(idempotency_key=opening_key(drift.account)).first()
-    around = [*reversed(earlier), *later]
-    if opening is not None and opening not in around:
-        around.insert(0, opening)
-    return around
+    earlier = entries.filter(created_at__lte=drift.detected_at).order_by("-pk")
+    later = entries.filter(created_at__gt=drift.detected_at).order_by("pk")
+    return list(
+        entries.filter(
+            Q(pk__in=earlier.values("pk")[:before])
+            | Q(pk__in=later.values("pk")[:after])
+            | Q(idempotency_key=opening_key(drift.account))
+        ).order_by("pk")
+    )
 
 
-def drift_hint(drift: BalanceDrift) -> str:
-    """A first guess at the cause, in support's words."""
-    if not LedgerEntry.objects.filter(
-        account_id=drift.account_id, idempotency_key=opening_key(drift.account)
-    ).exists():
+def drift_hint(drift: BalanceDrift, around: list[LedgerEntry] | None = None) -> str:
+    """A first guess at the cause, in support's words. ``around``: ``entries_around(drift)``
+    (which always holds the opening entry when there is one)."""
+    around = entries_around(drift) if around is None else around
+    if not any(e.idempotency_key == opening_key(drift.account) for e in around):
         return (
             "This ledger has no opening balance: it started with a movement before the "
             "carrier's balance was read, so it is short by the balance the account started with."

@@ -379,9 +379,6 @@ def _auto_funding(merchant: Merchant) -> Section:
     )
 
 
-OPEN_DRIFTS_DETAILED = 5
-
-
 def _drifts(merchant: Merchant) -> Section:
     from funding.services import drift_hint, entries_around
 
@@ -400,19 +397,21 @@ def _drifts(merchant: Merchant) -> Section:
         )
         .order_by("-detected_at", "-pk")[:ROWS]
     )
-    # The open ones (a handful at most) carry the entries around them: a bounded extra cost.
-    detailed = [d for d in rows if d.resolved_at is None][:OPEN_DRIFTS_DETAILED]
+    # The newest open drift carries the entries around it (three queries, whatever the
+    # number of drifts); the admin's adjust page shows them for every drift.
+    newest_open = next((d for d in rows if d.resolved_at is None), None)
 
     def around(drift: BalanceDrift) -> tuple[str, ...]:
-        if drift not in detailed:
+        if drift is not newest_open:
             return ()
-        hint = drift_hint(drift)
+        entries = entries_around(drift)
+        hint = drift_hint(drift, entries)
         return (
             *([hint] if hint else []),
             *(
                 f"{e.created_at:%Y-%m-%d %H:%M} {e.get_kind_display()} {e.amount:+,.2f} "
                 f"→ {e.balance_after:,.2f} {e.reference or e.memo}"
-                for e in entries_around(drift)
+                for e in entries
             ),
         )
 
