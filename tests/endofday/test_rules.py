@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from endofday import pickups, scan_forms, shipping_day
 from endofday.models import EndOfDaySettings, Pickup, ScanForm, ScanFormLabel
 from shipments.models import Shipment
-from tests.endofday.conftest import FRI, MON, SAT, SUN, THU, utc
+from tests.endofday.conftest import FRI, MON, SAT, SUN, THAT_WEEK, THU, utc
 from tests.endofday.factories import make_pickup
 from tests.factories import make_carrier_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(THAT_WEEK)]
 
 
 # --- R33: pickups one day ahead, Monday to Saturday ---------------------------------------
