@@ -104,8 +104,8 @@ def _setup(count: int):
 
     from carriers.models import CarrierAccount
     from carriers.stamps.sandbox import api
+    from merchants.models import Merchant
     from orders.models import Order, ShipFromLocation
-    from shipdesk.models import Merchant
 
     api.reset()
     api.create_account("bench-labels", "Bench1234", plan="pro", balance=Decimal("9999.00"))

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification, VerificationPhone
-from shipdesk import crypto
+from merchants import crypto
 
 # Secrets never reach the admin: CarrierAccount.password and PhoneVerification.console_code
 # are excluded everywhere below (and are not editable fields to begin with).

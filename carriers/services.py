@@ -16,7 +16,7 @@ from carriers.models import CarrierAccount
 from carriers.stamps import accounts as stamps
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE, STAMPS_SUPPORT_PHONE
 from funding.ledger import ensure_opening_balance
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 
 log = logging.getLogger(__name__)
 

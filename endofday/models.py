@@ -15,8 +15,8 @@ from django.db import models
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from merchants.models import MerchantOwned
 from orders.models import ShipFromLocation
-from shipdesk.models import MerchantOwned
 from shipments.models import Shipment
 
 DEFAULT_CUTOFF = dt.time(17, 0)

@@ -18,8 +18,8 @@ from endofday import scan_forms as scan_form_services
 from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
 from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError, local_now, settings_for
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.models import ShipFromLocation
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 
 def _accounts(request: HttpRequest):

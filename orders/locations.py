@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.models import ShipFromLocation
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 
 class ShipFromLocationForm(forms.ModelForm):

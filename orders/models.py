@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from merchants.models import TIME_ZONE_CHOICES, MerchantOwned
 from orders.catalog import Confirmation, ContentsType, NonDelivery, PackageType, Service
-from shipdesk.models import TIME_ZONE_CHOICES, MerchantOwned
 
 MILITARY_STATES = {"AA", "AE", "AP"}
 

@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from merchants.models import Merchant
 from orders.models import AutomationRule, Order, OrderItem, OrderRuleChange, ShipFromLocation
-from shipdesk.models import Merchant
 
 TEXT, NUMBER, CHOICE, MULTI = "text", "number", "choice", "multi"
 

@@ -96,12 +96,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "axes",
-    "shipdesk",
+    "merchants",
     "carriers",
-    "orders",
     "funding",
+    "orders",
     "shipments",
     "endofday",
+    "support",
+    "front",
     "carriers.stamps.sandbox",
 ]
 
@@ -116,7 +118,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "shipdesk.tenancy.MerchantMiddleware",
+    "merchants.tenancy.MerchantMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -136,7 +138,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shipdesk.tenancy.merchant_context",
+                "merchants.tenancy.merchant_context",
                 "carriers.context_processors.carrier_alerts",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
@@ -184,7 +186,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses to even check a password while that login is locked out.
     "axes.backends.AxesStandaloneBackend",
-    "shipdesk.auth.EmailBackend",
+    "merchants.auth.EmailBackend",
 ]
 # Login rate limiting (django-axes): 5 failures for one e-mail from one address lock that
 # pair for 15 minutes. Keyed on the pair, so nobody can lock a merchant out from elsewhere.

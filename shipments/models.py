@@ -10,8 +10,8 @@ from django.db import models
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from merchants.models import MerchantOwned
 from orders.models import Order, ShipFromLocation
-from shipdesk.models import MerchantOwned
 
 ZERO = Decimal("0.00")
 

@@ -19,9 +19,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from endofday.models import ScanFormLabel
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order, ShipFromLocation
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import Shipment, ShippingSettings
