@@ -11,13 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import phonenumbers
-from django.apps import apps
-from django.db.models import Model, Q
+from django.db.models import Q
 
 from carriers.models import CarrierAccount, PhoneVerification
 from merchants.models import Membership, Merchant
-from merchants.tenancy import project_app_prefixes
 from orders.models import Order, ShipFromLocation
+from shipments.models import Shipment
 
 LIMIT = 25  # per kind: a support search is a look-up, not a report
 MIN_LENGTH = 2
@@ -93,33 +92,10 @@ def _order_numbers(q: str) -> list[Hit]:
     ]
 
 
-def merchant_models() -> list[type[Model]]:
-    """Merchant-owned models of ShipDesk's own apps (not the carrier sandbox's records)."""
-    prefixes = project_app_prefixes()
-    return [
-        model
-        for model in apps.get_models()
-        if f"{model._meta.app_config.name}." in prefixes
-        and model._meta.app_label != "stamps_sandbox"
-        and any(f.name == "merchant" for f in model._meta.concrete_fields)
-    ]
-
-
-def tracking_model() -> type[Model] | None:
-    """The model that carries a label's tracking number, once a feature adds one."""
-    for model in merchant_models():
-        if any(f.name == "tracking_number" for f in model._meta.concrete_fields):
-            return model
-    return None
-
-
 def _tracking_numbers(q: str) -> list[Hit]:
-    model = tracking_model()
-    if model is None:
-        return []
     compact = q.replace(" ", "")
     rows = (
-        model._default_manager.filter(tracking_number__in={q, compact})
+        Shipment.objects.filter(tracking_number__in={q, compact})
         .select_related("merchant")
         .order_by("-pk")
     )
@@ -191,9 +167,7 @@ KINDS: list[SearchKind] = [
     SearchKind("email", "Member e-mail", _member_emails),
     SearchKind("carrier", "Carrier accounts", _carrier_accounts),
     SearchKind("order", "Orders", _order_numbers),
-    SearchKind(
-        "tracking", "Tracking numbers", _tracking_numbers, lambda: tracking_model() is not None
-    ),
+    SearchKind("tracking", "Tracking numbers", _tracking_numbers),
     SearchKind("phone", "Phone numbers", _phone_numbers),
 ]
 
