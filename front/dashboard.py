@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 
 from carriers.models import CarrierAccount
+from locations.models import ShipFromLocation
 from merchants.models import Merchant
-from orders.models import Order, ShipFromLocation
+from orders.models import Order
 
 
 @dataclass(frozen=True)

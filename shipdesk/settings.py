@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "merchants",
     "carriers",
     "funding",
+    "locations",
     "orders",
     "shipments",
     "endofday",

@@ -20,7 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("support/", include("support.urls")),
     path("settings/", front.settings_home, name="settings"),
-    path("settings/locations/", include("orders.location_urls")),
+    path("settings/locations/", include("locations.urls")),
     path("settings/carriers/", include("carriers.urls")),
     path("funds/", include("funding.urls")),
     path("", include("orders.urls")),

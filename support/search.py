@@ -14,8 +14,9 @@ import phonenumbers
 from django.db.models import Q
 
 from carriers.models import CarrierAccount, PhoneVerification
+from locations.models import ShipFromLocation
 from merchants.models import Membership, Merchant
-from orders.models import Order, ShipFromLocation
+from orders.models import Order
 from shipments.models import Shipment
 
 LIMIT = 25  # per kind: a support search is a look-up, not a report

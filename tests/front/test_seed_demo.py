@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from locations.models import ShipFromLocation
 from merchants.models import Merchant
-from orders.models import Order, ShipFromLocation
+from orders.models import Order
 
 pytestmark = pytest.mark.django_db
 

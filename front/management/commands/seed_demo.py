@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from locations.models import ShipFromLocation
 from merchants.models import Membership, Merchant
-from orders.models import Order, OrderItem, ShipFromLocation
+from orders.models import Order, OrderItem
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@shipdesk.test"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import locations
+from locations import views as locations
 
 app_name = "locations"
 

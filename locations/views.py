@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from locations.models import ShipFromLocation
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
-from orders.models import ShipFromLocation
 
 
 class ShipFromLocationForm(forms.ModelForm):
@@ -78,7 +78,7 @@ def save_location(form: ShipFromLocationForm, merchant) -> ShipFromLocation:
 def location_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
-        "orders/locations/list.html",
+        "locations/list.html",
         {"locations": owned(request, ShipFromLocation).order_by("-is_default", "name")},
     )
 
@@ -91,7 +91,7 @@ def location_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         saved = save_location(form, request.merchant)
         messages.success(request, f"Saved “{saved.name}”.")
         return redirect("locations:list")
-    return render(request, "orders/locations/edit.html", {"form": form, "location": location})
+    return render(request, "locations/edit.html", {"form": form, "location": location})
 
 
 @merchant_view
