@@ -105,7 +105,6 @@ INSTALLED_APPS = [
     "endofday",
     "support",
     "front",
-    "carriers.stamps.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +294,10 @@ CACHES = {
 
 # Stamps.com. The sandbox is served by this same process in development and tests.
 STAMPS_SANDBOX = envbool("STAMPS_SANDBOX", DEBUG)
+# The sandbox is a development and test stand-in for Stamps.com: production databases never
+# get its tables, and its URLs are mounted only when it is on (shipdesk/urls.py).
+if STAMPS_SANDBOX:
+    INSTALLED_APPS.append("carriers.stamps.sandbox")
 STAMPS_WSDL_URL = os.environ.get("STAMPS_WSDL_URL", "")
 STAMPS_INTEGRATION_ID = os.environ.get(
     "STAMPS_INTEGRATION_ID", "00000000-0000-0000-0000-000000000000" if DEBUG else ""
