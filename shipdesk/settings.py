@@ -309,6 +309,9 @@ STAMPS_RETRY_BACKOFF_MS = envint("STAMPS_RETRY_BACKOFF_MS", 500)
 
 # Features. Every knob lives here, read from the environment, so code reads settings.X.
 ORDERS_IMPORT_INLINE_MAX_ROWS = envint("ORDERS_IMPORT_INLINE_MAX_ROWS", 300)
+# Upper bounds of one CSV file (a ShipStation export has about 60 columns).
+ORDERS_IMPORT_MAX_COLUMNS = envint("ORDERS_IMPORT_MAX_COLUMNS", 200)
+ORDERS_IMPORT_MAX_ROWS = envint("ORDERS_IMPORT_MAX_ROWS", 100_000)
 ORDERS_JOBS_SYNC = envbool("ORDERS_JOBS_SYNC", False)
 RATE_CACHE_SECONDS = envint("RATE_CACHE_SECONDS", 120)
 LABEL_BATCH_THREADS = envint("LABEL_BATCH_THREADS", 3)
