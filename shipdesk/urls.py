@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from shipdesk import views
+from shipdesk.tenancy import public_view
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("merchants/switch/", views.switch, name="switch-merchant"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", public_view(views.SignInView.as_view()), name="login"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
+        "accounts/password_reset/",
+        public_view(views.PasswordResetView.as_view()),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from shipdesk.dashboard import dashboard_summary
+from shipdesk import limits
 from shipdesk.forms import CompanyForm, SignupForm
 from shipdesk.models import Membership, Merchant
 from shipdesk.tenancy import merchant_view, public_view, switch_merchant
@@ -17,6 +19,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and not limits.signup_allowed(request):
+        form.is_valid()  # keeps what was typed, with its own errors too
+        form.add_error(None, "Too many sign-ups from your network. Try again in an hour.")
+        return render(request, "shipdesk/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         user, merchant = form.save()
         login(request, user, backend="shipdesk.auth.EmailBackend")
@@ -24,6 +30,27 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Welcome to ShipDesk, {merchant.name}.")
         return redirect("home")
     return render(request, "shipdesk/signup.html", {"form": form})
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, closed to an address spraying guesses across many e-mails."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if limits.spraying(request):
+            return render(request, "registration/locked_out.html", {"spraying": True}, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, limited per address and per e-mail (no inbox flooding)."""
+
+    def form_valid(self, form):
+        if not limits.password_reset_allowed(self.request, form.cleaned_data["email"]):
+            form.add_error(None, "Too many password reset requests. Try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 @merchant_view
