@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from shipdesk.dashboard import dashboard_summary
 from shipdesk import limits
+from shipdesk.dashboard import dashboard_summary
 from shipdesk.forms import CompanyForm, SignupForm
 from shipdesk.models import Membership, Merchant
 from shipdesk.tenancy import merchant_view, public_view, switch_merchant

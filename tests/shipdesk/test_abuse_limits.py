@@ -69,9 +69,7 @@ def test_behind_one_proxy_a_lockout_only_holds_the_guessing_address(settings, ow
     attacker = behind_proxy("198.51.100.66")
     bad_logins(attacker, owner.email)
     assert (
-        attacker.post(
-            reverse("login"), {"username": owner.email, "password": PASSWORD}
-        ).status_code
+        attacker.post(reverse("login"), {"username": owner.email, "password": PASSWORD}).status_code
         == 429
     )
     # The merchant, through the same proxy from elsewhere, still signs in.
