@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -116,7 +117,9 @@ def scan_form_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("endofday:scan-form", pk=form.pk)
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="scan-form-{form.manifest_id}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"scan-form-{form.manifest_id}.pdf"
+    )
     return response
 
 

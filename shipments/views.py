@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django import forms
@@ -13,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -21,6 +21,7 @@ from carriers.stamps.types import Address
 from endofday.models import ScanFormLabel
 from orders.forms import OrderShippingForm
 from orders.models import Order, ShipFromLocation
+from shipdesk.exports import SafeWriter
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
@@ -215,8 +216,8 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="shipments.csv"'
-        writer = csv.writer(response)
+        response["Content-Disposition"] = content_disposition_header(True, "shipments.csv")
+        writer = SafeWriter(response)
         writer.writerow(
             ["Order", "Service", "Tracking", "Cost", "Ship date", "Status", "Created", "Voided"]
         )
@@ -271,7 +272,7 @@ def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
 
 

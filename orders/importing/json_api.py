@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
@@ -18,6 +17,7 @@ from orders.importing.common import (
 from orders.importing.saving import (
     import_orders,
 )
+from shipdesk.exports import SafeWriter
 from shipdesk.models import Merchant
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
@@ -86,7 +86,7 @@ def import_json(merchant: Merchant, payload: object) -> ImportResult:
 
 def sample_csv() -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(label for label, _ in list(COLUMNS.values())[:19])
     writer.writerows(
         [
