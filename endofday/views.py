@@ -20,6 +20,7 @@ from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
 from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError, local_now, settings_for
 from orders.models import ShipFromLocation
+from shipdesk.ids import parse_id, parse_ids
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 
@@ -33,8 +34,9 @@ def _locations(request: HttpRequest):
 
 def _chosen(qs, wanted):
     """The row of ``qs`` the request names, else its first (default-first ordering)."""
-    if wanted and str(wanted).isdigit():
-        found = qs.filter(pk=int(wanted)).first()
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
+        found = qs.filter(pk=wanted_id).first()
         if found is not None:
             return found
     return qs.first()
@@ -66,7 +68,7 @@ def _scan_form_context(request: HttpRequest, **extra) -> dict:
         "eligible": eligible,
         "refusal": refusal,
         "local_now": local,
-        "selected": {int(v) for v in data.getlist("shipment") if v.isdigit()},
+        "selected": set(parse_ids(data.getlist("shipment"))),
         **extra,
     }
 

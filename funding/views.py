@@ -232,7 +232,7 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
 def statement(request: HttpRequest, account_id: int, year: int, month: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     period = f"{year:04d}-{month:02d}"
-    if not 1 <= month <= 12 or year < 2000:
+    if not 1 <= month <= 12 or not 2000 <= year <= timezone.localdate().year + 1:
         raise Http404("No such month")
     pdf = reports.statement_pdf(reports.statement(account, year, month))
     response = HttpResponse(pdf, content_type="application/pdf")

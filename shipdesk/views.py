@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from shipdesk import limits
 from shipdesk.dashboard import dashboard_summary
 from shipdesk.forms import CompanyForm, SignupForm
+from shipdesk.ids import parse_id
 from shipdesk.models import Membership, Merchant
 from shipdesk.tenancy import merchant_view, public_view, switch_merchant
 
@@ -61,8 +62,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @merchant_view
 @require_POST
 def switch(request: HttpRequest) -> HttpResponse:
+    merchant_id = parse_id(request.POST.get("merchant"))
+    if merchant_id is None:
+        return HttpResponseBadRequest("Choose a merchant to switch to.")
     merchant = get_object_or_404(
-        Merchant.objects.filter(memberships__user=request.user), pk=request.POST.get("merchant")
+        Merchant.objects.filter(memberships__user=request.user), pk=merchant_id
     )
     switch_merchant(request, merchant)
     messages.info(request, f"Now working in {merchant.name}.")

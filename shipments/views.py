@@ -22,6 +22,7 @@ from endofday.models import ScanFormLabel
 from orders.forms import OrderShippingForm
 from orders.models import Order, ShipFromLocation
 from shipdesk.exports import SafeWriter
+from shipdesk.ids import parse_id, parse_ids
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
@@ -34,9 +35,10 @@ def merchant_accounts(request: HttpRequest):
 
 def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
     wanted = wanted or request.GET.get("account") or request.POST.get("account")
-    if wanted and str(wanted).isdigit():
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
         for a in accounts:
-            if a.pk == int(wanted):
+            if a.pk == wanted_id:
                 return a
     usable = [a for a in accounts if a.is_usable]
     return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
@@ -304,7 +306,7 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 def print_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.GET.getlist("shipment") if i.isdigit()]
+    ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
         owned(request, Shipment)
         .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
@@ -341,7 +343,7 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
 @merchant_view
 @require_POST
 def void_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("shipment") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = labels.void_many(list(shipments))
     if voided:
