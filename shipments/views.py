@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -85,7 +83,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
-        "latest_ship_date": today + dt.timedelta(days=7),
+        "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **extra,
     }
