@@ -126,3 +126,25 @@ def test_a_huge_field_in_the_first_row_is_a_form_error_and_leaves_no_job(owner_c
     message = " ".join(response.context["form"].errors["file"])
     assert "Row 2" in message
     assert not ImportJob.objects.exists()
+
+
+def test_an_order_with_more_items_than_the_cap_is_refused_whole(merchant, settings):
+    settings.ORDERS_MAX_ITEMS_PER_ORDER = 10
+    header = f"{HEADER},SKU,Quantity"
+    rows = "".join(f"BIG-1,Jane Doe,1 Main St,Austin,TX,78701,US,SKU-{n},1\n" for n in range(11))
+    ok = "".join(f"OK-1,Jane Doe,1 Main St,Austin,TX,78701,US,SKU-{n},1\n" for n in range(10))
+    result = importing.import_csv(merchant, f"{header}\n{rows}{ok}")
+    assert result.created == 1
+    assert list(Order.objects.values_list("number", flat=True)) == ["OK-1"]
+    assert len(result.errors) == 11
+    assert "at most 10" in result.errors[0].reason
+
+
+def test_the_json_api_caps_items_per_order_too(merchant, settings):
+    settings.ORDERS_MAX_ITEMS_PER_ORDER = 3
+    order = {"order_number": "J-1", "recipient_name": "Jane Doe", "street1": "1 Main St",
+             "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US",
+             "items": [{"sku": f"S{n}", "quantity": 1} for n in range(4)]}  # fmt: skip
+    result = importing.import_json(merchant, {"orders": [order]})
+    assert result.created == 0
+    assert "at most 3" in result.errors[0].reason

@@ -27,9 +27,11 @@ def order(merchant):
 @pytest.mark.parametrize("day", [dt.date(2026, 12, 3), dt.date(2030, 1, 1), dt.date(2099, 12, 31)])
 def test_a_label_dated_beyond_a_week_is_refused(merchant, order, day):
     account = make_carrier_account(merchant)
-    with time_machine.travel(NIGHT_IN_NEW_YORK, tick=False):
-        with pytest.raises(labels.LabelError, match="at most 7 days ahead"):
-            labels.buy_label(order, account, "US-PM", day)
+    with (
+        time_machine.travel(NIGHT_IN_NEW_YORK, tick=False),
+        pytest.raises(labels.LabelError, match="at most 7 days ahead"),
+    ):
+        labels.buy_label(order, account, "US-PM", day)
     assert not Shipment.objects.exists()
 
 
@@ -49,9 +51,11 @@ def make_order_stub():
 @pytest.mark.parametrize("day", [dt.date(2026, 12, 3), dt.date(2030, 1, 1)])
 def test_a_batch_dated_beyond_a_week_is_refused(merchant, order, day):
     account = make_carrier_account(merchant)
-    with time_machine.travel(NIGHT_IN_NEW_YORK, tick=False):
-        with pytest.raises(batches.BatchError, match="at most 7 days ahead"):
-            batches.create_batch(merchant, [order.pk], account, day)
+    with (
+        time_machine.travel(NIGHT_IN_NEW_YORK, tick=False),
+        pytest.raises(batches.BatchError, match="at most 7 days ahead"),
+    ):
+        batches.create_batch(merchant, [order.pk], account, day)
     assert not Batch.objects.exists()
 
 
