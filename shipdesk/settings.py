@@ -314,6 +314,13 @@ CACHES = {
 
 # Stamps.com. The sandbox is served by this same process in development and tests.
 STAMPS_SANDBOX = envbool("STAMPS_SANDBOX", DEBUG)
+# The sandbox signs anyone in to its accounts and voids labels on request: never in production.
+# Only the load benchmark, which measures production mode against it, may say otherwise.
+if STAMPS_SANDBOX and not DEBUG and not envbool("STAMPS_SANDBOX_LOAD_BENCHMARK", False):
+    raise ImproperlyConfigured(
+        "STAMPS_SANDBOX=1 is for development: it cannot run with DEBUG off. "
+        "Unset STAMPS_SANDBOX in production."
+    )
 STAMPS_WSDL_URL = os.environ.get("STAMPS_WSDL_URL", "")
 STAMPS_INTEGRATION_ID = os.environ.get(
     "STAMPS_INTEGRATION_ID", "00000000-0000-0000-0000-000000000000" if DEBUG else ""

@@ -49,3 +49,9 @@ def test_a_malformed_boolean_fails_loudly():
     result = manage("check", env={**PROD_ENV, "DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_stamps_sandbox_on():
+    result = manage("check", env={**PROD_ENV, "STAMPS_SANDBOX": "1"})
+    assert result.returncode != 0
+    assert "STAMPS_SANDBOX" in result.stderr and "DEBUG" in result.stderr
