@@ -14,8 +14,8 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from funding.chart import Chart, balance_chart
 from funding.models import ZERO, LedgerEntry
-from shipdesk.models import Merchant
-from shipdesk.pdf import html_to_pdf
+from merchants.models import Merchant
+from merchants.pdf import html_to_pdf
 
 CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"]
 

@@ -16,7 +16,7 @@ from barcode.writer import SVGWriter
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 
-from shipdesk.pdf import html_to_pdf
+from merchants.pdf import html_to_pdf
 from shipments.models import Shipment
 
 LAYOUTS = ("4x6", "letter")

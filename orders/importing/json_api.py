@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
+from merchants.models import Merchant
 from orders.importing.common import (
     COLUMNS,
     MAX_STORED_ERRORS,
@@ -17,8 +18,7 @@ from orders.importing.common import (
 from orders.importing.saving import (
     import_orders,
 )
-from shipdesk.exports import SafeWriter
-from shipdesk.models import Merchant
+from merchants.exports import SafeWriter
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
 API_ITEM_FIELDS = (

@@ -8,6 +8,7 @@ import re
 
 from django.conf import settings
 
+from merchants.models import Merchant
 from orders.importing.common import (
     COLUMNS,
     KNOWN_HEADERS,
@@ -19,7 +20,6 @@ from orders.importing.common import (
     fold,
 )
 from orders.models import ImportMapping
-from shipdesk.models import Merchant
 
 
 def decode(data: bytes | str) -> str:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from funding import ledger
-from shipdesk.exports import safe_cell
+from merchants.exports import safe_cell
 from tests.factories import make_carrier_account
 from tests.shipments.factories import make_shipment
 

@@ -9,7 +9,7 @@ import barcode
 from barcode.writer import SVGWriter
 from django.template.loader import render_to_string
 
-from shipdesk.pdf import html_to_pdf
+from merchants.pdf import html_to_pdf
 
 from .models import Indicium, Manifest
 
