@@ -21,8 +21,8 @@ from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, settings_for
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from merchants.ids import parse_id, parse_ids
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 
 def _accounts(request: HttpRequest):

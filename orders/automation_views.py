@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from merchants.ids import parse_id
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import rules
 from orders.models import AutomationRule
 from orders.rule_forms import RuleForm, describe
-from merchants.ids import parse_id
 
 
 @merchant_view

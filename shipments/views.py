@@ -17,11 +17,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
+from merchants.exports import SafeWriter
+from merchants.ids import parse_id, parse_ids
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
-from merchants.exports import SafeWriter
-from merchants.ids import parse_id, parse_ids
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import Shipment, ShippingSettings

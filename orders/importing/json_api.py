@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
+from merchants.exports import SafeWriter
 from merchants.models import Merchant
 from orders.importing.common import (
     COLUMNS,
@@ -18,7 +19,6 @@ from orders.importing.common import (
 from orders.importing.saving import (
     import_orders,
 )
-from merchants.exports import SafeWriter
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
 API_ITEM_FIELDS = (

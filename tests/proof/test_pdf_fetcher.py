@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from shipdesk import pdf
+from merchants import pdf
 
 # A 1x1 PNG: a loaded image shows up as an /Image object in the PDF.
 PNG = base64.b64decode(
