@@ -13,7 +13,8 @@ from shipments import batches, labels
 from shipments.models import Batch, Shipment
 from tests.factories import make_carrier_account, make_order, make_ship_from
 
-pytestmark = pytest.mark.django_db
+# Every test starts at the night it travels to, so a client signed in by a fixture stays signed in.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-11-25T23:00:00-05:00")]
 
 # 11 pm in New York on Nov 25 is already Nov 26 in UTC: "today" is the location's day.
 NIGHT_IN_NEW_YORK = dt.datetime(2026, 11, 25, 23, 0, tzinfo=ZoneInfo("America/New_York"))
