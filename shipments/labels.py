@@ -64,6 +64,14 @@ class LabelPending(LabelError):
     """Stamps.com did not answer: the label may or may not exist. Retrying is safe (R28)."""
 
 
+# Stamps.com accepts ship dates up to a week ahead; the pages offer the same range.
+MAX_DAYS_AHEAD = 7
+
+
+def latest_ship_date(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=MAX_DAYS_AHEAD)
+
+
 def merchant_today(order: Order) -> dt.date:
     zone = order.ship_from.zone if order.ship_from else None
     return timezone.localdate(timezone=zone)
@@ -225,8 +233,14 @@ def buy_label(
         ship_date = ship_date or (
             ship_date_for(order.ship_from) if order.ship_from else merchant_today(order)
         )
-        if ship_date < merchant_today(order):
+        today = merchant_today(order)
+        if ship_date < today:
             raise LabelError("The ship date must be today or a later day.")
+        if ship_date > latest_ship_date(today):
+            raise LabelError(
+                f"The ship date can be at most {MAX_DAYS_AHEAD} days ahead "
+                f"(until {latest_ship_date(today):%b %-d, %Y})."
+            )
         if not order.is_open:
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
         _validate(order, service)
