@@ -6,11 +6,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.db.models import QuerySet
 
+from carriers.admin import CarrierAccountAdmin
+from carriers.models import CarrierAccount
 from carriers.stamps.errors import StampsError
 from funding import services
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
-from shipdesk.tenancy import staff_view
+from merchants.tenancy import staff_view
 
 
 class AdjustmentForm(forms.Form):
@@ -143,3 +146,25 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/funding/balancedrift/adjust.html", context)
+
+
+# The carrier account's admin, with the action that resyncs its balance into the ledger.
+admin.site.unregister(CarrierAccount)
+
+
+@admin.register(CarrierAccount)
+class FundedCarrierAccountAdmin(CarrierAccountAdmin):
+    actions = ["resync_balance", *CarrierAccountAdmin.actions]
+
+    @admin.action(description="Resync balance from Stamps.com")
+    def resync_balance(self, request, queryset: QuerySet[CarrierAccount]):
+        synced = 0
+        for account in queryset.connected():
+            try:
+                services.sync_balance(account)
+            except StampsError as exc:
+                messages.error(request, f"{account} ({account.username}): {exc.explanation}")
+            else:
+                synced += 1
+        if synced:
+            messages.success(request, f"Balance resynced for {synced} account(s).")

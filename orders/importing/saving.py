@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from merchants.models import Merchant
 from orders import rules as rules_mod
 from orders.importing.checks import (
     CheckedOrder,
@@ -24,7 +25,6 @@ from orders.importing.reading import (
     saved_mapping,
 )
 from orders.models import Order, OrderItem, OrderRuleChange
-from shipdesk.models import Merchant
 
 ORDER_UPDATE_FIELDS = [
     "order_date",
@@ -214,5 +214,10 @@ def import_csv(
 
 
 def count_rows(data: bytes | str) -> int:
+    """Data lines after the header, whatever the line endings (CR, LF or CRLF).
+
+    An estimate that decides inline or background: quoted line breaks count too, which only
+    sends a borderline file to the background."""
     text = data if isinstance(data, str) else data.decode("utf-8", "ignore")
-    return max(0, text.count("\n") - 1)
+    lines = text.splitlines()
+    return max(0, len(lines) - 1)
