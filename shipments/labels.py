@@ -213,7 +213,6 @@ def buy_label(
         ) from exc
 
     live = _live_shipment(order)
-    _require_open_book(live.account if live is not None else account)
     if live is not None and live.status == Shipment.Status.VOIDING:
         raise LabelError(
             f"Order {order.number}'s label is being voided; ShipDesk is confirming the refund "
@@ -236,6 +235,7 @@ def buy_label(
         # IntegratorTxID (and the same account, service and date), whatever was asked now.
         shipment = live
         account = live.account
+        _require_open_book(account)
         query = rating.query_for_order(order, live.ship_date)
         try:
             quote = rating.rate_for_service(account, query, live.service)
@@ -257,6 +257,8 @@ def buy_label(
         if not order.is_open:
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
         _validate(order, service)
+        # Only now, with nothing left to refuse locally, may the carrier be asked (R14).
+        _require_open_book(account)
         query = rating.query_for_order(order, ship_date)
         try:
             quote = rating.rate_for_service(account, query, service)
