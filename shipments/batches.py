@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount
 from orders.models import Order
-from shipments import printing, rating
+from shipments import printing
 from shipments.labels import LabelError, LabelPending, buy_label
 from shipments.models import Batch, BatchItem, Shipment
 
@@ -112,7 +112,7 @@ def _buy_item(item: BatchItem, batch: Batch) -> tuple[str, str, Shipment | None]
     order = item.order
     if not order.service:
         return BatchItem.Status.FAILED, "Choose a service for this order.", None
-    service = rating.carrier_service(order.service)
+    service = order.service
     for attempt in range(PENDING_RETRIES + 1):
         try:
             shipment = buy_label(

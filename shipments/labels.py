@@ -107,7 +107,7 @@ def customs_for(order: Order) -> Customs | None:
 
 def _validate(order: Order, service: str) -> None:
     preview = Order(**{f.attname: getattr(order, f.attname) for f in Order._meta.concrete_fields})
-    preview.service = rating.catalog_service(service)
+    preview.service = service
     preview._state.fields_cache = dict(order._state.fields_cache)
     try:
         ensure_shippable(preview)
