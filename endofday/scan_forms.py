@@ -23,6 +23,7 @@ from carriers.models import CarrierAccount
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Manifest
+from endofday import shipping_day
 from endofday.models import EndOfDaySettings, ScanForm, ScanFormLabel
 from endofday.shipping_day import EndOfDayError, ensure_usable, local_now, local_today
 from orders.models import ShipFromLocation
@@ -31,7 +32,7 @@ from shipments.rating import from_address
 
 log = logging.getLogger(__name__)
 
-SCAN_FORM_CUTOFF = dt.time(21, 0)  # R30, local time of the ship-from location
+SCAN_FORM_CUTOFF = shipping_day.SCAN_FORM_DEADLINE
 REPORTS_PAGE = "OnlineReportsPage"
 
 

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
-from shipments import batches, labels
+from shipments import batches
+from shipments.forms import BatchForm
 from shipments.models import Batch, BatchItem
 from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts
 
@@ -30,18 +31,9 @@ def batch_create(request: HttpRequest) -> HttpResponse:
     if account is None:
         messages.error(request, "Connect a Stamps.com account before creating labels.")
         return redirect("order-list")
-    ship_date = request.POST.get("ship_date") or None
-    try:
-        import datetime as dt
-
-        day = dt.date.fromisoformat(ship_date) if ship_date else None
-    except ValueError:
-        day = None
-    from orders.models import Order
-
-    first = Order.objects.for_merchant(request.merchant).filter(pk__in=ids[:1]).first()
-    today = labels.merchant_today(first) if first else None
-    day = day if day and today and day >= today else today
+    form = BatchForm(request.POST)
+    # A date that is not a date, or one already past, falls back to the default ship date.
+    day = form.cleaned_data.get("ship_date") if form.is_valid() else None
     try:
         batch = batches.create_batch(request.merchant, ids, account, day, user=request.user)
     except batches.BatchError as exc:

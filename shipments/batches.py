@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -23,7 +22,13 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from orders.models import Order
 from shipments import printing
-from shipments.labels import LabelError, LabelPending, buy_label
+from shipments.labels import (
+    LabelError,
+    LabelPending,
+    buy_label,
+    default_ship_date,
+    order_today,
+)
 from shipments.models import Batch, BatchItem, Shipment
 
 PENDING_RETRIES = 2
@@ -59,7 +64,11 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
     ids = [i for i in ids if i in found]
     if not ids:
         raise BatchError("None of the selected orders exist.")
-    ship_date = ship_date or timezone.localdate(timezone=zoneinfo.ZoneInfo(merchant.time_zone))
+    first = Order.objects.select_related("ship_from", "merchant").get(pk=ids[0])
+    # R43: the ship date follows the ship-from location's time zone and cut-off, and a date
+    # already past there is never used.
+    if ship_date is None or ship_date < order_today(first):
+        ship_date = default_ship_date(first)
     with transaction.atomic():
         batch = Batch.objects.create(
             merchant=merchant, account=account, ship_date=ship_date, total=len(ids), created_by=user

@@ -13,6 +13,7 @@ No database transaction is held while Stamps.com is called.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -26,7 +27,7 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from endofday.models import ScanFormLabel
-from endofday.shipping_day import ship_date_for
+from endofday.shipping_day import local_today, ship_date_for
 from funding.ledger import debit_for_label, refund_for_void
 from orders.catalog import ContentsType
 from orders.models import Order
@@ -67,9 +68,18 @@ class LabelPending(LabelError):
     """Stamps.com did not answer: the label may or may not exist. Retrying is safe (R28)."""
 
 
-def merchant_today(order: Order) -> dt.date:
-    zone = order.ship_from.zone if order.ship_from else None
-    return timezone.localdate(timezone=zone)
+def order_today(order: Order, now: dt.datetime | None = None) -> dt.date:
+    """Today where the parcel leaves from: the ship-from ZIP's local date (R43), else the
+    store's own time zone."""
+    if order.ship_from:
+        return local_today(order.ship_from, now)
+    return timezone.localdate(now, timezone=zoneinfo.ZoneInfo(order.merchant.time_zone))
+
+
+def default_ship_date(order: Order, now: dt.datetime | None = None) -> dt.date:
+    """The ship date a label bought now gets unless the merchant picks another: after the
+    location's cut-off, the next shipping day (R31, R43)."""
+    return ship_date_for(order.ship_from, now) if order.ship_from else order_today(order, now)
 
 
 def _funds_error(account: CarrierAccount, needed: Decimal | None) -> InsufficientFunds:
@@ -225,10 +235,8 @@ def buy_label(
             quote = None
     else:
         # The location's cut-off applies: a label printed after it ships the next day (R31).
-        ship_date = ship_date or (
-            ship_date_for(order.ship_from) if order.ship_from else merchant_today(order)
-        )
-        if ship_date < merchant_today(order):
+        ship_date = ship_date or default_ship_date(order)
+        if ship_date < order_today(order):
             raise LabelError("The ship date must be today or a later day.")
         if not order.is_open:
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")

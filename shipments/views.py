@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from endofday.models import ScanFormLabel
+from endofday.shipping_day import scan_form_deadlines
 from orders.forms import OrderShippingForm
 from orders.models import Order, ShipFromLocation
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
@@ -69,7 +70,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
     shop = rating.rate_shop(account, rating.query_for_order(preview))
-    today = labels.merchant_today(order)
+    today = labels.order_today(order)
     live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
     offered = [q.service for q in shop.quotes]
     # The service the order (or a rule) chose is preselected; otherwise the cheapest.
@@ -82,6 +83,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
+        "ship_date": labels.default_ship_date(order),
         "latest_ship_date": today + dt.timedelta(days=7),
         "live_shipment": live.first(),
         **extra,
@@ -244,6 +246,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "filters": f,
         "statuses": Shipment.Status.choices,
         "query": params.urlencode(),
+        "scan_deadlines": scan_form_deadlines(owned(request, ShipFromLocation)),
     }
     return render(request, "shipments/list.html", context)
 
