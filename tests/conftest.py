@@ -1,9 +1,86 @@
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pytest
+import time_machine
 from django.test import Client
 
 from tests.factories import make_member, make_merchant, make_order
+from tests.support import reference_wsdl
+
+# Every test runs on a fixed instant unless told otherwise, so nothing in the suite depends on
+# the hour or the day CI happens to run at: a Wednesday mid-morning in New York, when every
+# cut-off, SCAN form and pickup rule takes its everyday branch. The clock ticks from there, so
+# timeouts and back-offs still pass. `--clock` (or SHIPDESK_TEST_CLOCK) moves the whole run to
+# another instant; scripts/test uses it to replay the time-sensitive tests at awkward hours.
+DEFAULT_CLOCK = "2026-06-10T14:00:00+00:00"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("SHIPDESK_TEST_CLOCK", DEFAULT_CLOCK),
+        help="ISO 8601 instant (with offset) every test starts at; 'real' for the wall clock.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "clock(instant): the test needs a particular time of day or day of the week; it runs at "
+        "that ISO 8601 instant (with offset) whatever --clock says.",
+    )
+
+
+def test_clock(config: pytest.Config) -> dt.datetime | None:
+    value = config.getoption("--clock")
+    if value == "real":
+        return None
+    instant = dt.datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"--clock needs a UTC offset: {value!r}")
+    return instant
+
+
+test_clock.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(request: pytest.FixtureRequest):
+    """Travel to the test's own instant (``@pytest.mark.clock``), else the run's, for the whole
+    test; tests may travel further inside."""
+    pinned = request.node.get_closest_marker("clock")
+    instant = dt.datetime.fromisoformat(pinned.args[0]) if pinned else test_clock(request.config)
+    if instant is None or request.node.get_closest_marker("worker"):
+        # A real qcluster reads the wall clock; its tests must not depend on the hour.
+        yield None
+        return
+    with time_machine.travel(instant, tick=True):
+        yield instant
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    wsdl = reference_wsdl()
+    if wsdl is None:
+        skipped = [
+            r
+            for r in terminalreporter.stats.get("skipped", [])
+            if "real SWSIM v135 WSDL" in str(getattr(r, "longrepr", ""))
+        ]
+        terminalreporter.write_sep(
+            "!",
+            f"REAL SWSIM v135 WSDL NOT FOUND: {len(skipped)} fidelity tests skipped. Put the "
+            "reference beside the checkout (../shared/stamps/swsimv135.wsdl) or set "
+            "STAMPS_REFERENCE_WSDL.",
+            red=True,
+            bold=True,
+        )
+    clock = test_clock(config)
+    terminalreporter.write_line(
+        f"test clock: {clock.isoformat() if clock else 'the wall clock'} (--clock)"
+    )
 
 
 @pytest.fixture(autouse=True)

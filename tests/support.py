@@ -13,6 +13,10 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# For tests that need the everyday branch of the shipping day (before the 9 PM SCAN-form cut-off,
+# not a Sunday): ``@pytest.mark.clock(WEEKDAY_MORNING)``.
+WEEKDAY_MORNING = "2026-06-10T10:00:00-04:00"  # a Wednesday in New York
+
 
 def test_database_url() -> str:
     s = connection.settings_dict
@@ -63,14 +67,18 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     raise TimeoutError(f"condition not met within {timeout}s")
 
 
-def reference_wsdl() -> Path:
-    """Stamps.com's real SWSIM v135 WSDL, kept beside the project in ../shared/stamps/."""
-    candidates = [
-        os.environ.get("STAMPS_REFERENCE_WSDL", ""),
-        ROOT.parent / "shared" / "stamps" / "swsimv135.wsdl",
-        Path("/work/shared/stamps/swsimv135.wsdl"),
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return ROOT.parent / "shared" / "stamps" / "swsimv135.wsdl"
+def reference_wsdl() -> Path | None:
+    """Stamps.com's real SWSIM v135 WSDL: ``STAMPS_REFERENCE_WSDL``, else beside the checkout
+    (``../shared/stamps/``). It is not part of the project (production loads it from
+    Stamps.com); None when absent, and the test summary then says how many fidelity tests
+    that cost."""
+    configured = os.environ.get("STAMPS_REFERENCE_WSDL", "")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(ROOT.parent / "shared" / "stamps" / "swsimv135.wsdl")
+    return next((c for c in candidates if c.is_file()), None)
+
+
+REFERENCE_WSDL_MISSING = (
+    "the real SWSIM v135 WSDL is absent (../shared/stamps/swsimv135.wsdl beside the checkout, "
+    "or STAMPS_REFERENCE_WSDL): cannot prove fidelity to Stamps.com"
+)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from endofday import pickups, scan_forms, shipping_day
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from tests.endofday.conftest import FRI, MON, SAT, THU, utc
+from tests.support import WEEKDAY_MORNING
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,6 +20,7 @@ def at(stamps, moment):
     return time_machine.travel(moment, tick=True)
 
 
+@pytest.mark.clock(WEEKDAY_MORNING)
 def test_a_scan_form_closes_todays_labels_and_its_pdf_is_served(
     stamps, account, place, buy, owner_client
 ):
@@ -50,6 +52,7 @@ def test_a_scan_form_closes_todays_labels_and_its_pdf_is_served(
         scan_forms.create_scan_form(account, ny)
 
 
+@pytest.mark.clock(WEEKDAY_MORNING)
 def test_r32_buffer_quota_tells_the_merchant_to_close_it_in_stamps_com(
     stamps, account, place, buy, owner_client
 ):

@@ -9,7 +9,7 @@ import zeep
 from zeep.transports import Transport
 
 from carriers.stamps.sandbox import api
-from tests.support import reference_wsdl
+from tests.support import REFERENCE_WSDL_MISSING, reference_wsdl
 
 REAL_WSDL = reference_wsdl()
 NS = "{http://stamps.com/xml/namespace/2023/07/swsim/SwsimV135}"
@@ -33,8 +33,8 @@ def endpoint(live_server) -> str:
 def swsim(request, endpoint):
     """The SwsimV135Soap service, built from the sandbox's WSDL and from the real one."""
     if request.param == "real-wsdl":
-        if not REAL_WSDL.exists():
-            pytest.skip(f"{REAL_WSDL} is absent: cannot prove fidelity to the real WSDL")
+        if REAL_WSDL is None:
+            pytest.skip(REFERENCE_WSDL_MISSING)
         client = _real()
     else:
         client = zeep.Client(f"{endpoint}?wsdl", transport=Transport(timeout=5))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from carriers.stamps import client as stamps_client
-from tests.support import reference_wsdl
+from tests.support import REFERENCE_WSDL_MISSING, reference_wsdl
 
 REAL_WSDL = reference_wsdl()
 SANDBOX_PATH = "/sandbox/stamps/swsim.asmx"
@@ -21,8 +21,8 @@ def fresh_client_cache():
 
 @pytest.fixture
 def real_wsdl() -> Path:
-    if not REAL_WSDL.exists():
-        pytest.skip(f"the real SWSIM v135 WSDL is not at {REAL_WSDL} (see ../shared/stamps/)")
+    if REAL_WSDL is None:
+        pytest.skip(REFERENCE_WSDL_MISSING)
     return REAL_WSDL
 
 
@@ -44,8 +44,8 @@ def stamps(request, live_server, settings, fresh_client_cache):
     settings.STAMPS_TIMEOUT = 5
     settings.STAMPS_RETRY_BACKOFF_MS = 0
     if request.param == "real-v135-wsdl":
-        if not REAL_WSDL.exists():
-            pytest.skip(f"the real SWSIM v135 WSDL is not at {REAL_WSDL} (see ../shared/stamps/)")
+        if REAL_WSDL is None:
+            pytest.skip(REFERENCE_WSDL_MISSING)
         settings.STAMPS_WSDL_URL = str(REAL_WSDL)
     api.reset()
     yield api

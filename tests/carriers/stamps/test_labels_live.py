@@ -21,6 +21,7 @@ from carriers.stamps.types import (
     PickupPackages,
     RateRequest,
 )
+from tests.support import WEEKDAY_MORNING
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,10 +44,6 @@ TO = Address(
 
 @pytest.fixture
 def amy(stamps):
-    from carriers.stamps.sandbox import labels
-
-    if getattr(labels, "_todo", None) is labels.create_indicium:
-        pytest.skip("the sandbox does not implement labels yet")
     stamps.create_account("amy", "Secret123", balance=Decimal("100.00"))
     return get_client("amy", "Secret123")
 
@@ -130,6 +127,7 @@ def test_void_after_28_days_is_refused_R27(stamps, amy):
         amy.cancel_indicium(stamps_tx_id=label.stamps_tx_id)
 
 
+@pytest.mark.clock(WEEKDAY_MORNING)
 def test_scan_form_for_todays_labels(amy):
     label = buy(amy)
     (manifest,) = amy.create_manifest(
@@ -138,12 +136,14 @@ def test_scan_form_for_todays_labels(amy):
     assert manifest.manifest_id and manifest.url
 
 
+@pytest.mark.clock(WEEKDAY_MORNING)
 def test_scan_form_for_a_past_ship_date_R31(amy):
     with pytest.raises(errors.ScanFormAlreadyScanned) as exc_info:
         amy.create_manifest(from_address=FROM, ship_date=dt.date.today() - dt.timedelta(days=3))
     assert "cut-off" in exc_info.value.what_to_do
 
 
+@pytest.mark.clock(WEEKDAY_MORNING)
 def test_scan_form_carrier_failure_points_to_stamps_com_R32(amy):
     with pytest.raises(errors.ScanFormFailure) as exc_info:
         amy.create_manifest(
