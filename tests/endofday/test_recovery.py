@@ -14,7 +14,12 @@ from endofday.models import Pickup, ScanForm, ScanFormLabel
 from shipments.rating import from_address
 from tests.endofday.conftest import FRI, THU, utc
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Signed in on the November week these tests travel through (a session from the run's June
+# clock would have expired by then).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.clock("2026-11-05T15:00:00+00:00"),
+]
 
 START = utc(2026, 11, 5, 15)  # Thursday 10 AM in New York
 STUCK = START + dt.timedelta(minutes=6)

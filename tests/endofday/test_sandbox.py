@@ -103,6 +103,7 @@ def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(stamps, a
     assert caught.value.link == "/shipments/end-of-day/"
 
 
+@pytest.mark.clock("2026-11-05T15:00:00+00:00")  # signed in on the Thursday it travels to
 def test_r33_a_pickup_asked_for_saturday_on_thursday_is_booked_for_friday(
     stamps, account, place, buy, owner_client
 ):
