@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -19,7 +20,11 @@ from shipments.views import _pdf_response, _print_options, chosen_account, merch
 def batch_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return batch_create(request)
-    recent = owned(request, Batch).select_related("account")[:50]
+    recent = (
+        owned(request, Batch)
+        .select_related("account")
+        .annotate(failed=Count("items", filter=Q(items__status=BatchItem.Status.FAILED)))[:50]
+    )
     return render(request, "shipments/batches.html", {"batches": recent})
 
 
@@ -82,6 +87,25 @@ def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This batch is already finished.")
     else:
         messages.info(request, "This batch is still running.")
+    return redirect("shipments:batch", pk=batch.pk)
+
+
+@merchant_view
+@require_POST
+def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
+    try:
+        count = batches.retry_failed(batch)
+    except batches.BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Retrying {count} failed order{'s' if count != 1 else ''}: labels already bought "
+            "are kept and none is bought twice."
+            if count
+            else "Every failed order has a label by now: nothing to buy again.",
+        )
     return redirect("shipments:batch", pk=batch.pk)
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -19,9 +21,12 @@ from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from carriers import services as carrier_services
 from carriers.models import CarrierAccount
+from carriers.stamps import errors
+from funding.services import FundsError, fund_batch
 from orders.models import Order
-from shipments import printing
+from shipments import printing, rating
 from shipments.labels import (
     LabelError,
     LabelPending,
@@ -64,11 +69,27 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
     ids = [i for i in ids if i in found]
     if not ids:
         raise BatchError("None of the selected orders exist.")
-    first = Order.objects.select_related("ship_from", "merchant").get(pk=ids[0])
+    orders = list(
+        Order.objects.for_merchant(merchant)
+        .filter(pk__in=ids)
+        .select_related("ship_from", "merchant")
+        .prefetch_related("items")
+    )
+    by_pk = {order.pk: order for order in orders}
+    orders = [by_pk[i] for i in ids]
+    no_service = [order.number for order in orders if not order.service]
+    if no_service:
+        raise BatchError(
+            f"{len(no_service)} of the selected orders {pluralize_have(len(no_service))} no "
+            f"service: {', '.join(no_service[:10])}{'…' if len(no_service) > 10 else ''}. "
+            "Pick a rate on each order (or set the service with an automation rule), then "
+            "create the batch again."
+        )
     # R43: the ship date follows the ship-from location's time zone and cut-off, and a date
     # already past there is never used.
-    if ship_date is None or ship_date < order_today(first):
-        ship_date = default_ship_date(first)
+    if ship_date is None or ship_date < order_today(orders[0]):
+        ship_date = default_ship_date(orders[0])
+    ensure_postage(account, orders, ship_date, key=f"batch:{account.pk}:{uuid.uuid4().hex}")
     with transaction.atomic():
         batch = Batch.objects.create(
             merchant=merchant, account=account, ship_date=ship_date, total=len(ids), created_by=user
@@ -78,6 +99,36 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
         )
         transaction.on_commit(lambda: enqueue(batch))
     return batch
+
+
+def pluralize_have(count: int) -> str:
+    return "has" if count == 1 else "have"
+
+
+def postage_needed(account: CarrierAccount, orders: list[Order], ship_date) -> Decimal:
+    """The postage these labels will cost, from the carrier's own quotes (cached, so buying
+    the labels right after asks nothing twice). An order the carrier cannot rate is left out:
+    its label fails in the batch with the carrier's reason."""
+    total = Decimal("0.00")
+    for order in orders:
+        try:
+            query = rating.query_for_order(order, ship_date)
+            total += rating.rate_for_service(account, query, order.service).total
+        except (errors.StampsError, ValueError):
+            continue
+    return total
+
+
+def ensure_postage(account: CarrierAccount, orders: list[Order], ship_date, *, key: str) -> None:
+    """Before any label is bought: top up through auto-funding, or refuse with what is
+    missing, so a batch never fails halfway for postage."""
+    needed = postage_needed(account, orders, ship_date)
+    try:
+        fund_batch(account, needed, key=key)
+    except carrier_services.AccountNotUsable as exc:
+        raise BatchError(exc.message) from exc
+    except FundsError as exc:
+        raise BatchError(exc.message) from exc
 
 
 def enqueue(batch: Batch) -> None:
@@ -115,6 +166,64 @@ def resume(batch: Batch) -> bool:
     Batch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
     enqueue(batch)
     return True
+
+
+def retry_failed(batch: Batch) -> int:
+    """Queue the batch's failed orders again; returns how many. An order that has a label
+    by now (bought elsewhere, or found by R28 after a lost answer) is marked bought with it,
+    never bought again. Postage for the rest is checked first, as for a new batch."""
+    if not batch.finished:
+        raise BatchError("This batch is still running: wait for it to finish.")
+    failed = list(
+        batch.items.filter(status=BatchItem.Status.FAILED)
+        .select_related("order", "order__ship_from", "order__merchant")
+        .prefetch_related("order__items")
+    )
+    if not failed:
+        raise BatchError("No failed orders to retry in this batch.")
+    labelled = dict(
+        Shipment.objects.filter(
+            order_id__in=[item.order_id for item in failed],
+            status__in=[Shipment.Status.BOUGHT, Shipment.Status.BUYING],
+        ).values_list("order_id", "pk")
+    )
+    retry = [item for item in failed if item.order_id not in labelled]
+    no_service = [item.order.number for item in retry if not item.order.service]
+    if no_service:
+        raise BatchError(
+            f"Pick a service for {', '.join(no_service[:10])} first: "
+            f"{len(no_service)} failed order{'s' if len(no_service) != 1 else ''} still "
+            f"{pluralize_have(len(no_service))} none."
+        )
+    ensure_postage(
+        batch.account,
+        [item.order for item in retry],
+        batch.ship_date,
+        key=f"batch:{batch.account_id}:{batch.pk}:retry{batch.runs}",
+    )
+    with transaction.atomic():
+        for item in failed:
+            if item.order_id in labelled:
+                BatchItem.objects.filter(pk=item.pk).update(
+                    status=BatchItem.Status.BOUGHT, shipment_id=labelled[item.order_id], reason=""
+                )
+        BatchItem.objects.filter(pk__in=[item.pk for item in retry]).update(
+            status=BatchItem.Status.PENDING, reason=""
+        )
+        # The combined PDF kept for the first run would miss the labels bought now.
+        Batch.objects.filter(pk=batch.pk).update(
+            status=Batch.Status.QUEUED,
+            finished_at=None,
+            heartbeat_at=timezone.now(),
+            combined_pdf="",
+        )
+        if retry:
+            transaction.on_commit(lambda: enqueue(batch))
+        else:
+            Batch.objects.filter(pk=batch.pk).update(
+                status=Batch.Status.DONE, finished_at=timezone.now()
+            )
+    return len(retry)
 
 
 def _buy_item(item: BatchItem, batch: Batch) -> tuple[str, str, Shipment | None]:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from orders.models import Order
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem, Shipment
+from tests.shipments.conftest import international
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,9 +65,9 @@ def test_a_batch_keeps_its_successes_and_lists_each_failure_with_a_fix_link(
     stamps, account, make_shippable, owner_client
 ):
     good = [make_shippable(), make_shippable(service="US-GA")]
-    no_service = make_shippable(service="")
+    one_name = make_shippable(**international(recipient_name="Cher"))  # R18 refuses it
     response = owner_client.post(
-        reverse("shipments:batches"), {"order": [o.pk for o in [*good, no_service]]}
+        reverse("shipments:batches"), {"order": [o.pk for o in [*good, one_name]]}
     )
     batch = Batch.objects.get()
     assert response["Location"] == reverse("shipments:batch", args=[batch.pk])
@@ -79,8 +80,10 @@ def test_a_batch_keeps_its_successes_and_lists_each_failure_with_a_fix_link(
         "percent": 100,
     }
     page = owner_client.get(response["Location"])
-    assert "Choose a service" in page.text
-    assert reverse("order-detail", args=[no_service.pk]) in page.text
+    assert "Done, 2 of 3 labels created, 1 failed." in page.text
+    assert "<progress" not in page.text  # no full bar over a failure
+    assert "needs a first and last name" in page.text and "Retry failed" in page.text
+    assert reverse("order-detail", args=[one_name.pk]) in page.text
     progress = owner_client.get(
         reverse("shipments:batch-progress", args=[batch.pk]), headers={"HX-Request": "true"}
     )
