@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from carriers import services as carrier_services
 from carriers.models import CarrierAccount
@@ -87,6 +88,10 @@ class CardDeclined(FundsError):
 
 # --------------------------------------------------------------------------------------------
 # Balance.
+
+
+def times_word(count: int) -> str:
+    return ngettext("%(count)d time", "%(count)d times", count) % {"count": count}
 
 
 def in_flight_total(account: CarrierAccount) -> Decimal:
@@ -502,7 +507,8 @@ def check_auto_funding(account: CarrierAccount | int) -> PostagePurchase | None:
             return None
         if automatic_purchases_today(locked) >= auto.max_per_day:
             auto.last_skip_reason = (
-                f"Daily limit reached: auto-funding already ran {auto.max_per_day} time(s) today."
+                "Daily limit reached: auto-funding already ran "
+                f"{times_word(auto.max_per_day)} today."
             )
             auto.save(update_fields=["last_skip_reason", "updated_at"])
             return None
@@ -586,8 +592,8 @@ def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[Po
         refusal = ""
         if times > left_today:
             refusal = (
-                f"Auto-funding adds ${auto.amount:,.2f} at most {auto.max_per_day} time(s) a "
-                f"day and can run {max(left_today, 0)} more time(s) today; this needs {times}."
+                f"Auto-funding adds ${auto.amount:,.2f} at most {times_word(auto.max_per_day)} "
+                f"a day and can run {max(left_today, 0)} more today; this needs {times}."
             )
         elif times * auto.amount > room:
             refusal = (

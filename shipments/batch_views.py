@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -101,8 +102,9 @@ def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Retrying {count} failed order{'s' if count != 1 else ''}: labels already bought "
-            "are kept and none is bought twice."
+            ngettext("Retrying %(n)d failed order", "Retrying %(n)d failed orders", count)
+            % {"n": count}
+            + ": labels already bought are kept and none is bought twice."
             if count
             else "Every failed order has a label by now: nothing to buy again.",
         )

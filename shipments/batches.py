@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from carriers import services as carrier_services
 from carriers.models import CarrierAccount
@@ -79,9 +80,13 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
     orders = [by_pk[i] for i in ids]
     no_service = [order.number for order in orders if not order.service]
     if no_service:
+        have = ngettext(
+            "%(n)d of the selected orders has no service",
+            "%(n)d of the selected orders have no service",
+            len(no_service),
+        ) % {"n": len(no_service)}
         raise BatchError(
-            f"{len(no_service)} of the selected orders {pluralize_have(len(no_service))} no "
-            f"service: {', '.join(no_service[:10])}{'…' if len(no_service) > 10 else ''}. "
+            f"{have}: {', '.join(no_service[:10])}{'…' if len(no_service) > 10 else ''}. "
             "Pick a rate on each order (or set the service with an automation rule), then "
             "create the batch again."
         )
@@ -99,10 +104,6 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
         )
         transaction.on_commit(lambda: enqueue(batch))
     return batch
-
-
-def pluralize_have(count: int) -> str:
-    return "has" if count == 1 else "have"
 
 
 def postage_needed(account: CarrierAccount, orders: list[Order], ship_date) -> Decimal:
@@ -192,8 +193,12 @@ def retry_failed(batch: Batch) -> int:
     if no_service:
         raise BatchError(
             f"Pick a service for {', '.join(no_service[:10])} first: "
-            f"{len(no_service)} failed order{'s' if len(no_service) != 1 else ''} still "
-            f"{pluralize_have(len(no_service))} none."
+            + ngettext(
+                "%(n)d failed order still has none.",
+                "%(n)d failed orders still have none.",
+                len(no_service),
+            )
+            % {"n": len(no_service)}
         )
     ensure_postage(
         batch.account,

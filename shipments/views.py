@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -348,7 +349,8 @@ def void_selected(request: HttpRequest) -> HttpResponse:
     voided, refused = labels.void_many(list(shipments))
     if voided:
         total = sum(s.refunded for s in voided)
-        messages.success(request, f"{len(voided)} label(s) voided; ${total:,.2f} refunded.")
+        labels_voided = ngettext("%(n)d label voided", "%(n)d labels voided", len(voided))
+        messages.success(request, f"{labels_voided % {'n': len(voided)}}; ${total:,.2f} refunded.")
     for shipment, reason in refused:
         messages.error(request, f"{shipment.order.number}: {reason}")
     if not ids:

@@ -96,7 +96,7 @@ def test_R13_auto_funding_that_cannot_cover_a_batch_within_its_daily_limit_says_
         threshold=Decimal("10.00"), amount=Decimal("10.00"), max_per_day=1,
     )  # fmt: skip
     orders = [make_shippable() for _ in range(3)]
-    with pytest.raises(batches.BatchError, match=r"at most 1 time\(s\) a day") as refused:
+    with pytest.raises(batches.BatchError, match="at most 1 time a day") as refused:
         batches.create_batch(merchant, [o.pk for o in orders], account, None)
     assert "is missing" in str(refused.value)
     assert not PostagePurchase.objects.exists() and not Batch.objects.exists()
@@ -124,3 +124,14 @@ def test_retry_failed_buys_only_the_failed_orders_and_never_a_bought_label_again
     assert Shipment.objects.filter(order=good, status=Shipment.Status.BOUGHT).count() == 1
     again = owner_client.post(reverse("shipments:batch-retry", args=[batch.pk]), follow=True)
     assert "No failed orders to retry" in again.text
+
+
+def test_counts_read_as_english_for_one_and_for_many(
+    stamps, account, make_shippable, merchant, owner_client
+):
+    batch = batches.create_batch(merchant, [make_shippable().pk], account, None)
+    page = owner_client.get(reverse("shipments:batch", args=[batch.pk])).text
+    assert "1 order ·" in page and "1 orders" not in page
+    assert "Done, 1 of 1 label created." in page
+    scan = owner_client.get(reverse("endofday:scan-forms")).text
+    assert "Close the 1 label" in scan and "Close all 1 labels" not in scan
