@@ -23,16 +23,16 @@ from carriers.models import CarrierAccount
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Manifest
-from endofday import shipping_day
-from endofday.models import EndOfDaySettings, ScanForm, ScanFormLabel
-from endofday.shipping_day import EndOfDayError, ensure_usable, local_now, local_today
-from orders.models import ShipFromLocation
+from endofday.models import ScanForm, ScanFormLabel
+from endofday.shipping_day import EndOfDayError, ensure_usable
+from locations.models import EndOfDaySettings, ShipFromLocation
+from locations.shipping_day import SCAN_FORM_DEADLINE, local_now, local_today
 from shipments.models import Shipment
 from shipments.rating import from_address
 
 log = logging.getLogger(__name__)
 
-SCAN_FORM_CUTOFF = shipping_day.SCAN_FORM_DEADLINE
+SCAN_FORM_CUTOFF = SCAN_FORM_DEADLINE  # R30, local time of the ship-from ZIP
 REPORTS_PAGE = "OnlineReportsPage"
 
 

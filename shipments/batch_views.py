@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import batches
 from shipments.forms import BatchForm
 from shipments.models import Batch, BatchItem

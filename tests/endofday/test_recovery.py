@@ -12,14 +12,9 @@ from carriers.stamps.accounts import call
 from endofday import recovery
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from shipments.rating import from_address
-from tests.endofday.conftest import FRI, THU, utc
+from tests.endofday.conftest import FRI, THAT_WEEK, THU, utc
 
-# Signed in on the November week these tests travel through (a session from the run's June
-# clock would have expired by then).
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.clock("2026-11-05T15:00:00+00:00"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock(THAT_WEEK)]
 
 START = utc(2026, 11, 5, 15)  # Thursday 10 AM in New York
 STUCK = START + dt.timedelta(minutes=6)

@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from endofday.models import EndOfDaySettings
+from locations.models import EndOfDaySettings
 from shipments.models import Batch
 from tests.factories import make_ship_from
 
@@ -35,6 +35,7 @@ def local_instant(zone: str, hour: int, minute: int) -> dt.datetime:
     return dt.datetime(2026, 11, 5, hour, minute, tzinfo=zoneinfo.ZoneInfo(zone))
 
 
+@pytest.mark.clock("2026-11-05T15:00:00+00:00")  # signed in the same day it travels to
 @pytest.mark.parametrize("city", list(PLACES))
 @pytest.mark.parametrize(
     ("hour", "minute", "ship_date", "scan_form_offered"),
