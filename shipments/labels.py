@@ -13,6 +13,7 @@ No database transaction is held while Stamps.com is called.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -26,7 +27,7 @@ from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
 from funding.services import open_book
-from locations.shipping_day import ship_date_for
+from locations.shipping_day import local_today, ship_date_for
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -73,9 +74,18 @@ def latest_ship_date(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=MAX_DAYS_AHEAD)
 
 
-def merchant_today(order: Order) -> dt.date:
-    zone = order.ship_from.zone if order.ship_from else None
-    return timezone.localdate(timezone=zone)
+def order_today(order: Order, now: dt.datetime | None = None) -> dt.date:
+    """Today where the parcel leaves from: the ship-from ZIP's local date (R43), else the
+    store's own time zone."""
+    if order.ship_from:
+        return local_today(order.ship_from, now)
+    return timezone.localdate(now, timezone=zoneinfo.ZoneInfo(order.merchant.time_zone))
+
+
+def default_ship_date(order: Order, now: dt.datetime | None = None) -> dt.date:
+    """The ship date a label bought now gets unless the merchant picks another: after the
+    location's cut-off, the next shipping day (R31, R43)."""
+    return ship_date_for(order.ship_from, now) if order.ship_from else order_today(order, now)
 
 
 def _funds_error(account: CarrierAccount, needed: Decimal | None) -> InsufficientFunds:
@@ -113,7 +123,7 @@ def customs_for(order: Order) -> Customs | None:
 
 def _validate(order: Order, service: str) -> None:
     preview = Order(**{f.attname: getattr(order, f.attname) for f in Order._meta.concrete_fields})
-    preview.service = rating.catalog_service(service)
+    preview.service = service
     preview._state.fields_cache = dict(order._state.fields_cache)
     try:
         ensure_shippable(preview)
@@ -243,10 +253,8 @@ def buy_label(
             quote = None
     else:
         # The location's cut-off applies: a label printed after it ships the next day (R31).
-        ship_date = ship_date or (
-            ship_date_for(order.ship_from) if order.ship_from else merchant_today(order)
-        )
-        today = merchant_today(order)
+        ship_date = ship_date or default_ship_date(order)
+        today = order_today(order)
         if ship_date < today:
             raise LabelError("The ship date must be today or a later day.")
         if ship_date > latest_ship_date(today):

@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
+from locations.shipping_day import scan_form_deadlines
 from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
@@ -70,7 +72,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
     shop = rating.rate_shop(account, rating.query_for_order(preview))
-    today = labels.merchant_today(order)
+    today = labels.order_today(order)
     live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
     offered = [q.service for q in shop.quotes]
     # The service the order (or a rule) chose is preselected; otherwise the cheapest.
@@ -83,6 +85,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
+        "ship_date": labels.default_ship_date(order),
         "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **extra,
@@ -244,6 +247,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "filters": f,
         "statuses": Shipment.Status.choices,
         "query": params.urlencode(),
+        "scan_deadlines": scan_form_deadlines(owned(request, ShipFromLocation)),
     }
     return render(request, "shipments/list.html", context)
 
@@ -345,7 +349,8 @@ def void_selected(request: HttpRequest) -> HttpResponse:
     voided, refused = labels.void_many(list(shipments))
     if voided:
         total = sum(s.refunded for s in voided)
-        messages.success(request, f"{len(voided)} label(s) voided; ${total:,.2f} refunded.")
+        labels_voided = ngettext("%(n)d label voided", "%(n)d labels voided", len(voided))
+        messages.success(request, f"{labels_voided % {'n': len(voided)}}; ${total:,.2f} refunded.")
     for shipment, reason in refused:
         messages.error(request, f"{shipment.order.number}: {reason}")
     if not ids:

@@ -54,6 +54,7 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "shipments:batch": lambda m: {"pk": make_batch(m, "T-8").pk},
     "shipments:batch-progress": lambda m: {"pk": make_batch(m, "T-9").pk},
     "shipments:batch-resume": lambda m: {"pk": make_batch(m, "T-10").pk},
+    "shipments:batch-retry": lambda m: {"pk": make_batch(m, "T-10b").pk},
     "shipments:batch-pdf": lambda m: {"pk": make_batch(m, "T-11").pk},
     "endofday:scan-form": lambda m: {"pk": make_scan_form(m, "T-12").pk},
     "endofday:scan-form-pdf": lambda m: {"pk": make_scan_form(m, "T-13").pk},

@@ -14,13 +14,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", nargs="?", default="show", choices=["show", "reset", "seed"])
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="seed: create only the missing accounts, keeping the others as they are "
+            "(what `make run` does on every start)",
+        )
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args, action: str, keep: bool = False, **options):
         if action == "reset":
             api.reset()
             self.stdout.write("Sandbox state erased.")
         elif action == "seed":
-            for account in seed():
+            for account in seed(keep=keep):
                 self.stdout.write(f"seeded {account.username}")
             self.stdout.write(f"Password for every seeded account: {PASSWORD}")
         for account in Account.objects.order_by("username"):
