@@ -24,7 +24,9 @@ from orders.models import Order, ShipFromLocation
 from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
-from shipments.models import Shipment, ShippingSettings
+from shipments.models import DeliveryStatus, Shipment, ShippingSettings
+
+STALLED_AFTER = dt.timedelta(days=3)
 
 
 def merchant_accounts(request: HttpRequest):
@@ -198,6 +200,7 @@ def _filtered_shipments(request: HttpRequest):
         "status": request.GET.get("status", ""),
         "q": request.GET.get("q", "").strip(),
         "service": request.GET.get("service", "").strip(),
+        "delivery": request.GET.get("delivery", ""),
     }
     if f["status"] in Shipment.Status.values:
         qs = qs.filter(status=f["status"])
@@ -205,6 +208,24 @@ def _filtered_shipments(request: HttpRequest):
         f["status"] = ""
     if f["service"]:
         qs = qs.filter(service=f["service"])
+    if f["delivery"] == "exception":
+        qs = qs.filter(delivery_status=DeliveryStatus.EXCEPTION)
+    elif f["delivery"] == "stalled":
+        # Not moving for 3 days: still on its way, and no scan (or no first scan) since.
+        quiet_since = timezone.now() - STALLED_AFTER
+        qs = qs.filter(
+            status=Shipment.Status.BOUGHT,
+            delivery_status__in=[
+                DeliveryStatus.PRE_TRANSIT,
+                DeliveryStatus.IN_TRANSIT,
+                DeliveryStatus.OUT_FOR_DELIVERY,
+            ],
+        ).filter(
+            Q(last_scan_at__lt=quiet_since)
+            | Q(last_scan_at__isnull=True, bought_at__lt=quiet_since)
+        )
+    else:
+        f["delivery"] = ""
     if f["q"]:
         qs = qs.filter(Q(tracking_number__icontains=f["q"]) | Q(order__number__icontains=f["q"]))
     return qs.order_by("-created_at", "-pk"), f
