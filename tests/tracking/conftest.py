@@ -18,7 +18,7 @@ from tests.shipments.conftest import (  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def clock(stamps):
+def clock(stamps):  # noqa: F811 - the imported fixture
     """Move ShipDesk's clock and the sandbox's together: ``clock.advance(hours=10)``."""
 
     class Clock:
