@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
-from email.mime.image import MIMEImage
+from email.message import MIMEPart
 
 from django.conf import settings
 from django.core import signing
@@ -124,9 +124,15 @@ def compose(
     )
     mail.attach_alternative(html, "text/html")
     if branding.logo and not preview:
-        image = MIMEImage(bytes(branding.logo), _subtype=branding.logo_type.split("/")[-1])
-        image.add_header("Content-ID", "<store-logo>")
-        image.add_header("Content-Disposition", "inline", filename="logo")
+        image = MIMEPart()
+        image.set_content(
+            bytes(branding.logo),
+            maintype="image",
+            subtype=branding.logo_type.split("/")[-1],
+            disposition="inline",
+            filename="logo",
+            cid="<store-logo>",
+        )
         mail.attach(image)
     return mail
 
