@@ -174,7 +174,7 @@ class Campaign:
         services.check_auto_funding(account.pk)
 
     def new_order(self, account):
-        from orders.models import ShipFromLocation
+        from locations.models import ShipFromLocation
         from tests.factories import make_order, make_ship_from
 
         ship_from = ShipFromLocation.objects.filter(merchant_id=account.merchant_id).first()

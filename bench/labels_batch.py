@@ -104,8 +104,9 @@ def _setup(count: int):
 
     from carriers.models import CarrierAccount
     from carriers.stamps.sandbox import api
-    from orders.models import Order, ShipFromLocation
-    from shipdesk.models import Merchant
+    from locations.models import ShipFromLocation
+    from merchants.models import Merchant
+    from orders.models import Order
 
     api.reset()
     api.create_account("bench-labels", "Bench1234", plan="pro", balance=Decimal("9999.00"))

@@ -166,7 +166,7 @@ def seed() -> None:
     )  # fmt: skip
     session = SessionStore()
     session["_auth_user_id"] = str(owner.pk)
-    session["_auth_user_backend"] = "shipdesk.auth.EmailBackend"
+    session["_auth_user_backend"] = "merchants.auth.EmailBackend"
     session["_auth_user_hash"] = owner.get_session_auth_hash()
     session.create()
     ids = list(

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification, VerificationPhone
-from shipdesk import crypto
+from merchants import crypto
 
 # Secrets never reach the admin: CarrierAccount.password and PhoneVerification.console_code
 # are excluded everywhere below (and are not editable fields to begin with).
@@ -91,23 +91,8 @@ class CarrierAccountAdmin(admin.ModelAdmin):
     ]
     date_hierarchy = "created_at"
     inlines = [PhoneVerificationInline]
-    actions = ["resync_balance", "resend_verification_code", "reencrypt_credentials"]
-
-    @admin.action(description="Resync balance from Stamps.com")
-    def resync_balance(self, request, queryset: QuerySet[CarrierAccount]):
-        from carriers.stamps.errors import StampsError
-        from funding.services import sync_balance
-
-        synced = 0
-        for account in queryset.connected():
-            try:
-                sync_balance(account)
-            except StampsError as exc:
-                messages.error(request, f"{account} ({account.username}): {exc.explanation}")
-            else:
-                synced += 1
-        if synced:
-            messages.success(request, f"Balance resynced for {synced} account(s).")
+    # funding/admin.py adds "Resync balance": the balance belongs to the ledger's floor.
+    actions = ["resend_verification_code", "reencrypt_credentials"]
 
     @admin.action(description="Resend the 2-step verification code")
     def resend_verification_code(self, request, queryset: QuerySet[CarrierAccount]):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from carriers.signals import account_connected
 
 DEMO_USERNAME = "evergreen-demo"
 DEMO_PASSWORD = "demo-postage-1"
@@ -21,7 +22,6 @@ def seed_demo_carrier(merchant, user, stdout) -> CarrierAccount | None:
         return None
     from carriers.stamps.sandbox import api as sandbox
     from carriers.stamps.sandbox.models import Account as SandboxAccount
-    from funding.ledger import ensure_opening_balance
 
     with transaction.atomic():
         try:
@@ -49,7 +49,7 @@ def seed_demo_carrier(merchant, user, stdout) -> CarrierAccount | None:
             },
         )
         if created:
-            ensure_opening_balance(account)
+            account_connected.send(sender=CarrierAccount, account=account)
     if created:
         stdout.write(f"Connected the demo Stamps.com account {DEMO_USERNAME} (${account.balance}).")
     return account

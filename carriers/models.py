@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django.db import models
 
-from shipdesk.crypto import EncryptedTextField
-from shipdesk.models import Merchant, MerchantOwned, MerchantQuerySet
+from merchants.crypto import EncryptedTextField
+from merchants.models import Merchant, MerchantOwned, MerchantQuerySet
 
 
 class CarrierAccountQuerySet(MerchantQuerySet):

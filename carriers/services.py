@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from carriers import verification
 from carriers.models import CarrierAccount
+from carriers.signals import account_connected
 from carriers.stamps import accounts as stamps
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE, STAMPS_SUPPORT_PHONE
-from funding.ledger import ensure_opening_balance
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ def connect_existing(
             balance_synced_at=timezone.now(),
             carrier_account_id=str(info.account_id or ""),
         )
-        # The ledger starts from what the carrier holds today (R14).
-        ensure_opening_balance(account)
+        # The ledger starts from what the carrier holds today (R14): funding listens.
+        account_connected.send(sender=CarrierAccount, account=account)
     return account
 
 

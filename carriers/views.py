@@ -18,7 +18,7 @@ from carriers.forms import (
 )
 from carriers.models import CarrierAccount
 from carriers.stamps.errors import StampsError
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 # What can go wrong while connecting: a Stamps.com answer, a verification limit, or a
 # rule of ours. Each carries its own words for the merchant.

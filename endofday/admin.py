@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from endofday.models import EndOfDaySettings, Pickup, ScanForm, ScanFormLabel
+from endofday.models import Pickup, ScanForm, ScanFormLabel
+from locations.models import EndOfDaySettings
 
 
 @admin.register(EndOfDaySettings)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from endofday.models import EndOfDaySettings, PackageLocation
 from endofday.scan_forms import SCAN_FORM_CUTOFF
+from locations.models import EndOfDaySettings, PackageLocation
 
 
 class EndOfDaySettingsForm(forms.ModelForm):

@@ -7,7 +7,6 @@ requests or workers race to do.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -15,62 +14,13 @@ from django.db import models
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
-from orders.models import ShipFromLocation
-from shipdesk.models import MerchantOwned
+from locations.models import PackageLocation, ShipFromLocation
+from merchants.models import MerchantOwned
 from shipments.models import Shipment
-
-DEFAULT_CUTOFF = dt.time(17, 0)
 
 
 def new_tx_id() -> str:
     return str(uuid.uuid4())
-
-
-class PackageLocation(models.TextChoices):
-    """SWSIM CarrierPickupLocationV1."""
-
-    FRONT_DOOR = "FrontDoor", "Front door"
-    BACK_DOOR = "BackDoor", "Back door"
-    SIDE_DOOR = "SideDoor", "Side door"
-    KNOCK = "KnockOnDoorOrRingBell", "Knock on door or ring bell"
-    MAIL_ROOM = "MailRoom", "Mail room"
-    OFFICE = "Office", "Office"
-    RECEPTION = "Reception", "Reception"
-    MAILBOX = "InOrAtMailbox", "In or at the mailbox"
-    OTHER = "Other", "Other (say where in the instructions)"
-
-
-class EndOfDaySettings(MerchantOwned):
-    """A ship-from location's shipping day: after ``cutoff_time`` (local), new labels take the
-    next day's ship date, and the automatic SCAN form (when on) closes the day's labels."""
-
-    location = models.OneToOneField(
-        ShipFromLocation, on_delete=models.CASCADE, related_name="end_of_day"
-    )
-    cutoff_time = models.TimeField(
-        "shipping cut-off",
-        default=DEFAULT_CUTOFF,
-        help_text="Local time of the location. Labels created later get the next day's date.",
-    )
-    auto_scan_form = models.BooleanField(
-        "create the SCAN form automatically at the cut-off", default=False
-    )
-    pickup_location = models.CharField(
-        "where packages wait for pickup",
-        max_length=24,
-        choices=PackageLocation.choices,
-        default=PackageLocation.FRONT_DOOR,
-    )
-    pickup_instructions = models.CharField(max_length=75, blank=True)
-    # The automatic SCAN form runs once a day: the job claims the day by moving this on.
-    last_auto_scan_on = models.DateField(null=True, blank=True, editable=False)
-
-    class Meta:
-        verbose_name = "end-of-day settings"
-        verbose_name_plural = "end-of-day settings"
-
-    def __str__(self) -> str:
-        return f"End of day at {self.location}"
 
 
 class ScanForm(MerchantOwned):
@@ -107,13 +57,11 @@ class ScanForm(MerchantOwned):
 
 class ScanFormLabel(models.Model):
     scan_form = models.ForeignKey(ScanForm, on_delete=models.CASCADE, related_name="items")
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [
-            # R31: a label closes on one SCAN form only.
-            models.UniqueConstraint(fields=["shipment"], name="one_scan_form_per_label")
-        ]
+    # R31: a label closes on one SCAN form only (one-to-one). The related name lets shipments
+    # ask "is this label on a form?" without importing this app.
+    shipment = models.OneToOneField(
+        Shipment, on_delete=models.CASCADE, related_name="scan_form_entry"
+    )
 
     def __str__(self) -> str:
         return f"{self.scan_form_id}/{self.shipment_id}"

@@ -23,14 +23,9 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import PickupAddress, PickupContact, PickupPackages
 from endofday.models import Pickup
-from endofday.shipping_day import (
-    EndOfDayError,
-    ensure_usable,
-    local_today,
-    next_shipping_day,
-    settings_for,
-)
-from orders.models import ShipFromLocation
+from endofday.shipping_day import EndOfDayError, ensure_usable
+from locations.models import ShipFromLocation
+from locations.shipping_day import local_today, next_shipping_day, settings_for
 from shipments.models import Shipment
 
 # USPS takes changes to a pickup until 2 AM Central time on the pickup day.

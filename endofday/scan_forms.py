@@ -23,9 +23,10 @@ from carriers.models import CarrierAccount
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Manifest
-from endofday.models import EndOfDaySettings, ScanForm, ScanFormLabel
-from endofday.shipping_day import EndOfDayError, ensure_usable, local_now, local_today
-from orders.models import ShipFromLocation
+from endofday.models import ScanForm, ScanFormLabel
+from endofday.shipping_day import EndOfDayError, ensure_usable
+from locations.models import EndOfDaySettings, ShipFromLocation
+from locations.shipping_day import local_now, local_today
 from shipments.models import Shipment
 from shipments.rating import from_address
 

@@ -17,9 +17,10 @@ from endofday import pickups as pickup_services
 from endofday import scan_forms as scan_form_services
 from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
 from endofday.models import Pickup, ScanForm
-from endofday.shipping_day import EndOfDayError, local_now, settings_for
-from orders.models import ShipFromLocation
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from endofday.shipping_day import EndOfDayError
+from locations.models import ShipFromLocation
+from locations.shipping_day import local_now, settings_for
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 
 def _accounts(request: HttpRequest):

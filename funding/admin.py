@@ -1,5 +1,9 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 
+from carriers.admin import CarrierAccountAdmin
+from carriers.models import CarrierAccount
+from carriers.stamps.errors import StampsError
 from funding import services
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
 
@@ -76,3 +80,25 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
         for drift in queryset.filter(resolved_at__isnull=True):
             services.resolve_drift(drift, f"accepted by {request.user}")
         messages.success(request, "Adjustments written.")
+
+
+# The carrier account's admin, with the action that resyncs its balance into the ledger.
+admin.site.unregister(CarrierAccount)
+
+
+@admin.register(CarrierAccount)
+class FundedCarrierAccountAdmin(CarrierAccountAdmin):
+    actions = ["resync_balance", *CarrierAccountAdmin.actions]
+
+    @admin.action(description="Resync balance from Stamps.com")
+    def resync_balance(self, request, queryset: QuerySet[CarrierAccount]):
+        synced = 0
+        for account in queryset.connected():
+            try:
+                services.sync_balance(account)
+            except StampsError as exc:
+                messages.error(request, f"{account} ({account.username}): {exc.explanation}")
+            else:
+                synced += 1
+        if synced:
+            messages.success(request, f"Balance resynced for {synced} account(s).")

@@ -188,6 +188,11 @@ def ensure_opening_balance(account: CarrierAccount) -> LedgerEntry | None:
     )
 
 
+def open_ledger(sender: object, account: CarrierAccount, **kwargs: object) -> None:
+    """carriers.signals.account_connected: a new account's ledger opens at its balance."""
+    ensure_opening_balance(account)
+
+
 def schedule_auto_funding_check(account_id: int) -> None:
     from django_q.tasks import async_task
 

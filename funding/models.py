@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
-from shipdesk.models import MerchantOwned, MerchantQuerySet
+from merchants.models import MerchantOwned, MerchantQuerySet
 
 ZERO = Decimal("0.00")
 

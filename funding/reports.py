@@ -14,7 +14,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from funding.chart import Chart, balance_chart
 from funding.models import ZERO, LedgerEntry
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 
 CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"]
 

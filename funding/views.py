@@ -20,7 +20,7 @@ from carriers.stamps.errors import StampsError
 from funding import reports, services
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from locations.models import ShipFromLocation
 from orders.models import (
     ApiKey,
     AutomationRule,
@@ -9,7 +10,6 @@ from orders.models import (
     Order,
     OrderItem,
     OrderRuleChange,
-    ShipFromLocation,
 )
 
 

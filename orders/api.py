@@ -8,8 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from merchants.tenancy import public_view
 from orders import api_keys, importing
-from shipdesk.tenancy import public_view
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_ORDERS = 1000

@@ -8,8 +8,8 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from merchants.models import Merchant
 from orders.models import ApiKey
-from shipdesk.models import Merchant
 
 PREFIX = "sdk_"
 

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import rules
 from orders.models import AutomationRule
 from orders.rule_forms import RuleForm, describe
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 
 @merchant_view

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from merchants.models import Merchant
 from orders import rules
 from orders.models import AutomationRule, Order, OrderItem
-from shipdesk.models import Merchant
 
 DEMO_RULES = [
     {

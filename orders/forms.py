@@ -4,9 +4,10 @@ import copy
 
 from django import forms
 
+from locations.models import ShipFromLocation
 from orders import validation
 from orders.catalog import Confirmation
-from orders.models import Order, ShipFromLocation
+from orders.models import Order
 
 PACKAGE_FIELDS = [
     "ship_from",

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import api_keys, importing, jobs
 from orders.models import ApiKey, ImportJob
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")

@@ -1,51 +1,15 @@
 from __future__ import annotations
 
-import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 
+from locations.models import ShipFromLocation
+from merchants.models import MerchantOwned
 from orders.catalog import Confirmation, ContentsType, NonDelivery, PackageType, Service
-from shipdesk.models import TIME_ZONE_CHOICES, MerchantOwned
 
 MILITARY_STATES = {"AA", "AE", "AP"}
-
-
-class ShipFromLocation(MerchantOwned):
-    """Where parcels leave from; its time zone decides SCAN form and pickup cut-offs."""
-
-    name = models.CharField("location name", max_length=80)
-    contact_name = models.CharField(max_length=80)
-    company = models.CharField(max_length=80, blank=True)
-    street1 = models.CharField("address 1", max_length=100)
-    street2 = models.CharField("address 2", max_length=100, blank=True)
-    city = models.CharField(max_length=60)
-    state = models.CharField(max_length=30)
-    postal_code = models.CharField(max_length=15)
-    country = models.CharField(max_length=2, default="US")
-    phone = models.CharField(max_length=30, blank=True)
-    time_zone = models.CharField(
-        max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York"
-    )
-    is_default = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["-is_default", "name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["merchant"],
-                condition=models.Q(is_default=True),
-                name="one_default_ship_from_per_merchant",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class Order(MerchantOwned):

@@ -6,10 +6,11 @@ import datetime as dt
 
 from django import forms
 
+from locations.models import ShipFromLocation
+from merchants.models import Merchant
 from orders import rules
 from orders.catalog import Confirmation, PackageType, Service, service_info
-from orders.models import AutomationRule, ShipFromLocation
-from shipdesk.models import Merchant
+from orders.models import AutomationRule
 
 CONDITION_ROWS = 4
 TRI_STATE = [("", "— leave as is —"), ("on", "Turn on"), ("off", "Turn off")]

@@ -15,8 +15,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import AutomationRule, Order, OrderItem, OrderRuleChange, ShipFromLocation
-from shipdesk.models import Merchant
+from locations.models import ShipFromLocation
+from merchants.models import Merchant
+from orders.models import AutomationRule, Order, OrderItem, OrderRuleChange
 
 TEXT, NUMBER, CHOICE, MULTI = "text", "number", "choice", "multi"
 

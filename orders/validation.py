@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from locations.models import ShipFromLocation
 from orders.catalog import (
     NO_PREPAY_DUTIES_PACKAGES,
     Confirmation,
@@ -21,7 +22,7 @@ from orders.catalog import (
     service_info,
 )
 from orders.countries import NO_POSTAL_CODE, country_name
-from orders.models import CountryServiceAlert, Order, ShipFromLocation
+from orders.models import CountryServiceAlert, Order
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 PREPAY_DUTIES_SERVICES = {Service.FIRST_CLASS_INTL, Service.PRIORITY_INTL, Service.EXPRESS_INTL}

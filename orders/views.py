@@ -13,11 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import importing, rules, validation
 from orders.countries import COUNTRIES, country_code
 from orders.forms import NewOrderForm, OrderShippingForm
 from orders.models import Order, OrderItem
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 
 SORTS = {
     "-date": ("-order_date", "-pk"),

@@ -96,14 +96,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "axes",
-    "shipdesk",
+    "merchants",
     "carriers",
-    "orders",
     "funding",
+    "locations",
+    "orders",
     "shipments",
     "endofday",
     "tracking",
-    "carriers.stamps.sandbox",
+    "support",
+    "front",
 ]
 
 MIDDLEWARE = [
@@ -117,7 +119,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "shipdesk.tenancy.MerchantMiddleware",
+    "merchants.tenancy.MerchantMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -137,7 +139,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shipdesk.tenancy.merchant_context",
+                "merchants.tenancy.merchant_context",
                 "carriers.context_processors.carrier_alerts",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
@@ -185,7 +187,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses to even check a password while that login is locked out.
     "axes.backends.AxesStandaloneBackend",
-    "shipdesk.auth.EmailBackend",
+    "merchants.auth.EmailBackend",
 ]
 # Login rate limiting (django-axes): 5 failures for one e-mail from one address lock that
 # pair for 15 minutes. Keyed on the pair, so nobody can lock a merchant out from elsewhere.
@@ -293,6 +295,10 @@ CACHES = {
 
 # Stamps.com. The sandbox is served by this same process in development and tests.
 STAMPS_SANDBOX = envbool("STAMPS_SANDBOX", DEBUG)
+# The sandbox is a development and test stand-in for Stamps.com: production databases never
+# get its tables, and its URLs are mounted only when it is on (shipdesk/urls.py).
+if STAMPS_SANDBOX:
+    INSTALLED_APPS.append("carriers.stamps.sandbox")
 STAMPS_WSDL_URL = os.environ.get("STAMPS_WSDL_URL", "")
 STAMPS_INTEGRATION_ID = os.environ.get(
     "STAMPS_INTEGRATION_ID", "00000000-0000-0000-0000-000000000000" if DEBUG else ""

@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from shipdesk import views
+from front import views as front
+from merchants import views as merchants
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("signup/", views.signup, name="signup"),
-    path("merchants/switch/", views.switch, name="switch-merchant"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", front.home, name="home"),
+    path("signup/", merchants.signup, name="signup"),
+    path("merchants/switch/", merchants.switch, name="switch-merchant"),
+    path("healthz", front.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -17,9 +18,9 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("support/", include("shipdesk.support.urls")),
-    path("settings/", views.settings_home, name="settings"),
-    path("settings/locations/", include("orders.location_urls")),
+    path("support/", include("support.urls")),
+    path("settings/", front.settings_home, name="settings"),
+    path("settings/locations/", include("locations.urls")),
     path("settings/carriers/", include("carriers.urls")),
     path("funds/", include("funding.urls")),
     path("", include("orders.urls")),

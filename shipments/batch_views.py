@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem
 from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts

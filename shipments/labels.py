@@ -16,7 +16,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,17 +24,15 @@ from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
-from endofday.models import ScanFormLabel
-from endofday.shipping_day import ship_date_for
 from funding.ledger import debit_for_label, refund_for_void
+from locations.shipping_day import ship_date_for
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
 from shipments import rating
-from shipments.models import Batch, BatchItem, Shipment
+from shipments.models import VOID_WINDOW, Batch, BatchItem, Shipment
 from shipments.signals import label_bought, label_voided
 
-VOID_WINDOW = dt.timedelta(days=28)
 # CancelIndicium is sent this many times in one void when no answer comes back.
 VOID_ATTEMPTS = 3
 CONTENT_TYPES = {
@@ -336,14 +333,20 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
         return ""  # a void under way is always finished, whatever the date
     if shipment.status != Shipment.Status.BOUGHT:
         return "Only created labels can be voided."
-    on_form = (
-        ScanFormLabel.objects.filter(shipment_id=shipment.pk).select_related("scan_form").first()
+    form = (
+        Shipment.objects.filter(pk=shipment.pk, scan_form_entry__isnull=False)
+        .values_list(
+            "scan_form_entry__scan_form_id",
+            "scan_form_entry__scan_form__manifest_id",
+            "scan_form_entry__scan_form__ship_date",
+        )
+        .first()
     )
-    if on_form is not None:
-        form = on_form.scan_form
+    if form is not None:
+        form_pk, manifest_id, ship_date = form
         return (
-            f"This label is on SCAN form {form.manifest_id or form.pk} of "
-            f"{form.ship_date:%b %-d, %Y}: USPS has been handed it, so it can no longer be "
+            f"This label is on SCAN form {manifest_id or form_pk} of "
+            f"{ship_date:%b %-d, %Y}: USPS has been handed it, so it can no longer be "
             "voided. If the package never left, ask Stamps.com support about a refund."
         )
     now = now or timezone.now()
@@ -376,7 +379,7 @@ def void_label(shipment: Shipment) -> Shipment:
         # One statement, so a SCAN form taking the label at the same moment can't be missed.
         started = (
             Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT)
-            .exclude(Exists(ScanFormLabel.objects.filter(shipment_id=OuterRef("pk"))))
+            .filter(scan_form_entry__isnull=True)
             .update(status=Shipment.Status.VOIDING)
         )
         if not started:  # moved on (or put on a SCAN form) a moment ago: judge it again

@@ -22,8 +22,9 @@ from carriers.models import CarrierAccount
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, Rate, RateRequest
+from locations.models import ShipFromLocation
 from orders.catalog import Confirmation, PackageType, Service
-from orders.models import Order, ShipFromLocation
+from orders.models import Order
 from orders.validation import carrier_postal_code
 
 QUARTER = Decimal("0.25")

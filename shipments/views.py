@@ -8,7 +8,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,10 +18,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
-from endofday.models import ScanFormLabel
+from locations.models import ShipFromLocation
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
-from orders.models import Order, ShipFromLocation
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
+from orders.models import Order
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import DeliveryStatus, Shipment, ShippingSettings
@@ -187,13 +187,12 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
 
 def _filtered_shipments(request: HttpRequest):
     # The SCAN form of each label, in the list's own query (no query per row).
-    on_form = ScanFormLabel.objects.filter(shipment_id=OuterRef("pk"))
     qs = (
         owned(request, Shipment)
         .select_related("order", "account")
         .annotate(
-            scan_form_pk=Subquery(on_form.values("scan_form_id")[:1]),
-            scan_form_name=Subquery(on_form.values("scan_form__manifest_id")[:1]),
+            scan_form_pk=F("scan_form_entry__scan_form_id"),
+            scan_form_name=F("scan_form_entry__scan_form__manifest_id"),
         )
     )
     f = {

@@ -7,8 +7,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from orders.models import AutomationRule, ImportJob, Order, OrderItem, ShipFromLocation
-from shipdesk.models import Membership, Merchant
+from locations.models import ShipFromLocation
+from merchants.models import Membership, Merchant
+from orders.models import AutomationRule, ImportJob, Order, OrderItem
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -1,6 +1,6 @@
 """How to build merchant A's objects for every merchant URL that takes ids.
 
-The tenancy crawl (tests/shipdesk/test_tenancy.py) fails when a merchant URL with
+The tenancy crawl (tests/merchants/test_tenancy.py) fails when a merchant URL with
 parameters is missing here, so each new URL must say how to reach one of A's objects.
 Each entry: URL name -> function(merchant) -> the URL kwargs for an object of that merchant.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 from tests.endofday.factories import make_pickup, make_scan_form
 from tests.factories import (
     make_carrier_account,

@@ -9,8 +9,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from shipdesk.crypto import EncryptedTextField
-from shipdesk.models import MerchantOwned
+from merchants.crypto import EncryptedTextField
+from merchants.models import MerchantOwned
 from shipments.models import DeliveryStatus, Shipment
 
 

@@ -14,7 +14,7 @@ from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 
-from shipdesk.tenancy import public_view
+from merchants.tenancy import public_view
 from tracking import notifications
 from tracking.models import Branding, Parcel
 

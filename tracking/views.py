@@ -14,8 +14,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.models import Order
-from shipdesk.tenancy import get_owned_or_404, merchant_view, owned
 from shipments.models import Shipment, ShippingSettings
 from tracking import notifications, polling, webhooks
 from tracking.forms import BrandingForm, WebhookEndpointForm

@@ -29,7 +29,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from shipdesk.models import Membership
+from merchants.models import Membership
 from tracking.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)

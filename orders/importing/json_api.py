@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from merchants.models import Merchant
 from orders.importing.common import (
     COLUMNS,
     MAX_STORED_ERRORS,
@@ -18,7 +19,6 @@ from orders.importing.common import (
 from orders.importing.saving import (
     import_orders,
 )
-from shipdesk.models import Merchant
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
 API_ITEM_FIELDS = (

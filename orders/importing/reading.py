@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from merchants.models import Merchant
 from orders.importing.common import (
     COLUMNS,
     KNOWN_HEADERS,
@@ -16,7 +17,6 @@ from orders.importing.common import (
     fold,
 )
 from orders.models import ImportMapping
-from shipdesk.models import Merchant
 
 
 def decode(data: bytes | str) -> str:

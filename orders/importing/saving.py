@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from merchants.models import Merchant
 from orders import rules as rules_mod
 from orders.importing.checks import (
     CheckedOrder,
@@ -25,7 +26,6 @@ from orders.importing.reading import (
 )
 from orders.models import Order, OrderItem, OrderRuleChange
 from orders.signals import orders_imported
-from shipdesk.models import Merchant
 
 ORDER_UPDATE_FIELDS = [
     "order_date",

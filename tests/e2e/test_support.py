@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from carriers.models import CarrierAccount, CarrierCall
-from shipdesk.models import AuditLog
+from merchants.models import AuditLog
 from tests.factories import PASSWORD as LOGIN_PASSWORD
 from tests.factories import make_carrier_account, make_merchant, make_support_agent
 from tests.shipments.factories import make_shipment

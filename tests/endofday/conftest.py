@@ -15,6 +15,9 @@ UTC = dt.UTC
 PASSWORD = "sandbox-pass-1"
 # November 2026: Thu 5, Fri 6, Sat 7, Sun 8, Mon 9.
 THU, FRI, SAT, SUN, MON = (dt.date(2026, 11, d) for d in (5, 6, 7, 8, 9))
+# The tests travel within that week; they start on its Wednesday, so a client signed in by a
+# fixture is still signed in when a test moves to Thursday or Saturday.
+THAT_WEEK = "2026-11-04T15:00:00+00:00"
 
 
 def utc(*args) -> dt.datetime:

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from endofday.models import Pickup, ScanForm, ScanFormLabel
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 from tests.factories import make_ship_from
 from tests.shipments.factories import make_shipment
 

@@ -12,9 +12,9 @@ from carriers.stamps.accounts import call
 from endofday import recovery
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from shipments.rating import from_address
-from tests.endofday.conftest import FRI, THU, utc
+from tests.endofday.conftest import FRI, THAT_WEEK, THU, utc
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock(THAT_WEEK)]
 
 START = utc(2026, 11, 5, 15)  # Thursday 10 AM in New York
 STUCK = START + dt.timedelta(minutes=6)

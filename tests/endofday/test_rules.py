@@ -9,13 +9,15 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from endofday import pickups, scan_forms, shipping_day
-from endofday.models import EndOfDaySettings, Pickup, ScanForm, ScanFormLabel
+from endofday.models import Pickup, ScanForm, ScanFormLabel
+from locations.models import EndOfDaySettings
+from locations.shipping_day import ship_date_for
 from shipments.models import Shipment
-from tests.endofday.conftest import FRI, MON, SAT, SUN, THU, utc
+from tests.endofday.conftest import FRI, MON, SAT, SUN, THAT_WEEK, THU, utc
 from tests.endofday.factories import make_pickup
 from tests.factories import make_carrier_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(THAT_WEEK)]
 
 
 # --- R33: pickups one day ahead, Monday to Saturday ---------------------------------------
@@ -87,15 +89,15 @@ def test_a_pickup_is_prefilled_from_the_labels_waiting_at_the_location(place, la
 def test_labels_after_the_locations_cut_off_get_the_next_ship_date(place):
     la = place("America/Los_Angeles")
     EndOfDaySettings.objects.create(merchant=la.merchant, location=la, cutoff_time=dt.time(16, 30))
-    assert shipping_day.ship_date_for(la, now=utc(2026, 11, 6, 0, 29)) == THU  # Thu 4:29 PM
-    assert shipping_day.ship_date_for(la, now=utc(2026, 11, 6, 0, 30)) == FRI  # Thu 4:30 PM
-    assert shipping_day.ship_date_for(la, now=utc(2026, 11, 8, 1)) == MON  # Sat 5 PM -> Monday
+    assert ship_date_for(la, now=utc(2026, 11, 6, 0, 29)) == THU  # Thu 4:29 PM
+    assert ship_date_for(la, now=utc(2026, 11, 6, 0, 30)) == FRI  # Thu 4:30 PM
+    assert ship_date_for(la, now=utc(2026, 11, 8, 1)) == MON  # Sat 5 PM -> Monday
 
 
 def test_the_default_cut_off_is_5pm_local(place):
     ny = place("America/New_York")
-    assert shipping_day.ship_date_for(ny, now=utc(2026, 11, 5, 21, 59)) == THU
-    assert shipping_day.ship_date_for(ny, now=utc(2026, 11, 5, 22, 0)) == FRI
+    assert ship_date_for(ny, now=utc(2026, 11, 5, 21, 59)) == THU
+    assert ship_date_for(ny, now=utc(2026, 11, 5, 22, 0)) == FRI
 
 
 # --- R30: SCAN forms before 9pm local time ------------------------------------------------

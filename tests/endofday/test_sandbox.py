@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from endofday import pickups, scan_forms, shipping_day
 from endofday.models import Pickup, ScanForm, ScanFormLabel
-from tests.endofday.conftest import FRI, MON, SAT, THU, utc
+from tests.endofday.conftest import FRI, MON, SAT, THAT_WEEK, THU, utc
 from tests.support import WEEKDAY_MORNING
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock(THAT_WEEK)]
 
 
 def at(stamps, moment):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders.models import ShipFromLocation
+from locations.models import ShipFromLocation
 from tests.factories import make_member, make_ship_from
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 from django.urls import URLPattern, get_resolver, reverse
 
-from shipdesk.tenancy import ACCESS_ATTR
-from tests.shipdesk.test_tenancy import SAMPLE_VALUES, walk
+from merchants.tenancy import ACCESS_ATTR
+from tests.merchants.test_tenancy import SAMPLE_VALUES, walk
 from tests.tenancy_urls import OBJECT_URLS
 
 # Apps built by ShipDesk.

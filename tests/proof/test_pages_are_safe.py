@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from carriers.models import CarrierAccount
 from funding import ledger
+from merchants.models import Merchant
+from merchants.tenancy import ACCESS_ATTR
 from orders.models import AutomationRule, ImportJob, Order
-from shipdesk.models import Merchant
-from shipdesk.tenancy import ACCESS_ATTR
 from tests.factories import (
     PASSWORD,
     make_carrier_account,

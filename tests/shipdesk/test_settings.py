@@ -31,6 +31,14 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_the_sandbox_app_is_installed_only_when_the_sandbox_is_on():
+    script = "from django.apps import apps; print(apps.is_installed('carriers.stamps.sandbox'))"
+    off = manage("shell", "-c", script, env=PROD_ENV)
+    on = manage("shell", "-c", script, env={**PROD_ENV, "STAMPS_SANDBOX": "1"})
+    answers = (off.stdout.split()[-1:], on.stdout.split()[-1:])
+    assert answers == (["False"], ["True"]), off.stderr + on.stderr
+
+
 def test_production_refuses_to_start_without_secret_key():
     env = {k: v for k, v in PROD_ENV.items() if k != "SECRET_KEY"}
     result = manage("check", env=env)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 from shipments.models import Batch, BatchItem, Shipment
 from tests.factories import make_carrier_account, make_order, make_ship_from
 

@@ -9,8 +9,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from endofday import pickups, scan_forms, shipping_day
-from endofday.models import EndOfDaySettings, ScanForm, ScanFormLabel
+from endofday import pickups, scan_forms
+from endofday.models import ScanForm, ScanFormLabel
+from locations.models import EndOfDaySettings
+from locations.shipping_day import local_today, ship_date_for
 from shipments import labels
 from shipments.models import Shipment
 from tests.factories import make_ship_from
@@ -64,8 +66,8 @@ def test_R31_the_default_ship_date_follows_the_locations_cut_off(
 ):
     # A cut-off at midnight: every label from now on takes the next shipping day.
     EndOfDaySettings.objects.create(merchant=merchant, location=ship_from, cutoff_time=dt.time(0))
-    expected = shipping_day.ship_date_for(ship_from)
-    assert expected > shipping_day.local_today(ship_from)
+    expected = ship_date_for(ship_from)
+    assert expected > local_today(ship_from)
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     assert shipment.ship_date == expected
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipdesk.models import Merchant
+from merchants.models import Merchant
 from tests.shipments.factories import make_shipment
 from tracking import webhooks
 from tracking.models import Parcel, WebhookDelivery, WebhookEndpoint

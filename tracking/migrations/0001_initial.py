@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import shipdesk.crypto
+import merchants.crypto
 import tracking.models
 import uuid
 from django.db import migrations, models
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('url', models.URLField(max_length=300, verbose_name='URL')),
                 ('events', models.JSONField(default=list)),
-                ('secret', shipdesk.crypto.EncryptedTextField(editable=False)),
+                ('secret', merchants.crypto.EncryptedTextField(editable=False)),
                 ('is_active', models.BooleanField(default=True)),
                 ('failing_since', models.DateTimeField(blank=True, null=True)),
                 ('disabled_at', models.DateTimeField(blank=True, null=True)),

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 
-from shipdesk.tenancy import sandbox_view
+from merchants.tenancy import sandbox_view
 
 from .documents import label_pdf, manifest_pdf
 from .endofday import PAGE_SALT

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
-from shipdesk.tenancy import sandbox_view
+from merchants.tenancy import sandbox_view
 
 from . import accounts, endofday, labels, state
 from .models import Fault

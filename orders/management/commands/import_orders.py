@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from merchants.models import Merchant
 from orders import importing
-from shipdesk.models import Merchant
 
 
 class Command(BaseCommand):

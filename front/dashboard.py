@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+
+from carriers.models import CarrierAccount
+from locations.models import ShipFromLocation
+from merchants.models import Merchant
+from orders.models import Order
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    url: str
+    done: bool
+
+
+def dashboard_summary(merchant: Merchant) -> dict:
+    counts = Order.objects.for_merchant(merchant).aggregate(
+        awaiting=Count("pk", filter=Q(status=Order.Status.AWAITING_SHIPMENT)),
+        on_hold=Count("pk", filter=Q(status=Order.Status.ON_HOLD)),
+        shipped=Count("pk", filter=Q(status=Order.Status.SHIPPED)),
+        total=Count("pk"),
+    )
+    accounts = CarrierAccount.objects.for_merchant(merchant).connected()
+    money = accounts.aggregate(
+        usable=Count("pk", filter=Q(status=CarrierAccount.Status.ACTIVE)),
+        balance=Sum("balance", filter=Q(status=CarrierAccount.Status.ACTIVE)),
+    )
+    has_location = ShipFromLocation.objects.for_merchant(merchant).exists()
+    counts["balance"] = money["balance"]
+    counts["steps"] = [
+        Step("Add the address you ship from", "/settings/locations/", has_location),
+        Step(
+            "Connect a Stamps.com account, or create a free one",
+            "/settings/carriers/",
+            money["usable"] > 0,
+        ),
+        Step("Add postage funds", "/funds/", bool(money["balance"])),
+        Step("Import your orders", "/orders/import/", counts["total"] > 0),
+    ]
+    counts["setup_done"] = all(step.done for step in counts["steps"])
+    return counts

@@ -1,0 +1,125 @@
+"""Ship-from locations: where parcels leave from (Settings > Ship-from locations).
+
+A store needs at least one before it can buy labels; its time zone drives the SCAN form
+and pickup cut-offs, so it is chosen here with the address.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from locations.models import ShipFromLocation
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
+
+
+class ShipFromLocationForm(forms.ModelForm):
+    class Meta:
+        model = ShipFromLocation
+        fields = [
+            "name",
+            "contact_name",
+            "company",
+            "street1",
+            "street2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "time_zone",
+        ]
+        help_texts = {
+            "contact_name": "First and last name: international and military labels need both.",
+            "time_zone": "SCAN forms close at 9pm and pickups are booked in this time zone.",
+        }
+
+    def clean_contact_name(self) -> str:
+        name = self.cleaned_data["contact_name"].strip()
+        words = name.split()
+        if len(words) < 2 or any(len(w) < 2 for w in words):
+            raise forms.ValidationError(
+                "Enter a first and last name, each at least two letters: USPS needs both on "
+                "international and military labels."
+            )
+        return name
+
+    def clean_postal_code(self) -> str:
+        value = self.cleaned_data["postal_code"].strip()
+        digits = value.replace("-", "")
+        if not (digits.isdigit() and len(digits) in (5, 9)):
+            raise forms.ValidationError("Enter a 5-digit ZIP code, like 97209.")
+        return value
+
+
+@transaction.atomic
+def make_default(location: ShipFromLocation) -> None:
+    ShipFromLocation.objects.for_merchant(location.merchant).filter(is_default=True).exclude(
+        pk=location.pk
+    ).update(is_default=False)
+    ShipFromLocation.objects.filter(pk=location.pk).update(is_default=True)
+
+
+def save_location(form: ShipFromLocationForm, merchant) -> ShipFromLocation:
+    with transaction.atomic():
+        location = form.save(commit=False)
+        location.merchant = merchant
+        first = not ShipFromLocation.objects.for_merchant(merchant).exclude(pk=location.pk).exists()
+        location.is_default = location.is_default or first
+        location.save()
+    return location
+
+
+@merchant_view
+def location_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "locations/list.html",
+        {"locations": owned(request, ShipFromLocation).order_by("-is_default", "name")},
+    )
+
+
+@merchant_view
+def location_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    location = get_owned_or_404(request, ShipFromLocation, pk=pk) if pk else None
+    form = ShipFromLocationForm(request.POST or None, instance=location)
+    if request.method == "POST" and form.is_valid():
+        saved = save_location(form, request.merchant)
+        messages.success(request, f"Saved “{saved.name}”.")
+        return redirect("locations:list")
+    return render(request, "locations/edit.html", {"form": form, "location": location})
+
+
+@merchant_view
+@require_POST
+def location_make_default(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_owned_or_404(request, ShipFromLocation, pk=pk)
+    make_default(location)
+    messages.success(
+        request, f"New orders ship from “{location.name}” unless a rule says otherwise."
+    )
+    return redirect("locations:list")
+
+
+@merchant_view
+@require_POST
+def location_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_owned_or_404(request, ShipFromLocation, pk=pk)
+    if location.is_default:
+        messages.error(request, "Make another location the default before deleting this one.")
+        return redirect("locations:list")
+    try:
+        location.delete()
+    except ProtectedError:
+        messages.error(
+            request,
+            f"“{location.name}” has labels or SCAN forms that were shipped from it, so it is "
+            "kept for their records.",
+        )
+    else:
+        messages.success(request, f"Deleted “{location.name}”.")
+    return redirect("locations:list")

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.text import slugify
+
+TIME_ZONE_CHOICES = sorted(
+    (tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones() if "/" in tz
+)
+
+
+class Merchant(models.Model):
+    """A store business: the tenant every merchant-facing record belongs to."""
+
+    name = models.CharField("company name", max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York"
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="merchants"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def unique_slug_for(name: str) -> str:
+        base = slugify(name)[:50] or "merchant"
+        slug, n = base, 1
+        while Merchant.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        STAFF = "staff", "Staff"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+class MerchantQuerySet(models.QuerySet):
+    def for_merchant(self, merchant: Merchant) -> MerchantQuerySet:
+        return self.filter(merchant=merchant)
+
+
+class MerchantOwned(models.Model):
+    """Base for every merchant-facing model.
+
+    Views reach these rows only through ``request.merchant`` (see ``merchants.tenancy``):
+    ``Model.objects.for_merchant(request.merchant)`` or ``get_owned_or_404``.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+
+    objects = MerchantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("The audit log is append-only.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("The audit log is append-only.")
+
+
+class AuditLog(models.Model):
+    """One support look-up or page view: who, what, when and from where. Append-only.
+
+    The actor and object are also kept as text so the row still says who looked at what
+    after the user or merchant is deleted (their foreign keys then become NULL).
+    """
+
+    class Action(models.TextChoices):
+        SEARCH = "search", "Search"
+        VIEW = "view", "Page view"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=254, help_text="The user's e-mail or username")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    query = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300)
+    merchant = models.ForeignKey(
+        Merchant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_repr = models.CharField("object", max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("use_support_console", "Can use the support console")]
+
+    def __str__(self) -> str:
+        what = f"searched {self.query!r}" if self.action == self.Action.SEARCH else self.path
+        return f"{self.actor} {what} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("The audit log is append-only.")

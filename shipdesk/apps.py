@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class ShipdeskConfig(AppConfig):
-    name = "shipdesk"
-    verbose_name = "ShipDesk"

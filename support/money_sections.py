@@ -1,0 +1,160 @@
+"""Support sections about a merchant's money: ledger, purchases, auto-funding, drift."""
+
+from __future__ import annotations
+
+from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from merchants.models import Merchant
+from support.cells import ROWS, Cell, Section, money, yes_no
+
+
+def ledger(merchant: Merchant) -> Section:
+    rows = (
+        LedgerEntry.objects.for_merchant(merchant)
+        .select_related("account")
+        .only(
+            "created_at",
+            "kind",
+            "amount",
+            "balance_after",
+            "reference",
+            "memo",
+            "account__nickname",
+        )
+        .order_by("-created_at", "-pk")[:ROWS]
+    )
+    return Section(
+        "ledger",
+        "Ledger",
+        ["When", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"],
+        [
+            [
+                Cell(e.created_at),
+                Cell(e.account.nickname),
+                Cell(e.get_kind_display()),
+                money(e.amount),
+                money(e.balance_after),
+                Cell(e.reference),
+                Cell(e.memo),
+            ]
+            for e in rows
+        ],
+        empty="No ledger entries.",
+        note=f"Latest {ROWS} entries.",
+    )
+
+
+def purchases(merchant: Merchant) -> Section:
+    rows = (
+        PostagePurchase.objects.for_merchant(merchant)
+        .select_related("account")
+        .only(
+            "created_at",
+            "amount",
+            "status",
+            "automatic",
+            "integrator_tx_id",
+            "rejection_reason",
+            "settled_at",
+            "account__nickname",
+        )
+        .order_by("-created_at", "-pk")[:ROWS]
+    )
+    return Section(
+        "purchases",
+        "Postage purchases",
+        ["When", "Account", "Amount", "Status", "Automatic", "IntegratorTxID", "Reason"],
+        [
+            [
+                Cell(p.created_at),
+                Cell(p.account.nickname),
+                money(p.amount),
+                Cell(p.get_status_display(), badge=p.status),
+                Cell(yes_no(p.automatic)),
+                Cell(p.integrator_tx_id),
+                Cell(p.rejection_reason),
+            ]
+            for p in rows
+        ],
+        empty="No postage purchases.",
+    )
+
+
+def auto_funding(merchant: Merchant) -> Section:
+    rows = (
+        AutoFunding.objects.for_merchant(merchant)
+        .select_related("account")
+        .only(
+            "enabled",
+            "threshold",
+            "amount",
+            "max_per_day",
+            "carrier_auto_buy_enabled",
+            "carrier_auto_buy_amount",
+            "carrier_auto_buy_trigger",
+            "last_skip_reason",
+            "account__nickname",
+        )
+        .order_by("account__nickname")[:ROWS]
+    )
+    return Section(
+        "auto-funding",
+        "Auto-funding",
+        ["Account", "ShipDesk", "Below", "Add", "Per day", "Stamps.com auto-buy", "Last skip"],
+        [
+            [
+                Cell(a.account.nickname),
+                Cell("On" if a.enabled else "Off", badge="active" if a.enabled else ""),
+                money(a.threshold),
+                money(a.amount),
+                Cell(a.max_per_day, num=True),
+                Cell(
+                    (
+                        f"On: below ${a.carrier_auto_buy_trigger:,.2f} add "
+                        f"${a.carrier_auto_buy_amount:,.2f}"
+                        + (" — funds twice" if a.funds_twice else "")
+                    )
+                    if a.carrier_auto_buy_enabled
+                    else "Off",
+                    badge="failed" if a.funds_twice else "",
+                ),
+                Cell(a.last_skip_reason),
+            ]
+            for a in rows
+        ],
+        empty="Auto-funding not set up.",
+    )
+
+
+def drifts(merchant: Merchant) -> Section:
+    rows = (
+        BalanceDrift.objects.for_merchant(merchant)
+        .select_related("account")
+        .only(
+            "detected_at",
+            "ledger_balance",
+            "carrier_balance",
+            "difference",
+            "resolved_at",
+            "resolution",
+            "account__nickname",
+        )
+        .order_by("-detected_at", "-pk")[:ROWS]
+    )
+    return Section(
+        "drifts",
+        "Ledger vs. carrier balance",
+        ["Detected", "Account", "Ledger", "Carrier", "Difference", "Resolved", "Resolution"],
+        [
+            [
+                Cell(d.detected_at),
+                Cell(d.account.nickname),
+                money(d.ledger_balance),
+                money(d.carrier_balance),
+                money(d.difference),
+                Cell(d.resolved_at or "open", badge="" if d.resolved_at else "failed"),
+                Cell(d.resolution),
+            ]
+            for d in rows
+        ],
+        empty="The ledger has always matched the carrier.",
+    )
