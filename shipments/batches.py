@@ -36,6 +36,7 @@ from shipments.labels import (
     order_today,
 )
 from shipments.models import Batch, BatchItem, Shipment
+from shipments.signals import batch_finished
 
 PENDING_RETRIES = 2
 HEARTBEAT_SECONDS = 5
@@ -294,10 +295,15 @@ def run_batch(batch_id: int) -> dict:
             if time.monotonic() - beat > HEARTBEAT_SECONDS:
                 beat = time.monotonic()
                 Batch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
-    Batch.objects.filter(pk=batch_id).update(
-        status=Batch.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    finished_now = (
+        Batch.objects.filter(pk=batch_id)
+        .exclude(status=Batch.Status.DONE)
+        .update(status=Batch.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now())
     )
-    return progress(Batch.objects.get(pk=batch_id))
+    done = Batch.objects.get(pk=batch_id)
+    if finished_now:  # a second run racing to the end does not announce it again
+        batch_finished.send(Batch, batch=done)
+    return progress(done)
 
 
 def bought_shipments(batch: Batch) -> list[Shipment]:

@@ -33,6 +33,7 @@ from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
 from shipments import rating
 from shipments.models import VOID_WINDOW, Batch, BatchItem, Shipment
+from shipments.signals import label_bought, label_voided
 
 # CancelIndicium is sent this many times in one void when no answer comes back.
 VOID_ATTEMPTS = 3
@@ -316,8 +317,6 @@ def buy_label(
 
 def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
     """The label, its ledger debit and the order's status: one transaction (R14)."""
-    from shipments.notifications import schedule_notification
-
     amount = indicium.amount
     if indicium.rate is not None:
         amount = indicium.rate.amount + sum(
@@ -357,8 +356,8 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
             # so too, or a resumed run finds the label and leaves the item pending.
             items = BatchItem.objects.filter(batch_id=locked.batch_id, order_id=locked.order_id)
         items.update(status=BatchItem.Status.BOUGHT, reason="", shipment=locked)
-        email = shipment.order.email
-        transaction.on_commit(lambda: schedule_notification(locked.pk, email))
+        # The customer's "shipped" e-mail and webhooks are sent by the listeners.
+        transaction.on_commit(lambda: label_bought.send(Shipment, shipment=locked))
     shipment.order.status = Order.Status.SHIPPED
     return locked
 
@@ -472,6 +471,7 @@ def _record_void(shipment: Shipment) -> Shipment:
         Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
             status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
         )
+        transaction.on_commit(lambda: label_voided.send(Shipment, shipment=locked))
     return locked
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -26,7 +28,9 @@ from orders.forms import OrderShippingForm
 from orders.models import Order
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
-from shipments.models import Shipment, ShippingSettings
+from shipments.models import DeliveryStatus, Shipment, ShippingSettings
+
+STALLED_AFTER = dt.timedelta(days=3)
 
 
 def merchant_accounts(request: HttpRequest):
@@ -201,6 +205,7 @@ def _filtered_shipments(request: HttpRequest):
         "status": request.GET.get("status", ""),
         "q": request.GET.get("q", "").strip(),
         "service": request.GET.get("service", "").strip(),
+        "delivery": request.GET.get("delivery", ""),
     }
     if f["status"] in Shipment.Status.values:
         qs = qs.filter(status=f["status"])
@@ -208,6 +213,24 @@ def _filtered_shipments(request: HttpRequest):
         f["status"] = ""
     if f["service"]:
         qs = qs.filter(service=f["service"])
+    if f["delivery"] == "exception":
+        qs = qs.filter(delivery_status=DeliveryStatus.EXCEPTION)
+    elif f["delivery"] == "stalled":
+        # Not moving for 3 days: still on its way, and no scan (or no first scan) since.
+        quiet_since = timezone.now() - STALLED_AFTER
+        qs = qs.filter(
+            status=Shipment.Status.BOUGHT,
+            delivery_status__in=[
+                DeliveryStatus.PRE_TRANSIT,
+                DeliveryStatus.IN_TRANSIT,
+                DeliveryStatus.OUT_FOR_DELIVERY,
+            ],
+        ).filter(
+            Q(last_scan_at__lt=quiet_since)
+            | Q(last_scan_at__isnull=True, bought_at__lt=quiet_since)
+        )
+    else:
+        f["delivery"] = ""
     if f["q"]:
         qs = qs.filter(Q(tracking_number__icontains=f["q"]) | Q(order__number__icontains=f["q"]))
     return qs.order_by("-created_at", "-pk"), f

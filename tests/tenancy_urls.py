@@ -19,6 +19,7 @@ from tests.factories import (
     make_ship_from,
 )
 from tests.shipments.factories import make_batch, make_shipment
+from tests.tracking.factories import make_delivery, make_endpoint, make_parcel
 
 OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "order-detail": lambda m: {"pk": make_order(m, "T-1").pk},
@@ -64,4 +65,10 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "locations:edit": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
     "locations:make-default": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
     "locations:delete": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
+    "tracking:order-panel": lambda m: {"pk": make_parcel(m, "T-16").shipment.order_id},
+    "tracking:shipment-panel": lambda m: {"pk": make_parcel(m, "T-17").shipment_id},
+    "tracking:refresh": lambda m: {"pk": make_parcel(m, "T-18").shipment_id},
+    "tracking:webhook": lambda m: {"pk": make_endpoint(m).pk},
+    "tracking:webhook-toggle": lambda m: {"pk": make_endpoint(m).pk},
+    "tracking:webhook-replay": lambda m: {"pk": make_delivery(m).pk},
 }
