@@ -162,6 +162,18 @@ def validate_amount(account: CarrierAccount, amount: Decimal) -> Decimal:
     return amount
 
 
+def open_book_for_postage(account: CarrierAccount) -> None:
+    """``open_book`` for a postage purchase: outside any transaction (the carrier is asked),
+    and a failed read refuses the purchase in the merchant's words."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise FundsError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
+
+
 def reserve_purchase(
     account: CarrierAccount,
     amount: Decimal,
@@ -174,13 +186,7 @@ def reserve_purchase(
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
-    try:
-        open_book(account)
-    except errors.StampsError as exc:
-        raise FundsError(
-            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
-            f"was bought. {exc.merchant_message}"
-        ) from exc
+    open_book_for_postage(account)
     with transaction.atomic():
         locked = lock_account(account)
         carrier_services.require_usable(locked)
@@ -653,6 +659,8 @@ def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[Po
     auto-funding is off) nothing is bought and ``PostageShort`` says exactly what is missing.
     """
     needed = money(needed)
+    # Before the lock: opening the book may ask the carrier, never inside a transaction.
+    open_book_for_postage(account)
     with transaction.atomic():
         locked = lock_account(account)
         # Purchases still being confirmed will arrive: buying for them again would fund twice.

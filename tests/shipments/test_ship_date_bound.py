@@ -22,7 +22,7 @@ NIGHT_IN_NEW_YORK = dt.datetime(2026, 11, 25, 23, 0, tzinfo=ZoneInfo("America/Ne
 
 @pytest.fixture
 def order(merchant):
-    return make_order(merchant, "F-1", ship_from=make_ship_from(merchant))
+    return make_order(merchant, "F-1", ship_from=make_ship_from(merchant), service="US-PM")
 
 
 @pytest.mark.parametrize("day", [dt.date(2026, 12, 3), dt.date(2030, 1, 1), dt.date(2099, 12, 31)])
