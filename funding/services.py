@@ -17,7 +17,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.urls import reverse
 from django.utils import timezone
 
 from carriers import services as carrier_services
@@ -34,6 +33,7 @@ from funding.ledger import (
     record_entry,
 )
 from funding.models import ZERO, AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from merchants.errors import MerchantError
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +43,8 @@ TRUST_AND_SAFETY_PHONE = errors.TRUST_AND_SAFETY_PHONE
 MAX_AUTO_PER_DAY = 24
 
 
-class FundsError(Exception):
+class FundsError(MerchantError):
     """A purchase or setting ShipDesk refused or Stamps.com rejected, said for the merchant."""
-
-    def __init__(self, message: str, *, help_url: str = "", help_label: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.help_url = help_url
-        self.help_label = help_label
 
 
 class BelowMinimum(FundsError):
@@ -71,17 +65,17 @@ class AboveMaximum(FundsError):
         super().__init__(f"An account can hold at most ${max_balance:,.2f} of postage. {hint}")
 
 
-class CardDeclined(FundsError):
-    """R12: the balance is unchanged; the card is fixed at Stamps.com."""
-
-    def __init__(self, help_url: str = "") -> None:
-        super().__init__(
-            "The card on file at Stamps.com was declined, so no postage was added and your "
-            "balance is unchanged. Update the card in Stamps.com Account Settings, or call "
-            f"Stamps.com Trust and Safety at {TRUST_AND_SAFETY_PHONE}.",
-            help_url=help_url,
-            help_label="Open Stamps.com Account Settings",
-        )
+def card_declined(account: CarrierAccount) -> FundsError:
+    """R12 (the carrier's ``errors.CardDeclined``, said for the funds page): the balance is
+    unchanged; the card is fixed in the carrier's Account Settings."""
+    return FundsError(
+        "The card on file at Stamps.com was declined, so no postage was added and your "
+        "balance is unchanged. Update the card in Stamps.com Account Settings, or call "
+        f"Stamps.com Trust and Safety at {TRUST_AND_SAFETY_PHONE}.",
+        fix=carrier_services.carrier_page_fix(
+            account, "AccountSettingsPage", "Open Stamps.com Account Settings"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +214,7 @@ def submit_purchase(purchase: PostagePurchase) -> PostagePurchase:
         return purchase
     except errors.CardDeclined as exc:
         _reject(purchase, exc.fault_text or "Card declined")
-        raise CardDeclined(_account_settings_url(account)) from exc
+        raise card_declined(account) from exc
     except errors.PurchaseLimit as exc:
         _reject(purchase, exc.fault_text)
         if exc.largest_amount is not None or "max" in exc.fault_text.lower():
@@ -284,18 +278,6 @@ def _reject(purchase: PostagePurchase, reason: str) -> None:
     PostagePurchase.objects.filter(pk=purchase.pk).exclude(
         status=PostagePurchase.Status.SUCCESS
     ).update(status=purchase.status, rejection_reason=reason, settled_at=timezone.now())
-
-
-def _account_settings_url(account: CarrierAccount) -> str:
-    """R9/R12: the carrier's page; failing that, ShipDesk's link that asks for it on click."""
-    try:
-        return carrier_services.carrier_page_url(account, "AccountSettingsPage")
-    except (errors.StampsError, carrier_services.CarrierAccountError):
-        log.warning("no Account Settings link for %s", account.pk, exc_info=True)
-        return reverse(
-            "carriers:open-carrier-page",
-            kwargs={"pk": account.pk, "url_type": "AccountSettingsPage"},
-        )
 
 
 def follow_later(purchase: PostagePurchase) -> None:

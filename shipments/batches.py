@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from merchants.errors import MerchantError
 from orders.models import Order
 from shipments import printing, rating
 from shipments.labels import LabelError, LabelPending, buy_label
@@ -30,7 +31,7 @@ PENDING_RETRIES = 2
 HEARTBEAT_SECONDS = 5
 
 
-class BatchError(Exception):
+class BatchError(MerchantError):
     pass
 
 

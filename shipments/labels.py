@@ -16,7 +16,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
@@ -26,6 +25,7 @@ from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
 from locations.shipping_day import ship_date_for
+from merchants.errors import Fix, MerchantError
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -45,19 +45,12 @@ CONTENT_TYPES = {
 }
 
 
-class LabelError(Exception):
+class LabelError(MerchantError):
     """A label could not be bought or voided; ``message`` says what to do."""
 
-    def __init__(self, message: str, *, link: str = "", link_text: str = "", problems=()):
-        super().__init__(message)
-        self.message = message
-        self.link = link
-        self.link_text = link_text
+    def __init__(self, message: str, *, fix: Fix | None = None, problems=()):
+        super().__init__(message, fix=fix)
         self.problems = list(problems)
-
-
-class InsufficientFunds(LabelError):
-    pass
 
 
 class LabelPending(LabelError):
@@ -69,13 +62,12 @@ def merchant_today(order: Order) -> dt.date:
     return timezone.localdate(timezone=zone)
 
 
-def _funds_error(account: CarrierAccount, needed: Decimal | None) -> InsufficientFunds:
+def _funds_error(account: CarrierAccount, needed: Decimal | None) -> LabelError:
     need = f" This label costs ${needed:,.2f};" if needed is not None else ""
-    return InsufficientFunds(
+    return LabelError(
         f"Not enough postage on “{account.nickname}”.{need} the balance is "
         f"${account.balance:,.2f}. Add funds, or turn on auto-funding, then try again.",
-        link=reverse("funding:home"),
-        link_text="Add funds",
+        fix=Fix("funding:home", (), "Add funds"),
     )
 
 
@@ -111,8 +103,7 @@ def _validate(order: Order, service: str) -> None:
     except ShipmentInvalid as exc:
         raise LabelError(
             "Fix the order first: " + " ".join(p.message for p in exc.problems),
-            link=reverse("order-detail", args=[order.pk]),
-            link_text=f"Edit order {order.number}",
+            fix=Fix("order-detail", (order.pk,), f"Edit order {order.number}"),
             problems=exc.problems,
         ) from exc
 
@@ -181,24 +172,21 @@ def buy_label(
 
     ``batch_item_id``: the batch item marked bought in the same transaction as the label.
 
-    Raises ``LabelError`` (``InsufficientFunds``, ``LabelPending``) with the merchant's fix.
+    Raises ``LabelError`` (or ``LabelPending``) with the merchant's fix.
     """
     if account.merchant_id != order.merchant_id:
         raise LabelError("That carrier account belongs to another store.")
     try:
         require_usable(account)  # R3
     except AccountNotUsable as exc:
-        raise LabelError(
-            exc.message, link=reverse("carriers:list"), link_text="Your carrier accounts"
-        ) from exc
+        raise LabelError(exc.message, fix=exc.fix) from exc
 
     live = _live_shipment(order)
     if live is not None and live.status == Shipment.Status.VOIDING:
         raise LabelError(
             f"Order {order.number}'s label is being voided; ShipDesk is confirming the refund "
             "with Stamps.com. Buy a new label once it shows as voided.",
-            link=reverse("shipments:detail", args=[live.pk]),
-            link_text="Open the label",
+            fix=Fix("shipments:detail", (live.pk,), "Open the label"),
         )
     if live is not None and live.status == Shipment.Status.BOUGHT:
         if batch is not None and live.batch_id == batch.pk:
@@ -206,8 +194,7 @@ def buy_label(
         raise LabelError(
             f"Order {order.number} already has a label ({live.tracking_number or live.service}). "
             "Void it first to buy another.",
-            link=reverse("shipments:detail", args=[live.pk]),
-            link_text="Open the label",
+            fix=Fix("shipments:detail", (live.pk,), "Open the label"),
         )
 
     if live is not None:

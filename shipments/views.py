@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
+from merchants.errors import Fix
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
@@ -118,8 +119,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
             if account is None:
                 raise labels.LabelError(
                     "Connect a Stamps.com account first.",
-                    link=reverse("carriers:connect"),
-                    link_text="Connect Stamps.com",
+                    fix=Fix("carriers:connect", (), "Connect Stamps.com"),
                 )
             shipment = labels.buy_label(
                 order,

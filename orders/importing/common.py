@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from merchants.errors import MerchantError
 from orders.models import Order
 
 # ShipDesk field -> (the documented header, what it holds). The first 19 are DESIGN.md's.
@@ -120,7 +121,7 @@ class MappingNeeded(Exception):
         super().__init__(f"These required columns are missing: {names}. Map your headers.")
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(MerchantError):
     pass
 
 

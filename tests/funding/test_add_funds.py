@@ -64,14 +64,14 @@ def test_R11_the_carrier_refuses_too_when_shipdesk_balance_was_stale(make_accoun
 
 def test_R12_a_declined_card_leaves_the_balance_and_links_account_settings(make_account, sandbox):
     account = make_account(balance="30.00", card_declined=True)
-    with pytest.raises(services.CardDeclined) as caught:
+    with pytest.raises(services.FundsError) as caught:
         services.add_funds(account, Decimal("50"))
     assert "(866) 634-4708" in caught.value.message
     assert "Account Settings" in caught.value.message
-    # GetURL AccountSettingsPage, or ShipDesk's link that asks Stamps.com for it on click.
-    assert caught.value.help_url.startswith("http") or "AccountSettingsPage" in (
-        caught.value.help_url
-    )
+    # ShipDesk's link that asks Stamps.com for its Account Settings page (GetURL) on click.
+    fix = caught.value.fix
+    assert fix.url == f"/settings/carriers/{account.pk}/open/AccountSettingsPage/"
+    assert fix.text == "Open Stamps.com Account Settings" and fix.new_tab
     assert sandbox.get_balance("acme-ship") == Decimal("30.00")
     account.refresh_from_db()
     assert account.balance == Decimal("30.00")
@@ -151,3 +151,18 @@ def test_R10_a_pending_purchase_is_followed_by_the_job_until_it_settles(make_acc
     account.refresh_from_db()
     assert account.balance == Decimal("20.01") == ledger_balance(account)
     assert account.balance_synced_at is not None
+
+
+def test_R12_the_funds_page_shows_the_decline_with_a_link_to_account_settings(
+    make_account, sandbox, owner_client
+):
+    account = make_account(balance="30.00", card_declined=True)
+    response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "50"})
+    assert response.status_code == 400
+    assert "was declined, so no postage was added" in response.text
+    link = f"/settings/carriers/{account.pk}/open/AccountSettingsPage/"
+    assert f'<a href="{link}" target="_blank" rel="noopener">Open Stamps.com Account' in (
+        response.text
+    )
+    opened = owner_client.get(link)
+    assert opened.status_code == 302 and "/sandbox/stamps/pages/" in opened["Location"]
