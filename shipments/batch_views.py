@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseStopPolling
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem
-from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts
+from shipments.views import chosen_account, merchant_accounts, pdf_response, print_options
 
 
 @merchant_view
@@ -96,5 +96,5 @@ def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @merchant_view
 def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
-    layout, slip = _print_options(request)
-    return _pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")
+    layout, slip = print_options(request)
+    return pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")

@@ -268,13 +268,13 @@ def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "shipments/detail.html", context)
 
 
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
-def _print_options(request: HttpRequest) -> tuple[str, bool]:
+def print_options(request: HttpRequest) -> tuple[str, bool]:
     prefs = ShippingSettings.get_for(request.merchant)
     layout = request.GET.get("layout") or prefs.layout
     slip = request.GET.get("slip", "1" if prefs.packing_slip else "0") == "1"
@@ -292,12 +292,12 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if shipment.status != Shipment.Status.BOUGHT:
         raise Http404("Only created labels can be printed.")
-    layout, slip = _print_options(request)
+    layout, slip = print_options(request)
     if layout == "4x6" and not slip:
         data = printing.label_pdf(shipment)
     else:
         data = printing.render_pdf([shipment], layout, slip)
-    return _pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
+    return pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
 
 
 @merchant_view
@@ -313,8 +313,8 @@ def print_selected(request: HttpRequest) -> HttpResponse:
     if not shipments:
         messages.warning(request, "Select one or more created labels to print.")
         return redirect("shipments:list")
-    layout, slip = _print_options(request)
-    return _pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
+    layout, slip = print_options(request)
+    return pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
 
 
 @merchant_view

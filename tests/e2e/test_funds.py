@@ -27,7 +27,7 @@ def sandbox_url(live_server, settings):
     settings.STAMPS_WSDL_URL = ""
     settings.STAMPS_SERVICE_URL = ""
     settings.STAMPS_SANDBOX_URL = url
-    stamps_client._tokens.clear()
+    stamps_client.forget_tokens()
     api.reset()
     return url
 

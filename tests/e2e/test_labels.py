@@ -28,7 +28,7 @@ def sandbox_api(live_server, settings):
     settings.STAMPS_WSDL_URL = ""
     settings.STAMPS_SERVICE_URL = ""
     settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
-    stamps_client._tokens.clear()
+    stamps_client.forget_tokens()
     cache.clear()
     api.reset()
     return api

@@ -27,9 +27,9 @@ def fast_sandbox(sandbox, settings, monkeypatch):
     settings.STAMPS_TIMEOUT = 0.4
     settings.FUNDING_POLL_SECONDS = 0
     monkeypatch.setattr(Conf, "SYNC", True)
-    stamps_client._tokens.clear()
+    stamps_client.forget_tokens()
     yield sandbox
-    stamps_client._tokens.clear()
+    stamps_client.forget_tokens()
 
 
 def test_R14_random_money_movements_under_faults_reconcile_to_the_cent(fast_sandbox, merchant):
