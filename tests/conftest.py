@@ -72,7 +72,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_sep(
             "!",
             f"REAL SWSIM v135 WSDL NOT FOUND: {len(skipped)} fidelity tests skipped. Put the "
-            "reference beside the checkout (../shared/stamps/swsimv135.wsdl) or set "
+            "reference in shared/stamps/ beside the checkout or a parent folder, or set "
             "STAMPS_REFERENCE_WSDL.",
             red=True,
             bold=True,

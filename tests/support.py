@@ -68,13 +68,14 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
 
 
 def reference_wsdl() -> Path | None:
-    """Stamps.com's real SWSIM v135 WSDL: ``STAMPS_REFERENCE_WSDL``, else beside the checkout
-    (``../shared/stamps/``). It is not part of the project (production loads it from
+    """Stamps.com's real SWSIM v135 WSDL: ``STAMPS_REFERENCE_WSDL``, else ``shared/stamps/``
+    beside the checkout or beside one of its parent folders (a worktree or a CI clone sits
+    deeper than the main checkout). It is not part of the project (production loads it from
     Stamps.com); None when absent, and the test summary then says how many fidelity tests
     that cost."""
     configured = os.environ.get("STAMPS_REFERENCE_WSDL", "")
     candidates = [Path(configured)] if configured else []
-    candidates.append(ROOT.parent / "shared" / "stamps" / "swsimv135.wsdl")
+    candidates += [folder / "shared" / "stamps" / "swsimv135.wsdl" for folder in ROOT.parents]
     return next((c for c in candidates if c.is_file()), None)
 
 
