@@ -1,7 +1,8 @@
 """Stamps.com calls for a saved CarrierAccount, keeping the account's health up to date.
 
-Any call that answers "Authentication Failed" marks the account as needing
-re-authentication (R7); "Account is set to a closed plan" marks it closed (R8). Features
+Any call refused for a wrong password ("The username or password entered is not correct",
+formerly "Authentication Failed") marks the account as needing re-authentication (R7);
+"Account is set to a closed plan" marks it closed (R8). Features
 (funds, labels, end of day) call the carrier through ``call`` so they all get this.
 """
 

@@ -10,11 +10,9 @@ Contract:
 - The WSDL is parsed once per process per location; ``carriers.stamps.transport`` says
   where it and the service address come from. Answers become dataclasses in
   ``carriers.stamps.mapping``.
-- Authentication: AuthenticateUser once, then each answer's Authenticator is used for the next
-  call. Tokens are kept per endpoint and username in a small process-wide pool: a call takes a
-  token and puts back the one the answer hands on, so concurrent calls for one account each
-  use their own chain. An expired or out-of-sync token is replaced by signing in once more and
-  retrying; "Authentication Failed" is final (R7).
+- Authentication: every call carries the account's Credentials (``_call`` says why: one
+  conversation per account at Stamps.com, R38), so no Authenticator is ever kept or reused
+  and no process waits for another. A wrong password is final (R7).
 - Results are the dataclasses of ``carriers.stamps.types``; failures raise
   ``carriers.stamps.errors.StampsError`` subclasses.
 - Retries only where safe: read-only operations retry temporary failures; PurchasePostage and
@@ -44,9 +42,7 @@ from carriers.stamps.soap import (
     rate_from_soap,
     rate_to_soap,
     text_of,
-    value_of,
 )
-from carriers.stamps.tokens import TokenPool
 
 # Re-exported: tests and benchmarks read them here.
 from carriers.stamps.transport import endpoints as endpoints
@@ -78,18 +74,8 @@ SAME_TX_RETRY = frozenset({"PurchasePostage", "CreateIndicium"})
 
 
 def reset_wsdl_cache() -> None:
-    """Forget parsed WSDLs and tokens (tests that change endpoints)."""
+    """Forget parsed WSDLs (tests that change endpoints)."""
     transport.forget_wsdls()
-    _tokens.clear()
-
-
-def forget_tokens() -> None:
-    """Forget every conversation token, so the next call signs in afresh."""
-    _tokens.clear()
-
-
-# Conversation tokens per (endpoint, username), shared by every client in the process.
-_tokens = TokenPool()
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +112,6 @@ class StampsClient:
         self.integration_id = integration_id or settings.STAMPS_INTEGRATION_ID
         self._zeep = transport.wsdl_client(self.wsdl)
         self._service = transport.service(self.wsdl, self.address)
-        self._token_key = (self.address or self.wsdl, username.lower())
 
     def __repr__(self) -> str:
         return f"StampsClient({self.username!r}, address={self.address!r})"
@@ -169,9 +154,6 @@ class StampsClient:
         )
         if error is None:
             return response
-        if cause is None:
-            # The carrier refused after reading the request: its answer hands on a token.
-            error.next_authenticator = value_of(response, "Authenticator")  # type: ignore[attr-defined]
         raise error from cause
 
     def _may_retry(self, operation: str, error: errors.StampsError, attempt: int) -> bool:
@@ -190,75 +172,53 @@ class StampsClient:
         refuse: Callable[[Any], errors.StampsError | None] | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Call ``operation`` with the next Authenticator, re-authenticating once if it has
-        expired and retrying temporary failures where that is safe."""
+        """Call ``operation`` signed with the account's Credentials, retrying temporary
+        failures where that is safe.
+
+        Credentials on every call (as ShipWorks' v135 client does) instead of following the
+        Authenticator chain: SWSIM keeps one conversation per account, each answer's
+        Authenticator supersedes the previous one and an old one is refused (R38). Every web
+        and worker process would have to take turns on one chain; with Credentials no call
+        depends on another, whatever the live service allows for parallel conversations."""
         attempt = 0
-        reauthenticated = False
+        stale_retried = False
         while True:
             attempt += 1
-            args = dict(kwargs)
-            token = None
-            if authenticated:
-                if not reauthenticated:
-                    token = _tokens.take(self._token_key)
-                token = token or self._authenticate_token()
-                args = {"Authenticator": token, **kwargs}
+            args = {"Credentials": self._credentials(), **kwargs} if authenticated else kwargs
             try:
-                response = self._attempt(operation, args, attempt, refuse)
+                return self._attempt(operation, args, attempt, refuse)
             except errors.AuthenticatorExpired:
-                # Tokens issued before this one are no better: sign in afresh, once.
-                _tokens.forget(self._token_key)
-                if reauthenticated:
+                # Not expected with Credentials; should the carrier still answer a
+                # conversation fault, the request was refused before any work: once more.
+                if stale_retried:
                     raise
-                reauthenticated = True
+                stale_retried = True
                 continue
             except errors.StampsError as error:
-                if token and error.permanent and not isinstance(error, errors.AuthenticationFailed):
-                    # A fault does not consume the token: the carrier refused before acting.
-                    _tokens.give(self._token_key, getattr(error, "next_authenticator", token))
-                elif isinstance(error, errors.AuthenticationFailed):
-                    _tokens.forget(self._token_key)
                 if not self._may_retry(operation, error, attempt):
                     raise
                 self._pause(attempt)
                 continue
-            if authenticated:
-                _tokens.give(self._token_key, value_of(response, "Authenticator") or None)
-            return response
 
-    def _authenticate_token(self) -> str:
+    def _credentials(self) -> dict[str, str]:
         if not self.username:
             raise errors.AuthenticationFailed(
                 "no username", operation="AuthenticateUser", fault_code="no-credentials"
             )
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                credentials = {
-                    "IntegrationID": self.integration_id,
-                    "Username": self.username,
-                    "Password": str(self._password),
-                }
-                response = self._attempt("AuthenticateUser", {"Credentials": credentials}, attempt)
-            except errors.StampsError as error:
-                if isinstance(error, errors.AuthenticationFailed):
-                    _tokens.forget(self._token_key)
-                if self._may_retry("AuthenticateUser", error, attempt):
-                    self._pause(attempt)
-                    continue
-                raise
-            self._last_auth = response
-            return str(value_of(response, "Authenticator"))
+        return {
+            "IntegrationID": self.integration_id,
+            "Username": self.username,
+            "Password": str(self._password),
+        }
 
     # -- operations ----------------------------------------------------------------------
 
     def authenticate(self) -> Authentication:
-        """Sign in with the username and password (R1: before an account is saved)."""
-        _tokens.forget(self._token_key)
-        token = self._authenticate_token()
-        _tokens.give(self._token_key, token)
-        return mapping.authentication_from_soap(self._last_auth)
+        """Check the username and password (R1: before an account is saved)."""
+        response = self._call(
+            "AuthenticateUser", authenticated=False, Credentials=self._credentials()
+        )
+        return mapping.authentication_from_soap(response)
 
     def register_account(
         self,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from bench.fault_campaign import Campaign, make_accounts
-from carriers.stamps import client as stamps_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -27,9 +26,7 @@ def fast_sandbox(sandbox, settings, monkeypatch):
     settings.STAMPS_TIMEOUT = 0.4
     settings.FUNDING_POLL_SECONDS = 0
     monkeypatch.setattr(Conf, "SYNC", True)
-    stamps_client.forget_tokens()
     yield sandbox
-    stamps_client.forget_tokens()
 
 
 def test_R14_random_money_movements_under_faults_reconcile_to_the_cent(fast_sandbox, merchant):

@@ -108,11 +108,11 @@ def test_unreachable_carrier_is_temporary_and_read_only_calls_are_retried(
         client.get_rates(request)
     assert not exc_info.value.permanent
     calls = list(CarrierCall.objects.order_by("started_at", "pk"))
-    # Signing in is read-only, so it is retried; the rate request is never reached.
+    # Rating is read-only, so it is retried (each call carries Credentials: no sign-in first).
     assert [(c.operation, c.attempt, c.outcome) for c in calls] == [
-        ("AuthenticateUser", 1, "transport"),
-        ("AuthenticateUser", 2, "transport"),
-        ("AuthenticateUser", 3, "transport"),
+        ("GetRates", 1, "transport"),
+        ("GetRates", 2, "transport"),
+        ("GetRates", 3, "transport"),
     ]
     assert all("secret-pw" not in c.request_summary for c in calls)
     assert calls[0].merchant_message == errors.CarrierUnavailable().merchant_message
