@@ -242,8 +242,16 @@ def record_answer(purchase: PostagePurchase, answer: Purchase) -> PostagePurchas
     return purchase
 
 
-def apply_success(purchase: PostagePurchase, *, control_total: Decimal | None = None) -> None:
-    """The carrier added the postage: one ledger entry, balance moved, in one transaction."""
+def apply_success(
+    purchase: PostagePurchase,
+    *,
+    control_total: Decimal | None = None,
+    balance_includes_it: bool = False,
+) -> None:
+    """The carrier added the postage: one ledger entry, balance moved, in one transaction.
+
+    ``balance_includes_it``: the account's balance was just read from the carrier with this
+    purchase in it, so only the ledger moves (adding it again showed $45.02 for $25.01)."""
     with transaction.atomic():
         locked = lock_account(purchase.account_id)
         current = PostagePurchase.objects.select_for_update().get(pk=purchase.pk)
@@ -258,6 +266,7 @@ def apply_success(purchase: PostagePurchase, *, control_total: Decimal | None = 
             reference=current.integrator_tx_id,
             memo="Auto-funding" if current.automatic else "Added funds",
             control_total=control_total,
+            update_balance=not balance_includes_it,
         )
         current.status = PostagePurchase.Status.SUCCESS
         current.settled_at = timezone.now()
@@ -291,42 +300,61 @@ def follow_later(purchase: PostagePurchase) -> None:
     )
 
 
+NOT_BOUGHT = (
+    "Stamps.com has no record of this purchase (its balance never showed it), so nothing was "
+    "charged. Add the funds again if you still need them."
+)
+
+
 def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
-    """One check of a purchase not yet settled: GetAccountInfo (the carrier settles pending
-    purchases in its own time), then PurchasePostage again with the same IntegratorTxID,
-    which answers with that transaction's status rather than buying again."""
+    """One check of a purchase not yet settled (R44): GetAccountInfo, never PurchasePostage
+    again. Nothing public says Stamps.com de-duplicates a repeated IntegratorTxID, so a
+    re-sent purchase could be bought twice. The carrier's balance says whether it landed:
+    see ``settle_from_balance``."""
     purchase.refresh_from_db()
     if not purchase.in_flight:
         return purchase
     PostagePurchase.objects.filter(pk=purchase.pk).update(checks=purchase.checks + 1)
+    account = purchase.account
     try:
-        # A sync, not just a read: a purchase that never reached the carrier (a worker died
-        # after reserving it) must be sent with today's control total, which labels bought
-        # since have moved, or the carrier refuses it with a mismatch on every check.
-        sync_balance(purchase.account)
-        answer = _purchase_call(purchase)
-    except errors.CarrierUnavailable:
-        return purchase
-    except errors.StampsError as exc:
-        if isinstance(exc, errors.CardDeclined):
-            _reject(purchase, exc.fault_text or "Card declined")
-        elif exc.permanent and not _is_control_total_mismatch(exc):
-            _reject(purchase, exc.fault_text or exc.merchant_message)
-        return purchase
-    status = answer.status.lower()
-    if status in ("pending", "processing"):
-        _set_status(purchase, status)
-        purchase.refresh_from_db()
-        return purchase
-    if answer.transaction_id:
-        purchase.carrier_transaction_id = str(answer.transaction_id)
-    if status == "success":
-        apply_success(purchase, control_total=answer.control_total)
-        sync_balance(purchase.account)
-    else:
-        _reject(purchase, answer.rejection_reason or answer.status)
+        info = sync_balance(account)
+    except errors.StampsError:
+        return purchase  # unreachable or refused (stamps.call flags the account): next check
+    settle_from_balance(account, money(info.balance), money(info.control_total), purchase)
     purchase.refresh_from_db()
     return purchase
+
+
+def settle_from_balance(
+    account: CarrierAccount,
+    balance: Decimal,
+    control_total: Decimal,
+    followed: PostagePurchase,
+) -> None:
+    """Settle in-flight purchases that the carrier's balance shows, oldest first.
+
+    The gap between the carrier's balance and the ledger's is postage bought but not yet
+    recorded. A label bought at the carrier whose debit is not yet in the ledger makes the
+    gap smaller (a purchase waits one more check, never settles wrongly); a void's refund is
+    credited right after the carrier's answer, so its window is that one request. A purchase
+    the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
+    the gap does not show was not bought; one the carrier answered Pending or Processing is
+    waited for. Only ``followed`` is ever given up: another one may be on its way right now."""
+    with transaction.atomic():
+        locked = lock_account(account)
+        gap = balance - ledger_balance(locked)
+        waiting = PostagePurchase.objects.select_for_update().filter(
+            account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
+        )
+        for purchase in waiting.order_by("created_at", "pk"):
+            if purchase.amount <= gap:
+                apply_success(purchase, control_total=control_total, balance_includes_it=True)
+                gap -= purchase.amount
+            elif purchase.pk == followed.pk and purchase.status in (
+                PostagePurchase.Status.SENDING,
+                PostagePurchase.Status.UNKNOWN,
+            ):
+                _reject(purchase, NOT_BOUGHT)
 
 
 def poll_seconds() -> float:

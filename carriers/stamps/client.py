@@ -15,9 +15,9 @@ Contract:
   and no process waits for another. A wrong password is final (R7).
 - Results are the dataclasses of ``carriers.stamps.types``; failures raise
   ``carriers.stamps.errors.StampsError`` subclasses.
-- Retries only where safe: read-only operations retry temporary failures; PurchasePostage and
-  CreateIndicium retry them only with the same IntegratorTxID, which the carrier treats as one
-  transaction (R28); everything else is never retried blindly.
+- Retries only where safe: read-only operations retry temporary failures; CreateIndicium
+  retries them only with the same IntegratorTxID (R28); PurchasePostage is never re-sent
+  (R44); everything else is never retried blindly.
 - Every attempt is recorded as a ``carriers.models.CarrierCall`` (``carriers.stamps.calllog``
   says how the record survives a caller's rollback), with secrets redacted.
 """
@@ -70,7 +70,10 @@ from carriers.stamps.types import (
 READ_ONLY = frozenset(
     {"AuthenticateUser", "GetRates", "GetAccountInfo", "CleanseAddress", "TrackShipment", "GetURL"}
 )
-SAME_TX_RETRY = frozenset({"PurchasePostage", "CreateIndicium"})
+# PurchasePostage is never re-sent (R44): nothing public says Stamps.com de-duplicates a
+# repeated IntegratorTxID for purchases; a purchase left unanswered is followed with
+# GetAccountInfo (funding.services.resolve_purchase).
+SAME_TX_RETRY = frozenset({"CreateIndicium"})
 
 
 def reset_wsdl_cache() -> None:
@@ -272,8 +275,9 @@ class StampsClient:
         """Buy postage with the card on file (R10-R12).
 
         ``control_total`` is the account's ControlTotal as last read (GetAccountInfo); the
-        carrier refuses a purchase made against a stale one. ``integrator_tx_id`` makes the
-        purchase idempotent, so timeouts are retried with it. A declined card raises
+        carrier refuses a purchase made against a stale one. Sent once, never retried (R44):
+        a timeout raises CarrierUnavailable and the caller follows the balance. A declined
+        card raises
         ``CardDeclined`` (its ``purchase`` attribute holds the answer); Pending and Processing
         are returned: follow them with ``get_account_info``.
         """

@@ -88,22 +88,23 @@ def test_R3_an_unverified_account_cannot_add_funds(make_account, sandbox):
     assert not PostagePurchase.objects.exists()
 
 
-def test_R14_a_timeout_is_retried_with_the_same_integrator_tx_id(make_account, sandbox):
+def test_R44_a_timed_out_purchase_is_judged_by_the_balance_never_resent(make_account, sandbox):
     account = make_account()
     sandbox.set_fault("PurchasePostage", "timeout", delay=1.2, times=1)
     purchase = services.add_funds(account, Decimal("10"))
-    assert purchase.status == PostagePurchase.Status.SUCCESS
-    assert [p.integrator_tx_id for p in sandbox.purchases("acme-ship")] == [
-        purchase.integrator_tx_id
-    ]
-    assert sandbox.get_balance("acme-ship") == Decimal("10.00")
-    assert ledger_balance(account) == Decimal("10.00")
+    purchase.refresh_from_db()
+    # The carrier never did it (the balance says so): not bought, and the merchant is told.
+    assert purchase.status == PostagePurchase.Status.REJECTED
+    assert purchase.rejection_reason == services.NOT_BOUGHT
+    assert sandbox.purchases("acme-ship") == []
+    assert sandbox.get_balance("acme-ship") == Decimal("0.00") == ledger_balance(account)
 
 
 def test_R14_an_answer_dropped_after_the_carrier_committed_never_buys_twice(make_account, sandbox):
     account = make_account()
     sandbox.set_fault("PurchasePostage", "drop_after_commit", times=1)
     purchase = services.add_funds(account, Decimal("40"))
+    purchase.refresh_from_db()
     assert purchase.status == PostagePurchase.Status.SUCCESS
     assert len(sandbox.purchases("acme-ship")) == 1
     assert sandbox.get_balance("acme-ship") == Decimal("40.00")
@@ -119,7 +120,7 @@ def test_R14_when_every_answer_is_lost_the_job_resolves_it_with_the_same_id(
     settings.STAMPS_RETRIES = 0
     sandbox.set_fault("PurchasePostage", "drop_after_commit", times=1)
     purchase = services.add_funds(account, Decimal("15"))
-    # The job (inline here) asked again with the same IntegratorTxID.
+    # The job (inline here) found it in the carrier's balance (R44: never asked again).
     purchase.refresh_from_db()
     assert purchase.status == PostagePurchase.Status.SUCCESS
     assert len(sandbox.purchases("acme-ship")) == 1

@@ -56,17 +56,19 @@ def test_http500_does_nothing(service, alice):
     assert api.get_balance("alice") == Decimal("100.00")
 
 
-def test_drop_after_commit_does_the_work_and_a_retry_returns_it(service, alice):
+def test_drop_after_commit_does_the_work_and_a_repeated_purchase_buys_again_R44(service, alice):
     # Credentials, not an Authenticator: a dropped answer still supersedes the token (R38).
     sign = {"Credentials": credentials()}
     api.set_fault("PurchasePostage", "drop_after_commit")
     with pytest.raises(TransportError):
         service.PurchasePostage(**sign, PurchaseAmount=20, ControlTotal=0, IntegratorTxID="t-1")
     assert api.get_balance("alice") == Decimal("120.00")
+    # Nothing public says Stamps.com de-duplicates purchases, so the sandbox does not either:
+    # the same IntegratorTxID again is a second purchase (clients follow with GetAccountInfo).
     again = service.PurchasePostage(**sign, PurchaseAmount=20, ControlTotal=0, IntegratorTxID="t-1")
     assert again.PurchaseStatus == "Success"
-    assert api.get_balance("alice") == Decimal("120.00")
-    assert len(api.purchases("alice")) == 1
+    assert api.get_balance("alice") == Decimal("140.00")
+    assert len(api.purchases("alice")) == 2
 
 
 def test_drop_after_commit_on_labels_then_retry_gets_the_same_label(service, alice):
