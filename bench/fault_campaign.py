@@ -401,11 +401,6 @@ class Campaign:
             made = Counter(i.integrator_tx_id for i in self.api.indicia(account.username))
             if any(n > 1 for n in made.values()):
                 problems.append(f"{account.username}: a label was created twice")
-            ours = Counter(
-                Shipment.objects.filter(
-                    account=account, status__in=["bought", "voided"]
-                ).values_list("order_id", flat=True)
-            )
             labelled = set(made)
             recorded_labels = set(
                 Shipment.objects.filter(
@@ -418,7 +413,6 @@ class Campaign:
                     f"{sorted(labelled - recorded_labels)}, in ShipDesk only "
                     f"{sorted(recorded_labels - labelled)}"
                 )
-            del ours
             autos = PostagePurchase.objects.filter(account=account, automatic=True)
             keys = Counter(autos.values_list("idempotency_key", flat=True))
             if any(n > 1 for n in keys.values()):

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
+from carriers.models import CarrierAccount
 from funding.models import LedgerEntry
 from funding.services import MAX_AUTO_PER_DAY
 
@@ -35,8 +38,8 @@ class LedgerFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, accounts=(), **kwargs):
+    def __init__(self, *args: Any, accounts: Iterable[CarrierAccount] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [("", "All accounts")] + [
-            (a.pk, a.nickname) for a in accounts
-        ]
+        account = self.fields["account"]
+        assert isinstance(account, forms.ChoiceField)
+        account.choices = [("", "All accounts")] + [(a.pk, a.nickname) for a in accounts]

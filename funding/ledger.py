@@ -27,6 +27,7 @@ current for the next PurchasePostage. Entries are never updated or deleted: corr
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -41,7 +42,7 @@ class LedgerError(Exception):
     pass
 
 
-def money(value) -> Decimal:
+def money(value: Decimal | int | float | str) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
@@ -100,7 +101,7 @@ def record_entry(
         idempotency_key=idempotency_key,
         memo=memo[:300],
     )
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if update_balance:
         changes["balance"] = F("balance") + amount
     if control_total is not None and control_total > locked.control_total:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, QuerySet
@@ -27,7 +28,7 @@ def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 
-def filtered_ledger(merchant: Merchant, filters: dict) -> QuerySet[LedgerEntry]:
+def filtered_ledger(merchant: Merchant, filters: dict[str, Any]) -> QuerySet[LedgerEntry]:
     """``filters``: cleaned LedgerFilterForm data (account id, kind, start, end dates)."""
     zone = merchant_zone(merchant)
     qs = LedgerEntry.objects.for_merchant(merchant).select_related("account")
@@ -124,4 +125,5 @@ def statement_pdf(stmt: Statement) -> bytes:
     from weasyprint import HTML
 
     html = render_to_string("funding/statement.html", {"s": stmt})
-    return HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf

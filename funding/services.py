@@ -23,7 +23,7 @@ from carriers import services as carrier_services
 from carriers.models import CarrierAccount
 from carriers.stamps import accounts as stamps
 from carriers.stamps import errors
-from carriers.stamps.types import Purchase
+from carriers.stamps.types import AccountInfo, Purchase
 from funding.ledger import (
     ensure_opening_balance,
     ledger_balance,
@@ -94,7 +94,7 @@ def room_to_add(account: CarrierAccount) -> Decimal:
     return max(account.max_balance - account.balance - in_flight_total(account), ZERO)
 
 
-def _remember_carrier_auto_buy(account: CarrierAccount, info) -> None:
+def _remember_carrier_auto_buy(account: CarrierAccount, info: AccountInfo) -> None:
     AutoFunding.objects.update_or_create(
         account=account,
         defaults={
@@ -107,7 +107,7 @@ def _remember_carrier_auto_buy(account: CarrierAccount, info) -> None:
     )
 
 
-def sync_balance(account: CarrierAccount):
+def sync_balance(account: CarrierAccount) -> AccountInfo:
     """GetAccountInfo: the carrier's balance, control total and auto-buy settings."""
     info = stamps.get_account_info(account)
     with transaction.atomic():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,12 +22,13 @@ from carriers.stamps.errors import StampsError
 from funding import reports, services
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.errors import MerchantError
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
 
 
-def _accounts(request: HttpRequest):
+def _accounts(request: MerchantRequest) -> QuerySet[CarrierAccount]:
     return owned(request, CarrierAccount.objects.connected())
 
 
@@ -38,7 +41,7 @@ def _months(count: int = 6) -> list[tuple[int, int, dt.date]]:
     return out
 
 
-def _card(account: CarrierAccount, **extra) -> dict:
+def _card(account: CarrierAccount, **extra: Any) -> dict[str, Any]:
     auto = AutoFunding.objects.filter(account=account).first()
     purchases = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
     in_flight = [p for p in purchases if p.in_flight]
@@ -71,8 +74,13 @@ def _card(account: CarrierAccount, **extra) -> dict:
 
 
 def _account_response(
-    request: HttpRequest, account: CarrierAccount, status: int = 200, *, poll=False, **extra
-):
+    request: MerchantRequest,
+    account: CarrierAccount,
+    status: int = 200,
+    *,
+    poll: bool = False,
+    **extra: Any,
+) -> HttpResponse:
     """The account's card: an htmx fragment, or a page of its own without JavaScript.
 
     htmx swaps only 2xx answers, so refusals reach it as 200 with the message in the card.
@@ -88,7 +96,7 @@ def _account_response(
 
 
 @merchant_view
-def funds(request: HttpRequest) -> HttpResponse:
+def funds(request: MerchantRequest) -> HttpResponse:
     accounts = list(_accounts(request))
     form = LedgerFilterForm(request.GET or None, accounts=accounts)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -109,24 +117,28 @@ def funds(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def account_card(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_card(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     return _account_response(request, account, poll=True)
 
 
-def _done(request: HttpRequest, account: CarrierAccount, message: str, level=messages.SUCCESS):
+def _done(
+    request: MerchantRequest, account: CarrierAccount, message: str, level: int = messages.SUCCESS
+) -> HttpResponse:
     if request.htmx:
         return _account_response(request, account, notice=message, notice_level=level)
     messages.add_message(request, level, message)
     return redirect(f"{reverse('funding:home')}#account-{account.pk}")
 
 
-def _failed(request: HttpRequest, account: CarrierAccount, error, **extra) -> HttpResponse:
+def _failed(
+    request: MerchantRequest, account: CarrierAccount, error: MerchantError, **extra: Any
+) -> HttpResponse:
     return _account_response(request, account, status=400, error=error, **extra)
 
 
 @merchant_view
-def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
+def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
@@ -157,7 +169,7 @@ def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @merchant_view
-def sync_balance(request: HttpRequest, account_id: int) -> HttpResponse:
+def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
@@ -169,7 +181,7 @@ def sync_balance(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @merchant_view
-def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
+def auto_funding(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
@@ -194,7 +206,7 @@ def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @merchant_view
-def carrier_auto_buy_off(request: HttpRequest, account_id: int) -> HttpResponse:
+def carrier_auto_buy_off(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
@@ -211,7 +223,7 @@ class _Echo:
 
 
 @merchant_view
-def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
+def ledger_csv(request: MerchantRequest) -> StreamingHttpResponse:
     form = LedgerFilterForm(request.GET or None, accounts=_accounts(request))
     filters = form.cleaned_data if form.is_valid() else {}
     entries = reports.filtered_ledger(request.merchant, filters)
@@ -226,7 +238,7 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @merchant_view
-def statement(request: HttpRequest, account_id: int, year: int, month: int) -> HttpResponse:
+def statement(request: MerchantRequest, account_id: int, year: int, month: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     period = f"{year:04d}-{month:02d}"
     if not 1 <= month <= 12 or year < 2000:

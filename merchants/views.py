@@ -2,17 +2,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from merchants.forms import SignupForm
 from merchants.models import Merchant
-from merchants.tenancy import merchant_view, public_view, switch_merchant
+from merchants.tenancy import (
+    MerchantRequest,
+    ShipDeskRequest,
+    merchant_view,
+    public_view,
+    switch_merchant,
+)
 
 
 @public_view
-def signup(request: HttpRequest) -> HttpResponse:
+def signup(request: ShipDeskRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
@@ -27,7 +33,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def switch(request: HttpRequest) -> HttpResponse:
+def switch(request: MerchantRequest) -> HttpResponse:
     merchant = get_object_or_404(
         Merchant.objects.filter(memberships__user=request.user), pk=request.POST.get("merchant")
     )

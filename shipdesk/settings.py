@@ -13,8 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+# Generic Django classes (ModelAdmin[Model], QuerySet[Model]) can be subscripted at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHIPDESK_VAR_DIR", BASE_DIR / "var"))
@@ -161,7 +165,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "shipdesk.sqlite3",
+            "NAME": str(VAR_DIR / "shipdesk.sqlite3"),
             # The web server and the qcluster worker share this file: wait for locks
             # instead of failing, and start write transactions eagerly to avoid upgrades
             # from read to write locks deadlocking.

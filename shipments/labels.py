@@ -34,7 +34,7 @@ from shipments.models import VOID_WINDOW, Batch, BatchItem, Shipment
 
 # CancelIndicium is sent this many times in one void when no answer comes back.
 VOID_ATTEMPTS = 3
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ContentsType.MERCHANDISE: "Merchandise",
     ContentsType.DOCUMENTS: "Document",
     ContentsType.GIFT: "Gift",
@@ -236,13 +236,15 @@ def buy_label(
             "Stamps.com did not answer about the label being bought. Try again: ShipDesk "
             "finishes the same purchase and never buys twice."
         )
+    ship_from = order.ship_from
+    assert ship_from is not None  # ensure_shippable refuses an order without one
     try:
         indicium = call(
             account,
             lambda c: c.create_indicium(
                 shipment.integrator_tx_id,
                 rate,
-                from_address=rating.from_address(order.ship_from),
+                from_address=rating.from_address(ship_from),
                 to_address=rating.to_address(order),
                 add_ons=shipment.add_ons,
                 customs=customs_for(order),

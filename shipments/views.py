@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from merchants.errors import Fix
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
 from shipments import labels, printing, rating
@@ -28,11 +29,11 @@ from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import Shipment, ShippingSettings
 
 
-def merchant_accounts(request: HttpRequest):
+def merchant_accounts(request: MerchantRequest):
     return list(owned(request, CarrierAccount.objects.connected()))
 
 
-def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
+def chosen_account(request: MerchantRequest, accounts, wanted=None) -> CarrierAccount | None:
     wanted = wanted or request.GET.get("account") or request.POST.get("account")
     if wanted and str(wanted).isdigit():
         for a in accounts:
@@ -42,7 +43,7 @@ def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccoun
     return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
 
 
-def _order_for_rates(request: HttpRequest, pk: int) -> Order:
+def _order_for_rates(request: MerchantRequest, pk: int) -> Order:
     return get_owned_or_404(
         request, Order.objects.select_related("ship_from").prefetch_related("items"), pk=pk
     )
@@ -59,7 +60,7 @@ def package_form(data, order: Order) -> OrderShippingForm:
     return OrderShippingForm(merged, instance=order)
 
 
-def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
+def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     preview = order
     # The package form's unsaved values (sent along by htmx) win over the saved order, so
     # rates follow what the merchant is typing without waiting for the save.
@@ -90,14 +91,14 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
 
 
 @merchant_view
-def rates_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def rates_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     return render(request, "shipments/rates.html#panel", _rates_context(request, order))
 
 
 @merchant_view
 @require_POST
-def buy(request: HttpRequest, pk: int) -> HttpResponse:
+def buy(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     form = BuyForm(request.POST)
     error = None
@@ -110,7 +111,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "Fix the package details first.")
             error = labels.LabelError(
                 "Fix the package details first: "
-                + " ".join(e for errs in package.errors.values() for e in errs)
+                + " ".join(str(e) for errs in package.errors.values() for e in errs)
             )
     if error is None and form.is_valid():
         accounts = merchant_accounts(request)
@@ -143,7 +144,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def rate_calculator(request: HttpRequest) -> HttpResponse:
+def rate_calculator(request: MerchantRequest) -> HttpResponse:
     accounts = merchant_accounts(request)
     ship_from = owned(request, ShipFromLocation).first()
     initial = {"from_zip": ship_from.postal_code[:5] if ship_from else ""}
@@ -174,7 +175,7 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
             width=data.get("width"),
             height=data.get("height"),
             add_ons=add_ons,
-            insured_value=data.get("insurance") or 0,
+            insured_value=data.get("insurance") or Decimal("0"),
         )
         shop = rating.rate_shop(account, query)
         shop.notes[:0] = form.notes
@@ -183,7 +184,7 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _filtered_shipments(request: HttpRequest):
+def _filtered_shipments(request: MerchantRequest):
     # The SCAN form of each label, in the list's own query (no query per row).
     qs = (
         owned(request, Shipment)
@@ -210,7 +211,7 @@ def _filtered_shipments(request: HttpRequest):
 
 
 @merchant_view
-def shipment_list(request: HttpRequest) -> HttpResponse:
+def shipment_list(request: MerchantRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
@@ -248,7 +249,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
     )
@@ -274,7 +275,7 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def print_options(request: HttpRequest) -> tuple[str, bool]:
+def print_options(request: MerchantRequest) -> tuple[str, bool]:
     prefs = ShippingSettings.get_for(request.merchant)
     layout = request.GET.get("layout") or prefs.layout
     slip = request.GET.get("slip", "1" if prefs.packing_slip else "0") == "1"
@@ -282,7 +283,7 @@ def print_options(request: HttpRequest) -> tuple[str, bool]:
 
 
 @merchant_view
-def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
         Shipment.objects.select_related("order", "order__ship_from").prefetch_related(
@@ -301,7 +302,7 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def print_selected(request: HttpRequest) -> HttpResponse:
+def print_selected(request: MerchantRequest) -> HttpResponse:
     ids = [int(i) for i in request.GET.getlist("shipment") if i.isdigit()]
     shipments = list(
         owned(request, Shipment)
@@ -319,7 +320,7 @@ def print_selected(request: HttpRequest) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
         shipment = labels.void_label(shipment)
@@ -338,7 +339,7 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def void_selected(request: HttpRequest) -> HttpResponse:
+def void_selected(request: MerchantRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("shipment") if i.isdigit()]
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = labels.void_many(list(shipments))
@@ -353,7 +354,7 @@ def void_selected(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def shipping_settings(request: HttpRequest) -> HttpResponse:
+def shipping_settings(request: MerchantRequest) -> HttpResponse:
     prefs = ShippingSettings.get_for(request.merchant)
     form = ShippingSettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():

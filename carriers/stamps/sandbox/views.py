@@ -102,8 +102,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     try:
         body_el = parse_envelope(request.body)
         op = _operation(request, body_el)
-    except SandboxFault as fault:
-        return _fault(fault)
+    except SandboxFault as bad_request:
+        return _fault(bad_request)
 
     injected = _take_fault(op)
     if injected is not None:
