@@ -20,6 +20,8 @@ from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, settings_for
+from merchants.ids import parse_id, parse_ids
+from merchants.pdf import pdf_response
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 
@@ -33,8 +35,9 @@ def _locations(request: MerchantRequest):
 
 def _chosen(qs, wanted):
     """The row of ``qs`` the request names, else its first (default-first ordering)."""
-    if wanted and str(wanted).isdigit():
-        found = qs.filter(pk=int(wanted)).first()
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
+        found = qs.filter(pk=wanted_id).first()
         if found is not None:
             return found
     return qs.first()
@@ -66,7 +69,7 @@ def _scan_form_context(request: MerchantRequest, **extra) -> dict:
         "eligible": eligible,
         "refusal": refusal,
         "local_now": local,
-        "selected": {int(v) for v in data.getlist("shipment") if v.isdigit()},
+        "selected": set(parse_ids(data.getlist("shipment"))),
         **extra,
     }
 
@@ -116,9 +119,7 @@ def scan_form_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
     except EndOfDayError as exc:
         messages.error(request, exc.message)
         return redirect("endofday:scan-form", pk=form.pk)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="scan-form-{form.manifest_id}.pdf"'
-    return response
+    return pdf_response(data, f"scan-form-{form.manifest_id}.pdf")
 
 
 # --- pickups ------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from merchants.ids import parse_ids
+from merchants.pdf import pdf_response
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem
-from shipments.views import chosen_account, merchant_accounts, pdf_response, print_options
+from shipments.views import chosen_account, merchant_accounts, print_options
 
 
 @merchant_view
@@ -24,7 +26,7 @@ def batch_list(request: MerchantRequest) -> HttpResponse:
 
 @require_POST
 def batch_create(request: MerchantRequest) -> HttpResponse:
-    ids = [i for i in request.POST.getlist("order") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("order"))
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
     if account is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from decimal import Decimal
 
 from django import forms
@@ -14,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -21,6 +20,9 @@ from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from merchants.errors import Fix
+from merchants.exports import SafeWriter
+from merchants.ids import parse_id, parse_ids
+from merchants.pdf import pdf_response
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
@@ -35,9 +37,10 @@ def merchant_accounts(request: MerchantRequest):
 
 def chosen_account(request: MerchantRequest, accounts, wanted=None) -> CarrierAccount | None:
     wanted = wanted or request.GET.get("account") or request.POST.get("account")
-    if wanted and str(wanted).isdigit():
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
         for a in accounts:
-            if a.pk == int(wanted):
+            if a.pk == wanted_id:
                 return a
     usable = [a for a in accounts if a.is_usable]
     return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
@@ -84,7 +87,7 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
-        "latest_ship_date": today + dt.timedelta(days=7),
+        "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **extra,
     }
@@ -215,8 +218,8 @@ def shipment_list(request: MerchantRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="shipments.csv"'
-        writer = csv.writer(response)
+        response["Content-Disposition"] = content_disposition_header(True, "shipments.csv")
+        writer = SafeWriter(response)
         writer.writerow(
             ["Order", "Service", "Tracking", "Cost", "Ship date", "Status", "Created", "Voided"]
         )
@@ -269,12 +272,6 @@ def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "shipments/detail.html", context)
 
 
-def pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 def print_options(request: MerchantRequest) -> tuple[str, bool]:
     prefs = ShippingSettings.get_for(request.merchant)
     layout = request.GET.get("layout") or prefs.layout
@@ -303,7 +300,7 @@ def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 def print_selected(request: MerchantRequest) -> HttpResponse:
-    ids = [int(i) for i in request.GET.getlist("shipment") if i.isdigit()]
+    ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
         owned(request, Shipment)
         .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
@@ -340,7 +337,7 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
 @merchant_view
 @require_POST
 def void_selected(request: MerchantRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("shipment") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = labels.void_many(list(shipments))
     if voided:
