@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from carriers.admin import CarrierAccountAdmin
 from carriers.models import CarrierAccount, CarrierAccountQuerySet
 from carriers.stamps.errors import StampsError
-from funding import services
+from funding import purchases, reconciliation
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
 from merchants.tenancy import staff_view
 
@@ -122,10 +122,10 @@ class BalanceDriftAdmin(ReadOnlyAdmin[BalanceDrift]):
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                entry = services.resolve_drift(
+                entry = reconciliation.resolve_drift(
                     drift, form.cleaned_data["explanation"], by=request.user
                 )
-            except services.FundsError as exc:
+            except purchases.FundsError as exc:
                 form.add_error("explanation", exc.message)
             except StampsError as exc:
                 form.add_error(None, f"Stamps.com couldn't be read: {exc.merchant_message}")
@@ -135,13 +135,13 @@ class BalanceDriftAdmin(ReadOnlyAdmin[BalanceDrift]):
                 done = f"adjustment {entry.amount:+.2f} posted" if entry else "nothing to adjust"
                 messages.success(request, f"Drift resolved: {done}.")
                 return redirect("admin:funding_balancedrift_changelist")
-        entries = services.entries_around(drift)
+        entries = reconciliation.entries_around(drift)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Adjust the ledger of {drift.account}",
             "drift": drift,
-            "hint": services.drift_hint(drift, entries),
+            "hint": reconciliation.drift_hint(drift, entries),
             "entries": entries,
             "form": form,
         }
@@ -161,7 +161,7 @@ class FundedCarrierAccountAdmin(CarrierAccountAdmin):
         synced = 0
         for account in queryset.connected():
             try:
-                services.sync_balance(account)
+                purchases.sync_balance(account)
             except StampsError as exc:
                 messages.error(request, f"{account} ({account.username}): {exc.explanation}")
             else:

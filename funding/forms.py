@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 
 from carriers.models import CarrierAccount
+from funding.auto_funding import MAX_AUTO_PER_DAY
 from funding.models import LedgerEntry
-from funding.services import MAX_AUTO_PER_DAY
 
 
 class AddFundsForm(forms.Form):

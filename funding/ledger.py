@@ -46,7 +46,7 @@ class LedgerError(Exception):
 
 class BookNotOpen(LedgerError):
     """No balance has been read from the carrier yet, so the book can't be opened and no
-    money may move on it. ``funding.services.open_book`` reads it (outside a transaction)."""
+    money may move on it. ``funding.purchases.open_book`` reads it (outside a transaction)."""
 
 
 def money(value: Decimal | int | float | str) -> Decimal:

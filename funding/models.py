@@ -1,7 +1,8 @@
 """Postage money: the append-only ledger, postage purchases, auto-funding and drift flags.
 
-Rows here change only through ``funding.services`` (which write them in the same
-transaction as the state they belong to, R14). Ledger entries are never updated or
+Rows here change only through the funding services (``purchases``, ``auto_funding``,
+``reconciliation``), which write them in the same transaction as the state they belong to
+(R14). Ledger entries are never updated or
 deleted: a mistake is corrected by a new ``adjustment`` entry.
 """
 

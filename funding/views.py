@@ -1,4 +1,5 @@
-"""The Funds pages: thin views over ``funding.services`` and ``funding.reports``."""
+"""The Funds pages: thin views over the funding services (purchases, auto-funding) and
+``funding.reports``."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from django_htmx.http import HttpResponseStopPolling
 from carriers.models import CarrierAccount
 from carriers.services import CarrierAccountError
 from carriers.stamps.errors import StampsError
-from funding import reports, services
+from funding import auto_funding as autofunding
+from funding import purchases, reports
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
 from merchants.errors import MerchantError
@@ -45,8 +47,8 @@ def _months(count: int = 6) -> list[tuple[int, int, dt.date]]:
 
 def _card(account: CarrierAccount, **extra: Any) -> dict[str, Any]:
     auto = AutoFunding.objects.filter(account=account).first()
-    purchases = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
-    in_flight = [p for p in purchases if p.in_flight]
+    recent = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
+    in_flight = [p for p in recent if p.in_flight]
     since = timezone.now() - dt.timedelta(days=NOTICE_DAYS)
     auto_form = extra.pop("auto_form", None) or AutoFundingForm(
         initial={
@@ -61,15 +63,15 @@ def _card(account: CarrierAccount, **extra: Any) -> dict[str, Any]:
         "auto": auto,
         "auto_form": auto_form,
         "in_flight": in_flight,
-        "latest": purchases[0] if purchases else None,
+        "latest": recent[0] if recent else None,
         "auto_notices": [
             p
-            for p in purchases
+            for p in recent
             if p.automatic and p.status == PostagePurchase.Status.SUCCESS and p.created_at >= since
         ],
         "chart": reports.account_chart(account),
-        "presets": services.PRESET_AMOUNTS,
-        "room": services.room_to_add(account),
+        "presets": purchases.PRESET_AMOUNTS,
+        "room": purchases.room_to_add(account),
         "months": _months(),
         **extra,
     }
@@ -146,10 +148,10 @@ def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
         return _account_response(request, account)
     form = AddFundsForm(request.POST)
     if not form.is_valid():
-        return _failed(request, account, services.FundsError("Enter an amount in dollars."))
+        return _failed(request, account, purchases.FundsError("Enter an amount in dollars."))
     try:
-        purchase = services.add_funds(account, form.cleaned_data["amount"])
-    except services.FundsError as exc:
+        purchase = purchases.add_funds(account, form.cleaned_data["amount"])
+    except purchases.FundsError as exc:
         return _failed(request, account, exc)
     if purchase.status == PostagePurchase.Status.SUCCESS:
         return _done(request, account, f"${purchase.amount:,.2f} added to {account.nickname}.")
@@ -176,9 +178,9 @@ def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
     if request.method != "POST":
         return _account_response(request, account)
     try:
-        services.sync_balance(account)
+        purchases.sync_balance(account)
     except StampsError as exc:
-        return _failed(request, account, services.FundsError(exc.merchant_message))
+        return _failed(request, account, purchases.FundsError(exc.merchant_message))
     return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")
 
 
@@ -189,11 +191,11 @@ def auto_funding(request: MerchantRequest, account_id: int) -> HttpResponse:
         return _account_response(request, account)
     form = AutoFundingForm(request.POST)
     if not form.is_valid():
-        error = services.FundsError("Check the auto-funding settings.")
+        error = purchases.FundsError("Check the auto-funding settings.")
         return _failed(request, account, error, auto_form=form)
     try:
-        auto = services.save_auto_funding(account, **form.cleaned_data)
-    except (services.FundsError, CarrierAccountError) as exc:
+        auto = autofunding.save_auto_funding(account, **form.cleaned_data)
+    except (purchases.FundsError, CarrierAccountError) as exc:
         return _failed(request, account, exc, auto_form=form)
     if not auto.enabled:
         return _done(request, account, "Auto-funding is off.")
@@ -213,9 +215,9 @@ def carrier_auto_buy_off(request: MerchantRequest, account_id: int) -> HttpRespo
     if request.method != "POST":
         return _account_response(request, account)
     try:
-        services.turn_off_carrier_auto_buy(account)
+        autofunding.turn_off_carrier_auto_buy(account)
     except StampsError as exc:
-        return _failed(request, account, services.FundsError(exc.merchant_message))
+        return _failed(request, account, purchases.FundsError(exc.merchant_message))
     return _done(request, account, "Stamps.com auto-buy is off; ShipDesk's auto-funding remains.")
 
 

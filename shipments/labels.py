@@ -24,7 +24,7 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
-from funding.services import open_book
+from funding.purchases import open_book
 from locations.shipping_day import ship_date_for
 from merchants.errors import Fix, MerchantError
 from orders.catalog import ContentsType

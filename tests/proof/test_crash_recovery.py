@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from funding import ledger, services
+from funding import ledger, purchases
 from funding.models import PostagePurchase
 from tests.proof.test_fault_campaign import fast_sandbox  # noqa: F401 (fixture)
 
@@ -22,7 +22,7 @@ def test_a_purchase_left_sending_by_a_dead_worker_settles_after_labels_moved_the
     from bench.fault_campaign import make_accounts
 
     (account,) = make_accounts(fast_sandbox, merchant, 1)
-    purchase = services.reserve_purchase(account, Decimal("25"))  # then the worker died
+    purchase = purchases.reserve_purchase(account, Decimal("25"))  # then the worker died
     carrier_side = fast_sandbox.get_account(account.username)
     carrier_side.balance -= Decimal("7.15")
     carrier_side.control_total += Decimal("7.15")
@@ -30,7 +30,7 @@ def test_a_purchase_left_sending_by_a_dead_worker_settles_after_labels_moved_the
     with transaction.atomic():
         ledger.debit_for_label(account, Decimal("7.15"), "L-1")
 
-    purchase = services.resolve_purchase(purchase)
+    purchase = purchases.resolve_purchase(purchase)
 
     assert purchase.status == PostagePurchase.Status.SUCCESS
     assert ledger.ledger_balance(account) == fast_sandbox.get_balance(account.username)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
-from funding.services import sync_balance
+from funding.purchases import sync_balance
 from orders.models import Order
 from shipments import labels, printing
 from shipments.models import Shipment, ShippingSettings
