@@ -360,6 +360,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         # The Stamps.com sandbox is served by the same gunicorn.
         env["STAMPS_SANDBOX"] = "1"
+        env["STAMPS_SANDBOX_LOAD_BENCHMARK"] = "1"  # production mode refuses it otherwise
         env["STAMPS_SANDBOX_URL"] = f"{base}/sandbox/stamps/swsim.asmx"
         run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env)
         run([python, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env)
@@ -429,7 +430,8 @@ def _wait_healthy(base: str, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {server.stderr.read()[-2000:]}")
+            errors = server.stderr.read() if server.stderr else ""
+            raise RuntimeError(f"gunicorn exited: {errors[-2000:]}")
         try:
             if requests.get(base + "/healthz", timeout=2).status_code == 200:
                 return

@@ -150,7 +150,8 @@ def verify_account(account: CarrierAccount, code: str) -> None:
     latest = verification.current_verification(account)
     # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com
     # the phone is verified (a carrier-checked code was already finished there).
-    if latest.backend != "carrier" and not stamps.finish_account_verification(account, code):
+    checked_by_carrier = latest is not None and latest.backend == "carrier"
+    if not checked_by_carrier and not stamps.finish_account_verification(account, code):
         raise CarrierAccountError(
             "Stamps.com did not accept the verification. Send a new code and try again, "
             f"or call Stamps.com Security Support at {SECURITY_SUPPORT_PHONE}."

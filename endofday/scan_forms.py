@@ -111,7 +111,7 @@ def _reports_fix(account: CarrierAccount) -> Fix:
 def create_scan_form(
     account: CarrierAccount,
     location: ShipFromLocation,
-    shipment_ids: Iterable[int] | None = None,
+    shipment_ids: Iterable[int | str] | None = None,
     *,
     user=None,
     automatic: bool = False,

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
+from carriers.models import CarrierAccount
+from funding.auto_funding import MAX_AUTO_PER_DAY
 from funding.models import LedgerEntry
-from funding.services import MAX_AUTO_PER_DAY
 
 
 class AddFundsForm(forms.Form):
@@ -25,6 +29,10 @@ class AutoFundingForm(forms.Form):
     )
 
 
+LEDGER_FIRST_DAY = dt.date(2000, 1, 1)
+LEDGER_LAST_DAY = dt.date(2100, 12, 31)
+
+
 class LedgerFilterForm(forms.Form):
     account = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *LedgerEntry.Kind.choices])
@@ -35,8 +43,18 @@ class LedgerFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, accounts=(), **kwargs):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The database, and the day after the last one, must hold the dates (9999-12-31 + 1
+        # day overflows): ledger entries exist from 2000 up to today.
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day and not LEDGER_FIRST_DAY <= day <= LEDGER_LAST_DAY:
+                self.add_error(name, "Choose a date between 2000 and 2100.")
+        return cleaned
+
+    def __init__(self, *args: Any, accounts: Iterable[CarrierAccount] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [("", "All accounts")] + [
-            (a.pk, a.nickname) for a in accounts
-        ]
+        account = self.fields["account"]
+        assert isinstance(account, forms.ChoiceField)
+        account.choices = [("", "All accounts")] + [(a.pk, a.nickname) for a in accounts]

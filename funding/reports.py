@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, QuerySet
@@ -15,6 +16,7 @@ from carriers.models import CarrierAccount
 from funding.chart import Chart, balance_chart
 from funding.models import ZERO, LedgerEntry
 from merchants.models import Merchant
+from merchants.pdf import html_to_pdf
 
 CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"]
 
@@ -27,7 +29,7 @@ def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 
-def filtered_ledger(merchant: Merchant, filters: dict) -> QuerySet[LedgerEntry]:
+def filtered_ledger(merchant: Merchant, filters: dict[str, Any]) -> QuerySet[LedgerEntry]:
     """``filters``: cleaned LedgerFilterForm data (account id, kind, start, end dates)."""
     zone = merchant_zone(merchant)
     qs = LedgerEntry.objects.for_merchant(merchant).select_related("account")
@@ -121,7 +123,5 @@ def statement(account: CarrierAccount, year: int, month: int) -> Statement:
 
 def statement_pdf(stmt: Statement) -> bytes:
     from django.template.loader import render_to_string
-    from weasyprint import HTML
 
-    html = render_to_string("funding/statement.html", {"s": stmt})
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(render_to_string("funding/statement.html", {"s": stmt}))

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.ids import parse_ids
+from merchants.pdf import pdf_response
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem
-from shipments.views import chosen_account, merchant_accounts, pdf_response, print_options
+from shipments.views import chosen_account, merchant_accounts, print_options
 
 
 @merchant_view
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: MerchantRequest) -> HttpResponse:
     if request.method == "POST":
         return batch_create(request)
     recent = owned(request, Batch).select_related("account")[:50]
@@ -23,8 +25,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def batch_create(request: HttpRequest) -> HttpResponse:
-    ids = [i for i in request.POST.getlist("order") if i.isdigit()]
+def batch_create(request: MerchantRequest) -> HttpResponse:
+    ids = parse_ids(request.POST.getlist("order"))
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
     if account is None:
@@ -65,13 +67,13 @@ def _batch_context(batch: Batch) -> dict:
 
 
 @merchant_view
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
     return render(request, "shipments/batch.html", _batch_context(batch))
 
 
 @merchant_view
-def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_progress(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     response = render(request, "shipments/batch.html#progress", _batch_context(batch))
     if batch.finished:
@@ -82,7 +84,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_resume(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     if batches.resume(batch):
         messages.success(request, "Batch resumed: labels already bought are kept, none twice.")
@@ -94,7 +96,7 @@ def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     layout, slip = print_options(request)
     return pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")

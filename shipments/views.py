@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,7 +20,10 @@ from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from merchants.errors import Fix
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.exports import SafeWriter
+from merchants.ids import parse_id, parse_ids
+from merchants.pdf import pdf_response
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
 from shipments import labels, printing, rating
@@ -28,21 +31,22 @@ from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import Shipment, ShippingSettings
 
 
-def merchant_accounts(request: HttpRequest):
+def merchant_accounts(request: MerchantRequest):
     return list(owned(request, CarrierAccount.objects.connected()))
 
 
-def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
+def chosen_account(request: MerchantRequest, accounts, wanted=None) -> CarrierAccount | None:
     wanted = wanted or request.GET.get("account") or request.POST.get("account")
-    if wanted and str(wanted).isdigit():
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
         for a in accounts:
-            if a.pk == int(wanted):
+            if a.pk == wanted_id:
                 return a
     usable = [a for a in accounts if a.is_usable]
     return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
 
 
-def _order_for_rates(request: HttpRequest, pk: int) -> Order:
+def _order_for_rates(request: MerchantRequest, pk: int) -> Order:
     return get_owned_or_404(
         request, Order.objects.select_related("ship_from").prefetch_related("items"), pk=pk
     )
@@ -59,7 +63,7 @@ def package_form(data, order: Order) -> OrderShippingForm:
     return OrderShippingForm(merged, instance=order)
 
 
-def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
+def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     preview = order
     # The package form's unsaved values (sent along by htmx) win over the saved order, so
     # rates follow what the merchant is typing without waiting for the save.
@@ -83,21 +87,21 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
-        "latest_ship_date": today + dt.timedelta(days=7),
+        "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **extra,
     }
 
 
 @merchant_view
-def rates_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def rates_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     return render(request, "shipments/rates.html#panel", _rates_context(request, order))
 
 
 @merchant_view
 @require_POST
-def buy(request: HttpRequest, pk: int) -> HttpResponse:
+def buy(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     form = BuyForm(request.POST)
     error = None
@@ -110,7 +114,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "Fix the package details first.")
             error = labels.LabelError(
                 "Fix the package details first: "
-                + " ".join(e for errs in package.errors.values() for e in errs)
+                + " ".join(str(e) for errs in package.errors.values() for e in errs)
             )
     if error is None and form.is_valid():
         accounts = merchant_accounts(request)
@@ -143,7 +147,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def rate_calculator(request: HttpRequest) -> HttpResponse:
+def rate_calculator(request: MerchantRequest) -> HttpResponse:
     accounts = merchant_accounts(request)
     ship_from = owned(request, ShipFromLocation).first()
     initial = {"from_zip": ship_from.postal_code[:5] if ship_from else ""}
@@ -174,7 +178,7 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
             width=data.get("width"),
             height=data.get("height"),
             add_ons=add_ons,
-            insured_value=data.get("insurance") or 0,
+            insured_value=data.get("insurance") or Decimal("0"),
         )
         shop = rating.rate_shop(account, query)
         shop.notes[:0] = form.notes
@@ -183,7 +187,7 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _filtered_shipments(request: HttpRequest):
+def _filtered_shipments(request: MerchantRequest):
     # The SCAN form of each label, in the list's own query (no query per row).
     qs = (
         owned(request, Shipment)
@@ -210,12 +214,12 @@ def _filtered_shipments(request: HttpRequest):
 
 
 @merchant_view
-def shipment_list(request: HttpRequest) -> HttpResponse:
+def shipment_list(request: MerchantRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="shipments.csv"'
-        writer = csv.writer(response)
+        response["Content-Disposition"] = content_disposition_header(True, "shipments.csv")
+        writer = SafeWriter(response)
         writer.writerow(
             ["Order", "Service", "Tracking", "Cost", "Ship date", "Status", "Created", "Voided"]
         )
@@ -248,7 +252,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
     )
@@ -268,13 +272,7 @@ def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "shipments/detail.html", context)
 
 
-def pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
-def print_options(request: HttpRequest) -> tuple[str, bool]:
+def print_options(request: MerchantRequest) -> tuple[str, bool]:
     prefs = ShippingSettings.get_for(request.merchant)
     layout = request.GET.get("layout") or prefs.layout
     slip = request.GET.get("slip", "1" if prefs.packing_slip else "0") == "1"
@@ -282,7 +280,7 @@ def print_options(request: HttpRequest) -> tuple[str, bool]:
 
 
 @merchant_view
-def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
         Shipment.objects.select_related("order", "order__ship_from").prefetch_related(
@@ -301,8 +299,8 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def print_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.GET.getlist("shipment") if i.isdigit()]
+def print_selected(request: MerchantRequest) -> HttpResponse:
+    ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
         owned(request, Shipment)
         .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
@@ -319,7 +317,7 @@ def print_selected(request: HttpRequest) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
         shipment = labels.void_label(shipment)
@@ -338,8 +336,8 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def void_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("shipment") if i.isdigit()]
+def void_selected(request: MerchantRequest) -> HttpResponse:
+    ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = labels.void_many(list(shipments))
     if voided:
@@ -353,7 +351,7 @@ def void_selected(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def shipping_settings(request: HttpRequest) -> HttpResponse:
+def shipping_settings(request: MerchantRequest) -> HttpResponse:
     prefs = ShippingSettings.get_for(request.merchant)
     form = ShippingSettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():

@@ -44,7 +44,7 @@ def test_clock(config: pytest.Config) -> dt.datetime | None:
     return instant
 
 
-test_clock.__test__ = False  # a helper, not a test
+test_clock.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +88,15 @@ def fast_password_hashing(settings):
     """Each user costs about a second with the production hasher; tests make hundreds.
     (Password-hashing behaviour itself is Django's, and test_accounts checks sign-in.)"""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_abuse_counters():
+    """Sign-in, sign-up and reset counters live in the (process-wide) cache: tests that
+    fail a few sign-ins from 127.0.0.1 must not add up to a spraying lock-out in a later one."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

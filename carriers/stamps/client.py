@@ -302,7 +302,7 @@ class StampsClient:
         purchase_amount: Decimal | None = None,
         trigger_amount: Decimal | None = None,
     ) -> None:
-        settings_ = {"AutoBuyEnabled": enabled}
+        settings_: dict[str, bool | Decimal] = {"AutoBuyEnabled": enabled}
         if purchase_amount is not None:
             settings_["PurchaseAmount"] = Decimal(purchase_amount)
         if trigger_amount is not None:
@@ -362,6 +362,7 @@ class StampsClient:
         """Void a label (R27: refunded within 28 days; later voids raise VoidRefused)."""
         if bool(stamps_tx_id) == bool(tracking_number):
             raise ValueError("give exactly one of stamps_tx_id or tracking_number")
+        choice: dict[str, Any]
         if stamps_tx_id:
             choice = {"StampsTxIDs": {"guid": [stamps_tx_id]}}
         else:

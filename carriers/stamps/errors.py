@@ -63,7 +63,7 @@ class StampsError(Exception):
 class CarrierFault(StampsError):
     """A fault the client does not recognise: final, shown with the carrier's words."""
 
-    def __init__(self, fault_text: str = "", **kwargs) -> None:
+    def __init__(self, fault_text: str = "", **kwargs: str) -> None:
         super().__init__(fault_text, **kwargs)
         if fault_text and "explanation" not in kwargs:
             self.explanation = f"Stamps.com refused the request: {fault_text.rstrip('.')}."
@@ -146,7 +146,9 @@ class PurchaseLimit(StampsError):
 
     minimum = Decimal("10.00")
 
-    def __init__(self, fault_text: str = "", *, largest_amount: Decimal | None = None, **kw):
+    def __init__(
+        self, fault_text: str = "", *, largest_amount: Decimal | None = None, **kw: str
+    ) -> None:
         super().__init__(fault_text, **kw)
         self.largest_amount = largest_amount
         if "explanation" in kw:

@@ -120,7 +120,7 @@ def _tree(el: etree._Element) -> Any:
     return _scalar(el.tag.rpartition("}")[2], el.text)
 
 
-class _Repeated(list):
+class _Repeated(list[Any]):
     """Repeated sibling elements (told apart from a value that happens to be a list)."""
 
 

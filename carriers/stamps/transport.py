@@ -56,7 +56,7 @@ class Transport(zeep.Transport):
     """zeep's transport with the operation timeout taken from the calling client."""
 
     @property
-    def operation_timeout(self) -> float | None:  # type: ignore[override]
+    def operation_timeout(self) -> float | None:
         return _call_timeout.get() or self._default_timeout
 
     @operation_timeout.setter
@@ -64,7 +64,9 @@ class Transport(zeep.Transport):
         self._default_timeout = value
 
     def post(self, address: str, message: str, headers: dict[str, str]) -> requests.Response:
-        response = super().post(address, message, headers)
+        response: requests.Response = super().post(  # type: ignore[no-untyped-call]
+            address, message, headers
+        )
         _last_status.set(response.status_code)
         return response
 
@@ -79,7 +81,7 @@ def wsdl_client(location: str) -> zeep.Client:
         if cached is None:
             session = requests.Session()
             session.headers["User-Agent"] = "ShipDesk SWSIM client"
-            transport = Transport(
+            transport = Transport(  # type: ignore[no-untyped-call]
                 timeout=settings.STAMPS_TIMEOUT,
                 operation_timeout=settings.STAMPS_TIMEOUT,
                 session=session,

@@ -80,10 +80,10 @@ ALIASES = {
     "weight (oz)": "item_weight_oz",
     "e-mail": "email",
 }
-MAX_LENGTHS = {
+MAX_LENGTHS: dict[str, int] = {
     f.name: f.max_length
-    for f in Order._meta.get_fields()
-    if getattr(f, "max_length", None)
+    for f in Order._meta.concrete_fields
+    if f.max_length
     and f.name in ORDER_FIELDS
     and f.name not in ("country", "status", "package_type")
 } | {"order_number": 60, "sku": 60, "item_name": 200}

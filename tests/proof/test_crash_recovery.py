@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from funding import ledger, services
+from funding import ledger, purchases
 from funding.models import PostagePurchase
 from tests.proof.test_fault_campaign import fast_sandbox  # noqa: F401 (fixture)
 
@@ -22,7 +22,7 @@ def test_a_purchase_left_sending_by_a_dead_worker_is_judged_by_the_balance_never
     from bench.fault_campaign import make_accounts
 
     (account,) = make_accounts(fast_sandbox, merchant, 1)
-    purchase = services.reserve_purchase(account, Decimal("25"))  # then the worker died
+    purchase = purchases.reserve_purchase(account, Decimal("25"))  # then the worker died
     carrier_side = fast_sandbox.get_account(account.username)
     carrier_side.balance -= Decimal("7.15")
     carrier_side.control_total += Decimal("7.15")
@@ -30,12 +30,12 @@ def test_a_purchase_left_sending_by_a_dead_worker_is_judged_by_the_balance_never
     with transaction.atomic():
         ledger.debit_for_label(account, Decimal("7.15"), "L-1")
 
-    purchase = services.resolve_purchase(purchase)
+    purchase = purchases.resolve_purchase(purchase)
 
     # It never reached Stamps.com: the balance does not show it, so nothing was bought, the
     # merchant is told so, and it is not sent now (a re-sent purchase could be bought twice).
     assert purchase.status == PostagePurchase.Status.REJECTED
-    assert purchase.rejection_reason == services.NOT_BOUGHT
+    assert purchase.rejection_reason == purchases.NOT_BOUGHT
     assert fast_sandbox.purchases(account.username) == []
     assert ledger.ledger_balance(account) == fast_sandbox.get_balance(account.username)
 
@@ -48,10 +48,10 @@ def test_a_purchase_that_reached_stamps_before_the_worker_died_is_settled_from_t
 
     (account,) = make_accounts(fast_sandbox, merchant, 1)
     fast_sandbox.set_fault("PurchasePostage", "drop_after_commit")
-    purchase = services.add_funds(account, Decimal("25"))
+    purchase = purchases.add_funds(account, Decimal("25"))
     assert purchase.status == PostagePurchase.Status.UNKNOWN
 
-    purchase = services.resolve_purchase(purchase)
+    purchase = purchases.resolve_purchase(purchase)
 
     assert purchase.status == PostagePurchase.Status.SUCCESS
     assert len(fast_sandbox.purchases(account.username)) == 1

@@ -1,5 +1,5 @@
-"""Funds: add funds (R10-R12), follow pending purchases, balance sync, reconciliation (R14)
-and auto-funding (R13).
+"""Buying postage (R10-R12) and keeping the balance: add funds, follow purchases the carrier
+has not settled, sync the balance.
 
 Every carrier call goes through ``carriers.stamps.accounts.call`` (R7/R8 health) and is made
 *outside* a database transaction: a purchase is first reserved (a ``PostagePurchase`` row with
@@ -15,7 +15,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -23,16 +23,16 @@ from carriers import services as carrier_services
 from carriers.models import CarrierAccount
 from carriers.stamps import accounts as stamps
 from carriers.stamps import errors
-from carriers.stamps.types import Purchase
+from carriers.stamps.types import AccountInfo, Purchase
 from funding.ledger import (
+    book_is_open,
     ensure_opening_balance,
     ledger_balance,
     lock_account,
     money,
-    record_adjustment,
     record_entry,
 )
-from funding.models import ZERO, AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
 from merchants.errors import MerchantError
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 MIN_PURCHASE = Decimal("10.00")  # R10
 PRESET_AMOUNTS = (Decimal("10"), Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"))
 TRUST_AND_SAFETY_PHONE = errors.TRUST_AND_SAFETY_PHONE
-MAX_AUTO_PER_DAY = 24
 
 
 class FundsError(MerchantError):
@@ -94,7 +93,7 @@ def room_to_add(account: CarrierAccount) -> Decimal:
     return max(account.max_balance - account.balance - in_flight_total(account), ZERO)
 
 
-def _remember_carrier_auto_buy(account: CarrierAccount, info) -> None:
+def _remember_carrier_auto_buy(account: CarrierAccount, info: AccountInfo) -> None:
     AutoFunding.objects.update_or_create(
         account=account,
         defaults={
@@ -107,7 +106,7 @@ def _remember_carrier_auto_buy(account: CarrierAccount, info) -> None:
     )
 
 
-def sync_balance(account: CarrierAccount):
+def sync_balance(account: CarrierAccount) -> AccountInfo:
     """GetAccountInfo: the carrier's balance, control total and auto-buy settings."""
     info = stamps.get_account_info(account)
     with transaction.atomic():
@@ -123,6 +122,15 @@ def sync_balance(account: CarrierAccount):
     for field in ("balance", "control_total", "max_balance", "balance_synced_at"):
         setattr(account, field, getattr(locked, field))
     return info
+
+
+def open_book(account: CarrierAccount) -> None:
+    """Before ShipDesk moves money on an account (a label, a purchase), its ledger must hold
+    the opening balance, and that is the carrier's word: read it now if it never was. Called
+    outside a transaction; raises the carrier's error (``CarrierUnavailable``, ...) when the
+    balance can't be read, and then nothing must be bought."""
+    if not book_is_open(account):
+        sync_balance(account)  # opens the book under the account lock (open_book_locked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,6 +159,13 @@ def reserve_purchase(
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise FundsError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
     with transaction.atomic():
         locked = lock_account(account)
         carrier_services.require_usable(locked)
@@ -359,188 +374,3 @@ def settle_from_balance(
 
 def poll_seconds() -> float:
     return float(settings.FUNDING_POLL_SECONDS)
-
-
-# --------------------------------------------------------------------------------------------
-# Reconciliation (R14).
-
-
-def reconcile(account: CarrierAccount) -> BalanceDrift | None:
-    """Compare the ledger with the carrier's balance; flag (or clear) drift for support."""
-    if PostagePurchase.objects.filter(
-        account_id=account.pk, status__in=PostagePurchase.IN_FLIGHT
-    ).exists():
-        return None  # a purchase between the two books is not drift
-    sync_balance(account)
-    now = timezone.now()
-    with transaction.atomic():
-        locked = lock_account(account)
-        ours = ledger_balance(locked)
-        theirs = locked.balance
-        open_drift = BalanceDrift.objects.filter(account=locked, resolved_at__isnull=True).first()
-        if ours == theirs:
-            if open_drift is not None:
-                open_drift.resolved_at = now
-                open_drift.resolution = "Balances agree again."
-                open_drift.save(update_fields=["resolved_at", "resolution"])
-            return None
-        if open_drift is not None:
-            open_drift.ledger_balance, open_drift.carrier_balance = ours, theirs
-            open_drift.difference = theirs - ours
-            open_drift.last_seen_at = now
-            open_drift.save()
-            return open_drift
-        log.warning("ledger drift on account %s: ledger %s, carrier %s", locked.pk, ours, theirs)
-        return BalanceDrift.objects.create(
-            merchant_id=locked.merchant_id,
-            account=locked,
-            ledger_balance=ours,
-            carrier_balance=theirs,
-            difference=theirs - ours,
-        )
-
-
-def resolve_drift(drift: BalanceDrift, note: str) -> LedgerEntry:
-    """Support accepts the carrier's balance: an adjustment entry closes the gap."""
-    with transaction.atomic():
-        locked = lock_account(drift.account_id)
-        gap = locked.balance - ledger_balance(locked)
-        entry = record_adjustment(
-            locked,
-            gap,
-            f"Reconciliation with Stamps.com: {note}"[:300],
-            idempotency_key=f"drift:{drift.pk}",
-        )
-        BalanceDrift.objects.filter(pk=drift.pk).update(resolved_at=timezone.now(), resolution=note)
-    return entry
-
-
-# --------------------------------------------------------------------------------------------
-# Auto-funding (R13).
-
-
-def validate_auto_funding(
-    account: CarrierAccount, *, threshold: Decimal, amount: Decimal, max_per_day: int
-) -> None:
-    if money(amount) < MIN_PURCHASE:
-        raise FundsError("The auto-funding amount must be at least $10.00 (the minimum purchase).")
-    if money(threshold) <= ZERO:
-        raise FundsError("The threshold must be more than $0.00.")
-    if money(threshold) + money(amount) > account.max_balance:
-        largest = max(account.max_balance - money(threshold), ZERO)
-        raise FundsError(
-            f"Adding ${money(amount):,.2f} when the balance is just under "
-            f"${money(threshold):,.2f} could pass the ${account.max_balance:,.2f} maximum "
-            f"balance. With this threshold the amount can be at most ${largest:,.2f}."
-        )
-    if not 1 <= max_per_day <= MAX_AUTO_PER_DAY:
-        raise FundsError(f"Times per day must be between 1 and {MAX_AUTO_PER_DAY}.")
-
-
-def save_auto_funding(
-    account: CarrierAccount,
-    *,
-    enabled: bool,
-    threshold: Decimal,
-    amount: Decimal,
-    max_per_day: int,
-) -> AutoFunding:
-    if enabled:
-        carrier_services.require_usable(account)
-        validate_auto_funding(account, threshold=threshold, amount=amount, max_per_day=max_per_day)
-    with transaction.atomic():
-        lock_account(account)
-        auto, _ = AutoFunding.objects.select_for_update().get_or_create(
-            account=account, defaults={"merchant_id": account.merchant_id}
-        )
-        auto.enabled = enabled
-        if enabled:
-            auto.threshold, auto.amount = money(threshold), money(amount)
-            auto.max_per_day = max_per_day
-            auto.last_skip_reason = ""
-        auto.save()
-    if enabled:
-        try:
-            sync_balance(account)  # read the carrier's own auto-buy to warn (R13)
-        except errors.StampsError:
-            log.warning("could not read auto-buy for %s", account.pk, exc_info=True)
-        auto.refresh_from_db()
-        transaction.on_commit(lambda: _schedule_check(account.pk))
-    return auto
-
-
-def _schedule_check(account_id: int) -> None:
-    from funding.ledger import schedule_auto_funding_check
-
-    schedule_auto_funding_check(account_id)
-
-
-def turn_off_carrier_auto_buy(account: CarrierAccount) -> None:
-    """SetAutoBuy off, so Stamps.com and ShipDesk don't both fund the account (R13)."""
-    stamps.call(account, lambda c: c.set_auto_buy(False))
-    sync_balance(account)
-
-
-def automatic_purchases_today(account: CarrierAccount) -> int:
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return PostagePurchase.objects.filter(
-        account_id=account.pk, automatic=True, created_at__gte=start
-    ).count()
-
-
-def check_auto_funding(account: CarrierAccount | int) -> PostagePurchase | None:
-    """Buy the chosen amount once per drop below the threshold (R13).
-
-    Called after every label debit (after commit) and on a schedule, possibly by several
-    workers at once: the decision is taken under the account's row lock, and the purchase
-    carries a unique key per drop, so two checks can never buy twice for one drop.
-    """
-    pk = account.pk if isinstance(account, CarrierAccount) else account
-    with transaction.atomic():
-        locked = lock_account(pk)
-        auto = AutoFunding.objects.select_for_update().filter(account=locked).first()
-        if auto is None or not auto.enabled:
-            return None
-        if locked.balance >= auto.threshold:
-            if not auto.armed:
-                auto.armed = True
-                auto.drop_seq += 1
-                auto.save(update_fields=["armed", "drop_seq", "updated_at"])
-            return None
-        if not auto.armed or not locked.is_usable:
-            return None
-        if automatic_purchases_today(locked) >= auto.max_per_day:
-            auto.last_skip_reason = (
-                f"Daily limit reached: auto-funding already ran {auto.max_per_day} time(s) today."
-            )
-            auto.save(update_fields=["last_skip_reason", "updated_at"])
-            return None
-        room = room_to_add(locked)
-        if auto.amount > room:
-            auto.last_skip_reason = (
-                f"${auto.amount:,.2f} would pass the maximum balance; at most ${room:,.2f} fits."
-            )
-            auto.save(update_fields=["last_skip_reason", "updated_at"])
-            return None
-        auto.armed = False
-        auto.last_skip_reason = ""
-        auto.save(update_fields=["armed", "last_skip_reason", "updated_at"])
-        try:
-            with transaction.atomic():
-                purchase = reserve_purchase(
-                    locked,
-                    auto.amount,
-                    automatic=True,
-                    idempotency_key=f"auto:{locked.pk}:{auto.drop_seq}",
-                )
-        except IntegrityError:
-            return None  # another worker already bought for this drop
-        except FundsError as exc:
-            auto.last_skip_reason = exc.message[:300]
-            auto.save(update_fields=["last_skip_reason", "updated_at"])
-            return None
-    try:
-        return submit_purchase(purchase)
-    except FundsError as exc:
-        AutoFunding.objects.filter(pk=auto.pk).update(last_skip_reason=exc.message[:300])
-        return purchase
