@@ -329,10 +329,8 @@ def error_from_fault(
             return cls(text, **kwargs)
     known = faults.TABLE.get(code)
     if known is not None:
-        by_code = globals()[known.error]
-        if by_code is PurchaseLimit:
-            return PurchaseLimit(text, **kwargs)
-        return by_code(text, **kwargs)
+        by_code: type[StampsError] = globals()[known.error]
+        return by_code(text, fault_code=kwargs["fault_code"], operation=operation)
     if fault_code.lower().endswith("server") and not text:
         return CarrierUnavailable(text, **kwargs)
     return CarrierFault(text, **kwargs)
