@@ -153,7 +153,7 @@ class Campaign:
     # -- moves ----------------------------------------------------------------------------
 
     def step(self) -> None:
-        from funding import services
+        from funding import purchases
 
         move = self.rng.choice(self.moves)
         account = self.rng.choice(self.accounts)
@@ -163,16 +163,16 @@ class Campaign:
             self.fault_the_wsdl()
         try:
             getattr(self, f"do_{move}")(account)
-        except services.FundsError:
+        except purchases.FundsError:
             self.counts.refused += 1
         finally:
             self.api.clear_faults()
 
     def do_buy(self, account) -> None:
-        from funding import services
+        from funding import purchases
 
         self.maybe_fault("PurchasePostage")
-        services.add_funds(account, Decimal(self.rng.choice(AMOUNTS)))
+        purchases.add_funds(account, Decimal(self.rng.choice(AMOUNTS)))
 
     def do_label(self, account) -> None:
         """A label bought at the carrier and debited in the ledger, then the auto-funding
@@ -180,11 +180,11 @@ class Campaign:
         from django.db import transaction
 
         from carriers.stamps import errors
-        from funding import ledger, services
+        from funding import auto_funding, ledger, purchases
 
         cost = Decimal(self.rng.randint(300, 4000)) / 100
         try:
-            services.open_book(account)  # as buy_label does before CreateIndicium
+            purchases.open_book(account)  # as buy_label does before CreateIndicium
         except errors.StampsError:
             self.counts.refused += 1
             return
@@ -202,14 +202,14 @@ class Campaign:
             ledger.debit_for_label(account, cost, reference)
         self.labels.append((account.pk, reference, cost))
         self.maybe_fault("PurchasePostage", chance=0.3)
-        services.check_auto_funding(account.pk)
+        auto_funding.check_auto_funding(account.pk)
 
     def do_buy_label(self, account) -> None:
         """A real label through shipments.labels.buy_label (R28), faults on CreateIndicium;
         a failed buy is retried for the same order, as the merchant (or batch) would."""
         from django.utils import timezone
 
-        from funding import services
+        from funding import auto_funding
         from shipments import labels
         from shipments.models import Shipment
 
@@ -221,7 +221,7 @@ class Campaign:
         except labels.LabelError:
             self.counts.refused += 1
         self.maybe_fault("PurchasePostage", chance=0.3)
-        services.check_auto_funding(account.pk)
+        auto_funding.check_auto_funding(account.pk)
 
     def new_order(self, account):
         from locations.models import ShipFromLocation
@@ -300,7 +300,7 @@ class Campaign:
 
     def do_batch(self, account) -> None:
         """A label batch of 2-5 orders, faults on CreateIndicium while its job runs."""
-        from funding import services
+        from funding import auto_funding
 
         self.resume_batches(account)
         batch = self.new_batch(account, self.rng.randint(2, 5))
@@ -309,7 +309,7 @@ class Campaign:
         die = self.rng.random() < BATCH_DEATH_CHANCE
         self.run_batch(batch.pk, die_after=1 if die else None)
         self.maybe_fault("PurchasePostage", chance=0.3)
-        services.check_auto_funding(account.pk)
+        auto_funding.check_auto_funding(account.pk)
 
     def do_void_label(self, account) -> None:
         from shipments import labels
@@ -357,13 +357,13 @@ class Campaign:
         self.counts.new_accounts += 1
 
     def do_auto(self, account) -> None:
-        from funding import services
+        from funding import auto_funding
 
         self.maybe_fault("PurchasePostage")
-        services.check_auto_funding(account.pk)
+        auto_funding.check_auto_funding(account.pk)
 
     def do_follow(self, account) -> None:
-        from funding import services
+        from funding import purchases
         from funding.models import PostagePurchase
 
         purchase = (
@@ -374,16 +374,16 @@ class Campaign:
         if purchase is None:
             return
         self.maybe_fault(self.rng.choice(["GetAccountInfo", "PurchasePostage"]))
-        services.resolve_purchase(purchase)
+        purchases.resolve_purchase(purchase)
 
     def do_sync(self, account) -> None:
         from carriers.stamps import errors
-        from funding import services
+        from funding import purchases
 
         self.maybe_fault("GetAccountInfo")
         # The page says "couldn't reach Stamps.com"; nothing changed.
         with contextlib.suppress(errors.CarrierUnavailable):
-            services.sync_balance(account)
+            purchases.sync_balance(account)
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -395,7 +395,7 @@ class Campaign:
     def drain(self, attempts: int = 20) -> None:
         """Faults off; follow every purchase, label and void still in flight to its end (the
         sweeps' job)."""
-        from funding import services
+        from funding import purchases
         from funding.models import PostagePurchase
         from shipments import jobs
 
@@ -407,7 +407,7 @@ class Campaign:
             if not left:
                 return
             for purchase in left:
-                services.resolve_purchase(purchase)
+                purchases.resolve_purchase(purchase)
 
     def verify(self) -> list[str]:
         from carriers.models import CarrierCall
@@ -444,7 +444,7 @@ class Campaign:
 
     def check_account(self, account, problems: list[str]) -> None:
         from carriers.stamps.sandbox.models import Purchase
-        from funding import ledger, services
+        from funding import ledger, reconciliation
         from funding.models import PostagePurchase
         from shipments.models import Shipment
 
@@ -453,7 +453,7 @@ class Campaign:
         ours = ledger.ledger_balance(account)
         if ours != carrier:
             problems.append(f"{account.username}: ledger {ours} != carrier {carrier}")
-        if services.reconcile(account) is not None:
+        if reconciliation.reconcile(account) is not None:
             problems.append(f"{account.username}: reconcile reports drift")
         at_carrier = Counter(p.integrator_tx_id for p in self.api.purchases(account.username))
         twice = [tx for tx, n in at_carrier.items() if n > 1]
@@ -474,11 +474,6 @@ class Campaign:
         made = Counter(i.integrator_tx_id for i in self.api.indicia(account.username))
         if any(n > 1 for n in made.values()):
             problems.append(f"{account.username}: a label was created twice")
-        ours = Counter(
-            Shipment.objects.filter(account=account, status__in=["bought", "voided"]).values_list(
-                "order_id", flat=True
-            )
-        )
         labelled = set(made)
         recorded_labels = set(
             Shipment.objects.filter(account=account, status__in=["bought", "voided"]).values_list(
@@ -491,7 +486,6 @@ class Campaign:
                 f"{sorted(labelled - recorded_labels)}, in ShipDesk only "
                 f"{sorted(recorded_labels - labelled)}"
             )
-        del ours
         autos = PostagePurchase.objects.filter(account=account, automatic=True)
         keys = Counter(autos.values_list("idempotency_key", flat=True))
         if any(n > 1 for n in keys.values()):
@@ -551,7 +545,7 @@ def make_accounts(
     their first carrier call. With a ``campaign``, that first call is often faulted (the
     WSDL fetch, AuthenticateUser or GetAccountInfo)."""
     from carriers.models import CarrierAccount
-    from funding import services
+    from funding import auto_funding
 
     api.set_pending_settlement(calls=1, seconds=600)
     accounts = []
@@ -574,7 +568,7 @@ def make_accounts(
                 campaign.maybe_fault(first, chance=1.0)
             campaign.counts.first_call_faults += 1
         try:
-            services.save_auto_funding(
+            auto_funding.save_auto_funding(
                 account,
                 enabled=True,
                 threshold=Decimal("100"),
@@ -629,15 +623,15 @@ def _kill_a_worker_mid_job(api, accounts, counts: Counts, env: dict[str, str]) -
     it is inside the call, so the jobs die half-way. The sweep must finish them later."""
     from django_q.tasks import async_task
 
-    from funding import services
+    from funding import purchases as funding
     from funding.models import PostagePurchase
 
     purchases = []
     for account in accounts:
         account.refresh_from_db()
         try:
-            purchases.append(services.reserve_purchase(account, Decimal("10")))
-        except services.FundsError:
+            purchases.append(funding.reserve_purchase(account, Decimal("10")))
+        except funding.FundsError:
             continue
     # Slow answers, some committed then dropped: the worker dies holding them.
     api.set_fault("PurchasePostage", "delay", delay=1.5, times=len(purchases))

@@ -91,7 +91,7 @@ def main() -> int:
         from carriers.models import CarrierAccount
         from carriers.stamps import client as stamps_client
         from carriers.stamps.sandbox import api
-        from funding import services
+        from funding import purchases
         from tests.factories import make_merchant
 
         merchant = make_merchant("Bench Goods", owner_email="bench@bench.test")
@@ -108,12 +108,12 @@ def main() -> int:
             merchant=merchant, nickname="Bench", username="bench-funds", password="Bench1234"
         )
 
-        services.add_funds(account, Decimal("10"))  # warm-up: WSDL, token, first inserts
+        purchases.add_funds(account, Decimal("10"))  # warm-up: WSDL, token, first inserts
         walls, carrier = [], []
         for _ in range(PURCHASES):
             before = len(timed.server_times)
             started = time.perf_counter()
-            services.add_funds(account, Decimal("10"))
+            purchases.add_funds(account, Decimal("10"))
             walls.append(time.perf_counter() - started)
             carrier.append(sum(timed.server_times[before:]))
         own = [(w - c) * 1000 for w, c in zip(walls, carrier, strict=True)]

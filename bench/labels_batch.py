@@ -21,6 +21,7 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 COUNT = int(os.environ.get("LABELS_BENCH_COUNT", "500"))
 TARGET = 0.5
@@ -59,9 +60,12 @@ def _serve(app, spans: _Intervals):
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
     class Handler(WSGIRequestHandler):
+        _started: float | None = None
+
         def setup(self) -> None:
             super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection = cast(socket.socket, self.connection)
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def parse_request(self) -> bool:
             self._started = time.perf_counter()

@@ -430,7 +430,8 @@ def _wait_healthy(base: str, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {server.stderr.read()[-2000:]}")
+            errors = server.stderr.read() if server.stderr else ""
+            raise RuntimeError(f"gunicorn exited: {errors[-2000:]}")
         try:
             if requests.get(base + "/healthz", timeout=2).status_code == 200:
                 return

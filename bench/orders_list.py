@@ -42,7 +42,7 @@ def _bare_urlconf(merchant_id: int) -> types.ModuleType:
         return HttpResponse(template.render({"orders": rows}))
 
     module = types.ModuleType("bench_orders_urls")
-    module.urlpatterns = [path("bench/bare/", bare), path("", include("shipdesk.urls"))]
+    module.__dict__["urlpatterns"] = [path("bench/bare/", bare), path("", include("shipdesk.urls"))]
     sys.modules[module.__name__] = module
     return module
 

@@ -18,6 +18,7 @@ import statistics
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 CALLS = 200
 WARMUP = 20
@@ -58,12 +59,15 @@ def _serve(app):
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
     class QuietHandler(WSGIRequestHandler):
+        _started: float | None = None
+
         def setup(self) -> None:
             super().setup()
             # wsgiref writes the status line, headers and body separately: without this,
             # Nagle's algorithm and the client's delayed ACK add ~40 ms to every answer
             # (gunicorn and real servers set it too).
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection = cast(socket.socket, self.connection)
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def parse_request(self) -> bool:
             self._started = time.perf_counter()  # the request line has just been read

@@ -23,7 +23,7 @@ class ViewOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-VERIFICATION_FIELDS = [
+VERIFICATION_FIELDS = (
     "sent_at",
     "phone_number",
     "backend",
@@ -32,7 +32,7 @@ VERIFICATION_FIELDS = [
     "failed_attempts",
     "locked_at",
     "verified_at",
-]
+)
 
 
 class PhoneVerificationInline(admin.TabularInline):

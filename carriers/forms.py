@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from merchants.models import Merchant
 
 US_STATES = [
     "AL",
@@ -79,7 +81,8 @@ class ConnectChoiceForm(forms.Form):
 
 
 class NicknameMixin:
-    merchant = None
+    merchant: Merchant  # set by the form's __init__
+    cleaned_data: dict[str, Any]
 
     def clean_nickname(self) -> str:
         nickname = self.cleaned_data["nickname"].strip()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar, Self
 
 from django.db import models
 
@@ -8,20 +9,23 @@ from merchants.crypto import EncryptedTextField
 from merchants.models import Merchant, MerchantOwned, MerchantQuerySet
 
 
-class CarrierAccountQuerySet(MerchantQuerySet):
-    def connected(self) -> CarrierAccountQuerySet:
+class CarrierAccountQuerySet(MerchantQuerySet["CarrierAccount"]):
+    def connected(self) -> Self:
         """Accounts still in use: disconnected ones are kept only for their history."""
         return self.filter(disconnected_at__isnull=True)
 
-    def free(self) -> CarrierAccountQuerySet:
+    def free(self) -> Self:
         """The free Pro-plan account opened through ShipDesk (at most one per store, R6)."""
         return self.connected().filter(plan=CarrierAccount.Plan.PRO_FREE)
+
+
+CarrierAccountManager = models.Manager.from_queryset(CarrierAccountQuerySet)
 
 
 class CarrierAccount(MerchantOwned):
     """A merchant's account at a carrier (today: Stamps.com)."""
 
-    objects = CarrierAccountQuerySet.as_manager()
+    objects: ClassVar[CarrierAccountManager[CarrierAccount]] = CarrierAccountManager()
 
     class Carrier(models.TextChoices):
         STAMPS = "stamps", "Stamps.com"

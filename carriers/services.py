@@ -1,7 +1,7 @@
 """Carrier accounts: connect, register, verify, keep healthy (R1-R9).
 
-Views call these functions; they raise ``CarrierAccountError`` (or a Stamps.com error from
-``carriers.stamps.errors``) with a message written for the merchant.
+Views call these functions; they raise ``CarrierAccountError`` (a ``MerchantError``) or a
+Stamps.com error from ``carriers.stamps.errors``, with a message written for the merchant.
 """
 
 from __future__ import annotations
@@ -16,15 +16,18 @@ from carriers.models import CarrierAccount
 from carriers.signals import account_connected
 from carriers.stamps import accounts as stamps
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE, STAMPS_SUPPORT_PHONE
+from merchants.errors import Fix, MerchantError
 from merchants.models import Merchant
 
 log = logging.getLogger(__name__)
 
 
-class CarrierAccountError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+# Where the merchant fixes an account that cannot ship (verify, new password, reconnect).
+ACCOUNTS_FIX = Fix("carriers:list", (), "Your carrier accounts")
+
+
+class CarrierAccountError(MerchantError):
+    pass
 
 
 class AccountNotUsable(CarrierAccountError):
@@ -32,7 +35,13 @@ class AccountNotUsable(CarrierAccountError):
 
     def __init__(self, account: CarrierAccount):
         self.account = account
-        super().__init__(unusable_reason(account))
+        super().__init__(unusable_reason(account), fix=ACCOUNTS_FIX)
+
+
+def carrier_page_fix(account: CarrierAccount, url_type: str, text: str) -> Fix:
+    """R9: a link to one of the carrier's own pages. ShipDesk asks Stamps.com for the page
+    (GetURL) only when the merchant clicks, so the link on the page never expires."""
+    return Fix("carriers:open-carrier-page", (account.pk, url_type), text, new_tab=True)
 
 
 def unusable_reason(account: CarrierAccount) -> str:
@@ -141,7 +150,8 @@ def verify_account(account: CarrierAccount, code: str) -> None:
     latest = verification.current_verification(account)
     # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com
     # the phone is verified (a carrier-checked code was already finished there).
-    if latest.backend != "carrier" and not stamps.finish_account_verification(account, code):
+    checked_by_carrier = latest is not None and latest.backend == "carrier"
+    if not checked_by_carrier and not stamps.finish_account_verification(account, code):
         raise CarrierAccountError(
             "Stamps.com did not accept the verification. Send a new code and try again, "
             f"or call Stamps.com Security Support at {SECURITY_SUPPORT_PHONE}."

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount, PhoneVerification, VerificationPhone
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE
+from merchants.errors import MerchantError
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,8 @@ RESEND_INTERVAL = timedelta(seconds=30)
 MAX_SENDS_PER_HOUR = 5
 
 
-class VerificationError(Exception):
+class VerificationError(MerchantError):
     """A verification step failed; ``message`` is written for the merchant."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidPhoneNumber(VerificationError):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -18,23 +18,24 @@ from carriers.forms import (
 )
 from carriers.models import CarrierAccount
 from carriers.stamps.errors import AuthenticationFailed, StampsError
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.errors import MerchantError
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 # What can go wrong while connecting: a Stamps.com answer, a verification limit, or a
 # rule of ours. Each carries its own words for the merchant.
 CONNECT_ERRORS = (StampsError, verification.VerificationError, services.CarrierAccountError)
 
 
-def explain(exc: Exception) -> str:
+def explain(exc: StampsError | MerchantError) -> str:
     return exc.merchant_message if isinstance(exc, StampsError) else exc.message
 
 
-def _live_accounts(request: HttpRequest):
+def _live_accounts(request: MerchantRequest):
     return owned(request, CarrierAccount.objects.connected())
 
 
 @merchant_view
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: MerchantRequest) -> HttpResponse:
     accounts = list(_live_accounts(request))
     history = owned(request, CarrierAccount).filter(disconnected_at__isnull=False)
     return render(
@@ -49,7 +50,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def connect(request: HttpRequest) -> HttpResponse:
+def connect(request: MerchantRequest) -> HttpResponse:
     form = ConnectChoiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = (
@@ -62,7 +63,7 @@ def connect(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def connect_existing(request: HttpRequest) -> HttpResponse:
+def connect_existing(request: MerchantRequest) -> HttpResponse:
     form = ExistingAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -80,7 +81,7 @@ def connect_existing(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def connect_new(request: HttpRequest) -> HttpResponse:
+def connect_new(request: MerchantRequest) -> HttpResponse:
     form = NewAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +97,7 @@ def connect_new(request: HttpRequest) -> HttpResponse:
     return render(request, "carriers/connect_new.html", {"form": form})
 
 
-def _verify_context(request: HttpRequest, account: CarrierAccount, **extra) -> dict:
+def _verify_context(request: MerchantRequest, account: CarrierAccount, **extra) -> dict:
     latest = verification.current_verification(account)
     context = {
         "account": account,
@@ -126,7 +127,7 @@ def _national(e164: str) -> str:
 
 
 @merchant_view
-def verify(request: HttpRequest, pk: int) -> HttpResponse:
+def verify(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     if account.status != CarrierAccount.Status.AWAITING_VERIFICATION:
         messages.info(request, f"“{account.nickname}” is already verified.")
@@ -162,7 +163,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def update_password(request: HttpRequest, pk: int) -> HttpResponse:
+def update_password(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     form = UpdatePasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -179,7 +180,7 @@ def update_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def settings_popup(request: HttpRequest, pk: int) -> HttpResponse:
+def settings_popup(request: MerchantRequest, pk: int) -> HttpResponse:
     """R9: the Stamps.com Settings pop-up (an htmx modal; a plain page without htmx)."""
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     template = "carriers/settings_popup.html"
@@ -189,7 +190,7 @@ def settings_popup(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def open_carrier_page(request: HttpRequest, pk: int, url_type: str) -> HttpResponse:
+def open_carrier_page(request: MerchantRequest, pk: int, url_type: str) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     try:
         url = services.carrier_page_url(account, url_type)
@@ -201,7 +202,7 @@ def open_carrier_page(request: HttpRequest, pk: int, url_type: str) -> HttpRespo
 
 @merchant_view
 @require_POST
-def make_default(request: HttpRequest, pk: int) -> HttpResponse:
+def make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     services.make_default(account)
     messages.success(request, f"“{account.nickname}” is now your default carrier account.")
@@ -210,7 +211,7 @@ def make_default(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+def disconnect(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     services.disconnect(account)
     messages.success(

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django import forms
 
+from carriers.models import CarrierAccount
 from endofday.scan_forms import SCAN_FORM_CUTOFF
-from locations.models import EndOfDaySettings, PackageLocation
+from locations.models import EndOfDaySettings, PackageLocation, ShipFromLocation
 
 
 class EndOfDaySettingsForm(forms.ModelForm):
@@ -34,8 +35,12 @@ class PickupDetailsForm(forms.Form):
 
 
 class PickupForm(PickupDetailsForm):
-    account = forms.ModelChoiceField(label="Carrier account", queryset=None, empty_label=None)
-    location = forms.ModelChoiceField(label="Ship-from location", queryset=None, empty_label=None)
+    account: forms.ModelChoiceField[CarrierAccount] = forms.ModelChoiceField(
+        label="Carrier account", queryset=None, empty_label=None
+    )
+    location: forms.ModelChoiceField[ShipFromLocation] = forms.ModelChoiceField(
+        label="Ship-from location", queryset=None, empty_label=None
+    )
     requested_date = forms.DateField(
         label="Pickup date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -328,8 +328,12 @@ def split_pickups(
     """(upcoming, past): upcoming are scheduled for today or later at their location."""
     upcoming, past = [], []
     for p in pickups:
-        live = p.status == Pickup.Status.SCHEDULED and p.pickup_date is not None
-        if live and p.pickup_date >= local_today(p.location, now):
+        scheduled = p.status == Pickup.Status.SCHEDULED
+        if (
+            scheduled
+            and p.pickup_date is not None
+            and p.pickup_date >= local_today(p.location, now)
+        ):
             upcoming.append(p)
         else:
             past.append(p)

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from carriers.services import carrier_page_fix
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Manifest
@@ -27,6 +27,7 @@ from endofday.models import ScanForm, ScanFormLabel
 from endofday.shipping_day import EndOfDayError, ensure_usable
 from locations.models import EndOfDaySettings, ShipFromLocation
 from locations.shipping_day import SCAN_FORM_DEADLINE, local_now, local_today
+from merchants.errors import Fix
 from shipments.models import Shipment
 from shipments.rating import from_address
 
@@ -99,23 +100,18 @@ def _why_not_eligible(
     return f"{name} cannot be closed."
 
 
-def _cutoff_link() -> dict:
-    return {"link": reverse("endofday:settings"), "link_text": "Shipping cut-off settings"}
+CUTOFF_FIX = Fix("endofday:settings", (), "Shipping cut-off settings")
 
 
-def _reports_link(account: CarrierAccount) -> dict:
-    # R32: the merchant finishes in Stamps.com; the link is fetched (GetURL) when clicked, so
-    # it never expires on the page.
-    return {
-        "link": reverse("carriers:open-carrier-page", args=[account.pk, REPORTS_PAGE]),
-        "link_text": "Open Stamps.com Reports",
-    }
+def _reports_fix(account: CarrierAccount) -> Fix:
+    # R32: the merchant finishes in Stamps.com.
+    return carrier_page_fix(account, REPORTS_PAGE, "Open Stamps.com Reports")
 
 
 def create_scan_form(
     account: CarrierAccount,
     location: ShipFromLocation,
-    shipment_ids: Iterable[int] | None = None,
+    shipment_ids: Iterable[int | str] | None = None,
     *,
     user=None,
     automatic: bool = False,
@@ -142,13 +138,13 @@ def create_scan_form(
         reasons = [_why_not_eligible(s, account, location, day) for s in refused]
         if reasons:
             raise EndOfDayError(
-                "These labels cannot be on this SCAN form: " + " ".join(reasons), **_cutoff_link()
+                "These labels cannot be on this SCAN form: " + " ".join(reasons), fix=CUTOFF_FIX
             )
     if not labels:
         raise EndOfDayError(
             f"No labels to close: a SCAN form takes the labels of “{account.nickname}” that ship "
             f"from {location.name} dated today ({day:%b %-d}), not voided and on no other form.",
-            **_cutoff_link(),
+            fix=CUTOFF_FIX,
         )
 
     form = _reserve_scan_form(account, location, day, labels, user=user, automatic=automatic)
@@ -172,7 +168,7 @@ def create_scan_form(
         error = EndOfDayError(
             "Stamps.com answered without a SCAN form. Check Stamps.com Reports before trying "
             "again.",
-            **_reports_link(account),
+            fix=_reports_fix(account),
         )
         _release_scan_form(form, error.message)
         raise error
@@ -228,16 +224,16 @@ def _record_scan_form(form: ScanForm, manifest: Manifest) -> ScanForm:
 
 def _scan_form_error(account: CarrierAccount, exc: errors.StampsError) -> EndOfDayError:
     if isinstance(exc, errors.ScanFormAlreadyScanned):  # R31
-        return EndOfDayError(exc.merchant_message, **_cutoff_link())
+        return EndOfDayError(exc.merchant_message, fix=CUTOFF_FIX)
     if isinstance(exc, errors.ScanFormTooLate):  # R30, judged by the carrier's own clock
         return EndOfDayError(exc.merchant_message)
     if isinstance(exc, errors.ScanFormFailure):  # R32
-        return EndOfDayError(exc.merchant_message, **_reports_link(account))
+        return EndOfDayError(exc.merchant_message, fix=_reports_fix(account))
     if not exc.permanent:
         return EndOfDayError(
             f"{exc.explanation} The SCAN form may have been created in Stamps.com: check "
             "Stamps.com Reports, and close it there if it is missing.",
-            **_reports_link(account),
+            fix=_reports_fix(account),
         )
     return EndOfDayError(exc.merchant_message)
 

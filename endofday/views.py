@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -22,14 +21,15 @@ from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, scan_form_deadlines, settings_for
 from merchants.ids import parse_id, parse_ids
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.pdf import pdf_response
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 
-def _accounts(request: HttpRequest):
+def _accounts(request: MerchantRequest):
     return owned(request, CarrierAccount.objects.connected()).order_by("-is_default", "nickname")
 
 
-def _locations(request: HttpRequest):
+def _locations(request: MerchantRequest):
     return owned(request, ShipFromLocation)
 
 
@@ -43,14 +43,14 @@ def _chosen(qs, wanted):
     return qs.first()
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
+def _go(request: MerchantRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- SCAN forms ---------------------------------------------------------------------------
 
 
-def _scan_form_context(request: HttpRequest, **extra) -> dict:
+def _scan_form_context(request: MerchantRequest, **extra) -> dict:
     data = request.POST if request.method == "POST" else request.GET
     accounts = _accounts(request)
     locations = _locations(request)
@@ -75,7 +75,7 @@ def _scan_form_context(request: HttpRequest, **extra) -> dict:
 
 
 @merchant_view
-def scan_forms(request: HttpRequest) -> HttpResponse:
+def scan_forms(request: MerchantRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         context = _scan_form_context(request)
@@ -106,31 +106,27 @@ def scan_forms(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def scan_form_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def scan_form_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     form = get_owned_or_404(request, ScanForm.objects.select_related("account", "location"), pk=pk)
     labels = [item.shipment for item in form.items.select_related("shipment__order")]
     return render(request, "endofday/scan_form.html", {"form": form, "labels": labels})
 
 
 @merchant_view
-def scan_form_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def scan_form_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
     form = get_owned_or_404(request, ScanForm, pk=pk)
     try:
         data = scan_form_services.scan_form_pdf(form)
     except EndOfDayError as exc:
         messages.error(request, exc.message)
         return redirect("endofday:scan-form", pk=form.pk)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        False, f"scan-form-{form.manifest_id}.pdf"
-    )
-    return response
+    return pdf_response(data, f"scan-form-{form.manifest_id}.pdf")
 
 
 # --- pickups ------------------------------------------------------------------------------
 
 
-def _pickup_form(request: HttpRequest, data=None, initial=None) -> PickupForm:
+def _pickup_form(request: MerchantRequest, data=None, initial=None) -> PickupForm:
     return PickupForm(
         data,
         initial=initial,
@@ -139,7 +135,7 @@ def _pickup_form(request: HttpRequest, data=None, initial=None) -> PickupForm:
     )
 
 
-def _pickup_page(request: HttpRequest, form: PickupForm, **extra) -> HttpResponse:
+def _pickup_page(request: MerchantRequest, form: PickupForm, **extra) -> HttpResponse:
     # In-flight rows are listed too: a stuck one shows until the sweep settles it.
     pickups = owned(request, Pickup)
     upcoming, past = pickup_services.split_pickups(
@@ -161,7 +157,7 @@ def _day_for(form: PickupForm):
 
 
 @merchant_view
-def pickups(request: HttpRequest) -> HttpResponse:
+def pickups(request: MerchantRequest) -> HttpResponse:
     if request.method != "POST":
         location = _chosen(_locations(request), request.GET.get("location"))
         initial = pickup_services.pickup_prefill(location) if location else {}
@@ -200,7 +196,7 @@ def pickups(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def pickup_date_note(request: HttpRequest) -> HttpResponse:
+def pickup_date_note(request: MerchantRequest) -> HttpResponse:
     """htmx: the R33 note under the date field, while the merchant picks a date."""
     location = _chosen(_locations(request), request.GET.get("location"))
     try:
@@ -222,7 +218,7 @@ def _details_initial(pickup: Pickup) -> dict:
 
 
 @merchant_view
-def pickup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pickup_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
     error = None
     if request.method == "POST":
@@ -249,7 +245,7 @@ def pickup_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def pickup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def pickup_cancel(request: MerchantRequest, pk: int) -> HttpResponse:
     pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
     try:
         pickup_services.cancel_pickup(pickup)
@@ -264,7 +260,7 @@ def pickup_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def end_of_day_settings(request: HttpRequest) -> HttpResponse:
+def end_of_day_settings(request: MerchantRequest) -> HttpResponse:
     rows = [
         (loc, EndOfDaySettingsForm(instance=settings_for(loc), prefix=f"loc{loc.pk}"))
         for loc in _locations(request)
@@ -273,7 +269,7 @@ def end_of_day_settings(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def location_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def location_settings(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
     instance = settings_for(location)
     form = EndOfDaySettingsForm(request.POST or None, instance=instance, prefix=f"loc{pk}")

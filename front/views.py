@@ -1,22 +1,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from front.dashboard import dashboard_summary
 from merchants.forms import CompanyForm
 from merchants.models import Membership
-from merchants.tenancy import merchant_view, public_view
+from merchants.tenancy import MerchantRequest, ShipDeskRequest, merchant_view, public_view
 
 
 @merchant_view
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MerchantRequest) -> HttpResponse:
     return render(request, "front/home.html", {"summary": dashboard_summary(request.merchant)})
 
 
 @merchant_view
-def settings_home(request: HttpRequest) -> HttpResponse:
+def settings_home(request: MerchantRequest) -> HttpResponse:
     """Settings: the company, and the way to every other setting."""
     is_owner = request.merchant.memberships.filter(
         user=request.user, role=Membership.Role.OWNER
@@ -39,5 +39,5 @@ def settings_home(request: HttpRequest) -> HttpResponse:
 
 
 @public_view
-def healthz(request: HttpRequest) -> HttpResponse:
+def healthz(request: ShipDeskRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")

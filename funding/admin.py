@@ -1,17 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from carriers.admin import CarrierAccountAdmin
-from carriers.models import CarrierAccount
+from carriers.models import CarrierAccount, CarrierAccountQuerySet
 from carriers.stamps.errors import StampsError
-from funding import services
+from funding import purchases, reconciliation
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
 from merchants.tenancy import staff_view
 
@@ -24,21 +24,21 @@ class AdjustmentForm(forms.Form):
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
     """Money records change only through the funding services."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin[LedgerEntry]):
     list_display = ["created_at", "merchant", "account", "kind", "amount", "balance_after"]
     list_filter = ["kind"]
     search_fields = ["reference", "idempotency_key", "merchant__name", "account__username"]
@@ -47,7 +47,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PostagePurchase)
-class PostagePurchaseAdmin(ReadOnlyAdmin):
+class PostagePurchaseAdmin(ReadOnlyAdmin[PostagePurchase]):
     list_display = ["created_at", "merchant", "account", "amount", "status", "automatic"]
     list_filter = ["status", "automatic"]
     search_fields = ["integrator_tx_id", "carrier_transaction_id", "merchant__name"]
@@ -56,7 +56,7 @@ class PostagePurchaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AutoFunding)
-class AutoFundingAdmin(admin.ModelAdmin):
+class AutoFundingAdmin(admin.ModelAdmin[AutoFunding]):
     list_display = ["account", "merchant", "enabled", "threshold", "amount", "max_per_day"]
     list_filter = ["enabled", "carrier_auto_buy_enabled"]
     search_fields = ["merchant__name", "account__username"]
@@ -72,12 +72,12 @@ class AutoFundingAdmin(admin.ModelAdmin):
         "carrier_checked_at",
     ]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 @admin.register(BalanceDrift)
-class BalanceDriftAdmin(ReadOnlyAdmin):
+class BalanceDriftAdmin(ReadOnlyAdmin[BalanceDrift]):
     list_display = [
         "detected_at",
         "merchant",
@@ -92,7 +92,7 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
     search_fields = ["merchant__name", "account__username"]
     readonly_fields = ["adjustment", "resolved_by"]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:pk>/adjust/",
@@ -110,7 +110,7 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
         url = reverse("admin:funding_balancedrift_adjust", args=[drift.pk])
         return format_html('<a href="{}">Review and adjust…</a>', url)
 
-    def has_adjust_permission(self, request) -> bool:
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("funding.post_adjustment")
 
     def adjust_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -122,10 +122,10 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                entry = services.resolve_drift(
+                entry = reconciliation.resolve_drift(
                     drift, form.cleaned_data["explanation"], by=request.user
                 )
-            except services.FundsError as exc:
+            except purchases.FundsError as exc:
                 form.add_error("explanation", exc.message)
             except StampsError as exc:
                 form.add_error(None, f"Stamps.com couldn't be read: {exc.merchant_message}")
@@ -135,13 +135,13 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
                 done = f"adjustment {entry.amount:+.2f} posted" if entry else "nothing to adjust"
                 messages.success(request, f"Drift resolved: {done}.")
                 return redirect("admin:funding_balancedrift_changelist")
-        entries = services.entries_around(drift)
+        entries = reconciliation.entries_around(drift)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Adjust the ledger of {drift.account}",
             "drift": drift,
-            "hint": services.drift_hint(drift, entries),
+            "hint": reconciliation.drift_hint(drift, entries),
             "entries": entries,
             "form": form,
         }
@@ -157,11 +157,11 @@ class FundedCarrierAccountAdmin(CarrierAccountAdmin):
     actions = ["resync_balance", *CarrierAccountAdmin.actions]
 
     @admin.action(description="Resync balance from Stamps.com")
-    def resync_balance(self, request, queryset: QuerySet[CarrierAccount]):
+    def resync_balance(self, request: HttpRequest, queryset: CarrierAccountQuerySet) -> None:
         synced = 0
         for account in queryset.connected():
             try:
-                services.sync_balance(account)
+                purchases.sync_balance(account)
             except StampsError as exc:
                 messages.error(request, f"{account} ({account.username}): {exc.explanation}")
             else:

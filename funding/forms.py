@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
+from carriers.models import CarrierAccount
+from funding.auto_funding import MAX_AUTO_PER_DAY
 from funding.models import LedgerEntry
-from funding.services import MAX_AUTO_PER_DAY
 
 
 class AddFundsForm(forms.Form):
@@ -40,8 +43,8 @@ class LedgerFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         # The database, and the day after the last one, must hold the dates (9999-12-31 + 1
         # day overflows): ledger entries exist from 2000 up to today.
         for name in ("start", "end"):
@@ -50,8 +53,8 @@ class LedgerFilterForm(forms.Form):
                 self.add_error(name, "Choose a date between 2000 and 2100.")
         return cleaned
 
-    def __init__(self, *args, accounts=(), **kwargs):
+    def __init__(self, *args: Any, accounts: Iterable[CarrierAccount] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [("", "All accounts")] + [
-            (a.pk, a.nickname) for a in accounts
-        ]
+        account = self.fields["account"]
+        assert isinstance(account, forms.ChoiceField)
+        account.choices = [("", "All accounts")] + [(a.pk, a.nickname) for a in accounts]

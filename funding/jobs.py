@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount
 from carriers.stamps import errors
-from funding import services
+from funding import auto_funding, purchases, reconciliation
 from funding.models import AutoFunding, PostagePurchase
 
 log = logging.getLogger(__name__)
@@ -26,12 +26,12 @@ def follow_purchase(purchase_id: int) -> str:
     purchase = PostagePurchase.objects.select_related("account").get(pk=purchase_id)
     for check in range(CHECKS_PER_JOB):
         if check:
-            time.sleep(services.poll_seconds())
-        purchase = services.resolve_purchase(purchase)
+            time.sleep(purchases.poll_seconds())
+        purchase = purchases.resolve_purchase(purchase)
         if not purchase.in_flight:
             break
     if purchase.status == PostagePurchase.Status.SUCCESS and purchase.automatic is False:
-        services.check_auto_funding(purchase.account_id)
+        auto_funding.check_auto_funding(purchase.account_id)
     return purchase.status
 
 
@@ -42,13 +42,13 @@ def sweep_purchases() -> int:
     ).select_related("account")
     done = 0
     for purchase in stale:
-        services.resolve_purchase(purchase)
+        purchases.resolve_purchase(purchase)
         done += 1
     return done
 
 
 def check_auto_funding(account_id: int) -> str:
-    purchase = services.check_auto_funding(account_id)
+    purchase = auto_funding.check_auto_funding(account_id)
     return purchase.status if purchase else "not needed"
 
 
@@ -57,7 +57,7 @@ def check_all_auto_funding() -> int:
     count = 0
     for account_id in AutoFunding.objects.filter(enabled=True).values_list("account_id", flat=True):
         try:
-            if services.check_auto_funding(account_id):
+            if auto_funding.check_auto_funding(account_id):
                 count += 1
         except errors.StampsError:
             log.warning("auto-funding check failed for %s", account_id, exc_info=True)
@@ -69,7 +69,7 @@ def reconcile_all() -> int:
     flagged = 0
     for account in CarrierAccount.objects.filter(status=CarrierAccount.Status.ACTIVE):
         try:
-            if services.reconcile(account):
+            if reconciliation.reconcile(account):
                 flagged += 1
         except errors.StampsError:
             log.warning("reconciliation failed for %s", account.pk, exc_info=True)

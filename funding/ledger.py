@@ -29,6 +29,7 @@ current for the next PurchasePostage. Entries are never updated or deleted: corr
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -45,10 +46,10 @@ class LedgerError(Exception):
 
 class BookNotOpen(LedgerError):
     """No balance has been read from the carrier yet, so the book can't be opened and no
-    money may move on it. ``funding.services.open_book`` reads it (outside a transaction)."""
+    money may move on it. ``funding.purchases.open_book`` reads it (outside a transaction)."""
 
 
-def money(value) -> Decimal:
+def money(value: Decimal | int | float | str) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
@@ -109,7 +110,7 @@ def record_entry(
         idempotency_key=idempotency_key,
         memo=memo[:300],
     )
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if update_balance:
         changes["balance"] = F("balance") + amount
     if control_total is not None and control_total > locked.control_total:

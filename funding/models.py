@@ -1,7 +1,8 @@
 """Postage money: the append-only ledger, postage purchases, auto-funding and drift flags.
 
-Rows here change only through ``funding.services`` (which write them in the same
-transaction as the state they belong to, R14). Ledger entries are never updated or
+Rows here change only through the funding services (``purchases``, ``auto_funding``,
+``reconciliation``), which write them in the same transaction as the state they belong to
+(R14). Ledger entries are never updated or
 deleted: a mistake is corrected by a new ``adjustment`` entry.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,12 +27,15 @@ class AppendOnlyError(ValidationError):
     pass
 
 
-class LedgerQuerySet(MerchantQuerySet):
-    def update(self, **kwargs):
+class LedgerQuerySet(MerchantQuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
+
+
+LedgerManager = models.Manager.from_queryset(LedgerQuerySet)
 
 
 class LedgerEntry(MerchantOwned):
@@ -56,7 +61,7 @@ class LedgerEntry(MerchantOwned):
     memo = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = LedgerQuerySet.as_manager()
+    objects: ClassVar[LedgerManager[LedgerEntry]] = LedgerManager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -66,12 +71,12 @@ class LedgerEntry(MerchantOwned):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+.2f} ({self.account})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Ledger entries are append-only: record an adjustment instead.")
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, QuerySet
@@ -28,7 +29,7 @@ def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 
-def filtered_ledger(merchant: Merchant, filters: dict) -> QuerySet[LedgerEntry]:
+def filtered_ledger(merchant: Merchant, filters: dict[str, Any]) -> QuerySet[LedgerEntry]:
     """``filters``: cleaned LedgerFilterForm data (account id, kind, start, end dates)."""
     zone = merchant_zone(merchant)
     qs = LedgerEntry.objects.for_merchant(merchant).select_related("account")

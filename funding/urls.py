@@ -10,7 +10,7 @@ class _Digits:
     def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: int | str) -> str:
         return f"{int(value):0{self.width}d}"
 
 

@@ -1,12 +1,15 @@
-"""The Funds pages: thin views over ``funding.services`` and ``funding.reports``."""
+"""The Funds pages: thin views over the funding services (purchases, auto-funding) and
+``funding.reports``."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,16 +20,19 @@ from django_htmx.http import HttpResponseStopPolling
 from carriers.models import CarrierAccount
 from carriers.services import CarrierAccountError
 from carriers.stamps.errors import StampsError
-from funding import reports, services
+from funding import auto_funding as autofunding
+from funding import purchases, reports
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
+from merchants.errors import MerchantError
 from merchants.exports import SafeWriter
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.pdf import pdf_response
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
 
 
-def _accounts(request: HttpRequest):
+def _accounts(request: MerchantRequest) -> QuerySet[CarrierAccount]:
     return owned(request, CarrierAccount.objects.connected())
 
 
@@ -45,10 +51,10 @@ def _months(account: CarrierAccount, count: int = 6) -> list[tuple[int, int, dt.
     return out
 
 
-def _card(account: CarrierAccount, **extra) -> dict:
+def _card(account: CarrierAccount, **extra: Any) -> dict[str, Any]:
     auto = AutoFunding.objects.filter(account=account).first()
-    purchases = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
-    in_flight = [p for p in purchases if p.in_flight]
+    recent = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
+    in_flight = [p for p in recent if p.in_flight]
     since = timezone.now() - dt.timedelta(days=NOTICE_DAYS)
     auto_form = extra.pop("auto_form", None) or AutoFundingForm(
         initial={
@@ -63,23 +69,28 @@ def _card(account: CarrierAccount, **extra) -> dict:
         "auto": auto,
         "auto_form": auto_form,
         "in_flight": in_flight,
-        "latest": purchases[0] if purchases else None,
+        "latest": recent[0] if recent else None,
         "auto_notices": [
             p
-            for p in purchases
+            for p in recent
             if p.automatic and p.status == PostagePurchase.Status.SUCCESS and p.created_at >= since
         ],
         "chart": reports.account_chart(account),
-        "presets": services.PRESET_AMOUNTS,
-        "room": services.room_to_add(account),
+        "presets": purchases.PRESET_AMOUNTS,
+        "room": purchases.room_to_add(account),
         "months": _months(account),
         **extra,
     }
 
 
 def _account_response(
-    request: HttpRequest, account: CarrierAccount, status: int = 200, *, poll=False, **extra
-):
+    request: MerchantRequest,
+    account: CarrierAccount,
+    status: int = 200,
+    *,
+    poll: bool = False,
+    **extra: Any,
+) -> HttpResponse:
     """The account's card: an htmx fragment, or a page of its own without JavaScript.
 
     htmx swaps only 2xx answers, so refusals reach it as 200 with the message in the card.
@@ -95,7 +106,7 @@ def _account_response(
 
 
 @merchant_view
-def funds(request: HttpRequest) -> HttpResponse:
+def funds(request: MerchantRequest) -> HttpResponse:
     accounts = list(_accounts(request))
     form = LedgerFilterForm(request.GET or None, accounts=accounts)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -116,33 +127,37 @@ def funds(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def account_card(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_card(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     return _account_response(request, account, poll=True)
 
 
-def _done(request: HttpRequest, account: CarrierAccount, message: str, level=messages.SUCCESS):
+def _done(
+    request: MerchantRequest, account: CarrierAccount, message: str, level: int = messages.SUCCESS
+) -> HttpResponse:
     if request.htmx:
         return _account_response(request, account, notice=message, notice_level=level)
     messages.add_message(request, level, message)
     return redirect(f"{reverse('funding:home')}#account-{account.pk}")
 
 
-def _failed(request: HttpRequest, account: CarrierAccount, error, **extra) -> HttpResponse:
+def _failed(
+    request: MerchantRequest, account: CarrierAccount, error: MerchantError, **extra: Any
+) -> HttpResponse:
     return _account_response(request, account, status=400, error=error, **extra)
 
 
 @merchant_view
-def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
+def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
     form = AddFundsForm(request.POST)
     if not form.is_valid():
-        return _failed(request, account, services.FundsError("Enter an amount in dollars."))
+        return _failed(request, account, purchases.FundsError("Enter an amount in dollars."))
     try:
-        purchase = services.add_funds(account, form.cleaned_data["amount"])
-    except services.FundsError as exc:
+        purchase = purchases.add_funds(account, form.cleaned_data["amount"])
+    except purchases.FundsError as exc:
         return _failed(request, account, exc)
     if purchase.status == PostagePurchase.Status.SUCCESS:
         return _done(request, account, f"${purchase.amount:,.2f} added to {account.nickname}.")
@@ -164,29 +179,29 @@ def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @merchant_view
-def sync_balance(request: HttpRequest, account_id: int) -> HttpResponse:
+def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
     try:
-        services.sync_balance(account)
+        purchases.sync_balance(account)
     except StampsError as exc:
-        return _failed(request, account, services.FundsError(exc.merchant_message))
+        return _failed(request, account, purchases.FundsError(exc.merchant_message))
     return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")
 
 
 @merchant_view
-def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
+def auto_funding(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
     form = AutoFundingForm(request.POST)
     if not form.is_valid():
-        error = services.FundsError("Check the auto-funding settings.")
+        error = purchases.FundsError("Check the auto-funding settings.")
         return _failed(request, account, error, auto_form=form)
     try:
-        auto = services.save_auto_funding(account, **form.cleaned_data)
-    except (services.FundsError, CarrierAccountError) as exc:
+        auto = autofunding.save_auto_funding(account, **form.cleaned_data)
+    except (purchases.FundsError, CarrierAccountError) as exc:
         return _failed(request, account, exc, auto_form=form)
     if not auto.enabled:
         return _done(request, account, "Auto-funding is off.")
@@ -201,14 +216,14 @@ def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @merchant_view
-def carrier_auto_buy_off(request: HttpRequest, account_id: int) -> HttpResponse:
+def carrier_auto_buy_off(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
         return _account_response(request, account)
     try:
-        services.turn_off_carrier_auto_buy(account)
+        autofunding.turn_off_carrier_auto_buy(account)
     except StampsError as exc:
-        return _failed(request, account, services.FundsError(exc.merchant_message))
+        return _failed(request, account, purchases.FundsError(exc.merchant_message))
     return _done(request, account, "Stamps.com auto-buy is off; ShipDesk's auto-funding remains.")
 
 
@@ -218,7 +233,7 @@ class _Echo:
 
 
 @merchant_view
-def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
+def ledger_csv(request: MerchantRequest) -> StreamingHttpResponse:
     form = LedgerFilterForm(request.GET or None, accounts=_accounts(request))
     filters = form.cleaned_data if form.is_valid() else {}
     entries = reports.filtered_ledger(request.merchant, filters)
@@ -235,13 +250,11 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @merchant_view
-def statement(request: HttpRequest, account_id: int, year: int, month: int) -> HttpResponse:
+def statement(request: MerchantRequest, account_id: int, year: int, month: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     period = f"{year:04d}-{month:02d}"
     if not 1 <= month <= 12 or not 2000 <= year <= timezone.localdate().year + 1:
         raise Http404("No such month")
     pdf = reports.statement_pdf(reports.statement(account, year, month))
-    response = HttpResponse(pdf, content_type="application/pdf")
     name = f"shipdesk-statement-{account.nickname}-{period}.pdf".replace(" ", "-")
-    response["Content-Disposition"] = content_disposition_header(False, name)
-    return response
+    return pdf_response(pdf, name)

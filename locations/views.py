@@ -10,12 +10,12 @@ from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from locations.models import ShipFromLocation
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 
 class ShipFromLocationForm(forms.ModelForm):
@@ -75,7 +75,7 @@ def save_location(form: ShipFromLocationForm, merchant) -> ShipFromLocation:
 
 
 @merchant_view
-def location_list(request: HttpRequest) -> HttpResponse:
+def location_list(request: MerchantRequest) -> HttpResponse:
     return render(
         request,
         "locations/list.html",
@@ -84,7 +84,7 @@ def location_list(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def location_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def location_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk) if pk else None
     form = ShipFromLocationForm(request.POST or None, instance=location)
     if request.method == "POST" and form.is_valid():
@@ -96,7 +96,7 @@ def location_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def location_make_default(request: HttpRequest, pk: int) -> HttpResponse:
+def location_make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
     make_default(location)
     messages.success(
@@ -107,7 +107,7 @@ def location_make_default(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def location_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def location_delete(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
     if location.is_default:
         messages.error(request, "Make another location the default before deleting this one.")

@@ -30,7 +30,7 @@ class MerchantAdmin(admin.ModelAdmin):
 
     @admin.display(description="members", ordering="member_total")
     def member_count(self, obj: Merchant) -> int:
-        return obj.member_total
+        return obj.member_total  # type: ignore[attr-defined]  # annotated in get_queryset
 
     @admin.display(description="support console")
     def support_link(self, obj: Merchant) -> str:
@@ -61,7 +61,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     search_fields = ["actor", "query", "object_repr", "ip_address", "path"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "merchant"]
-    readonly_fields = [
+    readonly_fields = (
         "created_at",
         "user",
         "actor",
@@ -72,7 +72,7 @@ class AuditLogAdmin(admin.ModelAdmin):
         "object_repr",
         "ip_address",
         "user_agent",
-    ]
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request):

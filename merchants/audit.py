@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from merchants.models import AuditLog, Merchant
+from merchants.tenancy import SignedInRequest
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -14,7 +15,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def record(
-    request: HttpRequest,
+    request: SignedInRequest,
     action: str,
     *,
     query: str = "",

@@ -6,6 +6,8 @@ django-ratelimit, keyed on the client address as django-axes sees it (PROXY_COUN
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,7 +23,13 @@ def client_ip(request: HttpRequest) -> str:
     return get_client_ip_address(request) or request.META.get("REMOTE_ADDR") or "0.0.0.0"
 
 
-def _count(request: HttpRequest, group: str, rate: str, key: str, increment: bool) -> int:
+def _count(
+    request: HttpRequest,
+    group: str,
+    rate: str,
+    key: str | Callable[[str, HttpRequest], str],
+    increment: bool,
+) -> int:
     usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
     return 0 if usage is None else usage["count"]
 

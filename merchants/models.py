@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -61,8 +62,8 @@ class Membership(models.Model):
         return f"{self.user} @ {self.merchant} ({self.role})"
 
 
-class MerchantQuerySet(models.QuerySet):
-    def for_merchant(self, merchant: Merchant) -> MerchantQuerySet:
+class MerchantQuerySet[M: models.Model](models.QuerySet[M]):
+    def for_merchant(self, merchant: Merchant) -> Self:
         return self.filter(merchant=merchant)
 
 

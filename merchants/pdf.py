@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 
 # Documents are rendered with this base URL, so "/static/css/x.css" resolves to it; the host
 # is never contacted: the fetcher reads the file from disk.
@@ -57,3 +59,11 @@ def html_to_pdf(html: str) -> bytes:
 
     fetcher = fetcher_class()()
     return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser (inline), saved as ``filename``."""
+    response = HttpResponse(data, content_type="application/pdf")
+    # content_disposition_header answers None only when there is no file name.
+    response["Content-Disposition"] = content_disposition_header(False, filename) or "inline"
+    return response

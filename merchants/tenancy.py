@@ -14,17 +14,40 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django_htmx.middleware import HtmxDetails
 
 from merchants.models import Merchant
 
 SESSION_KEY = "shipdesk_merchant_id"
+
+
+class ShipDeskRequest(HttpRequest):
+    """A request as ShipDesk's middleware leaves it (for annotations): the chosen merchant,
+    if any, and django-htmx's details."""
+
+    merchant: Merchant | None
+    htmx: HtmxDetails
+
+
+class SignedInRequest(ShipDeskRequest):
+    """A request inside a view that requires login (``merchant_view``, ``staff_view``)."""
+
+    user: User
+
+
+class MerchantRequest(SignedInRequest):
+    """A request inside a ``merchant_view``: signed in, with a merchant chosen."""
+
+    merchant: Merchant
 
 
 @cache
@@ -42,7 +65,7 @@ def project_app_prefixes() -> tuple[str, ...]:
 
 ACCESS_ATTR = "shipdesk_access"
 
-type View = Callable[..., HttpResponse]
+type View = Callable[..., HttpResponseBase]
 
 
 def resolve_merchant(request: HttpRequest) -> Merchant | None:
@@ -58,8 +81,9 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
     return merchants.order_by("memberships__created_at", "pk").first()
 
 
-def switch_merchant(request: HttpRequest, merchant: Merchant) -> None:
-    if not merchant.memberships.filter(user=request.user).exists():
+def switch_merchant(request: ShipDeskRequest, merchant: Merchant) -> None:
+    user = request.user
+    if not user.is_authenticated or not merchant.memberships.filter(user=user).exists():
         raise PermissionDenied("You are not a member of that merchant.")
     request.session[SESSION_KEY] = merchant.pk
     request.merchant = merchant
@@ -69,7 +93,7 @@ class MerchantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: ShipDeskRequest) -> HttpResponse:
         request.merchant = resolve_merchant(request)
         return self.get_response(request)
 
@@ -88,11 +112,11 @@ def _mark[V: View](view: V, access: str) -> V:
     return view
 
 
-def merchant_view[V: View](view: V) -> V:
+def merchant_view(view: View) -> View:
     """Login required and a merchant chosen; the view reads data via ``request.merchant``."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def wrapper(request: ShipDeskRequest, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if request.merchant is None:
@@ -133,19 +157,19 @@ def staff_view(group: str) -> Callable[[View], View]:
     return decorator
 
 
-def owned[M: Model](request: HttpRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
+def owned[M: Model](request: MerchantRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
     """The signed-in merchant's rows of a MerchantOwned model (or queryset)."""
     qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
     return qs.filter(merchant=request.merchant)
 
 
 def get_owned_or_404[M: Model](
-    request: HttpRequest, model_or_qs: type[M] | QuerySet[M], **lookup
+    request: MerchantRequest, model_or_qs: type[M] | QuerySet[M], **lookup
 ) -> M:
     return get_object_or_404(owned(request, model_or_qs), **lookup)
 
 
-def merchant_context(request: HttpRequest) -> dict:
+def merchant_context(request: ShipDeskRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

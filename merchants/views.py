@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -11,11 +11,17 @@ from merchants import limits
 from merchants.forms import SignupForm
 from merchants.ids import parse_id
 from merchants.models import Merchant
-from merchants.tenancy import merchant_view, public_view, switch_merchant
+from merchants.tenancy import (
+    MerchantRequest,
+    ShipDeskRequest,
+    merchant_view,
+    public_view,
+    switch_merchant,
+)
 
 
 @public_view
-def signup(request: HttpRequest) -> HttpResponse:
+def signup(request: ShipDeskRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
@@ -55,7 +61,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 @merchant_view
 @require_POST
-def switch(request: HttpRequest) -> HttpResponse:
+def switch(request: MerchantRequest) -> HttpResponse:
     merchant_id = parse_id(request.POST.get("merchant"))
     if merchant_id is None:
         return HttpResponseBadRequest("Choose a merchant to switch to.")

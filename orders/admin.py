@@ -21,7 +21,7 @@ class OrderItemInline(admin.TabularInline):
 class OrderRuleChangeInline(admin.TabularInline):
     model = OrderRuleChange
     extra = 0
-    fields = ["rule_name", "field", "old_value", "new_value", "created_at"]
+    fields = ("rule_name", "field", "old_value", "new_value", "created_at")
     readonly_fields = fields
 
 

@@ -59,7 +59,7 @@ def orders_api(request: HttpRequest) -> JsonResponse:
         result = importing.import_json(merchant, payload)
     except importing.UnreadableFile as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    body = {
+    answer = {
         "created": result.created,
         "updated": result.updated,
         "errors": [
@@ -68,4 +68,4 @@ def orders_api(request: HttpRequest) -> JsonResponse:
         ],
     }
     status = 200 if result.orders or not result.errors else 422
-    return JsonResponse(body, status=status)
+    return JsonResponse(answer, status=status)

@@ -5,25 +5,25 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_id
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import rules
 from orders.models import AutomationRule
 from orders.rule_forms import RuleForm, describe
 
 
 @merchant_view
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: MerchantRequest) -> HttpResponse:
     rule_rows = [(r, *describe(r)) for r in owned(request, AutomationRule)]
     return render(request, "orders/automation.html", {"rules": rule_rows})
 
 
 @merchant_view
-def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def rule_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     rule = get_owned_or_404(request, AutomationRule, pk=pk) if pk else None
     form = RuleForm(request.POST or None, merchant=request.merchant, rule=rule)
     if request.method == "POST" and form.is_valid():
@@ -42,7 +42,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def rule_preview(request: HttpRequest) -> HttpResponse:
+def rule_preview(request: MerchantRequest) -> HttpResponse:
     form = RuleForm(request.POST, merchant=request.merchant)
     context: dict = {"form": form}
     if form.is_valid():
@@ -55,7 +55,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def rule_move(request: HttpRequest) -> HttpResponse:
+def rule_move(request: MerchantRequest) -> HttpResponse:
     rule_id = parse_id(request.POST.get("rule"))
     if rule_id is None:
         return HttpResponseBadRequest("Choose a rule to move.")
@@ -73,7 +73,7 @@ def rule_move(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_delete(request: MerchantRequest, pk: int) -> HttpResponse:
     rule = get_owned_or_404(request, AutomationRule, pk=pk)
     if request.method != "POST":
         return render(request, "orders/rule_delete.html", {"rule": rule})

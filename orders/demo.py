@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from merchants.models import Merchant
 from orders import rules
 from orders.models import AutomationRule, Order, OrderItem
 
-DEMO_RULES = [
+DEMO_RULES: list[dict[str, Any]] = [
     {
         "name": "Domestic orders ship Ground Advantage",
         "conditions": [{"field": "destination", "op": "is", "value": "domestic"}],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import api_keys, importing, jobs
 from orders.models import ApiKey, ImportJob
 
@@ -48,7 +48,7 @@ class UploadForm(forms.Form):
 
 
 @merchant_view
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: MerchantRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         name, text = form.cleaned_data["file"]
@@ -81,14 +81,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def import_sample(request: HttpRequest) -> HttpResponse:
+def import_sample(request: MerchantRequest) -> HttpResponse:
     response = HttpResponse(importing.sample_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="shipdesk-orders-sample.csv"'
     return response
 
 
 @merchant_view
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job(request: MerchantRequest, pk: int) -> HttpResponse:
     job = get_owned_or_404(request, ImportJob.objects.defer("content"), pk=pk)
     if job.status == ImportJob.Status.NEEDS_MAPPING:
         return redirect("order-import-mapping", pk=job.pk)
@@ -124,7 +124,7 @@ def mapping_form_class(headers: list[str], saved: dict[str, str]) -> type[forms.
 
 
 @merchant_view
-def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+def import_mapping(request: MerchantRequest, pk: int) -> HttpResponse:
     job = get_owned_or_404(request, ImportJob, pk=pk)
     if job.status != ImportJob.Status.NEEDS_MAPPING:
         return redirect("order-import-job", pk=job.pk)
@@ -189,14 +189,14 @@ def mapping_rows(form: forms.Form, rows: list[tuple[int, list[str]]]) -> list[tu
 
 
 @merchant_view
-def api_key_settings(request: HttpRequest) -> HttpResponse:
+def api_key_settings(request: MerchantRequest) -> HttpResponse:
     key = owned(request, ApiKey).first()
     return render(request, "orders/api_key.html", {"key": key, "new_key": None})
 
 
 @merchant_view
 @require_POST
-def api_key_rotate(request: HttpRequest) -> HttpResponse:
+def api_key_rotate(request: MerchantRequest) -> HttpResponse:
     new_key, key = api_keys.rotate(request.merchant)
     messages.success(request, "New API key created. The old key no longer works.")
     # Shown once, in this response only: ShipDesk keeps just its hash.

@@ -54,7 +54,9 @@ class RuleForm(forms.Form):
         if rule is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_from_rule(rule)
         super().__init__(*args, **kwargs)
-        self.fields["ship_from"].queryset = ShipFromLocation.objects.for_merchant(merchant)
+        ship_from = self.fields["ship_from"]
+        assert isinstance(ship_from, forms.ModelChoiceField)
+        ship_from.queryset = ShipFromLocation.objects.for_merchant(merchant)
         field_choices = [("", "—")] + [(k, v[0]) for k, v in rules.CONDITION_FIELDS.items()]
         op_choices = list(rules.OPERATORS.items())
         for i in range(CONDITION_ROWS):

@@ -105,7 +105,7 @@ def order_weight_oz(order: Order, items: Sequence[OrderItem]) -> Decimal:
     return sum((i.weight_oz * i.quantity for i in items), Decimal(0))
 
 
-def _values(field: str, order: Order, items: Sequence[OrderItem]) -> list[str] | Decimal:
+def _values(field: str | None, order: Order, items: Sequence[OrderItem]) -> list[str] | Decimal:
     match field:
         case "country":
             return [order.country]
@@ -140,16 +140,16 @@ def condition_matches(cond: dict, order: Order, items: Sequence[OrderItem]) -> b
     field, op, raw = cond.get("field"), cond.get("op", "is"), str(cond.get("value", ""))
     values = _values(field, order, items)
     if isinstance(values, Decimal):
-        wanted = _decimal(raw)
-        if wanted is None:
+        number = _decimal(raw)
+        if number is None:
             return False
         return {
-            "is": values == wanted,
-            "is_not": values != wanted,
-            "lt": values < wanted,
-            "lte": values <= wanted,
-            "gt": values > wanted,
-            "gte": values >= wanted,
+            "is": values == number,
+            "is_not": values != number,
+            "lt": values < number,
+            "lte": values <= number,
+            "gt": values > number,
+            "gte": values >= number,
         }.get(op, False)
     folded = [v.strip().lower() for v in values]
     wanted = [w.strip().lower() for w in raw.split(",") if w.strip()] or [""]
@@ -200,12 +200,14 @@ def _apply_action(
             return None
         order.ship_from = location
         return "ship_from", old, location.name
+    new_value: bool | Decimal | int | str
     if key in BOOL_ACTIONS:
         new_value = bool(value)
     elif key in DECIMAL_ACTIONS:
-        new_value = _decimal(value)
-        if new_value is None:
+        amount = _decimal(value)
+        if amount is None:
             return None
+        new_value = amount
     elif key == "weight_lb":
         new_value = int(value)
     elif key in ("service", "package_type", "confirmation"):
@@ -333,7 +335,8 @@ def preview_rule(
         .prefetch_related("items")[:limit]
     )
     ship_froms = ship_froms_for(merchant)
-    checked, matched, shown = 0, 0, []
+    checked, matched = 0, 0
+    shown: list[PreviewRow] = []
     probe = AutomationRule(
         name=rule.name or "This rule",
         match=rule.match,

@@ -166,8 +166,8 @@ def option_problems(order: Order) -> list[Problem]:
                 + ("." if order.is_international else ", or choose another package type."),
             )
         )
-    if order.prepay_duties_canada and (why := prepay_duties_problem(order)):
-        problems.append(Problem("R22", ERROR, "prepay_duties_canada", why))
+    if order.prepay_duties_canada and (duties := prepay_duties_problem(order)):
+        problems.append(Problem("R22", ERROR, "prepay_duties_canada", duties))
     return problems
 
 

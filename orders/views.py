@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -14,7 +15,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_id, parse_ids
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import importing, rules, validation
 from orders.countries import COUNTRIES, country_code
 from orders.forms import NewOrderForm, OrderShippingForm
@@ -66,10 +67,10 @@ def _parse_day(text: str) -> dt.date | None:
         return None
 
 
-def filtered_orders(request: HttpRequest) -> tuple:
+def filtered_orders(request: MerchantRequest) -> tuple:
     """The merchant's orders narrowed by the query string, and the filters understood."""
     get = request.GET
-    f = {
+    f: dict[str, Any] = {
         "status": get.get("status", "") if get.get("status") in Order.Status.values else "",
         "store": get.get("store", "").strip(),
         "country": country_code(get.get("country", "")) or "",
@@ -111,7 +112,7 @@ def filtered_orders(request: HttpRequest) -> tuple:
 
 
 @merchant_view
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: MerchantRequest) -> HttpResponse:
     orders, f = filtered_orders(request)
     # Pages past MAX_PAGE are empty anyway; the bound keeps the SQL offset a valid integer.
     page = min(parse_id(request.GET.get("page")) or 1, MAX_PAGE) or 1
@@ -142,7 +143,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def order_reapply_rules(request: HttpRequest) -> HttpResponse:
+def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("order"))
     ids = list(owned(request, Order).filter(pk__in=ids).values_list("pk", flat=True))
     if not ids:
@@ -158,7 +159,7 @@ def order_reapply_rules(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _detail_context(request: HttpRequest, order: Order, form: OrderShippingForm) -> dict:
+def _detail_context(request: MerchantRequest, order: Order, form: OrderShippingForm) -> dict:
     preview = form.preview() if form.is_bound else order
     return {
         "order": order,
@@ -169,7 +170,7 @@ def _detail_context(request: HttpRequest, order: Order, form: OrderShippingForm)
 
 
 @merchant_view
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(
         request,
         Order.objects.select_related("ship_from").prefetch_related("items", "rule_changes"),
@@ -180,7 +181,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def order_package(request: HttpRequest, pk: int) -> HttpResponse:
+def order_package(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(request, Order.objects.select_related("ship_from"), pk=pk)
     if request.method != "POST":
         form = OrderShippingForm(instance=order)
@@ -204,7 +205,7 @@ def order_package(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def order_new(request: HttpRequest) -> HttpResponse:
+def order_new(request: MerchantRequest) -> HttpResponse:
     form = NewOrderForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
         result = importing.import_json(request.merchant, {"orders": [form.as_api_order()]})

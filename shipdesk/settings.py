@@ -13,8 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+# Generic Django classes (ModelAdmin[Model], QuerySet[Model]) can be subscripted at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHIPDESK_VAR_DIR", BASE_DIR / "var"))
@@ -162,7 +166,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "shipdesk.sqlite3",
+            "NAME": str(VAR_DIR / "shipdesk.sqlite3"),
             # The web server and the qcluster worker share this file: wait for locks
             # instead of failing, and start write transactions eagerly to avoid upgrades
             # from read to write locks deadlocking.
@@ -206,6 +210,8 @@ AXES_USERNAME_CALLABLE = "merchants.auth.login_name"
 # Only the right-hand entries are trusted (a client can forge the left ones), and without a
 # proxy the header is ignored entirely.
 PROXY_COUNT = envint("PROXY_COUNT", 0)
+AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...]
+AXES_IPWARE_PROXY_COUNT: int | None
 if PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1

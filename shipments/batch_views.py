@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from merchants.ids import parse_ids
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.pdf import pdf_response
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from shipments import batches
 from shipments.forms import BatchForm
 from shipments.models import Batch, BatchItem
-from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts
+from shipments.views import chosen_account, merchant_accounts, print_options
 
 
 @merchant_view
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: MerchantRequest) -> HttpResponse:
     if request.method == "POST":
         return batch_create(request)
     recent = (
@@ -31,7 +32,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def batch_create(request: HttpRequest) -> HttpResponse:
+def batch_create(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("order"))
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
@@ -64,13 +65,13 @@ def _batch_context(batch: Batch) -> dict:
 
 
 @merchant_view
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
     return render(request, "shipments/batch.html", _batch_context(batch))
 
 
 @merchant_view
-def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_progress(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     response = render(request, "shipments/batch.html#progress", _batch_context(batch))
     if batch.finished:
@@ -81,7 +82,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_resume(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     if batches.resume(batch):
         messages.success(request, "Batch resumed: labels already bought are kept, none twice.")
@@ -94,7 +95,7 @@ def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_retry(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
     try:
         count = batches.retry_failed(batch)
@@ -113,7 +114,7 @@ def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
-    layout, slip = _print_options(request)
-    return _pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")
+    layout, slip = print_options(request)
+    return pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")

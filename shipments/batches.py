@@ -25,7 +25,9 @@ from django.utils.translation import ngettext
 from carriers import services as carrier_services
 from carriers.models import CarrierAccount
 from carriers.stamps import errors
-from funding.services import FundsError, fund_batch
+from funding.auto_funding import fund_batch
+from funding.purchases import FundsError
+from merchants.errors import MerchantError
 from orders.models import Order
 from shipments import labels, printing, rating
 from shipments.labels import (
@@ -42,7 +44,7 @@ PENDING_RETRIES = 2
 HEARTBEAT_SECONDS = 5
 
 
-class BatchError(Exception):
+class BatchError(MerchantError):
     pass
 
 

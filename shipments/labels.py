@@ -17,7 +17,6 @@ import zoneinfo
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
@@ -26,8 +25,9 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
-from funding.services import open_book
+from funding.purchases import open_book
 from locations.shipping_day import local_today, ship_date_for
+from merchants.errors import Fix, MerchantError
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -37,7 +37,7 @@ from shipments.signals import label_bought, label_voided
 
 # CancelIndicium is sent this many times in one void when no answer comes back.
 VOID_ATTEMPTS = 3
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ContentsType.MERCHANDISE: "Merchandise",
     ContentsType.DOCUMENTS: "Document",
     ContentsType.GIFT: "Gift",
@@ -48,19 +48,12 @@ CONTENT_TYPES = {
 }
 
 
-class LabelError(Exception):
+class LabelError(MerchantError):
     """A label could not be bought or voided; ``message`` says what to do."""
 
-    def __init__(self, message: str, *, link: str = "", link_text: str = "", problems=()):
-        super().__init__(message)
-        self.message = message
-        self.link = link
-        self.link_text = link_text
+    def __init__(self, message: str, *, fix: Fix | None = None, problems=()):
+        super().__init__(message, fix=fix)
         self.problems = list(problems)
-
-
-class InsufficientFunds(LabelError):
-    pass
 
 
 class LabelPending(LabelError):
@@ -89,13 +82,12 @@ def default_ship_date(order: Order, now: dt.datetime | None = None) -> dt.date:
     return ship_date_for(order.ship_from, now) if order.ship_from else order_today(order, now)
 
 
-def _funds_error(account: CarrierAccount, needed: Decimal | None) -> InsufficientFunds:
+def _funds_error(account: CarrierAccount, needed: Decimal | None) -> LabelError:
     need = f" This label costs ${needed:,.2f};" if needed is not None else ""
-    return InsufficientFunds(
+    return LabelError(
         f"Not enough postage on “{account.nickname}”.{need} the balance is "
         f"${account.balance:,.2f}. Add funds, or turn on auto-funding, then try again.",
-        link=reverse("funding:home"),
-        link_text="Add funds",
+        fix=Fix("funding:home", (), "Add funds"),
     )
 
 
@@ -131,8 +123,7 @@ def _validate(order: Order, service: str) -> None:
     except ShipmentInvalid as exc:
         raise LabelError(
             "Fix the order first: " + " ".join(p.message for p in exc.problems),
-            link=reverse("order-detail", args=[order.pk]),
-            link_text=f"Edit order {order.number}",
+            fix=Fix("order-detail", (order.pk,), f"Edit order {order.number}"),
             problems=exc.problems,
         ) from exc
 
@@ -212,24 +203,21 @@ def buy_label(
 
     ``batch_item_id``: the batch item marked bought in the same transaction as the label.
 
-    Raises ``LabelError`` (``InsufficientFunds``, ``LabelPending``) with the merchant's fix.
+    Raises ``LabelError`` (or ``LabelPending``) with the merchant's fix.
     """
     if account.merchant_id != order.merchant_id:
         raise LabelError("That carrier account belongs to another store.")
     try:
         require_usable(account)  # R3
     except AccountNotUsable as exc:
-        raise LabelError(
-            exc.message, link=reverse("carriers:list"), link_text="Your carrier accounts"
-        ) from exc
+        raise LabelError(exc.message, fix=exc.fix) from exc
 
     live = _live_shipment(order)
     if live is not None and live.status == Shipment.Status.VOIDING:
         raise LabelError(
             f"Order {order.number}'s label is being voided; ShipDesk is confirming the refund "
             "with Stamps.com. Buy a new label once it shows as voided.",
-            link=reverse("shipments:detail", args=[live.pk]),
-            link_text="Open the label",
+            fix=Fix("shipments:detail", (live.pk,), "Open the label"),
         )
     if live is not None and live.status == Shipment.Status.BOUGHT:
         if batch is not None and live.batch_id == batch.pk:
@@ -237,8 +225,7 @@ def buy_label(
         raise LabelError(
             f"Order {order.number} already has a label ({live.tracking_number or live.service}). "
             "Void it first to buy another.",
-            link=reverse("shipments:detail", args=[live.pk]),
-            link_text="Open the label",
+            fix=Fix("shipments:detail", (live.pk,), "Open the label"),
         )
 
     if live is not None:
@@ -287,13 +274,15 @@ def buy_label(
             "Stamps.com did not answer about the label being bought. Try again: ShipDesk "
             "finishes the same purchase and never buys twice."
         )
+    ship_from = order.ship_from
+    assert ship_from is not None  # ensure_shippable refuses an order without one
     try:
         indicium = call(
             account,
             lambda c: c.create_indicium(
                 shipment.integrator_tx_id,
                 rate,
-                from_address=rating.from_address(order.ship_from),
+                from_address=rating.from_address(ship_from),
                 to_address=rating.to_address(order),
                 add_ons=shipment.add_ons,
                 customs=customs_for(order),

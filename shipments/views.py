@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +22,11 @@ from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from locations.shipping_day import scan_form_deadlines
+from merchants.errors import Fix
 from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.pdf import pdf_response
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
 from shipments import labels, printing, rating
@@ -33,11 +36,11 @@ from shipments.models import DeliveryStatus, Shipment, ShippingSettings
 STALLED_AFTER = dt.timedelta(days=3)
 
 
-def merchant_accounts(request: HttpRequest):
+def merchant_accounts(request: MerchantRequest):
     return list(owned(request, CarrierAccount.objects.connected()))
 
 
-def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
+def chosen_account(request: MerchantRequest, accounts, wanted=None) -> CarrierAccount | None:
     wanted = wanted or request.GET.get("account") or request.POST.get("account")
     wanted_id = parse_id(wanted)
     if wanted_id is not None:
@@ -48,7 +51,7 @@ def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccoun
     return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
 
 
-def _order_for_rates(request: HttpRequest, pk: int) -> Order:
+def _order_for_rates(request: MerchantRequest, pk: int) -> Order:
     return get_owned_or_404(
         request, Order.objects.select_related("ship_from").prefetch_related("items"), pk=pk
     )
@@ -65,7 +68,7 @@ def package_form(data, order: Order) -> OrderShippingForm:
     return OrderShippingForm(merged, instance=order)
 
 
-def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
+def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     preview = order
     # The package form's unsaved values (sent along by htmx) win over the saved order, so
     # rates follow what the merchant is typing without waiting for the save.
@@ -97,14 +100,14 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
 
 
 @merchant_view
-def rates_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def rates_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     return render(request, "shipments/rates.html#panel", _rates_context(request, order))
 
 
 @merchant_view
 @require_POST
-def buy(request: HttpRequest, pk: int) -> HttpResponse:
+def buy(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     form = BuyForm(request.POST)
     error = None
@@ -117,7 +120,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "Fix the package details first.")
             error = labels.LabelError(
                 "Fix the package details first: "
-                + " ".join(e for errs in package.errors.values() for e in errs)
+                + " ".join(str(e) for errs in package.errors.values() for e in errs)
             )
     if error is None and form.is_valid():
         accounts = merchant_accounts(request)
@@ -126,8 +129,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
             if account is None:
                 raise labels.LabelError(
                     "Connect a Stamps.com account first.",
-                    link=reverse("carriers:connect"),
-                    link_text="Connect Stamps.com",
+                    fix=Fix("carriers:connect", (), "Connect Stamps.com"),
                 )
             shipment = labels.buy_label(
                 order,
@@ -151,7 +153,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def rate_calculator(request: HttpRequest) -> HttpResponse:
+def rate_calculator(request: MerchantRequest) -> HttpResponse:
     accounts = merchant_accounts(request)
     ship_from = owned(request, ShipFromLocation).first()
     initial = {"from_zip": ship_from.postal_code[:5] if ship_from else ""}
@@ -182,7 +184,7 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
             width=data.get("width"),
             height=data.get("height"),
             add_ons=add_ons,
-            insured_value=data.get("insurance") or 0,
+            insured_value=data.get("insurance") or Decimal("0"),
         )
         shop = rating.rate_shop(account, query)
         shop.notes[:0] = form.notes
@@ -191,7 +193,7 @@ def rate_calculator(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _filtered_shipments(request: HttpRequest):
+def _filtered_shipments(request: MerchantRequest):
     # The SCAN form of each label, in the list's own query (no query per row).
     qs = (
         owned(request, Shipment)
@@ -237,7 +239,7 @@ def _filtered_shipments(request: HttpRequest):
 
 
 @merchant_view
-def shipment_list(request: HttpRequest) -> HttpResponse:
+def shipment_list(request: MerchantRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
@@ -276,7 +278,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
     )
@@ -296,13 +298,7 @@ def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "shipments/detail.html", context)
 
 
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
-    return response
-
-
-def _print_options(request: HttpRequest) -> tuple[str, bool]:
+def print_options(request: MerchantRequest) -> tuple[str, bool]:
     prefs = ShippingSettings.get_for(request.merchant)
     layout = request.GET.get("layout") or prefs.layout
     slip = request.GET.get("slip", "1" if prefs.packing_slip else "0") == "1"
@@ -310,7 +306,7 @@ def _print_options(request: HttpRequest) -> tuple[str, bool]:
 
 
 @merchant_view
-def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
         Shipment.objects.select_related("order", "order__ship_from").prefetch_related(
@@ -320,16 +316,16 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if shipment.status != Shipment.Status.BOUGHT:
         raise Http404("Only created labels can be printed.")
-    layout, slip = _print_options(request)
+    layout, slip = print_options(request)
     if layout == "4x6" and not slip:
         data = printing.label_pdf(shipment)
     else:
         data = printing.render_pdf([shipment], layout, slip)
-    return _pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
+    return pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
 
 
 @merchant_view
-def print_selected(request: HttpRequest) -> HttpResponse:
+def print_selected(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
         owned(request, Shipment)
@@ -341,13 +337,13 @@ def print_selected(request: HttpRequest) -> HttpResponse:
     if not shipments:
         messages.warning(request, "Select one or more created labels to print.")
         return redirect("shipments:list")
-    layout, slip = _print_options(request)
-    return _pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
+    layout, slip = print_options(request)
+    return pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
 
 
 @merchant_view
 @require_POST
-def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
         shipment = labels.void_label(shipment)
@@ -366,7 +362,7 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def void_selected(request: HttpRequest) -> HttpResponse:
+def void_selected(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = labels.void_many(list(shipments))
@@ -382,7 +378,7 @@ def void_selected(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def shipping_settings(request: HttpRequest) -> HttpResponse:
+def shipping_settings(request: MerchantRequest) -> HttpResponse:
     prefs = ShippingSettings.get_for(request.merchant)
     form = ShippingSettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():

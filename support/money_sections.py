@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
-from funding.services import drift_hint, entries_around
+from funding.reconciliation import drift_hint, entries_around
 from merchants.models import Merchant
 from support.cells import ROWS, Cell, Section, money, yes_no
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Model
 
@@ -116,7 +117,7 @@ def _records(model: type[Model], title: str) -> Callable[[Merchant], Section]:
             rows = rows.select_related("order").only(*columns, "order__number")
         rows = rows[:ROWS]
 
-        def record(obj: Model) -> Cell:
+        def record(obj: Any) -> Cell:  # any model; ``order`` when it has one
             order = obj.order if has_order else None
             return Cell(f"#{obj.pk}" + (f" · order {order.number}" if order else ""))
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from merchants import audit
 from merchants.models import AuditLog, Merchant
-from merchants.tenancy import staff_view
+from merchants.tenancy import SignedInRequest, staff_view
 from support import pages, search
 
 GROUP = "Support"
@@ -14,7 +14,7 @@ GROUP = "Support"
 
 @staff_view(GROUP)
 @require_safe
-def search_page(request: HttpRequest) -> HttpResponse:
+def search_page(request: SignedInRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     results = search.search(query) if query else []
     if query:
@@ -35,7 +35,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 @staff_view(GROUP)
 @require_safe
-def merchant_page(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def merchant_page(request: SignedInRequest, merchant_id: int) -> HttpResponse:
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     # Looking for a merchant that isn't there is a look-up too: audit it before the 404.
     audit.record(

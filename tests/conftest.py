@@ -44,7 +44,7 @@ def test_clock(config: pytest.Config) -> dt.datetime | None:
     return instant
 
 
-test_clock.__test__ = False  # a helper, not a test
+test_clock.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from shipments.notifications import notification_payload, shares_tracking
 from tracking.models import Branding, CustomerEmail, EmailOptOut, Parcel
 
 Kind = CustomerEmail.Kind
-STATUS_EMAIL = {
+STATUS_EMAIL: dict[str, str] = {
     DeliveryStatus.OUT_FOR_DELIVERY: Kind.OUT_FOR_DELIVERY,
     DeliveryStatus.DELIVERED: Kind.DELIVERED,
 }

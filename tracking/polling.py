@@ -20,7 +20,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from carriers.stamps import errors
 from carriers.stamps.accounts import record_health
-from carriers.stamps.client import client_for
+from carriers.stamps.client import StampsClient, client_for
 from carriers.stamps.types import Tracking
 from shipments.models import DeliveryStatus, Shipment
 from tracking.models import Parcel, TrackingEvent
@@ -197,7 +197,7 @@ def poll_parcels(parcels: Iterable[Parcel], now: dt.datetime | None = None) -> d
         parcel_id__in=[p.pk for p in parcels]
     ).values_list("parcel_id", "key"):
         known[parcel_id].add(key)
-    clients: dict[int, object] = {}
+    clients: dict[int, StampsClient] = {}
     counts = {"polled": 0, "moved": 0, "failed": 0}
     changed: list[tuple[Parcel, list[str]]] = []
     for parcel in parcels:

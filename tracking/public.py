@@ -4,6 +4,7 @@ tokens, rate-limited per address, and showing nothing of the store but its brand
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -19,7 +20,7 @@ from tracking import notifications
 from tracking.models import Branding, Parcel
 
 # The store's colours go in a <style> block with the request's nonce.
-PAGE_CSP = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.NONCE]}
+PAGE_CSP: dict[str, Any] = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.NONCE]}
 
 
 def over_limit(request: HttpRequest) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.models import Order
 from shipments.models import Shipment, ShippingSettings
 from tracking import notifications, polling, webhooks
@@ -31,7 +33,7 @@ from tracking.models import (
 TIMELINE = Prefetch("events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-pk"))
 
 
-def _parcels(request: HttpRequest, **lookup):
+def _parcels(request: MerchantRequest, **lookup):
     return list(
         owned(request, Parcel)
         .filter(**lookup)
@@ -42,14 +44,14 @@ def _parcels(request: HttpRequest, **lookup):
 
 
 @merchant_view
-def order_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def order_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(request, Order, pk=pk)
     parcels = _parcels(request, shipment__order=order)
     return render(request, "tracking/panel.html", {"parcels": parcels, "order": order})
 
 
 @merchant_view
-def shipment_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment, pk=pk)
     parcels = _parcels(request, shipment=shipment)
     return render(request, "tracking/panel.html", {"parcels": parcels, "shipment": shipment})
@@ -57,7 +59,7 @@ def shipment_panel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def refresh(request: HttpRequest, pk: int) -> HttpResponse:
+def refresh(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("account"), pk=pk)
     parcel = polling.refresh(shipment)
     if parcel is None:
@@ -70,7 +72,7 @@ def refresh(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @merchant_view
-def branding(request: HttpRequest) -> HttpResponse:
+def branding(request: MerchantRequest) -> HttpResponse:
     current = Branding.get_for(request.merchant)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=current)
     if request.method == "POST" and form.is_valid():
@@ -85,7 +87,7 @@ def branding(request: HttpRequest) -> HttpResponse:
 
 # The preview shows the e-mail as mail clients do: its own inline styles, in a same-origin
 # frame; nothing scripted runs (the frame is sandboxed and scripts stay refused).
-PREVIEW_CSP = {
+PREVIEW_CSP: dict[str, Any] = {
     **settings.SECURE_CSP,
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "frame-ancestors": [CSP.SELF],
@@ -95,7 +97,7 @@ PREVIEW_CSP = {
 @merchant_view
 @xframe_options_sameorigin
 @csp_override(PREVIEW_CSP)
-def email_preview(request: HttpRequest) -> HttpResponse:
+def email_preview(request: MerchantRequest) -> HttpResponse:
     kind = request.GET.get("kind", CustomerEmail.Kind.SHIPPED)
     if kind not in CustomerEmail.Kind.values:
         raise Http404("No such e-mail.")
@@ -123,7 +125,7 @@ def email_preview(request: HttpRequest) -> HttpResponse:
         share_tracking=True,
         preview=True,
     )
-    html = mail.alternatives[0].content
+    html = str(mail.alternatives[0][0])  # (content, mimetype)
     if request.GET.get("raw"):
         return HttpResponse(html)
     return render(
@@ -134,7 +136,7 @@ def email_preview(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def webhook_list(request: HttpRequest) -> HttpResponse:
+def webhook_list(request: MerchantRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         endpoint = form.save(commit=False)
@@ -149,7 +151,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view
-def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
     shown = request.session.pop("webhook_secret", None)
     secret = shown[1] if shown and shown[0] == endpoint.pk else ""
@@ -160,7 +162,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_toggle(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
     if request.POST.get("action") == "delete":
         endpoint.delete()
@@ -176,7 +178,7 @@ def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 @require_POST
-def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_replay(request: MerchantRequest, pk: int) -> HttpResponse:
     delivery = get_owned_or_404(request, WebhookDelivery.objects.select_related("endpoint"), pk=pk)
     if not delivery.endpoint.is_active:
         messages.error(request, "Turn the endpoint on before replaying its events.")

@@ -64,7 +64,7 @@ def check_url(url: str) -> None:
     except (socket.gaierror, ValueError, UnicodeError) as exc:
         raise EndpointRefused(f"{parts.hostname} could not be found.") from exc
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global:
             raise EndpointRefused(
                 f"{parts.hostname} points to a private or local network address "

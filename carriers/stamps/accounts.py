@@ -1,19 +1,21 @@
 """Stamps.com calls for a saved CarrierAccount, keeping the account's health up to date.
 
-Any call that answers "Authentication Failed" marks the account as needing
-re-authentication (R7); "Account is set to a closed plan" marks it closed (R8). Features
+Any call refused for a wrong password ("The username or password entered is not correct",
+formerly "Authentication Failed") marks the account as needing re-authentication (R7);
+"Account is set to a closed plan" marks it closed (R8). Features
 (funds, labels, end of day) call the carrier through ``call`` so they all get this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate
 
 from carriers.models import CarrierAccount
 from carriers.stamps import errors
-from carriers.stamps.client import client_for, get_client
+from carriers.stamps.client import StampsClient, client_for, get_client
 from carriers.stamps.types import AccountInfo, Address, CreditCard, Registration
+from merchants.models import Merchant
 
 
 def record_health(account: CarrierAccount, exc: errors.StampsError) -> None:
@@ -30,7 +32,12 @@ def record_health(account: CarrierAccount, exc: errors.StampsError) -> None:
         account.status_reason = exc.fault_text
 
 
-def call[T](account: CarrierAccount, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def call[T, **P](
+    account: CarrierAccount,
+    operation: Callable[Concatenate[StampsClient, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
     """Run ``operation(client, *args, **kwargs)`` for ``account``, recording R7/R8 faults."""
     try:
         return operation(client_for(account), *args, **kwargs)
@@ -39,14 +46,16 @@ def call[T](account: CarrierAccount, operation: Callable[..., T], *args: Any, **
         raise
 
 
-def check_credentials(username: str, password: str, *, merchant=None) -> AccountInfo:
+def check_credentials(
+    username: str, password: str, *, merchant: Merchant | None = None
+) -> AccountInfo:
     """R1: sign in with these credentials and read the account; raises on any failure."""
     client = get_client(username, password)
     client.authenticate()
     return client.get_account_info()
 
 
-def register_account(data: dict, *, merchant=None) -> Registration:
+def register_account(data: dict[str, Any], *, merchant: Merchant | None = None) -> Registration:
     address = Address(
         full_name=data["full_name"],
         company=data.get("company", ""),

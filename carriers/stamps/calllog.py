@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import DatabaseError, connections, transaction
 
+from carriers.stamps.errors import CarrierUnavailable, StampsError
+
 # The client's logger name, so log searches written before the call log had its own module
 # still find these lines.
 log = logging.getLogger("carriers.stamps.client")
@@ -127,3 +129,41 @@ def record(fields: dict[str, Any]) -> None:
     except DatabaseError:
         # The call itself happened; losing its record must not turn it into a failure.
         log.exception("could not record carrier call %s", fields.get("operation"))
+
+
+def record_call(
+    account: Any,
+    username: str,
+    operation: str,
+    *,
+    started: dt.datetime,
+    duration: float,
+    attempt: int,
+    kwargs: dict[str, Any],
+    error: StampsError | None = None,
+) -> None:
+    """Record one attempt of ``operation``; ``account`` is the CarrierAccount, if saved."""
+    from carriers.models import CarrierCall
+
+    if error is None:
+        outcome = CarrierCall.Outcome.OK
+    elif isinstance(error, CarrierUnavailable):
+        outcome = CarrierCall.Outcome.TRANSPORT
+    else:
+        outcome = CarrierCall.Outcome.FAULT
+    record(
+        {
+            "merchant_id": getattr(account, "merchant_id", None),
+            "account_id": getattr(account, "pk", None),
+            "username": username[:100],
+            "operation": operation,
+            "started_at": started,
+            "duration_ms": max(0, round(duration * 1000)),
+            "outcome": outcome,
+            "attempt": attempt,
+            "fault_code": (error.fault_code if error else "")[:60],
+            "fault_text": error.fault_text if error else "",
+            "merchant_message": error.merchant_message if error else "",
+            "request_summary": summarize(kwargs),
+        }
+    )

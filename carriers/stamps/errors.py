@@ -5,7 +5,8 @@ it, or tell the merchant to try again) and the merchant-facing ``explanation`` a
 ``what_to_do`` from RULES.md, so views show help instead of raw SOAP faults. The carrier's
 own words stay in ``fault_text`` for the call log and the support console.
 
-``error_from_fault`` maps a SOAP fault (faultcode, faultstring, detail code) to one of these;
+``error_from_fault`` maps a SOAP fault (faultcode, faultstring, detail code) to one of these,
+with ``carriers.stamps.faults`` (the table the sandbox answers from) for the codes;
 ``carriers.stamps.client`` maps transport failures to ``CarrierUnavailable``.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+
+from carriers.stamps import faults
 
 STAMPS_SUPPORT_PHONE = "1-855-889-7867"
 SECURITY_SUPPORT_PHONE = "866-634-4708"
@@ -60,7 +63,7 @@ class StampsError(Exception):
 class CarrierFault(StampsError):
     """A fault the client does not recognise: final, shown with the carrier's words."""
 
-    def __init__(self, fault_text: str = "", **kwargs) -> None:
+    def __init__(self, fault_text: str = "", **kwargs: str) -> None:
         super().__init__(fault_text, **kwargs)
         if fault_text and "explanation" not in kwargs:
             self.explanation = f"Stamps.com refused the request: {fault_text.rstrip('.')}."
@@ -154,7 +157,9 @@ class PurchaseLimit(StampsError):
 
     minimum = Decimal("10.00")
 
-    def __init__(self, fault_text: str = "", *, largest_amount: Decimal | None = None, **kw):
+    def __init__(
+        self, fault_text: str = "", *, largest_amount: Decimal | None = None, **kw: str
+    ) -> None:
         super().__init__(fault_text, **kw)
         self.largest_amount = largest_amount
         if "explanation" in kw:
@@ -278,7 +283,11 @@ _PATTERNS: list[tuple[re.Pattern[str], type[StampsError]]] = [
             r"authenticator|conversation token|out[- ]of[- ]sync|session (has )?expired",
             AuthenticatorExpired,
         ),
-        (r"authentication failed|invalid (username|user name|password)", AuthenticationFailed),
+        (
+            r"authentication failed|invalid (username|user name|password)"
+            r"|username or password (entered )?is not correct",
+            AuthenticationFailed,
+        ),
         (r"closed plan", ClosedPlan),
         (
             r"not (been )?verified|not completed (2-step )?verification"
@@ -311,27 +320,17 @@ _PATTERNS: list[tuple[re.Pattern[str], type[StampsError]]] = [
 ]
 
 
-# Error codes (detail/sdcerror/@code) for faults whose wording is not recognised.
-_CODES: dict[str, type[StampsError]] = {
-    "002b0201": AuthenticatorExpired,
-    "002b0202": AuthenticationFailed,
-    "002b0203": ClosedPlan,
-    "002b0210": AccountNotVerified,
-    "002b0220": VerificationFailed,
-    "002b0221": VerificationFailed,
-    "002b0222": VerificationFailed,
-    "00600001": PurchaseLimit,
-    "00600002": PurchaseLimit,
-    "00600003": ControlTotalMismatch,
-}
-
-
 def error_from_fault(
     fault_text: str, *, fault_code: str = "", detail_code: str = "", operation: str = ""
 ) -> StampsError:
     """The error for a SOAP fault, judged by the carrier's wording (and its code)."""
     text = fault_text or ""
     kwargs = {"fault_code": detail_code or fault_code, "operation": operation}
+    code = faults.normal_code(detail_code)
+    if code in faults.STALE_CONVERSATION:
+        # Whatever the wording, these codes mean a stale conversation (faults.py cites who
+        # says so): never a wrong password or a closed plan.
+        return AuthenticatorExpired(text, **kwargs)
     for pattern, cls in _PATTERNS:
         if pattern.search(text):
             if cls is PurchaseLimit:
@@ -339,9 +338,10 @@ def error_from_fault(
                 largest = min(amounts) if amounts and "max" in text.lower() else None
                 return PurchaseLimit(text, largest_amount=largest, **kwargs)
             return cls(text, **kwargs)
-    by_code = _CODES.get(detail_code.lower().removeprefix("0x"))
-    if by_code is not None:
-        return by_code(text, **kwargs)
+    known = faults.TABLE.get(code)
+    if known is not None:
+        by_code: type[StampsError] = globals()[known.error]
+        return by_code(text, fault_code=kwargs["fault_code"], operation=operation)
     if fault_code.lower().endswith("server") and not text:
         return CarrierUnavailable(text, **kwargs)
     return CarrierFault(text, **kwargs)

@@ -1,8 +1,8 @@
 """Conversions between the dataclasses of ``carriers.stamps.types`` and SWSIM elements: the
 dicts zeep builds requests from, and successful answers read with lxml.
 
-Pure functions, no I/O. Names with a leading underscore are for ``carriers.stamps.client``
-only; the rest of ShipDesk gets dataclasses from the client, never SOAP.
+Pure functions, no I/O, used by ``carriers.stamps.client`` and ``carriers.stamps.mapping``;
+the rest of ShipDesk gets dataclasses from the client, never SOAP.
 """
 
 from __future__ import annotations
@@ -120,11 +120,11 @@ def _tree(el: etree._Element) -> Any:
     return _scalar(el.tag.rpartition("}")[2], el.text)
 
 
-class _Repeated(list):
+class _Repeated(list[Any]):
     """Repeated sibling elements (told apart from a value that happens to be a list)."""
 
 
-def _read_answer(response: requests.Response) -> dict[str, Any] | None:
+def read_answer(response: requests.Response) -> dict[str, Any] | None:
     """The answer element of a successful SOAP response as a dict, or None when zeep should
     judge it (faults, HTTP errors, anything unexpected)."""
     if response.status_code != 200:
@@ -147,22 +147,22 @@ def _read_answer(response: requests.Response) -> dict[str, Any] | None:
 # Conversions between the dataclasses and SWSIM elements.
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
+def value_of(obj: Any, name: str, default: Any = None) -> Any:
     if obj is None:
         return default
     value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, default)
     return default if value is None else value
 
 
-def _str(obj: Any, name: str) -> str:
-    value = _get(obj, name, "")
+def text_of(obj: Any, name: str) -> str:
+    value = value_of(obj, name, "")
     return str(value) if value is not None else ""
 
 
-def _items(obj: Any, *path: str) -> list[Any]:
-    """Elements of a SWSIM ArrayOfX wrapper, e.g. _items(rate, "AddOns", "AddOnV20")."""
+def items_of(obj: Any, *path: str) -> list[Any]:
+    """Elements of a SWSIM ArrayOfX wrapper, e.g. items_of(rate, "AddOns", "AddOnV20")."""
     for name in path:
-        obj = _get(obj, name)
+        obj = value_of(obj, name)
         if obj is None:
             return []
     if isinstance(obj, list):
@@ -170,12 +170,12 @@ def _items(obj: Any, *path: str) -> list[Any]:
     return [obj]
 
 
-def _compact(data: dict[str, Any]) -> dict[str, Any]:
+def compact(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", (), [])}
 
 
 def address_to_soap(a: Address) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "FullName": a.full_name,
             "Company": a.company,
@@ -199,26 +199,26 @@ def address_to_soap(a: Address) -> dict[str, Any]:
 
 def address_from_soap(obj: Any) -> Address:
     return Address(
-        full_name=_str(obj, "FullName"),
-        company=_str(obj, "Company"),
-        address1=_str(obj, "Address1"),
-        address2=_str(obj, "Address2"),
-        address3=_str(obj, "Address3"),
-        city=_str(obj, "City"),
-        state=_str(obj, "State"),
-        zip_code=_str(obj, "ZIPCode"),
-        zip_addon=_str(obj, "ZIPCodeAddOn"),
-        postal_code=_str(obj, "PostalCode"),
-        province=_str(obj, "Province"),
-        country=_str(obj, "Country") or "US",
-        phone=_str(obj, "PhoneNumber"),
-        email=_str(obj, "EmailAddress"),
-        cleanse_hash=_str(obj, "CleanseHash"),
-        override_hash=_str(obj, "OverrideHash"),
+        full_name=text_of(obj, "FullName"),
+        company=text_of(obj, "Company"),
+        address1=text_of(obj, "Address1"),
+        address2=text_of(obj, "Address2"),
+        address3=text_of(obj, "Address3"),
+        city=text_of(obj, "City"),
+        state=text_of(obj, "State"),
+        zip_code=text_of(obj, "ZIPCode"),
+        zip_addon=text_of(obj, "ZIPCodeAddOn"),
+        postal_code=text_of(obj, "PostalCode"),
+        province=text_of(obj, "Province"),
+        country=text_of(obj, "Country") or "US",
+        phone=text_of(obj, "PhoneNumber"),
+        email=text_of(obj, "EmailAddress"),
+        cleanse_hash=text_of(obj, "CleanseHash"),
+        override_hash=text_of(obj, "OverrideHash"),
     )
 
 
-def _rate_to_soap(
+def rate_to_soap(
     r: Rate | RateRequest,
     *,
     from_address: Address | None = None,
@@ -259,54 +259,54 @@ def _rate_to_soap(
         chosen = list(r.add_ons) + list(add_ons)
     if chosen:
         data["AddOns"] = {"AddOnV20": [{"AddOnType": t} for t in dict.fromkeys(chosen)]}
-    return _compact(data)
+    return compact(data)
 
 
-def _add_on_from_soap(obj: Any) -> AddOn:
+def add_on_from_soap(obj: Any) -> AddOn:
     return AddOn(
-        type=_str(obj, "AddOnType"),
-        amount=_get(obj, "Amount"),
-        description=_str(obj, "AddOnDescription"),
+        type=text_of(obj, "AddOnType"),
+        amount=value_of(obj, "Amount"),
+        description=text_of(obj, "AddOnDescription"),
         requires_all_of=tuple(
-            tuple(_items(group, "AddOnTypeV20"))
-            for group in _items(obj, "RequiresAllOf", "RequiresOneOf")
+            tuple(items_of(group, "AddOnTypeV20"))
+            for group in items_of(obj, "RequiresAllOf", "RequiresOneOf")
         ),
-        prohibited_with=tuple(_items(obj, "ProhibitedWithAnyOf", "AddOnTypeV20")),
+        prohibited_with=tuple(items_of(obj, "ProhibitedWithAnyOf", "AddOnTypeV20")),
     )
 
 
-def _rate_from_soap(obj: Any, request: RateRequest | Rate | None = None) -> Rate:
-    to = _get(obj, "To")
+def rate_from_soap(obj: Any, request: RateRequest | Rate | None = None) -> Rate:
+    to = value_of(obj, "To")
     return Rate(
-        service_type=_str(obj, "ServiceType"),
-        package_type=_str(obj, "PackageType") or (request.package_type if request else ""),
-        amount=_get(obj, "Amount", Decimal("0")),
-        service_description=_str(obj, "ServiceDescription"),
-        max_amount=_get(obj, "MaxAmount"),
-        delivery_days=_str(obj, "DeliverDays"),
-        delivery_date=_get(obj, "DeliveryDate"),
-        zone=_get(obj, "Zone"),
-        cubic_pricing=bool(_get(obj, "CubicPricing", False)),
-        effective_weight_oz=_get(obj, "EffectiveWeightInOunces"),
-        dim_weighting=_str(obj, "DimWeighting"),
-        add_ons=tuple(_add_on_from_soap(a) for a in _items(obj, "AddOns", "AddOnV20")),
-        ship_date=_get(obj, "ShipDate") or (request.ship_date if request else None),
-        from_zip=_str(_get(obj, "From"), "ZIPCode") or (request.from_zip if request else ""),
+        service_type=text_of(obj, "ServiceType"),
+        package_type=text_of(obj, "PackageType") or (request.package_type if request else ""),
+        amount=value_of(obj, "Amount", Decimal("0")),
+        service_description=text_of(obj, "ServiceDescription"),
+        max_amount=value_of(obj, "MaxAmount"),
+        delivery_days=text_of(obj, "DeliverDays"),
+        delivery_date=value_of(obj, "DeliveryDate"),
+        zone=value_of(obj, "Zone"),
+        cubic_pricing=bool(value_of(obj, "CubicPricing", False)),
+        effective_weight_oz=value_of(obj, "EffectiveWeightInOunces"),
+        dim_weighting=text_of(obj, "DimWeighting"),
+        add_ons=tuple(add_on_from_soap(a) for a in items_of(obj, "AddOns", "AddOnV20")),
+        ship_date=value_of(obj, "ShipDate") or (request.ship_date if request else None),
+        from_zip=text_of(value_of(obj, "From"), "ZIPCode") or (request.from_zip if request else ""),
         to=address_from_soap(to) if to is not None else (request.to if request else None),
-        weight_lb=float(_get(obj, "WeightLb", request.weight_lb if request else 0.0)),
-        weight_oz=float(_get(obj, "WeightOz", request.weight_oz if request else 0.0)),
-        length=float(_get(obj, "Length", request.length if request else 0.0)),
-        width=float(_get(obj, "Width", request.width if request else 0.0)),
-        height=float(_get(obj, "Height", request.height if request else 0.0)),
-        content_type=_str(obj, "ContentType"),
-        rate_category=_get(obj, "RateCategory"),
-        insured_value=_get(obj, "InsuredValue"),
-        declared_value=_get(obj, "DeclaredValue"),
-        non_machinable=bool(_get(obj, "NonMachinable", False)),
+        weight_lb=float(value_of(obj, "WeightLb", request.weight_lb if request else 0.0)),
+        weight_oz=float(value_of(obj, "WeightOz", request.weight_oz if request else 0.0)),
+        length=float(value_of(obj, "Length", request.length if request else 0.0)),
+        width=float(value_of(obj, "Width", request.width if request else 0.0)),
+        height=float(value_of(obj, "Height", request.height if request else 0.0)),
+        content_type=text_of(obj, "ContentType"),
+        rate_category=value_of(obj, "RateCategory"),
+        insured_value=value_of(obj, "InsuredValue"),
+        declared_value=value_of(obj, "DeclaredValue"),
+        non_machinable=bool(value_of(obj, "NonMachinable", False)),
     )
 
 
-def _pickup_contact(contact: PickupContact, *, with_email: bool) -> dict[str, Any]:
+def pickup_contact_to_soap(contact: PickupContact, *, with_email: bool) -> dict[str, Any]:
     """CarrierPickupContactInformation; only the V2 type that scheduling takes has Email."""
     fields = {
         "FirstName": contact.first_name,
@@ -316,11 +316,11 @@ def _pickup_contact(contact: PickupContact, *, with_email: bool) -> dict[str, An
     }
     if with_email:
         fields["Email"] = contact.email
-    return _compact(fields)
+    return compact(fields)
 
 
-def _customs_to_soap(c: Customs) -> dict[str, Any]:
-    return _compact(
+def customs_to_soap(c: Customs) -> dict[str, Any]:
+    return compact(
         {
             "ContentType": c.content_type,
             "Comments": c.comments,
@@ -329,7 +329,7 @@ def _customs_to_soap(c: Customs) -> dict[str, Any]:
             "InvoiceNumber": c.invoice_number,
             "CustomsLines": {
                 "CustomsLine": [
-                    _compact(
+                    compact(
                         {
                             "Description": line.description,
                             "Quantity": line.quantity,
@@ -348,6 +348,6 @@ def _customs_to_soap(c: Customs) -> dict[str, Any]:
     )
 
 
-def _balance(obj: Any) -> tuple[Decimal | None, Decimal | None]:
-    pb = _get(obj, "PostageBalance")
-    return _get(pb, "AvailablePostage"), _get(pb, "ControlTotal")
+def balance_of(obj: Any) -> tuple[Decimal | None, Decimal | None]:
+    pb = value_of(obj, "PostageBalance")
+    return value_of(pb, "AvailablePostage"), value_of(pb, "ControlTotal")

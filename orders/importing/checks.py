@@ -196,7 +196,7 @@ def check_item(values: dict[str, str]) -> OrderItem | None:
         weight_oz=weight,
         customs_description=description or (name or sku)[:100],
         hs_code=hs_code,
-        origin_country=origin,
+        origin_country=origin or "",  # None was refused above
     )
 
 

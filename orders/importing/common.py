@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from merchants.errors import MerchantError
 from orders.models import Order
 
 # ShipDesk field -> (the documented header, what it holds). The first 19 are DESIGN.md's.
@@ -79,10 +80,10 @@ ALIASES = {
     "weight (oz)": "item_weight_oz",
     "e-mail": "email",
 }
-MAX_LENGTHS = {
+MAX_LENGTHS: dict[str, int] = {
     f.name: f.max_length
-    for f in Order._meta.get_fields()
-    if getattr(f, "max_length", None)
+    for f in Order._meta.concrete_fields
+    if f.max_length
     and f.name in ORDER_FIELDS
     and f.name not in ("country", "status", "package_type")
 } | {"order_number": 60, "sku": 60, "item_name": 200}
@@ -120,7 +121,7 @@ class MappingNeeded(Exception):
         super().__init__(f"These required columns are missing: {names}. Map your headers.")
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(MerchantError):
     pass
 
 

@@ -36,7 +36,7 @@ def decode(data: bytes | str) -> str:
 def sniff_delimiter(header_line: str) -> str:
     """The header line decides: headers rarely contain commas, semicolons or tabs."""
     counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -164,7 +166,7 @@ def import_orders(
     result = result or ImportResult()
     now = timezone.now()
     ship_froms = rules_mod.ship_froms_for(merchant)
-    context = {
+    context: dict[str, Any] = {
         "rules": rules_mod.rules_for(merchant),
         "ship_froms": ship_froms,
         "default_ship_from": next((s for s in ship_froms.values() if s.is_default), None),

@@ -101,7 +101,9 @@ def console_sms(settings):
 def code_on_page(html: str) -> str:
     import re
 
-    return re.search(r'class="dev-code">(\d{6})<', html).group(1)
+    found = re.search(r'class="dev-code">(\d{6})<', html)
+    assert found, "the page shows no development code"
+    return found.group(1)
 
 
 def test_r2_new_account_then_phone_then_code_then_active(

@@ -10,7 +10,6 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from carriers.models import CarrierAccount
-from carriers.stamps import client as stamps_client
 from tests.support import qcluster
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -27,7 +26,6 @@ def sandbox_url(live_server, settings):
     settings.STAMPS_WSDL_URL = ""
     settings.STAMPS_SERVICE_URL = ""
     settings.STAMPS_SANDBOX_URL = url
-    stamps_client._tokens.clear()
     api.reset()
     return url
 

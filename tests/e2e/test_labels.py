@@ -11,7 +11,6 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from carriers.models import CarrierAccount
-from carriers.stamps import client as stamps_client
 from shipments.models import Shipment
 from tests.factories import make_order, make_ship_from
 
@@ -28,7 +27,6 @@ def sandbox_api(live_server, settings):
     settings.STAMPS_WSDL_URL = ""
     settings.STAMPS_SERVICE_URL = ""
     settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
-    stamps_client._tokens.clear()
     cache.clear()
     api.reset()
     return api

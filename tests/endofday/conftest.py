@@ -20,8 +20,8 @@ THU, FRI, SAT, SUN, MON = (dt.date(2026, 11, d) for d in (5, 6, 7, 8, 9))
 THAT_WEEK = "2026-11-04T15:00:00+00:00"
 
 
-def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture

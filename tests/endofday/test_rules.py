@@ -191,7 +191,7 @@ def test_r31_choosing_yesterdays_label_explains_and_points_to_the_cut_off(place,
     with thursday, pytest.raises(shipping_day.EndOfDayError) as caught:
         scan_forms.create_scan_form(account, ny, [old.pk])
     assert "ship date Nov 4" in caught.value.message
-    assert caught.value.link == "/shipments/end-of-day/"
+    assert caught.value.fix.url == "/shipments/end-of-day/"
     assert not ScanForm.objects.exists()
 
 

@@ -70,7 +70,7 @@ def test_r32_buffer_quota_tells_the_merchant_to_close_it_in_stamps_com(
     assert list(scan_forms.eligible_labels(account, ny)) == [shipment]
     with pytest.raises(shipping_day.EndOfDayError) as caught:
         scan_forms.create_scan_form(account, ny)
-    assert caught.value.link == link
+    assert caught.value.fix.url == link
     reports = owner_client.get(link)
     assert reports.status_code == 302 and "/sandbox/stamps/pages/reports/" in reports["Location"]
 
@@ -100,7 +100,7 @@ def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(stamps, a
     with shipdesk_thursday, pytest.raises(shipping_day.EndOfDayError) as caught:
         scan_forms.create_scan_form(account, place_)
     assert "already been scanned by USPS" in caught.value.message
-    assert caught.value.link == "/shipments/end-of-day/"
+    assert caught.value.fix.url == "/shipments/end-of-day/"
 
 
 @pytest.mark.clock("2026-11-05T15:00:00+00:00")  # signed in on the Thursday it travels to

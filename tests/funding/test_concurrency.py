@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from funding import ledger, services
+from funding import auto_funding, ledger, purchases
 from funding.models import LedgerEntry, PostagePurchase
 
 pytestmark = [
@@ -47,7 +47,7 @@ def _together(count: int, work) -> list:
 
 def test_R14_two_concurrent_purchases_leave_balance_and_ledger_exact(make_account, sandbox):
     account = make_account(balance="100.00")
-    results = _together(2, lambda i: services.add_funds(account, Decimal("50")))
+    results = _together(2, lambda i: purchases.add_funds(account, Decimal("50")))
     assert all(isinstance(r, PostagePurchase) and r.status == "success" for r in results), results
     assert len(sandbox.purchases("acme-ship")) == 2
     assert sandbox.get_balance("acme-ship") == Decimal("200.00")
@@ -61,15 +61,15 @@ def test_R14_two_concurrent_purchases_leave_balance_and_ledger_exact(make_accoun
 
 def test_R11_concurrent_purchases_cannot_pass_the_maximum_together(make_account, sandbox):
     account = make_account(balance="9940.00")
-    results = _together(2, lambda i: services.add_funds(account, Decimal("50")))
+    results = _together(2, lambda i: purchases.add_funds(account, Decimal("50")))
     assert sum(isinstance(r, PostagePurchase) for r in results) == 1
-    assert sum(isinstance(r, services.AboveMaximum) for r in results) == 1
+    assert sum(isinstance(r, purchases.AboveMaximum) for r in results) == 1
     assert sandbox.get_balance("acme-ship") == Decimal("9990.00")
 
 
 def test_R13_several_workers_checking_one_drop_buy_once(make_account, sandbox):
     account = make_account(balance="100.00")
-    services.save_auto_funding(
+    auto_funding.save_auto_funding(
         account, enabled=True, threshold=Decimal("50"), amount=Decimal("25"), max_per_day=5
     )
     carrier_side = sandbox.get_account("acme-ship")
@@ -80,7 +80,7 @@ def test_R13_several_workers_checking_one_drop_buy_once(make_account, sandbox):
         ledger.record_entry(
             account, kind="label", amount=Decimal("-60"), idempotency_key="label:race"
         )
-    results = _together(4, lambda i: services.check_auto_funding(account.pk))
+    results = _together(4, lambda i: auto_funding.check_auto_funding(account.pk))
     assert sum(isinstance(r, PostagePurchase) for r in results) == 1, results
     assert len(sandbox.purchases("acme-ship")) == 1
     assert sandbox.get_balance("acme-ship") == Decimal("65.00")

@@ -11,7 +11,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 
-from funding import services
+from funding import purchases, reconciliation
 from funding.ledger import ledger_balance
 from funding.models import BalanceDrift, LedgerEntry
 from tests.factories import make_support_agent, make_user
@@ -23,11 +23,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def drifted(make_account, sandbox):
     """An account whose carrier balance moved outside ShipDesk (a label bought elsewhere)."""
     account = make_account("acme-drift", balance="300.00")
-    services.sync_balance(account)  # opens the book at 300.00
+    purchases.sync_balance(account)  # opens the book at 300.00
     carrier_side = sandbox.get_account("acme-drift")
     carrier_side.balance -= Decimal("12.34")
     carrier_side.save(update_fields=["balance"])
-    drift = services.reconcile(account)
+    drift = reconciliation.reconcile(account)
     assert drift is not None and drift.difference == Decimal("-12.34")
     return account, drift
 
@@ -70,7 +70,7 @@ def test_an_admin_adjustment_needs_an_explanation_and_says_who_and_why(drifted, 
     assert "admin@shipdesk.test" in drift.adjustment.memo and why in drift.adjustment.memo
     assert ledger_balance(account) == sandbox.get_balance("acme-drift")
     assert LogEntry.objects.filter(object_id=str(drift.pk), change_message__contains=why)
-    assert services.reconcile(account) is None
+    assert reconciliation.reconcile(account) is None
 
     # Posting again writes nothing more.
     client.post(url, {"explanation": why})

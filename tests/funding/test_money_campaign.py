@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from funding import ledger, services
+from funding import auto_funding, ledger, purchases, reconciliation
 from funding.models import PostagePurchase
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -24,7 +24,7 @@ def test_R14_random_money_movements_with_faults_reconcile_to_the_cent(make_accou
     rng = random.Random(6)
     account = make_account(balance="500.00")
     sandbox.set_pending_settlement(calls=1, seconds=600)
-    services.save_auto_funding(
+    auto_funding.save_auto_funding(
         account, enabled=True, threshold=Decimal("100"), amount=Decimal("200"), max_per_day=24
     )
     labels: list[tuple[str, Decimal]] = []
@@ -37,8 +37,8 @@ def test_R14_random_money_movements_with_faults_reconcile_to_the_cent(make_accou
                 amount = Decimal("20.01")
             elif fault:
                 sandbox.set_fault("PurchasePostage", fault, times=1)
-            with contextlib.suppress(services.FundsError):
-                services.add_funds(account, amount)
+            with contextlib.suppress(purchases.FundsError):
+                purchases.add_funds(account, amount)
             sandbox.clear_faults()
         elif move == "label":
             cost = Decimal(rng.randint(300, 4000)) / 100
@@ -59,9 +59,9 @@ def test_R14_random_money_movements_with_faults_reconcile_to_the_cent(make_accou
             with transaction.atomic():
                 ledger.refund_for_void(account, cost, ref)
     for purchase in PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT):
-        services.resolve_purchase(purchase)
+        purchases.resolve_purchase(purchase)
 
-    assert services.reconcile(account) is None  # no drift
+    assert reconciliation.reconcile(account) is None  # no drift
     account.refresh_from_db()
     carrier = sandbox.get_balance("acme-ship")
     assert ledger.ledger_balance(account) == carrier == account.balance

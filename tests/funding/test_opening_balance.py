@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from funding import services
+from funding import auto_funding, reconciliation
 from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
 from shipments import labels
@@ -64,7 +64,7 @@ def test_R14_a_label_bought_after_the_first_balance_read_failed_keeps_the_openin
     else:
         sandbox.set_fault("GetAccountInfo", "timeout", delay=1.2, times=0)
     # Turning auto-funding on reads the carrier's auto-buy: that first read fails (logged).
-    services.save_auto_funding(
+    auto_funding.save_auto_funding(
         account, enabled=True, threshold=Decimal("50"), amount=Decimal("100"), max_per_day=3
     )
     assert "could not read auto-buy" in caplog.text
@@ -77,4 +77,4 @@ def test_R14_a_label_bought_after_the_first_balance_read_failed_keeps_the_openin
     assert carrier == Decimal("300.00") - shipment.amount
     assert ledger_balance(account) == carrier
     assert _ledger(account) == [("adjustment", Decimal("300.00")), ("label", -shipment.amount)]
-    assert services.reconcile(account) is None
+    assert reconciliation.reconcile(account) is None

@@ -171,7 +171,7 @@ def test_resync_balance_action_syncs_each_account(admin_client, merchant):
         if account.pk == bad.pk:
             raise errors.AuthenticationFailed("Authentication Failed")
 
-    with mock.patch("funding.services.sync_balance", autospec=True, side_effect=fake_sync) as sync:
+    with mock.patch("funding.purchases.sync_balance", autospec=True, side_effect=fake_sync) as sync:
         response = run_action(admin_client, "resync_balance", good, bad)
     assert {c.args[0].pk for c in sync.call_args_list} == {good.pk, bad.pk}
     text = response.text

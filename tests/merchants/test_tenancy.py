@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -125,7 +126,7 @@ def test_a_view_without_declared_access_is_refused(rf: RequestFactory):
         raise AssertionError("served without an access declaration")
 
     sneaky.__module__ = "orders.views_new"
-    middleware = MerchantMiddleware(lambda r: None)
+    middleware = MerchantMiddleware(lambda r: HttpResponse())
     with pytest.raises(ImproperlyConfigured, match="declares no access"):
         middleware.process_view(rf.get("/"), sneaky, (), {})
 

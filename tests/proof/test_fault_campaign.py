@@ -19,7 +19,6 @@ import random
 import pytest
 
 from bench.fault_campaign import Campaign, make_accounts
-from carriers.stamps import client as stamps_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -38,9 +37,7 @@ def fast_sandbox(sandbox, settings, monkeypatch):
     settings.STAMPS_TIMEOUT = 0.4
     settings.FUNDING_POLL_SECONDS = 0
     monkeypatch.setattr(Conf, "SYNC", True)
-    stamps_client._tokens.clear()
     yield sandbox
-    stamps_client._tokens.clear()
 
 
 @pytest.mark.parametrize(

@@ -37,16 +37,17 @@ RAW = ("<script>alert(", "<img src=x onerror")
 
 
 def merchant_urls(merchant, made: dict | None = None) -> list[str]:
-    return [
-        url_for(name, p, merchant, made)
-        for name, p in project_patterns()
-        if getattr(p.callback, ACCESS_ATTR, None) == "merchant"
-    ]
+    urls = []
+    for name, p in project_patterns():
+        if getattr(p.callback, ACCESS_ATTR, None) == "merchant":
+            assert name is not None, f"merchant URL {p.pattern} has no name"
+            urls.append(url_for(name, p, merchant, made))
+    return urls
 
 
 def fetch_all(client: Client, urls: list[str]) -> list[tuple[str, object]]:
     """GET each URL as a page and as an htmx partial; every answer must be a success."""
-    pages = []
+    pages: list[tuple[str, object]] = []
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):
             response = client.get(url, headers=headers)

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def put_on_scan_form(shipment: Shipment, manifest_id: str = "SCAN-1") -> ScanForm:
+    assert shipment.ship_from is not None
     form = ScanForm.objects.create(
         merchant_id=shipment.merchant_id,
         account=shipment.account,

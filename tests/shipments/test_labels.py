@@ -15,7 +15,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
-from funding.services import sync_balance
+from funding.purchases import sync_balance
 from orders.models import Order
 from shipments import labels, printing
 from shipments.models import Shipment, ShippingSettings
@@ -142,9 +142,10 @@ def test_R3_an_unverified_account_cannot_buy_labels(stamps, make_account, make_s
 
 def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, make_account, make_shippable):
     account = make_account(balance="1.00")
-    with pytest.raises(labels.InsufficientFunds) as exc:
+    with pytest.raises(labels.LabelError) as exc:
         labels.buy_label(make_shippable(), account, "US-PM")
-    assert exc.value.link == "/funds/"
+    assert exc.value.fix.url == "/funds/"
+    assert exc.value.fix.text == "Add funds"
     assert "Add funds" in exc.value.message
     assert stamps.indicia(account.username) == []
 
@@ -158,7 +159,7 @@ def test_the_carriers_insufficient_funds_answer_fails_the_label_cleanly(
         balance=Decimal("2.00")
     )  # ShipDesk's balance is stale
     order = make_shippable()
-    with pytest.raises(labels.InsufficientFunds):
+    with pytest.raises(labels.LabelError, match="Not enough postage"):
         labels.buy_label(order, account, "US-PM")
     assert Shipment.objects.get(order=order).status == Shipment.Status.FAILED
     assert label_debits(account) == []

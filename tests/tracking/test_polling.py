@@ -28,7 +28,7 @@ def delivery_status(shipment) -> str:
 
 
 def subjects() -> list[str]:
-    return [m.subject for m in mail.outbox]
+    return [str(m.subject) for m in mail.outbox]
 
 
 def test_a_label_moves_along_its_timeline_with_one_email_per_step(clock, account, make_shippable):

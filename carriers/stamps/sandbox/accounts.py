@@ -7,8 +7,6 @@ import re
 import secrets
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-
 from . import state
 from .models import Account, Purchase, VerificationCode
 from .soap import SandboxFault
@@ -239,11 +237,9 @@ def _capabilities(account: Account) -> dict:
 def purchase_postage(call: Call) -> dict:
     account = call.locked_account()
     data = call.data
+    # A repeated IntegratorTxID is a new purchase: nothing public says the live service
+    # de-duplicates purchases, so ShipDesk must never re-send one (R44).
     tx_id = data.get("IntegratorTxID") or ""
-    if tx_id:
-        earlier = account.purchases.filter(integrator_tx_id=tx_id).first()
-        if earlier is not None:
-            return _purchase_answer(earlier)
     state.require_verified(account)
     amount = data["PurchaseAmount"]
     if amount < MIN_PURCHASE:
@@ -280,11 +276,7 @@ def purchase_postage(call: Call) -> dict:
         account.save(update_fields=["balance"])
     purchase.balance_after = account.balance
     purchase.control_total_after = account.control_total
-    try:
-        with transaction.atomic():
-            purchase.save()
-    except IntegrityError:  # the same IntegratorTxID raced in: answer with the winner
-        return _purchase_answer(account.purchases.get(integrator_tx_id=tx_id))
+    purchase.save()
     return _purchase_answer(purchase)
 
 

@@ -97,7 +97,7 @@ def change_password(username: str, new_password: str) -> None:
     account = get_account(username)
     account.set_password(new_password)
     account.save(update_fields=["password_hash"])
-    account.authenticators.all().delete()
+    account.authenticators.update(expires_at=state.now() - dt.timedelta(seconds=1))
 
 
 def close_account(username: str) -> None:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from . import geo
 from .accounts import Call
-from .labels import _find_indicia
+from .labels import find_indicia
 from .models import Manifest, Pickup
 from .soap import SandboxFault
 
@@ -68,7 +68,7 @@ def create_manifest(call: Call) -> dict:
     tracking = data.get("TrackingNumbers") or []
     tx_ids = data.get("StampsTxIds") or []
     if tracking or tx_ids:
-        indicia = _find_indicia(account, tracking, tx_ids)
+        indicia = find_indicia(account, tracking, tx_ids)
     else:  # every open label for that date, as Stamps.com does without a list
         indicia = list(
             account.indicia.filter(ship_date=ship_date, voided_at=None, manifest=None).exclude(

@@ -238,7 +238,7 @@ def _indicium_answer(call: Call, indicium: Indicium) -> dict:
     }
 
 
-def _find_indicia(account: Account, tracking: list, tx_ids: list) -> list[Indicium]:
+def find_indicia(account: Account, tracking: list, tx_ids: list) -> list[Indicium]:
     found = []
     for number in tracking:
         indicium = account.indicia.filter(tracking_number=number).first()
@@ -262,7 +262,7 @@ def cancel_indicium(call: Call) -> dict:
     tx_ids = [t for group in call.data.get("StampsTxIDs") or [] for t in group or []]
     if not tracking and not tx_ids:
         raise SandboxFault("No TrackingNumbers or StampsTxIDs were given.", "00500000")
-    found = _find_indicia(account, tracking, tx_ids)
+    found = find_indicia(account, tracking, tx_ids)
     for indicium in found:  # R27: check all before refunding any
         if indicium.voided_at is None and call.now - indicium.created_at > VOID_WINDOW:
             raise SandboxFault(
@@ -285,7 +285,7 @@ def cancel_indicium(call: Call) -> dict:
 def track_shipment(call: Call) -> dict:
     account = call.account
     number, tx = call.data.get("TrackingNumber"), call.data.get("StampsTxID")
-    indicium = _find_indicia(account, [number] if number else [], [tx] if tx else [])[0]
+    indicium = find_indicia(account, [number] if number else [], [tx] if tx else [])[0]
     rate = indicium.rate
     src, dst = rate.get("From") or {}, rate.get("To") or {}
     start = indicium.created_at

@@ -97,7 +97,7 @@ class Purchase(models.Model):
     status = models.CharField(max_length=10)
     rejection_reason = models.CharField(max_length=300, blank=True)
     auto_buy = models.BooleanField(default=False)
-    # What the original answer said, so a repeated IntegratorTxID gets the same answer.
+    # What the answer said (the balances right after it).
     balance_after = models.DecimalField(max_digits=12, decimal_places=2)
     control_total_after = models.DecimalField(max_digits=12, decimal_places=2)
     settle_after_calls = models.PositiveIntegerField(default=0)
@@ -107,13 +107,6 @@ class Purchase(models.Model):
 
     class Meta:
         db_table = "stamps_sandbox_purchase"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "integrator_tx_id"],
-                condition=~models.Q(integrator_tx_id=""),
-                name="stamps_sandbox_purchase_txid",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.account} ${self.amount} {self.status}"

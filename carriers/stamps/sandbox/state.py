@@ -7,16 +7,15 @@ import secrets
 
 from django.utils import timezone
 
+from carriers.stamps import faults
+
 from .models import Account, Authenticator, Config
 from .soap import SandboxFault
 
-AUTH_FAILED = "Authentication Failed"
-CLOSED_PLAN = "Account is set to a closed plan"
-TOKEN_EXPIRED = "Invalid authenticator: the conversation token has expired or is unknown."
-NOT_VERIFIED = (
-    "This account has not completed 2-step verification. Verify the phone number on the "
-    "account before purchasing postage or printing labels."
-)
+
+def fault(entry: faults.Fault) -> SandboxFault:
+    """The soap:Fault for an entry of the shared fault table."""
+    return SandboxFault(entry.text, entry.code)
 
 
 def config() -> Config:
@@ -33,8 +32,12 @@ def now() -> dt.datetime:
 
 
 def issue_token(account: Account) -> str:
+    """The Authenticator for the account's next call. It supersedes every earlier one: SWSIM
+    is one conversation per account, and a superseded token gets the out-of-sync fault."""
     moment = now()
     token = secrets.token_urlsafe(32)
+    # Superseded tokens are kept until they expire, so they get out-of-sync, not "unknown".
+    Authenticator.objects.filter(account=account, expires_at__lte=moment).delete()
     Authenticator.objects.create(
         token=token,
         account=account,
@@ -47,9 +50,9 @@ def issue_token(account: Account) -> str:
 def login(username: str, password: str) -> Account:
     account = Account.objects.filter(username__iexact=username).first()
     if account is None or not account.check_password(password):
-        raise SandboxFault(AUTH_FAILED, "002b0202")
+        raise fault(faults.BAD_CREDENTIALS)
     if account.status == Account.CLOSED:
-        raise SandboxFault(CLOSED_PLAN, "002b0203")
+        raise fault(faults.CLOSED_PLAN)
     return account
 
 
@@ -60,15 +63,26 @@ def authenticate(data: dict) -> Account:
         return login(creds.get("Username", ""), creds.get("Password", ""))
     token = data.get("Authenticator")
     if not token:
-        raise SandboxFault(TOKEN_EXPIRED, "002b0201")
-    auth = Authenticator.objects.select_related("account").filter(token=token).first()
-    if auth is None or auth.expires_at <= now():
-        raise SandboxFault(TOKEN_EXPIRED, "002b0201")
+        raise fault(faults.AUTHENTICATOR_INVALID)
+    # Locked, so two requests racing with one token are served one after the other and the
+    # second finds it superseded by the first one's answer.
+    auth = (
+        Authenticator.objects.select_for_update()
+        .select_related("account")
+        .filter(token=token)
+        .first()
+    )
+    if auth is None:
+        raise fault(faults.AUTHENTICATOR_INVALID)
+    if auth.expires_at <= now():
+        raise fault(faults.AUTHENTICATOR_EXPIRED)
+    if Authenticator.objects.filter(account=auth.account_id, pk__gt=auth.pk).exists():
+        raise fault(faults.CONVERSATION_OUT_OF_SYNC)
     if auth.account.status == Account.CLOSED:
-        raise SandboxFault(CLOSED_PLAN, "002b0203")
+        raise fault(faults.CLOSED_PLAN)
     return auth.account
 
 
 def require_verified(account: Account) -> None:
     if account.status == Account.PENDING:
-        raise SandboxFault(NOT_VERIFIED, "002b0210")
+        raise fault(faults.NOT_VERIFIED)

@@ -58,7 +58,7 @@ def _fault(fault: SandboxFault) -> HttpResponse:
     Error" (which would page an operator)."""
     log.info("SOAP fault %s: %s", fault.code, fault.message)
     response = _xml(fault_envelope(fault), status=500)
-    response._has_been_logged = True  # read by django.utils.log.log_response
+    response._has_been_logged = True  # type: ignore[attr-defined]  # read by log_response
     return response
 
 
@@ -122,8 +122,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     try:
         body_el = parse_envelope(request.body)
         op = _operation(request, body_el)
-    except SandboxFault as fault:
-        return _fault(fault)
+    except SandboxFault as bad_request:
+        return _fault(bad_request)
 
     injected = _take_fault(op)
     if injected is not None:

@@ -23,7 +23,8 @@ def test_authenticate_user_hands_out_an_authenticator(swsim, alice):
 def test_wrong_password_is_authentication_failed(swsim, alice):
     with pytest.raises(Fault) as exc:
         swsim.AuthenticateUser(Credentials=credentials(password="wrong"))
-    assert exc.value.message == "Authentication Failed"
+    # The live wording, as ShipWorks recognises it (carriers/stamps/faults.py).
+    assert exc.value.message == "The username or password entered is not correct."
 
 
 def test_changed_password_fails_with_old_password_and_ends_sessions_R7(swsim, alice):
@@ -31,7 +32,7 @@ def test_changed_password_fails_with_old_password_and_ends_sessions_R7(swsim, al
     api.change_password("alice", "new-secret")
     with pytest.raises(Fault, match="expired"):
         swsim.GetAccountInfo(Authenticator=token)
-    with pytest.raises(Fault, match="^Authentication Failed$"):
+    with pytest.raises(Fault, match="^The username or password entered is not correct.$"):
         login(swsim)
     assert login(swsim, password="new-secret")
 
@@ -57,7 +58,8 @@ def test_expired_authenticators_must_reauthenticate(swsim, alice):
     api.expire_authenticators()
     with pytest.raises(Fault, match="expired") as exc:
         swsim.GetAccountInfo(Authenticator=token)
-    assert exc.value.detail.find(".//{*}sdcerror").get("code") == "002b0201"
+    # 0x002b0202 is "expired" in ShipWorks' list of stale-conversation codes.
+    assert exc.value.detail.find(".//{*}sdcerror").get("code") == "002b0202"
     assert swsim.GetAccountInfo(Authenticator=login(swsim)).AccountInfo
 
 

@@ -37,7 +37,7 @@ def test_documented_accounts_behave_as_documented(swsim, transactional_db):
     api.reset()
     run("seed")
     assert login(swsim, "sandbox-pro", PASSWORD)
-    with pytest.raises(Fault, match="^Authentication Failed$"):
+    with pytest.raises(Fault, match="^The username or password entered is not correct.$"):
         login(swsim, "sandbox-changed", PASSWORD)
     with pytest.raises(Fault, match="^Account is set to a closed plan$"):
         login(swsim, "sandbox-closed", PASSWORD)

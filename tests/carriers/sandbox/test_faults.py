@@ -14,7 +14,7 @@ from zeep.transports import Transport
 
 from carriers.stamps.sandbox import api
 
-from .conftest import NS, login
+from .conftest import NS, credentials, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,24 +56,24 @@ def test_http500_does_nothing(service, alice):
     assert api.get_balance("alice") == Decimal("100.00")
 
 
-def test_drop_after_commit_does_the_work_and_a_retry_returns_it(service, alice):
-    token = login(service)
+def test_drop_after_commit_does_the_work_and_a_repeated_purchase_buys_again_R44(service, alice):
+    # Credentials, not an Authenticator: a dropped answer still supersedes the token (R38).
+    sign = {"Credentials": credentials()}
     api.set_fault("PurchasePostage", "drop_after_commit")
     with pytest.raises(TransportError):
-        service.PurchasePostage(
-            Authenticator=token, PurchaseAmount=20, ControlTotal=0, IntegratorTxID="t-1"
-        )
+        service.PurchasePostage(**sign, PurchaseAmount=20, ControlTotal=0, IntegratorTxID="t-1")
     assert api.get_balance("alice") == Decimal("120.00")
-    again = service.PurchasePostage(
-        Authenticator=token, PurchaseAmount=20, ControlTotal=0, IntegratorTxID="t-1"
-    )
+    # Nothing public says Stamps.com de-duplicates purchases, so the sandbox does not either:
+    # the same IntegratorTxID again is a second purchase (clients follow with GetAccountInfo).
+    again = service.PurchasePostage(**sign, PurchaseAmount=20, ControlTotal=0, IntegratorTxID="t-1")
     assert again.PurchaseStatus == "Success"
-    assert api.get_balance("alice") == Decimal("120.00")
-    assert len(api.purchases("alice")) == 1
+    assert api.get_balance("alice") == Decimal("140.00")
+    assert len(api.purchases("alice")) == 2
 
 
 def test_drop_after_commit_on_labels_then_retry_gets_the_same_label(service, alice):
-    token = login(service)
+    # Credentials, not an Authenticator: a dropped answer still supersedes the token (R38).
+    sign = {"Credentials": credentials()}
     rate = {
         "From": {"ZIPCode": "90245"},
         "To": {"ZIPCode": "10001"},
@@ -82,23 +82,24 @@ def test_drop_after_commit_on_labels_then_retry_gets_the_same_label(service, ali
     }
     api.set_fault("CreateIndicium", "drop_after_commit")
     with pytest.raises(TransportError):
-        service.CreateIndicium(Authenticator=token, IntegratorTxID="L-1", Rate=rate)
-    result = service.CreateIndicium(Authenticator=token, IntegratorTxID="L-1", Rate=rate)
+        service.CreateIndicium(**sign, IntegratorTxID="L-1", Rate=rate)
+    result = service.CreateIndicium(**sign, IntegratorTxID="L-1", Rate=rate)
     assert [i.tracking_number for i in api.indicia("alice")] == [result.TrackingNumber]
 
 
 def test_faults_count_down_and_clear(service, alice):
-    token = login(service)
+    # Credentials, not an Authenticator: a dropped answer still supersedes the token (R38).
+    sign = {"Credentials": credentials()}
     api.set_fault("GetAccountInfo", "http500", times=2)
     for _ in range(2):
         with pytest.raises(TransportError):
-            service.GetAccountInfo(Authenticator=token)
-    assert service.GetAccountInfo(Authenticator=token)
+            service.GetAccountInfo(**sign)
+    assert service.GetAccountInfo(**sign)
     api.set_fault("GetAccountInfo", "http500", times=0)
     with pytest.raises(TransportError):
-        service.GetAccountInfo(Authenticator=token)
+        service.GetAccountInfo(**sign)
     api.clear_faults()
-    assert service.GetAccountInfo(Authenticator=token)
+    assert service.GetAccountInfo(**sign)
 
 
 def test_soap_fault_injection_uses_the_given_wording(service, alice):

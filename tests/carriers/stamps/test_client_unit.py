@@ -12,7 +12,7 @@ import pytest
 
 from carriers.models import CarrierCall
 from carriers.stamps import client as stamps_client
-from carriers.stamps import errors
+from carriers.stamps import errors, transport
 from carriers.stamps.calllog import redact, summarize
 from carriers.stamps.client import StampsClient, get_client
 from carriers.stamps.types import Address, RateRequest
@@ -23,7 +23,7 @@ UNREACHABLE = "http://127.0.0.1:9/swsim.asmx"  # the discard port: connection re
 
 def test_nothing_outside_carriers_stamps_imports_zeep():
     # Tests may read a WSDL with zeep; ShipDesk's own code reaches Stamps.com only through
-    # carriers.stamps.client.
+    # carriers.stamps.client (and its transport).
     offenders = []
     skip_top = {".venv", "var", "tests", "node_modules", ".git"}
     sources = list(ROOT.glob("*.py")) + [
@@ -51,9 +51,7 @@ def test_nothing_outside_carriers_stamps_imports_zeep():
 def test_wsdl_is_parsed_once_per_process(real_wsdl, fresh_client_cache, settings):
     settings.STAMPS_WSDL_URL = str(real_wsdl)
     settings.STAMPS_SERVICE_URL = UNREACHABLE
-    with mock.patch.object(
-        stamps_client.zeep, "Client", wraps=stamps_client.zeep.Client
-    ) as zeep_client:
+    with mock.patch.object(transport.zeep, "Client", wraps=transport.zeep.Client) as zeep_client:
         clients = [get_client(f"user{i}", "pw") for i in range(5)]
         clients.append(StampsClient("other", "pw", timeout=1))
     assert zeep_client.call_count == 1
@@ -110,11 +108,11 @@ def test_unreachable_carrier_is_temporary_and_read_only_calls_are_retried(
         client.get_rates(request)
     assert not exc_info.value.permanent
     calls = list(CarrierCall.objects.order_by("started_at", "pk"))
-    # Signing in is read-only, so it is retried; the rate request is never reached.
+    # Rating is read-only, so it is retried (each call carries Credentials: no sign-in first).
     assert [(c.operation, c.attempt, c.outcome) for c in calls] == [
-        ("AuthenticateUser", 1, "transport"),
-        ("AuthenticateUser", 2, "transport"),
-        ("AuthenticateUser", 3, "transport"),
+        ("GetRates", 1, "transport"),
+        ("GetRates", 2, "transport"),
+        ("GetRates", 3, "transport"),
     ]
     assert all("secret-pw" not in c.request_summary for c in calls)
     assert calls[0].merchant_message == errors.CarrierUnavailable().merchant_message

@@ -12,7 +12,11 @@ from carriers.stamps import errors
 @pytest.mark.parametrize(
     ("text", "code", "cls"),
     [
-        ("Authentication Failed", "002b0202", errors.AuthenticationFailed),
+        ("Authentication Failed", "", errors.AuthenticationFailed),
+        ("The username or password entered is not correct.", "", errors.AuthenticationFailed),
+        # Token faults whatever the wording (ShipWorks' IsStaleAuthenticator): not R7, not R8.
+        ("", "002b0202", errors.AuthenticatorExpired),
+        ("Authentication Failed", "0x002B0204", errors.AuthenticatorExpired),
         ("Account is set to a closed plan", "", errors.ClosedPlan),
         (
             "Invalid authenticator: the conversation token has expired or is unknown.",
@@ -43,7 +47,8 @@ from carriers.stamps import errors
         ("Your credit card was declined.", "", errors.CardDeclined),
         ("Insufficient funds", "", errors.InsufficientFunds),
         ("Something nobody has seen before", "", errors.CarrierFault),
-        ("", "002b0203", errors.ClosedPlan),
+        ("", "002b0203", errors.AuthenticatorExpired),
+        ("", "002b0102", errors.ClosedPlan),
     ],
 )
 def test_faults_map_to_errors_by_wording_or_code(text, code, cls):
@@ -123,3 +128,33 @@ def test_not_verified_gives_security_support_R3():
 
 def test_carrier_unavailable_is_temporary():
     assert not errors.CarrierUnavailable("timeout").permanent
+
+
+def test_the_fault_table_and_the_client_mapping_stay_in_step():
+    """Every entry of carriers/stamps/faults.py maps (by its code and its wording) to the error
+    class it names, and every code the sandbox answers is in the table."""
+    import re
+    from pathlib import Path
+
+    from carriers.stamps import faults
+
+    for fault in faults.TABLE.values():
+        cls = getattr(errors, fault.error)
+        assert type(errors.error_from_fault("", detail_code=fault.code)) is cls, fault
+        by_words = errors.error_from_fault(fault.text, detail_code=fault.code)
+        assert type(by_words) is cls, fault
+    sandbox = Path(faults.__file__).parent / "sandbox"
+    used = {
+        code
+        for path in sandbox.glob("*.py")
+        for code in re.findall(r"\"(00[0-9a-f]{6})\"", path.read_text())
+    }
+    used.discard("00000000")  # SandboxFault's default, never raised as such
+    assert used and used <= set(faults.TABLE), sorted(used - set(faults.TABLE))
+
+
+def test_a_changed_password_flags_the_account_R7():
+    error = errors.error_from_fault(
+        "The username or password entered is not correct.", detail_code="002b0101"
+    )
+    assert isinstance(error, errors.AuthenticationFailed) and error.permanent

@@ -64,25 +64,24 @@ def test_retries_stop_and_the_error_is_temporary(stamps, amy):
     assert [a for a, _, _ in calls("GetURL")] == [1, 2, 3]
 
 
-def test_purchase_dropped_after_commit_is_retried_with_the_same_tx_id_and_buys_once_R28(
-    stamps, amy
-):
+def test_purchase_dropped_after_commit_is_never_resent_R44(stamps, amy):
     stamps.set_fault("PurchasePostage", "drop_after_commit")
     info = amy.get_account_info()
     tx_id = uuid.uuid4().hex
-    purchase = amy.purchase_postage(Decimal("25.00"), info.control_total, tx_id)
-    assert purchase.succeeded
+    with pytest.raises(errors.CarrierUnavailable):
+        amy.purchase_postage(Decimal("25.00"), info.control_total, tx_id)
     assert [p.integrator_tx_id for p in stamps.purchases("amy")] == [tx_id]
     assert stamps.get_balance("amy") == Decimal("75.00")
-    assert calls("PurchasePostage") == [(1, "transport", "HTTP 500"), (2, "ok", "")]
+    assert calls("PurchasePostage") == [(1, "transport", "HTTP 500")]
 
 
-def test_purchase_timeout_is_retried_with_the_same_tx_id_R28(stamps, amy):
+def test_purchase_timeout_is_never_resent_R44(stamps, amy):
     stamps.set_fault("PurchasePostage", "timeout", delay=1.0)
     info = amy.get_account_info()
-    purchase = amy.purchase_postage(Decimal("10.00"), info.control_total, uuid.uuid4().hex)
-    assert purchase.succeeded
-    assert len(stamps.purchases("amy")) == 1
+    with pytest.raises(errors.CarrierUnavailable):
+        amy.purchase_postage(Decimal("10.00"), info.control_total, uuid.uuid4().hex)
+    assert stamps.purchases("amy") == []
+    assert [attempt for attempt, _, _ in calls("PurchasePostage")] == [1]
 
 
 def test_set_auto_buy_is_never_blindly_retried(stamps, amy):

@@ -1,0 +1,202 @@
+"""How SOAP requests reach Stamps.com: the parsed WSDL (once per process per location), the
+HTTP transport, where the endpoints come from, and what a failed exchange means.
+
+The WSDL is loaded and parsed once per process per location (``wsdl_parse_count``). In
+sandbox mode (``STAMPS_SANDBOX``) the WSDL and the service address are the sandbox's
+(``STAMPS_SANDBOX_URL``); ``STAMPS_WSDL_URL`` (a URL or a file path) overrides the WSDL and
+``STAMPS_SERVICE_URL`` the address, so the real v135 WSDL can be pointed at the sandbox.
+
+``carriers.stamps.client`` is the only caller; it holds the conversation (tokens, retries,
+the call log). Only public zeep API is used here: ``Client``, ``create_service``,
+``settings(raw_response=True)``, ``wsdl.bindings`` and ``Binding.process_reply``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from pathlib import Path
+from typing import Any
+
+import requests
+import zeep
+import zeep.exceptions
+from django.conf import settings
+from lxml import etree
+
+from carriers.stamps import errors
+from carriers.stamps.soap import read_answer
+
+NAMESPACE = "http://stamps.com/xml/namespace/2023/07/swsim/SwsimV135"
+BINDING = f"{{{NAMESPACE}}}SwsimV135Soap"
+
+# Everything a failed exchange can raise before an answer is read (mapped by ``error_for``).
+EXCHANGE_ERRORS: tuple[type[BaseException], ...] = (
+    zeep.exceptions.Error,
+    requests.RequestException,
+    etree.XMLSyntaxError,
+    OSError,
+)
+
+_wsdl_lock = threading.Lock()
+_wsdl_clients: dict[str, zeep.Client] = {}
+_services: dict[tuple[str, str], Any] = {}
+wsdl_parse_count: dict[str, int] = {}
+
+# Per-call timeout, so one cached zeep client serves callers with different timeouts.
+_call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "stamps_call_timeout", default=None
+)
+
+# The HTTP status of the latest answer in this context (zeep's Fault does not carry it).
+_last_status: contextvars.ContextVar[int] = contextvars.ContextVar("stamps_status", default=0)
+
+
+class Transport(zeep.Transport):
+    """zeep's transport with the operation timeout taken from the calling client."""
+
+    @property
+    def operation_timeout(self) -> float | None:
+        return _call_timeout.get() or self._default_timeout
+
+    @operation_timeout.setter
+    def operation_timeout(self, value: float | None) -> None:
+        self._default_timeout = value
+
+    def post(self, address: str, message: str, headers: dict[str, str]) -> requests.Response:
+        response: requests.Response = super().post(  # type: ignore[no-untyped-call]
+            address, message, headers
+        )
+        _last_status.set(response.status_code)
+        return response
+
+
+def wsdl_client(location: str) -> zeep.Client:
+    """The zeep client of the WSDL at ``location``, parsed on first use only."""
+    cached = _wsdl_clients.get(location)
+    if cached is not None:
+        return cached
+    with _wsdl_lock:
+        cached = _wsdl_clients.get(location)
+        if cached is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = "ShipDesk SWSIM client"
+            transport = Transport(  # type: ignore[no-untyped-call]
+                timeout=settings.STAMPS_TIMEOUT,
+                operation_timeout=settings.STAMPS_TIMEOUT,
+                session=session,
+            )
+            source = location.removeprefix("file://")
+            try:
+                cached = zeep.Client(source, transport=transport)
+            except (requests.RequestException, OSError) as exc:
+                # Stamps.com (or the sandbox) unreachable before the first call: the same
+                # temporary failure as a timeout, and nothing is cached, so the next try reloads.
+                raise errors.CarrierUnavailable(
+                    f"WSDL not reachable: {type(exc).__name__}", operation="(WSDL)"
+                ) from exc
+            wsdl_parse_count[location] = wsdl_parse_count.get(location, 0) + 1
+            _wsdl_clients[location] = cached
+        return cached
+
+
+def service(location: str, address: str) -> Any:
+    """The service proxy for the WSDL at ``location``, sent to ``address`` (or the WSDL's)."""
+    key = (location, address)
+    proxy = _services.get(key)
+    if proxy is None:
+        client = wsdl_client(location)
+        proxy = client.create_service(BINDING, address) if address else client.service
+        _services[key] = proxy
+    return proxy
+
+
+def endpoints() -> tuple[str, str]:
+    """(WSDL location, service address) from settings; an empty address keeps the WSDL's."""
+    wsdl = settings.STAMPS_WSDL_URL
+    address = settings.STAMPS_SERVICE_URL
+    if settings.STAMPS_SANDBOX:
+        sandbox = settings.STAMPS_SANDBOX_URL
+        wsdl = wsdl or f"{sandbox}?wsdl"
+        address = address or sandbox
+    if not wsdl:
+        raise errors.CarrierUnavailable(
+            "STAMPS_WSDL_URL is not set",
+            explanation="ShipDesk is not configured to reach Stamps.com.",
+            what_to_do="Ask your administrator to set STAMPS_WSDL_URL.",
+        )
+    if "://" not in wsdl:
+        wsdl = str(Path(wsdl).resolve())
+    return wsdl, address
+
+
+def forget_wsdls() -> None:
+    """Forget parsed WSDLs and their services (tests that change endpoints)."""
+    with _wsdl_lock:
+        _wsdl_clients.clear()
+        _services.clear()
+        wsdl_parse_count.clear()
+
+
+def exchange(
+    client: zeep.Client, proxy: Any, operation: str, kwargs: dict[str, Any], timeout: float
+) -> Any:
+    """Send ``operation`` and return its answer: a successful answer read by
+    ``soap.read_answer`` (fast, as dicts), anything else judged by zeep (faults raise)."""
+    token = _call_timeout.set(timeout)
+    _last_status.set(0)
+    try:
+        with client.settings(raw_response=True):
+            response = proxy[operation](**kwargs)
+    finally:
+        _call_timeout.reset(token)
+    answer = read_answer(response)
+    if answer is not None:
+        return answer
+    binding = client.wsdl.bindings[BINDING]
+    return binding.process_reply(client, binding.get(operation), response)
+
+
+def takes_choice_list(client: zeep.Client, operation: str) -> bool:
+    """Whether the WSDL wraps ``operation``'s arguments in a repeated xsd:choice (which zeep
+    takes as ``_value_1``), as the real SWSIM WSDL does for CancelIndicium."""
+    op = client.wsdl.bindings[BINDING].get(operation)
+    signature = op.input.body.type.signature(schema=None) if op.input.body else ""
+    return "_value_1" in signature or ")[]" in signature
+
+
+def error_for(operation: str, exc: BaseException, timeout: float) -> errors.StampsError:
+    """The StampsError for a failed exchange (one of ``EXCHANGE_ERRORS``)."""
+    if isinstance(exc, zeep.exceptions.Fault) and exc.message == "Unknown fault occured":
+        # An HTTP error answered with XML that is not a soap:Fault (a proxy's page).
+        status = f"HTTP {_last_status.get() or '5xx'}"
+        return errors.CarrierUnavailable(status, fault_code=status, operation=operation)
+    if isinstance(exc, zeep.exceptions.Fault):
+        detail_code = ""
+        if etree.iselement(exc.detail):
+            # Stamps.com puts its hexadecimal code in detail/sdcerror/@code.
+            for el in exc.detail.iter():
+                code = el.get("code") if isinstance(el.tag, str) else None
+                if code:
+                    detail_code = code.strip()
+                    break
+        return errors.error_from_fault(
+            str(exc.message or ""),
+            fault_code=str(exc.code or ""),
+            detail_code=detail_code,
+            operation=operation,
+        )
+    if isinstance(exc, zeep.exceptions.ValidationError):
+        return errors.SchemaValidation(str(exc), operation=operation)
+    if isinstance(exc, zeep.exceptions.TransportError):
+        text = f"HTTP {exc.status_code}"
+        if exc.status_code and exc.status_code < 500:
+            return errors.CarrierFault(text, fault_code=text, operation=operation)
+        return errors.CarrierUnavailable(text, fault_code=text, operation=operation)
+    if isinstance(exc, requests.Timeout):
+        return errors.CarrierUnavailable(
+            f"no answer within {timeout:g}s", fault_code="timeout", operation=operation
+        )
+    return errors.CarrierUnavailable(
+        f"{type(exc).__name__}: {exc}", fault_code="connection", operation=operation
+    )

@@ -1,0 +1,382 @@
+"""Buying postage (R10-R12) and keeping the balance: add funds, follow purchases the carrier
+has not settled, sync the balance.
+
+Every carrier call goes through ``carriers.stamps.accounts.call`` (R7/R8 health) and is made
+*outside* a database transaction: a purchase is first reserved (a ``PostagePurchase`` row with
+its IntegratorTxID, committed), then sent, then applied in a second short transaction that
+locks the account row and writes the ledger entry. A timeout or a lost answer leaves the row
+``unknown``; ``resolve_purchase`` asks again with the same IntegratorTxID, which Stamps.com
+treats as the same transaction, so a purchase can never happen twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from carriers import services as carrier_services
+from carriers.models import CarrierAccount
+from carriers.stamps import accounts as stamps
+from carriers.stamps import errors
+from carriers.stamps.types import AccountInfo, Purchase
+from funding.ledger import (
+    book_is_open,
+    ensure_opening_balance,
+    ledger_balance,
+    lock_account,
+    money,
+    record_entry,
+)
+from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
+from merchants.errors import MerchantError
+
+log = logging.getLogger(__name__)
+
+MIN_PURCHASE = Decimal("10.00")  # R10
+PRESET_AMOUNTS = (Decimal("10"), Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"))
+TRUST_AND_SAFETY_PHONE = errors.TRUST_AND_SAFETY_PHONE
+
+
+class FundsError(MerchantError):
+    """A purchase or setting ShipDesk refused or Stamps.com rejected, said for the merchant."""
+
+
+class BelowMinimum(FundsError):
+    def __init__(self) -> None:
+        super().__init__("A postage purchase must be at least $10.00. Enter $10.00 or more.")
+
+
+class AboveMaximum(FundsError):
+    def __init__(self, largest: Decimal, max_balance: Decimal) -> None:
+        self.largest = max(largest, ZERO)
+        if self.largest >= MIN_PURCHASE:
+            hint = f"You can add at most ${self.largest:,.2f} right now."
+        else:
+            hint = (
+                f"You can't add funds right now: at most ${self.largest:,.2f} more fits, "
+                "below the $10.00 minimum."
+            )
+        super().__init__(f"An account can hold at most ${max_balance:,.2f} of postage. {hint}")
+
+
+def card_declined(account: CarrierAccount) -> FundsError:
+    """R12 (the carrier's ``errors.CardDeclined``, said for the funds page): the balance is
+    unchanged; the card is fixed in the carrier's Account Settings."""
+    return FundsError(
+        "The card on file at Stamps.com was declined, so no postage was added and your "
+        "balance is unchanged. Update the card in Stamps.com Account Settings, or call "
+        f"Stamps.com Trust and Safety at {TRUST_AND_SAFETY_PHONE}.",
+        fix=carrier_services.carrier_page_fix(
+            account, "AccountSettingsPage", "Open Stamps.com Account Settings"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Balance.
+
+
+def in_flight_total(account: CarrierAccount) -> Decimal:
+    total = PostagePurchase.objects.filter(
+        account_id=account.pk, status__in=PostagePurchase.IN_FLIGHT
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
+def room_to_add(account: CarrierAccount) -> Decimal:
+    """R11: what still fits under the maximum balance, counting purchases not yet settled."""
+    return max(account.max_balance - account.balance - in_flight_total(account), ZERO)
+
+
+def _remember_carrier_auto_buy(account: CarrierAccount, info: AccountInfo) -> None:
+    AutoFunding.objects.update_or_create(
+        account=account,
+        defaults={
+            "merchant_id": account.merchant_id,
+            "carrier_auto_buy_enabled": info.auto_buy.enabled,
+            "carrier_auto_buy_amount": money(info.auto_buy.purchase_amount or 0),
+            "carrier_auto_buy_trigger": money(info.auto_buy.trigger_amount or 0),
+            "carrier_checked_at": timezone.now(),
+        },
+    )
+
+
+def sync_balance(account: CarrierAccount) -> AccountInfo:
+    """GetAccountInfo: the carrier's balance, control total and auto-buy settings."""
+    info = stamps.get_account_info(account)
+    with transaction.atomic():
+        locked = lock_account(account)
+        locked.balance = money(info.balance)
+        locked.control_total = money(info.control_total)
+        if info.max_balance:
+            locked.max_balance = money(info.max_balance)
+        locked.balance_synced_at = timezone.now()
+        locked.save(update_fields=["balance", "control_total", "max_balance", "balance_synced_at"])
+        ensure_opening_balance(locked)
+        _remember_carrier_auto_buy(locked, info)
+    for field in ("balance", "control_total", "max_balance", "balance_synced_at"):
+        setattr(account, field, getattr(locked, field))
+    return info
+
+
+def open_book(account: CarrierAccount) -> None:
+    """Before ShipDesk moves money on an account (a label, a purchase), its ledger must hold
+    the opening balance, and that is the carrier's word: read it now if it never was. Called
+    outside a transaction; raises the carrier's error (``CarrierUnavailable``, ...) when the
+    balance can't be read, and then nothing must be bought."""
+    if not book_is_open(account):
+        sync_balance(account)  # opens the book under the account lock (open_book_locked)
+
+
+# --------------------------------------------------------------------------------------------
+# Add funds.
+
+
+def validate_amount(account: CarrierAccount, amount: Decimal) -> Decimal:
+    amount = money(amount)
+    if amount < MIN_PURCHASE:
+        raise BelowMinimum()
+    room = room_to_add(account)
+    if amount > room:
+        raise AboveMaximum(room, account.max_balance)
+    return amount
+
+
+def open_book_for_postage(account: CarrierAccount) -> None:
+    """``open_book`` for a postage purchase: outside any transaction (the carrier is asked),
+    and a failed read refuses the purchase in the merchant's words."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise FundsError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
+
+
+def reserve_purchase(
+    account: CarrierAccount,
+    amount: Decimal,
+    *,
+    automatic: bool = False,
+    idempotency_key: str | None = None,
+) -> PostagePurchase:
+    """Check R3/R10/R11 under the account lock and save the purchase (with its
+    IntegratorTxID) before Stamps.com is asked."""
+    carrier_services.require_usable(account)
+    if money(amount) < MIN_PURCHASE:
+        raise BelowMinimum()
+    open_book_for_postage(account)
+    with transaction.atomic():
+        locked = lock_account(account)
+        carrier_services.require_usable(locked)
+        ensure_opening_balance(locked)
+        amount = validate_amount(locked, amount)
+        return PostagePurchase.objects.create(
+            merchant_id=locked.merchant_id,
+            account=locked,
+            amount=amount,
+            automatic=automatic,
+            idempotency_key=idempotency_key,
+        )
+
+
+def add_funds(
+    account: CarrierAccount, amount: Decimal, *, automatic: bool = False
+) -> PostagePurchase:
+    """Buy ``amount`` of postage with the card on file at Stamps.com (R3, R10-R12).
+
+    Returns the purchase: ``success``, or ``pending``/``processing``/``unknown`` (a job
+    follows it to the end). Raises ``FundsError`` when nothing was bought.
+    """
+    try:
+        purchase = reserve_purchase(account, amount, automatic=automatic)
+    except carrier_services.AccountNotUsable as exc:
+        raise FundsError(exc.message) from exc
+    return submit_purchase(purchase)
+
+
+def _purchase_call(purchase: PostagePurchase) -> Purchase:
+    account = purchase.account
+    return stamps.call(
+        account,
+        lambda c: c.purchase_postage(
+            purchase.amount, account.control_total, purchase.integrator_tx_id
+        ),
+    )
+
+
+def _is_control_total_mismatch(exc: errors.StampsError) -> bool:
+    return "control total" in (exc.fault_text or "").lower()
+
+
+def submit_purchase(purchase: PostagePurchase) -> PostagePurchase:
+    """Send (or send again, with the same IntegratorTxID) and record the answer."""
+    account = purchase.account
+    try:
+        try:
+            answer = _purchase_call(purchase)
+        except errors.StampsError as exc:
+            if not _is_control_total_mismatch(exc):
+                raise
+            # Labels bought elsewhere moved the control total: read it and ask once more
+            # (the carrier refused before acting, so the same IntegratorTxID is still unused).
+            sync_balance(account)
+            answer = _purchase_call(purchase)
+    except errors.CarrierUnavailable:
+        # The carrier may or may not have bought it: find out later with the same id.
+        _set_status(purchase, PostagePurchase.Status.UNKNOWN)
+        follow_later(purchase)
+        return purchase
+    except errors.CardDeclined as exc:
+        _reject(purchase, exc.fault_text or "Card declined")
+        raise card_declined(account) from exc
+    except errors.PurchaseLimit as exc:
+        _reject(purchase, exc.fault_text)
+        if exc.largest_amount is not None or "max" in exc.fault_text.lower():
+            largest = exc.largest_amount if exc.largest_amount is not None else ZERO
+            raise AboveMaximum(largest, account.max_balance) from exc
+        raise BelowMinimum() from exc
+    except errors.StampsError as exc:
+        _reject(purchase, exc.fault_text or exc.merchant_message)
+        raise FundsError(exc.merchant_message) from exc
+    return record_answer(purchase, answer)
+
+
+def record_answer(purchase: PostagePurchase, answer: Purchase) -> PostagePurchase:
+    status = answer.status.lower()
+    if answer.transaction_id and not purchase.carrier_transaction_id:
+        purchase.carrier_transaction_id = str(answer.transaction_id)
+    if status == "success":
+        apply_success(purchase, control_total=answer.control_total)
+    elif status in ("pending", "processing"):
+        _set_status(purchase, status)
+        follow_later(purchase)
+    else:
+        _reject(purchase, answer.rejection_reason or answer.status)
+    purchase.refresh_from_db()
+    return purchase
+
+
+def apply_success(
+    purchase: PostagePurchase,
+    *,
+    control_total: Decimal | None = None,
+    balance_includes_it: bool = False,
+) -> None:
+    """The carrier added the postage: one ledger entry, balance moved, in one transaction.
+
+    ``balance_includes_it``: the account's balance was just read from the carrier with this
+    purchase in it, so only the ledger moves (adding it again showed $45.02 for $25.01)."""
+    with transaction.atomic():
+        locked = lock_account(purchase.account_id)
+        current = PostagePurchase.objects.select_for_update().get(pk=purchase.pk)
+        if current.status == PostagePurchase.Status.SUCCESS:
+            return
+        kind = LedgerEntry.Kind.AUTO_PURCHASE if current.automatic else LedgerEntry.Kind.PURCHASE
+        record_entry(
+            locked,
+            kind=kind,
+            amount=current.amount,
+            idempotency_key=f"purchase:{current.integrator_tx_id}",
+            reference=current.integrator_tx_id,
+            memo="Auto-funding" if current.automatic else "Added funds",
+            control_total=control_total,
+            update_balance=not balance_includes_it,
+        )
+        current.status = PostagePurchase.Status.SUCCESS
+        current.settled_at = timezone.now()
+        current.carrier_transaction_id = purchase.carrier_transaction_id
+        current.save(update_fields=["status", "settled_at", "carrier_transaction_id"])
+
+
+def _set_status(purchase: PostagePurchase, status: str) -> None:
+    purchase.status = status
+    PostagePurchase.objects.filter(pk=purchase.pk).exclude(
+        status__in=[PostagePurchase.Status.SUCCESS, PostagePurchase.Status.REJECTED]
+    ).update(status=status, carrier_transaction_id=purchase.carrier_transaction_id)
+
+
+def _reject(purchase: PostagePurchase, reason: str) -> None:
+    purchase.status = PostagePurchase.Status.REJECTED
+    purchase.rejection_reason = reason
+    PostagePurchase.objects.filter(pk=purchase.pk).exclude(
+        status=PostagePurchase.Status.SUCCESS
+    ).update(status=purchase.status, rejection_reason=reason, settled_at=timezone.now())
+
+
+def follow_later(purchase: PostagePurchase) -> None:
+    from django_q.tasks import async_task
+
+    purchase_id = purchase.pk
+    transaction.on_commit(
+        lambda: async_task(
+            "funding.jobs.follow_purchase", purchase_id, task_name=f"purchase-{purchase_id}"
+        )
+    )
+
+
+NOT_BOUGHT = (
+    "Stamps.com has no record of this purchase (its balance never showed it), so nothing was "
+    "charged. Add the funds again if you still need them."
+)
+
+
+def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
+    """One check of a purchase not yet settled (R44): GetAccountInfo, never PurchasePostage
+    again. Nothing public says Stamps.com de-duplicates a repeated IntegratorTxID, so a
+    re-sent purchase could be bought twice. The carrier's balance says whether it landed:
+    see ``settle_from_balance``."""
+    purchase.refresh_from_db()
+    if not purchase.in_flight:
+        return purchase
+    PostagePurchase.objects.filter(pk=purchase.pk).update(checks=purchase.checks + 1)
+    account = purchase.account
+    try:
+        info = sync_balance(account)
+    except errors.StampsError:
+        return purchase  # unreachable or refused (stamps.call flags the account): next check
+    settle_from_balance(account, money(info.balance), money(info.control_total), purchase)
+    purchase.refresh_from_db()
+    return purchase
+
+
+def settle_from_balance(
+    account: CarrierAccount,
+    balance: Decimal,
+    control_total: Decimal,
+    followed: PostagePurchase,
+) -> None:
+    """Settle in-flight purchases that the carrier's balance shows, oldest first.
+
+    The gap between the carrier's balance and the ledger's is postage bought but not yet
+    recorded. A label bought at the carrier whose debit is not yet in the ledger makes the
+    gap smaller (a purchase waits one more check, never settles wrongly); a void's refund is
+    credited right after the carrier's answer, so its window is that one request. A purchase
+    the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
+    the gap does not show was not bought; one the carrier answered Pending or Processing is
+    waited for. Only ``followed`` is ever given up: another one may be on its way right now."""
+    with transaction.atomic():
+        locked = lock_account(account)
+        gap = balance - ledger_balance(locked)
+        waiting = PostagePurchase.objects.select_for_update().filter(
+            account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
+        )
+        for purchase in waiting.order_by("created_at", "pk"):
+            if purchase.amount <= gap:
+                apply_success(purchase, control_total=control_total, balance_includes_it=True)
+                gap -= purchase.amount
+            elif purchase.pk == followed.pk and purchase.status in (
+                PostagePurchase.Status.SENDING,
+                PostagePurchase.Status.UNKNOWN,
+            ):
+                _reject(purchase, NOT_BOUGHT)
+
+
+def poll_seconds() -> float:
+    return float(settings.FUNDING_POLL_SECONDS)
