@@ -26,6 +26,7 @@ from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
 from locations.shipping_day import ship_date_for
 from merchants.errors import Fix, MerchantError
+from orders import addresses
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -202,6 +203,7 @@ def buy_label(
         # IntegratorTxID (and the same account, service and date), whatever was asked now.
         shipment = live
         account = live.account
+        ship_to = addresses.carrier_ship_to(order)
         query = rating.query_for_order(order, live.ship_date)
         try:
             quote = rating.rate_for_service(account, query, live.service)
@@ -217,6 +219,12 @@ def buy_label(
         if not order.is_open:
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
         _validate(order, service)
+        try:
+            ship_to = addresses.require_buyable(order, account)  # R37b
+        except addresses.AddressNotVerified as exc:
+            raise LabelError(
+                exc.message, fix=Fix("order-detail", (order.pk,), "Open the order")
+            ) from exc
         query = rating.query_for_order(order, ship_date)
         try:
             quote = rating.rate_for_service(account, query, service)
@@ -243,7 +251,7 @@ def buy_label(
                 shipment.integrator_tx_id,
                 rate,
                 from_address=rating.from_address(order.ship_from),
-                to_address=rating.to_address(order),
+                to_address=ship_to,
                 add_ons=shipment.add_ons,
                 customs=customs_for(order),
                 reference=order.number[:40],
