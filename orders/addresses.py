@@ -73,6 +73,16 @@ def typed_address(order: Order) -> Address:
     )
 
 
+def import_status(order: Order) -> str:
+    """R37c: an imported or re-imported order is flagged when its address is incomplete;
+    otherwise it keeps its check while its address is unchanged."""
+    if missing_fields(order):
+        return AddressStatus.INCOMPLETE
+    if is_current(order):
+        return order.address_status
+    return AddressStatus.UNCHECKED
+
+
 def is_current(order: Order) -> bool:
     return bool(order.address_checked) and order.address_checked == fingerprint(order)
 
@@ -156,6 +166,30 @@ def check_quietly(order: Order, account: CarrierAccount | None) -> None:
         check_ship_to(order, account)
 
 
+def merchant_account(merchant_id: int) -> CarrierAccount | None:
+    """The account that checks addresses for a merchant: the default usable one."""
+    accounts = CarrierAccount.objects.connected().filter(merchant_id=merchant_id)
+    return next((a for a in accounts if a.is_usable), None)
+
+
+def check_unchecked(merchant_id: int, limit: int = 500) -> int:
+    """R37a: after an import, check each open order whose address is not checked yet (one
+    carrier call each). Returns how many were asked about."""
+    account = merchant_account(merchant_id)
+    if account is None:
+        return 0
+    open_statuses = (Order.Status.AWAITING_SHIPMENT, Order.Status.ON_HOLD)
+    pending = Order.objects.filter(
+        merchant_id=merchant_id, status__in=open_statuses, address_status=AddressStatus.UNCHECKED
+    ).select_related("ship_from")[:limit]
+    asked = 0
+    for order in pending:
+        if not is_current(order):
+            asked += 1
+        check_quietly(order, account)
+    return asked
+
+
 def _save(order: Order, status: str, checked: str, stored: dict) -> None:
     order.address_status, order.address_checked, order.cleansed_address = status, checked, stored
     Order.objects.filter(pk=order.pk).update(
@@ -168,6 +202,19 @@ def use_as_entered(order: Order) -> None:
     if status_of(order) != AddressStatus.UNVERIFIED:
         raise AddressNotVerified("Only an address Stamps.com could not verify can be overridden.")
     _save(order, AddressStatus.OVERRIDDEN, order.address_checked, order.cleansed_address)
+
+
+def use_candidate(order: Order, index: str) -> None:
+    """The merchant picked one of the carrier's candidates: it becomes the order's address,
+    already verified (the candidate carries its own CleanseHash)."""
+    options = order.cleansed_address.get("candidates", [])
+    if not index.isdigit() or int(index) >= len(options) or not is_current(order):
+        raise AddressNotVerified("That suggestion is no longer offered: check the address again.")
+    chosen = options[int(index)]
+    order.street1, order.city = chosen["address1"], chosen["city"]
+    order.state, order.postal_code = chosen["state"], chosen["zip_code"]
+    order.save(update_fields=["street1", "city", "state", "postal_code", "updated_at"])
+    _save(order, AddressStatus.VERIFIED, fingerprint(order), {"address": chosen})
 
 
 def carrier_ship_to(order: Order) -> Address:
