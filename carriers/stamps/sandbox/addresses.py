@@ -61,6 +61,18 @@ def _zip4(number: str, street: str, zip5: str) -> str:
     return str(int(digest[:6], 16) % 10000).zfill(4)
 
 
+def _close_streets(street: str, streets: tuple[str, ...]) -> list[str]:
+    """The known streets ``street`` may mean: an exact one, else every street scoring within
+    0.1 of the best likeness (several: ambiguous, so candidates and no match)."""
+    if street in streets:
+        return [street]
+    scored = [(difflib.SequenceMatcher(None, street, s).ratio(), s) for s in streets]
+    best = max(score for score, _ in scored)
+    if best < 0.7:
+        return []
+    return sorted(s for score, s in scored if score >= best - 0.1)
+
+
 def cleanse(address: dict) -> dict:
     """The CleanseAddress answer (without the Authenticator) for ``address``."""
     address = {k: (v.strip().upper() if isinstance(v, str) else v) for k, v in address.items()}
@@ -91,10 +103,7 @@ def cleanse(address: dict) -> dict:
     if parsed is None:
         return _answer(address, match=False, ok=True, level="None", result="Missing house number")
     number, street = parsed.groups()
-    if street in streets:
-        close = [street]
-    else:
-        close = difflib.get_close_matches(street, streets, n=3, cutoff=0.75)
+    close = _close_streets(street, streets)
     if len(close) != 1:
         candidates = [
             {**address, "Address1": f"{number} {s}", "ZIPCodeAddOn": _zip4(number, s, zip5)}
