@@ -360,6 +360,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         # The Stamps.com sandbox is served by the same gunicorn.
         env["STAMPS_SANDBOX"] = "1"
+        env["STAMPS_SANDBOX_LOAD_BENCHMARK"] = "1"  # production mode refuses it otherwise
         env["STAMPS_SANDBOX_URL"] = f"{base}/sandbox/stamps/swsim.asmx"
         run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env)
         run([python, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env)

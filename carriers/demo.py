@@ -7,12 +7,22 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from carriers.models import CarrierAccount
 from carriers.signals import account_connected
 
 DEMO_USERNAME = "evergreen-demo"
-DEMO_PASSWORD = "demo-postage-1"
+
+
+def demo_password() -> str:
+    """Derived from SECRET_KEY: the same on every run of one deployment (the carrier side
+    keeps it), and nothing that can be read in the source."""
+    return salted_hmac(
+        "shipdesk.demo-carrier-password", DEMO_USERNAME, algorithm="sha256"
+    ).hexdigest()[:24]
+
+
 DEMO_BALANCE = Decimal("250.00")
 
 
@@ -28,7 +38,7 @@ def seed_demo_carrier(merchant, user, stdout) -> CarrierAccount | None:
             carrier_side = sandbox.get_account(DEMO_USERNAME)
         except SandboxAccount.DoesNotExist:
             carrier_side = sandbox.create_account(
-                DEMO_USERNAME, DEMO_PASSWORD, balance=DEMO_BALANCE, plan="pro"
+                DEMO_USERNAME, demo_password(), balance=DEMO_BALANCE, plan="pro"
             )
         account, created = CarrierAccount.objects.get_or_create(
             merchant=merchant,
@@ -36,7 +46,7 @@ def seed_demo_carrier(merchant, user, stdout) -> CarrierAccount | None:
             disconnected_at=None,
             defaults={
                 "nickname": "Evergreen postage",
-                "password": DEMO_PASSWORD,
+                "password": demo_password(),
                 "status": CarrierAccount.Status.ACTIVE,
                 "plan": CarrierAccount.Plan.PRO_FREE,
                 "is_default": True,

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,6 +21,7 @@ from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, settings_for
+from merchants.ids import parse_id, parse_ids
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 
@@ -33,8 +35,9 @@ def _locations(request: HttpRequest):
 
 def _chosen(qs, wanted):
     """The row of ``qs`` the request names, else its first (default-first ordering)."""
-    if wanted and str(wanted).isdigit():
-        found = qs.filter(pk=int(wanted)).first()
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
+        found = qs.filter(pk=wanted_id).first()
         if found is not None:
             return found
     return qs.first()
@@ -66,7 +69,7 @@ def _scan_form_context(request: HttpRequest, **extra) -> dict:
         "eligible": eligible,
         "refusal": refusal,
         "local_now": local,
-        "selected": {int(v) for v in data.getlist("shipment") if v.isdigit()},
+        "selected": set(parse_ids(data.getlist("shipment"))),
         **extra,
     }
 
@@ -117,7 +120,9 @@ def scan_form_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("endofday:scan-form", pk=form.pk)
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="scan-form-{form.manifest_id}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"scan-form-{form.manifest_id}.pdf"
+    )
     return response
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import forms
@@ -25,6 +26,10 @@ class AutoFundingForm(forms.Form):
     )
 
 
+LEDGER_FIRST_DAY = dt.date(2000, 1, 1)
+LEDGER_LAST_DAY = dt.date(2100, 12, 31)
+
+
 class LedgerFilterForm(forms.Form):
     account = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *LedgerEntry.Kind.choices])
@@ -34,6 +39,16 @@ class LedgerFilterForm(forms.Form):
     end = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database, and the day after the last one, must hold the dates (9999-12-31 + 1
+        # day overflows): ledger entries exist from 2000 up to today.
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day and not LEDGER_FIRST_DAY <= day <= LEDGER_LAST_DAY:
+                self.add_error(name, "Choose a date between 2000 and 2100.")
+        return cleaned
 
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from carriers.models import CarrierAccount
 from funding.chart import Chart, balance_chart
 from funding.models import ZERO, LedgerEntry
 from merchants.models import Merchant
+from merchants.pdf import html_to_pdf
 
 CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"]
 
@@ -121,7 +122,5 @@ def statement(account: CarrierAccount, year: int, month: int) -> Statement:
 
 def statement_pdf(stmt: Statement) -> bytes:
     from django.template.loader import render_to_string
-    from weasyprint import HTML
 
-    html = render_to_string("funding/statement.html", {"s": stmt})
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(render_to_string("funding/statement.html", {"s": stmt}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -12,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django_htmx.http import HttpResponseStopPolling
 
 from carriers.models import CarrierAccount
@@ -20,6 +20,7 @@ from carriers.stamps.errors import StampsError
 from funding import reports, services
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
+from merchants.exports import SafeWriter
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
@@ -215,13 +216,15 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
     form = LedgerFilterForm(request.GET or None, accounts=_accounts(request))
     filters = form.cleaned_data if form.is_valid() else {}
     entries = reports.filtered_ledger(request.merchant, filters)
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
     rows = reports.csv_rows(entries, reports.merchant_zone(request.merchant))
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="shipdesk-ledger-{stamp}.csv"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"shipdesk-ledger-{stamp}.csv"
+    )
     return response
 
 
@@ -229,10 +232,10 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
 def statement(request: HttpRequest, account_id: int, year: int, month: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     period = f"{year:04d}-{month:02d}"
-    if not 1 <= month <= 12 or year < 2000:
+    if not 1 <= month <= 12 or not 2000 <= year <= timezone.localdate().year + 1:
         raise Http404("No such month")
     pdf = reports.statement_pdf(reports.statement(account, year, month))
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"shipdesk-statement-{account.nickname}-{period}.pdf".replace(" ", "-")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(False, name)
     return response

@@ -7,3 +7,6 @@ class MerchantsConfig(AppConfig):
     # migrations and content types where existing databases have them.
     label = "shipdesk"
     verbose_name = "ShipDesk"
+
+    def ready(self) -> None:
+        from merchants import auth  # noqa: F401  (connects the failed sign-in counter)

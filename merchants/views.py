@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from merchants import limits
 from merchants.forms import SignupForm
+from merchants.ids import parse_id
 from merchants.models import Merchant
 from merchants.tenancy import merchant_view, public_view, switch_merchant
 
@@ -16,6 +19,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and not limits.signup_allowed(request):
+        form.is_valid()  # keeps what was typed, with its own errors too
+        form.add_error(None, "Too many sign-ups from your network. Try again in an hour.")
+        return render(request, "merchants/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         user, merchant = form.save()
         login(request, user, backend="merchants.auth.EmailBackend")
@@ -25,11 +32,35 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "merchants/signup.html", {"form": form})
 
 
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, closed to an address spraying guesses across many e-mails."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if limits.spraying(request):
+            return render(request, "registration/locked_out.html", {"spraying": True}, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, limited per address and per e-mail (no inbox flooding)."""
+
+    def form_valid(self, form):
+        if not limits.password_reset_allowed(self.request, form.cleaned_data["email"]):
+            form.add_error(None, "Too many password reset requests. Try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
 @merchant_view
 @require_POST
 def switch(request: HttpRequest) -> HttpResponse:
+    merchant_id = parse_id(request.POST.get("merchant"))
+    if merchant_id is None:
+        return HttpResponseBadRequest("Choose a merchant to switch to.")
     merchant = get_object_or_404(
-        Merchant.objects.filter(memberships__user=request.user), pk=request.POST.get("merchant")
+        Merchant.objects.filter(memberships__user=request.user), pk=merchant_id
     )
     switch_merchant(request, merchant)
     messages.info(request, f"Now working in {merchant.name}.")

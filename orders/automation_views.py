@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from merchants.ids import parse_id
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import rules
 from orders.models import AutomationRule
@@ -55,7 +56,10 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
 @merchant_view
 @require_POST
 def rule_move(request: HttpRequest) -> HttpResponse:
-    rule = get_owned_or_404(request, AutomationRule, pk=request.POST.get("rule") or 0)
+    rule_id = parse_id(request.POST.get("rule"))
+    if rule_id is None:
+        return HttpResponseBadRequest("Choose a rule to move.")
+    rule = get_owned_or_404(request, AutomationRule, pk=rule_id)
     ordered = list(owned(request, AutomationRule))
     index = ordered.index(rule)
     target = index - 1 if request.POST.get("direction") == "up" else index + 1

@@ -6,6 +6,9 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -14,6 +17,9 @@ from orders import api_keys, importing, jobs
 from orders.models import ApiKey, ImportJob
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The mapping page shows this many example rows, each value cut to this many characters.
+PREVIEW_ROWS = 3
+PREVIEW_CHARS = 40
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 NOT_CSV = (
     "ShipDesk imports CSV files (.csv, .tsv or .txt). In Excel, Numbers or Google Sheets "
@@ -96,10 +102,14 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/import_job.html", context)
 
 
-def mapping_form_class(headers: list[str], saved: dict[str, str]) -> type[forms.Form]:
-    choices = [("", "— ignore this column —")] + [
+def mapping_choices() -> list[tuple[str, str]]:
+    return [("", "— ignore this column —")] + [
         (key, label) for key, (label, _) in importing.COLUMNS.items()
     ]
+
+
+def mapping_form_class(headers: list[str], saved: dict[str, str]) -> type[forms.Form]:
+    choices = mapping_choices()
     fields = {}
     for index, header in enumerate(headers):
         key = importing.fold(header)
@@ -118,7 +128,13 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_owned_or_404(request, ImportJob, pk=pk)
     if job.status != ImportJob.Status.NEEDS_MAPPING:
         return redirect("order-import-job", pk=job.pk)
-    headers, rows = importing.read_table(job.content)
+    try:
+        headers, rows = importing.read_table(job.content)
+    except importing.UnreadableFile as exc:
+        # A job stored before the current limits: say why it stops instead of rendering it.
+        job.status, job.failure, job.finished_at = ImportJob.Status.FAILED, str(exc), timezone.now()
+        job.save(update_fields=["status", "failure", "finished_at"])
+        return redirect("order-import-job", pk=job.pk)
     form = mapping_form_class(headers, importing.saved_mapping(request.merchant))(
         request.POST or None
     )
@@ -136,12 +152,40 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             jobs.start_import(job)
             messages.success(request, "Column mapping saved; your next files will use it too.")
             return redirect("order-import-job", pk=job.pk)
-    preview = [cells for _, cells in rows[:3]]
     return render(
         request,
         "orders/import_mapping.html",
-        {"job": job, "form": form, "missing": missing, "preview": preview, "headers": headers},
+        {"job": job, "missing": missing, "fields": mapping_rows(form, rows)},
     )
+
+
+def mapping_rows(form: forms.Form, rows: list[tuple[int, list[str]]]) -> list[tuple]:
+    """(form field, example values, its <option>s) per column.
+
+    The page's work is linear in the columns: the options are built once per distinct
+    selected value, not by Django's widget templates for each of thousands of <select>s."""
+    preview = [cells for _, cells in rows[:PREVIEW_ROWS]]
+    choices = mapping_choices()
+    options: dict[str, str] = {}
+    result = []
+    for index, field in enumerate(form):
+        selected = str(field.value() or "")
+        if selected not in options:
+            options[selected] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, " selected" if value == selected else "", label)
+                    for value, label in choices
+                ),
+            )
+        examples = [
+            Truncator(cells[index]).chars(PREVIEW_CHARS)
+            for cells in preview
+            if index < len(cells) and cells[index].strip()
+        ]
+        result.append((field, examples, options[selected]))
+    return result
 
 
 @merchant_view

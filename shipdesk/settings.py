@@ -186,6 +186,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses to even check a password while that login is locked out.
     "axes.backends.AxesStandaloneBackend",
+    # Then: refuses an address that failed too many sign-ins across any e-mails (spraying).
+    "merchants.auth.SprayGuardBackend",
     "merchants.auth.EmailBackend",
 ]
 # Login rate limiting (django-axes): 5 failures for one e-mail from one address lock that
@@ -195,8 +197,28 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Set PROXY_COUNT to the number of reverse proxies in front of ShipDesk in production.
-AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", 0) or None
+# Failures are counted under the e-mail as sign-in matches it: trimmed, lower case.
+AXES_USERNAME_CALLABLE = "merchants.auth.login_name"
+# PROXY_COUNT: the number of reverse proxies in front of ShipDesk (0 = clients connect
+# directly). Each proxy appends the address it saw to X-Forwarded-For and the nearest one is
+# REMOTE_ADDR, so the header lists PROXY_COUNT - 1 proxies after the client: ipware's count.
+# Only the right-hand entries are trusted (a client can forge the left ones), and without a
+# proxy the header is ignored entirely.
+PROXY_COUNT = envint("PROXY_COUNT", 0)
+if PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+# Not strict: a header with more entries than proxies (a client's own X-Forwarded-For, or a
+# corporate proxy's) still yields the address our first proxy saw, not the proxy itself.
+IPWARE_STRICT = False
+# Abuse limits (django-ratelimit counters in the cache, keyed on the same client address).
+RATELIMIT_IP_META_KEY = "merchants.limits.client_ip"
+LOGIN_SPRAY_LIMIT = envint("LOGIN_SPRAY_LIMIT", 20)  # failed sign-ins per address, 15 minutes
+SIGNUP_LIMIT = envint("SIGNUP_LIMIT", 5)  # sign-ups per address per hour
+PASSWORD_RESET_LIMIT = envint("PASSWORD_RESET_LIMIT", 5)  # per address and per e-mail, hour
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -294,6 +316,13 @@ CACHES = {
 
 # Stamps.com. The sandbox is served by this same process in development and tests.
 STAMPS_SANDBOX = envbool("STAMPS_SANDBOX", DEBUG)
+# The sandbox signs anyone in to its accounts and voids labels on request: never in production.
+# Only the load benchmark, which measures production mode against it, may say otherwise.
+if STAMPS_SANDBOX and not DEBUG and not envbool("STAMPS_SANDBOX_LOAD_BENCHMARK", False):
+    raise ImproperlyConfigured(
+        "STAMPS_SANDBOX=1 is for development: it cannot run with DEBUG off. "
+        "Unset STAMPS_SANDBOX in production."
+    )
 # The sandbox is a development and test stand-in for Stamps.com: production databases never
 # get its tables, and its URLs are mounted only when it is on (shipdesk/urls.py).
 if STAMPS_SANDBOX:
@@ -315,6 +344,10 @@ STAMPS_RETRY_BACKOFF_MS = envint("STAMPS_RETRY_BACKOFF_MS", 500)
 
 # Features. Every knob lives here, read from the environment, so code reads settings.X.
 ORDERS_IMPORT_INLINE_MAX_ROWS = envint("ORDERS_IMPORT_INLINE_MAX_ROWS", 300)
+# Upper bounds of one CSV file (a ShipStation export has about 60 columns).
+ORDERS_IMPORT_MAX_COLUMNS = envint("ORDERS_IMPORT_MAX_COLUMNS", 200)
+ORDERS_IMPORT_MAX_ROWS = envint("ORDERS_IMPORT_MAX_ROWS", 100_000)
+ORDERS_MAX_ITEMS_PER_ORDER = envint("ORDERS_MAX_ITEMS_PER_ORDER", 100)
 ORDERS_JOBS_SYNC = envbool("ORDERS_JOBS_SYNC", False)
 RATE_CACHE_SECONDS = envint("RATE_CACHE_SECONDS", 120)
 LABEL_BATCH_THREADS = envint("LABEL_BATCH_THREADS", 3)

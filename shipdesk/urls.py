@@ -1,20 +1,21 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from front import views as front
 from merchants import views as merchants
+from merchants.tenancy import public_view
 
 urlpatterns = [
     path("", front.home, name="home"),
     path("signup/", merchants.signup, name="signup"),
     path("merchants/switch/", merchants.switch, name="switch-merchant"),
     path("healthz", front.healthz, name="healthz"),
+    path("accounts/login/", public_view(merchants.SignInView.as_view()), name="login"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
+        "accounts/password_reset/",
+        public_view(merchants.PasswordResetView.as_view()),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from merchants.ids import parse_ids
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem
@@ -24,7 +25,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def batch_create(request: HttpRequest) -> HttpResponse:
-    ids = [i for i in request.POST.getlist("order") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("order"))
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
     if account is None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from merchants.errors import MerchantError
 from orders.models import Order
-from shipments import printing, rating
+from shipments import labels, printing, rating
 from shipments.labels import LabelError, LabelPending, buy_label
 from shipments.models import Batch, BatchItem, Shipment
 
@@ -60,7 +60,15 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
     ids = [i for i in ids if i in found]
     if not ids:
         raise BatchError("None of the selected orders exist.")
-    ship_date = ship_date or timezone.localdate(timezone=zoneinfo.ZoneInfo(merchant.time_zone))
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(merchant.time_zone))
+    ship_date = ship_date or today
+    # Each label checks its own location's day too (labels.buy_label); this refuses a batch
+    # nobody could buy before a single order is queued.
+    if ship_date > labels.latest_ship_date(today):
+        raise BatchError(
+            f"The ship date can be at most {labels.MAX_DAYS_AHEAD} days ahead "
+            f"(until {labels.latest_ship_date(today):%b %-d, %Y})."
+        )
     with transaction.atomic():
         batch = Batch.objects.create(
             merchant=merchant, account=account, ship_date=ship_date, total=len(ids), created_by=user

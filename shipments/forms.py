@@ -20,16 +20,37 @@ class RateCalculatorForm(forms.Form):
         choices=[*PackageType.choices, (CUBIC, "Cubic (Priority Mail)")],
         initial=PackageType.PACKAGE,
     )
-    weight_lb = forms.IntegerField(label="Weight (lb)", min_value=0, initial=0, required=False)
-    weight_oz = forms.DecimalField(
-        label="Weight (oz)", min_value=0, decimal_places=1, initial=0, required=False
+    # Bounds well above anything USPS takes (70 lb, 130 in length + girth): the carrier
+    # explains those limits; these only keep absurd numbers (1e400) out of the arithmetic.
+    weight_lb = forms.IntegerField(
+        label="Weight (lb)", min_value=0, max_value=150, initial=0, required=False
     )
-    length = forms.DecimalField(label="Length (in)", min_value=0, required=False)
-    width = forms.DecimalField(label="Width (in)", min_value=0, required=False)
-    height = forms.DecimalField(label="Height (in)", min_value=0, required=False)
+    weight_oz = forms.DecimalField(
+        label="Weight (oz)",
+        min_value=0,
+        max_value=2400,
+        max_digits=6,
+        decimal_places=1,
+        initial=0,
+        required=False,
+    )
+    length = forms.DecimalField(
+        label="Length (in)", min_value=0, max_value=200, max_digits=6, required=False
+    )
+    width = forms.DecimalField(
+        label="Width (in)", min_value=0, max_value=200, max_digits=6, required=False
+    )
+    height = forms.DecimalField(
+        label="Height (in)", min_value=0, max_value=200, max_digits=6, required=False
+    )
     confirmation = forms.ChoiceField(choices=Confirmation.choices, initial=Confirmation.TRACKING)
     insurance = forms.DecimalField(
-        label="Insured value ($)", min_value=0, decimal_places=2, required=False
+        label="Insured value ($)",
+        min_value=0,
+        max_value=100_000,
+        max_digits=9,
+        decimal_places=2,
+        required=False,
     )
     account = forms.TypedChoiceField(coerce=int, required=False, label="Account")
 

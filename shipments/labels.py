@@ -24,6 +24,7 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
+from funding.services import open_book
 from locations.shipping_day import ship_date_for
 from merchants.errors import Fix, MerchantError
 from orders import addresses
@@ -56,6 +57,14 @@ class LabelError(MerchantError):
 
 class LabelPending(LabelError):
     """Stamps.com did not answer: the label may or may not exist. Retrying is safe (R28)."""
+
+
+# Stamps.com accepts ship dates up to a week ahead; the pages offer the same range.
+MAX_DAYS_AHEAD = 7
+
+
+def latest_ship_date(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=MAX_DAYS_AHEAD)
 
 
 def merchant_today(order: Order) -> dt.date:
@@ -160,6 +169,17 @@ def _fail(shipment: Shipment, reason: str) -> None:
     shipment.status, shipment.failure = Shipment.Status.FAILED, reason
 
 
+def _require_open_book(account: CarrierAccount) -> None:
+    """The ledger opens with the carrier's balance before the first label is bought (R14)."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise LabelError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no label was "
+            f"bought. {exc.merchant_message}"
+        ) from exc
+
+
 def buy_label(
     order: Order,
     account: CarrierAccount,
@@ -203,6 +223,7 @@ def buy_label(
         # IntegratorTxID (and the same account, service and date), whatever was asked now.
         shipment = live
         account = live.account
+        _require_open_book(account)
         ship_to = addresses.carrier_ship_to(order)
         query = rating.query_for_order(order, live.ship_date)
         try:
@@ -214,11 +235,19 @@ def buy_label(
         ship_date = ship_date or (
             ship_date_for(order.ship_from) if order.ship_from else merchant_today(order)
         )
-        if ship_date < merchant_today(order):
+        today = merchant_today(order)
+        if ship_date < today:
             raise LabelError("The ship date must be today or a later day.")
+        if ship_date > latest_ship_date(today):
+            raise LabelError(
+                f"The ship date can be at most {MAX_DAYS_AHEAD} days ahead "
+                f"(until {latest_ship_date(today):%b %-d, %Y})."
+            )
         if not order.is_open:
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
         _validate(order, service)
+        # Only now, with nothing left to refuse locally, may the carrier be asked (R14).
+        _require_open_book(account)
         try:
             ship_to = addresses.require_buyable(order, account)  # R37b
         except addresses.AddressNotVerified as exc:

@@ -16,6 +16,7 @@ from barcode.writer import SVGWriter
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 
+from merchants.pdf import html_to_pdf
 from shipments.models import Shipment
 
 LAYOUTS = ("4x6", "letter")
@@ -62,9 +63,7 @@ def document_html(shipments: list[Shipment], layout: str = "4x6", slip: bool = F
 
 
 def render_pdf(shipments: list[Shipment], layout: str = "4x6", slip: bool = False) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=document_html(shipments, layout, slip)).write_pdf()
+    return html_to_pdf(document_html(shipments, layout, slip))
 
 
 def label_pdf(shipment: Shipment) -> bytes:

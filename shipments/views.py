@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -21,6 +19,8 @@ from carriers.stamps.errors import StampsError
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from merchants.errors import Fix
+from merchants.exports import SafeWriter
+from merchants.ids import parse_id, parse_ids
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import addresses
 from orders.forms import OrderShippingForm
@@ -36,9 +36,10 @@ def merchant_accounts(request: HttpRequest):
 
 def chosen_account(request: HttpRequest, accounts, wanted=None) -> CarrierAccount | None:
     wanted = wanted or request.GET.get("account") or request.POST.get("account")
-    if wanted and str(wanted).isdigit():
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
         for a in accounts:
-            if a.pk == int(wanted):
+            if a.pk == wanted_id:
                 return a
     usable = [a for a in accounts if a.is_usable]
     return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
@@ -108,7 +109,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
-        "latest_ship_date": today + dt.timedelta(days=7),
+        "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **checked,
         **extra,
@@ -261,8 +262,8 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="shipments.csv"'
-        writer = csv.writer(response)
+        response["Content-Disposition"] = content_disposition_header(True, "shipments.csv")
+        writer = SafeWriter(response)
         writer.writerow(
             ["Order", "Service", "Tracking", "Cost", "Ship date", "Status", "Created", "Voided"]
         )
@@ -317,7 +318,7 @@ def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
 
 
@@ -349,7 +350,7 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
 
 @merchant_view
 def print_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.GET.getlist("shipment") if i.isdigit()]
+    ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
         owned(request, Shipment)
         .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
@@ -386,7 +387,7 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
 @merchant_view
 @require_POST
 def void_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("shipment") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = labels.void_many(list(shipments))
     if voided:

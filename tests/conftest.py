@@ -90,6 +90,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_abuse_counters():
+    """Sign-in, sign-up and reset counters live in the (process-wide) cache: tests that
+    fail a few sign-ins from 127.0.0.1 must not add up to a spraying lock-out in a later one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def merchant(db):
     """Merchant A with its owner; most tests act as this owner."""

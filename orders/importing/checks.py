@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.validators import validate_email
 from django.utils import timezone
 
@@ -208,6 +209,14 @@ class CheckedOrder:
 def check_order(order_input: OrderInput, now: dt.datetime) -> CheckedOrder | list[RowError]:
     errors: list[RowError] = []
     first_row, first_values = order_input.rows[0]
+    max_items = settings.ORDERS_MAX_ITEMS_PER_ORDER
+    if len(order_input.rows) > max_items:
+        # One order is one label: thousands of rows under one number are an abuse, not a sale.
+        reason = (
+            f"Order {order_input.number} has {len(order_input.rows):,} items; an order holds at "
+            f"most {max_items}. Split it into several orders."
+        )
+        return [RowError(row, reason, order_input.number) for row, _ in order_input.rows]
     fields: dict = {}
     try:
         fields = check_order_fields(first_values, now)

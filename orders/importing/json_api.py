@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
+from merchants.exports import SafeWriter
 from merchants.models import Merchant
 from orders.importing.common import (
     COLUMNS,
@@ -86,7 +86,7 @@ def import_json(merchant: Merchant, payload: object) -> ImportResult:
 
 def sample_csv() -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(label for label, _ in list(COLUMNS.values())[:19])
     writer.writerows(
         [

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+
+from django.conf import settings
 
 from merchants.models import Merchant
 from orders.importing.common import (
@@ -37,10 +40,17 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+# Any of the three line endings ends a line (old Mac exports still use a lone CR).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def read_table(data: bytes | str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Headers and (row number, cells) of a CSV; row 1 is the header, blank rows skipped."""
+    """Headers and (row number, cells) of a CSV; row 1 is the header, blank rows skipped.
+
+    Refuses files wider than ORDERS_IMPORT_MAX_COLUMNS or longer than ORDERS_IMPORT_MAX_ROWS:
+    both bound the work (and the mapping page) a single upload can cause."""
     text = decode(data)
-    first_line = text.split("\n", 1)[0]
+    first_line = LINE_BREAK.split(text, maxsplit=1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
     try:
         headers = next(reader)
@@ -48,11 +58,24 @@ def read_table(data: bytes | str) -> tuple[list[str], list[tuple[int, list[str]]
         raise UnreadableFile("The file is empty.") from None
     except csv.Error as exc:
         raise UnreadableFile(f"The file is not valid CSV: {exc}") from exc
+    max_columns = settings.ORDERS_IMPORT_MAX_COLUMNS
+    if len(headers) > max_columns:
+        raise UnreadableFile(
+            f"The file has {len(headers):,} columns; ShipDesk reads at most {max_columns} columns."
+            " Delete the columns you don't need and upload it again."
+        )
+    max_rows = settings.ORDERS_IMPORT_MAX_ROWS
     rows = []
+    number = 1  # the header's; the row being read when a csv.Error stops the reader is next
     try:
-        for number, cells in enumerate(reader, start=2):
+        for number, cells in enumerate(reader, start=2):  # noqa: B007 (read in except)
             if any(c.strip() for c in cells):
                 rows.append((number, cells))
+                if len(rows) > max_rows:
+                    raise UnreadableFile(
+                        f"The file has more than {max_rows:,} rows; ShipDesk imports at"
+                        f" most {max_rows:,} rows per file. Split it into smaller files."
+                    )
     except csv.Error as exc:
         raise UnreadableFile(f"Row {number + 1} is not valid CSV: {exc}") from exc
     return headers, rows

@@ -222,5 +222,10 @@ def import_csv(
 
 
 def count_rows(data: bytes | str) -> int:
+    """Data lines after the header, whatever the line endings (CR, LF or CRLF).
+
+    An estimate that decides inline or background: quoted line breaks count too, which only
+    sends a borderline file to the background."""
     text = data if isinstance(data, str) else data.decode("utf-8", "ignore")
-    return max(0, text.count("\n") - 1)
+    lines = text.splitlines()
+    return max(0, len(lines) - 1)

@@ -34,7 +34,8 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_the_sandbox_app_is_installed_only_when_the_sandbox_is_on():
     script = "from django.apps import apps; print(apps.is_installed('carriers.stamps.sandbox'))"
     off = manage("shell", "-c", script, env=PROD_ENV)
-    on = manage("shell", "-c", script, env={**PROD_ENV, "STAMPS_SANDBOX": "1"})
+    # The sandbox runs only in development (production refuses it: see below).
+    on = manage("shell", "-c", script, env={**PROD_ENV, "STAMPS_SANDBOX": "1", "DEBUG": "1"})
     answers = (off.stdout.split()[-1:], on.stdout.split()[-1:])
     assert answers == (["False"], ["True"]), off.stderr + on.stderr
 
@@ -57,3 +58,9 @@ def test_a_malformed_boolean_fails_loudly():
     result = manage("check", env={**PROD_ENV, "DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_stamps_sandbox_on():
+    result = manage("check", env={**PROD_ENV, "STAMPS_SANDBOX": "1"})
+    assert result.returncode != 0
+    assert "STAMPS_SANDBOX" in result.stderr and "DEBUG" in result.stderr

@@ -9,6 +9,8 @@ import barcode
 from barcode.writer import SVGWriter
 from django.template.loader import render_to_string
 
+from merchants.pdf import html_to_pdf
+
 from .models import Indicium, Manifest
 
 
@@ -21,9 +23,7 @@ def barcode_data_uri(value: str) -> str:
 
 
 def _pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def label_html(indicium: Indicium) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from pathlib import Path
 
+from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
@@ -21,6 +23,21 @@ BUFFER_QUOTA = (
     "it in Stamps.com."
 )
 PAGE_SALT = "stamps-sandbox-page"
+PAGE_KEY_FILE = "stamps-sandbox-page.key"
+
+
+def page_key() -> str:
+    """The key of the report-page links: random per installation, kept under VAR_DIR so the
+    web processes share it. Not SECRET_KEY: in development that is a key anyone can read."""
+    path = Path(settings.VAR_DIR) / PAGE_KEY_FILE
+    try:
+        with open(path, "x") as new:  # exclusive: the first process to get here writes it
+            new.write(secrets.token_urlsafe(48))
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
 PAGES = {
     "HomePage": "home",
     "AccountSettingsPage": "account-settings",
@@ -168,6 +185,6 @@ def get_url(call: Call) -> dict:
     page = PAGES.get(call.data["URLType"])
     if page is None:
         raise SandboxFault(f"Requested value '{call.data['URLType']}' was not found", "00500001")
-    token = signing.dumps({"a": account.pk}, salt=PAGE_SALT)
+    token = signing.dumps({"a": account.pk}, salt=PAGE_SALT, key=page_key())
     path = reverse("stamps_sandbox:page", args=[page])
     return {"URL": call.request.build_absolute_uri(f"{path}?token={token}")}

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from merchants.tenancy import sandbox_view
 
 from .documents import label_pdf, manifest_pdf
-from .endofday import PAGE_SALT
+from .endofday import PAGE_SALT, page_key
 from .models import Account, Indicium, Manifest
 
 TOKEN_MAX_AGE = 60 * 60
@@ -41,7 +41,9 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
     if name not in ("home", "account-settings", "reports"):
         raise Http404
     try:
-        data = signing.loads(request.GET.get("token", ""), salt=PAGE_SALT, max_age=TOKEN_MAX_AGE)
+        data = signing.loads(
+            request.GET.get("token", ""), salt=PAGE_SALT, max_age=TOKEN_MAX_AGE, key=page_key()
+        )
     except signing.BadSignature:
         return render(request, "stamps_sandbox/expired.html", status=403)
     account = get_object_or_404(Account, pk=data["a"])
