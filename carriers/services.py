@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -148,9 +149,10 @@ def verify_account(account: CarrierAccount, code: str) -> None:
         return
     verification.check_code(account, code)
     latest = verification.current_verification(account)
-    # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com
-    # the phone is verified (a carrier-checked code was already finished there).
-    if latest.backend != "carrier" and not stamps.finish_account_verification(account, code):
+    # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com,
+    # as a verification partner, which phone it verified (R42). A carrier-checked code was
+    # already finished there.
+    if latest.backend != "carrier" and not _finish_as_partner(account, latest.phone_number):
         raise CarrierAccountError(
             "Stamps.com did not accept the verification. Send a new code and try again, "
             f"or call Stamps.com Security Support at {SECURITY_SUPPORT_PHONE}."
@@ -160,6 +162,14 @@ def verify_account(account: CarrierAccount, code: str) -> None:
             status=CarrierAccount.Status.ACTIVE, verified_at=timezone.now(), status_reason=""
         )
     account.refresh_from_db()
+
+
+def _finish_as_partner(account: CarrierAccount, e164: str) -> bool:
+    return stamps.finish_account_verification(
+        account,
+        settings.STAMPS_PARTNER_VERIFICATION_CODE,
+        partner_phone=verification.parse_phone(e164).digits10,
+    )
 
 
 def update_password(account: CarrierAccount, password: str) -> None:

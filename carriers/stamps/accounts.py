@@ -78,10 +78,12 @@ def start_account_verification(account: CarrierAccount, phone_digits: str) -> No
     call(account, lambda c: c.start_account_verification(phone_digits))
 
 
-def finish_account_verification(account: CarrierAccount, code: str) -> bool:
-    """True when Stamps.com accepts ``code``; False for a wrong code."""
+def finish_account_verification(
+    account: CarrierAccount, code: str, *, partner_phone: str = ""
+) -> bool:
+    """True when Stamps.com accepts ``code``; False for a wrong code (R42)."""
     try:
-        call(account, lambda c: c.finish_account_verification(code))
+        call(account, lambda c: c.finish_account_verification(code, partner_phone=partner_phone))
     except errors.VerificationFailed:
         return False
     return True
