@@ -84,6 +84,13 @@ def has_free_account(merchant: Merchant) -> bool:
     return CarrierAccount.objects.for_merchant(merchant).free().exists()
 
 
+def status_from_carrier(account_status: str) -> str:
+    """R42: an account Stamps.com still holds for phone verification is not active here."""
+    if "verif" in account_status.lower():  # PendingVerification (the live spelling is unknown)
+        return CarrierAccount.Status.AWAITING_VERIFICATION
+    return CarrierAccount.Status.ACTIVE
+
+
 def connect_existing(
     merchant: Merchant, *, username: str, password: str, nickname: str
 ) -> CarrierAccount:
@@ -95,7 +102,7 @@ def connect_existing(
             nickname=nickname,
             username=username,
             password=password,
-            status=CarrierAccount.Status.ACTIVE,
+            status=status_from_carrier(info.account_status),
             plan=CarrierAccount.Plan.PERSONAL,
             is_default=_first_account(merchant),
             balance=info.balance,

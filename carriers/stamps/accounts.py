@@ -22,6 +22,9 @@ def record_health(account: CarrierAccount, exc: errors.StampsError) -> None:
         new_status = CarrierAccount.Status.NEEDS_REAUTH
     elif isinstance(exc, errors.ClosedPlan):
         new_status = CarrierAccount.Status.CLOSED
+    elif isinstance(exc, errors.AccountNotVerified):
+        # R42: Stamps.com still waits for phone verification: the merchant is led to it.
+        new_status = CarrierAccount.Status.AWAITING_VERIFICATION
     if new_status and account.status != new_status:
         CarrierAccount.objects.filter(pk=account.pk).update(
             status=new_status, status_reason=exc.fault_text

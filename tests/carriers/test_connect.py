@@ -50,6 +50,44 @@ def test_r1_existing_account_is_saved_only_after_stamps_accepts_it(owner_client,
     assert ledger_balance(account) == account.balance  # R14: the ledger opens at the carrier's
 
 
+def test_r42_an_existing_unverified_account_is_led_through_verification_not_shown_active(
+    owner_client, merchant, sandbox, settings
+):
+    settings.SMS_BACKEND = "carrier"
+    sandbox.create_account("acme-post", PASSWORD, status="pending_verification")
+    response = connect(owner_client)
+    assert "still needs to verify your phone number" in response.text
+    assert "2-step verification" in response.text
+    account = CarrierAccount.objects.get(merchant=merchant)
+    assert account.status == "awaiting_verification"
+    listing = owner_client.get(reverse("carriers:list")).text
+    assert "Finish verification" in listing
+    verify_url = reverse("carriers:verify", args=[account.pk])
+    owner_client.post(verify_url, {"phone": "4155550132"}, follow=True)
+    owner_client.post(verify_url, {"code": sandbox.last_verification_code("4155550132")})
+    account.refresh_from_db()
+    assert account.status == "active"
+    assert sandbox.get_account("acme-post").status == "active"
+
+
+def test_r42_an_account_stamps_still_holds_for_verification_stops_showing_active(merchant, sandbox):
+    from carriers.stamps import errors
+    from carriers.stamps.accounts import get_account_info, start_account_verification
+
+    sandbox.create_account("acme-post", PASSWORD, status="pending_verification")
+    account = CarrierAccount.objects.create(
+        merchant=merchant, nickname="Old", username="acme-post", password=PASSWORD, status="active"
+    )
+    get_account_info(account)  # reading is allowed
+    with pytest.raises(errors.AccountNotVerified):
+        from carriers.stamps.accounts import call
+
+        call(account, lambda c: c.purchase_postage(10, 0, "tx-unverified-1"))
+    account.refresh_from_db()
+    assert account.status == "awaiting_verification"
+    start_account_verification(account, "4155550132")
+
+
 def test_r1_wrong_password_keeps_username_and_nickname_but_not_the_password(
     owner_client, merchant, sandbox
 ):
