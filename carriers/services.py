@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -83,6 +84,13 @@ def has_free_account(merchant: Merchant) -> bool:
     return CarrierAccount.objects.for_merchant(merchant).free().exists()
 
 
+def status_from_carrier(account_status: str) -> str:
+    """R42: an account Stamps.com still holds for phone verification is not active here."""
+    if "verif" in account_status.lower():  # PendingVerification (the live spelling is unknown)
+        return CarrierAccount.Status.AWAITING_VERIFICATION
+    return CarrierAccount.Status.ACTIVE
+
+
 def connect_existing(
     merchant: Merchant, *, username: str, password: str, nickname: str
 ) -> CarrierAccount:
@@ -94,7 +102,7 @@ def connect_existing(
             nickname=nickname,
             username=username,
             password=password,
-            status=CarrierAccount.Status.ACTIVE,
+            status=status_from_carrier(info.account_status),
             plan=CarrierAccount.Plan.PERSONAL,
             is_default=_first_account(merchant),
             balance=info.balance,
@@ -148,10 +156,12 @@ def verify_account(account: CarrierAccount, code: str) -> None:
         return
     verification.check_code(account, code)
     latest = verification.current_verification(account)
-    # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com
-    # the phone is verified (a carrier-checked code was already finished there).
-    checked_by_carrier = latest is not None and latest.backend == "carrier"
-    if not checked_by_carrier and not stamps.finish_account_verification(account, code):
+    if latest is None:  # check_code passed, so there is one; said for the type checker
+        raise CarrierAccountError("Send a verification code first.")
+    # ShipDesk checked the code itself unless the carrier back-end did: then tell Stamps.com,
+    # as a verification partner, which phone it verified (R42). A carrier-checked code was
+    # already finished there.
+    if latest.backend != "carrier" and not _finish_as_partner(account, latest.phone_number):
         raise CarrierAccountError(
             "Stamps.com did not accept the verification. Send a new code and try again, "
             f"or call Stamps.com Security Support at {SECURITY_SUPPORT_PHONE}."
@@ -161,6 +171,14 @@ def verify_account(account: CarrierAccount, code: str) -> None:
             status=CarrierAccount.Status.ACTIVE, verified_at=timezone.now(), status_reason=""
         )
     account.refresh_from_db()
+
+
+def _finish_as_partner(account: CarrierAccount, e164: str) -> bool:
+    return stamps.finish_account_verification(
+        account,
+        settings.STAMPS_PARTNER_VERIFICATION_CODE,
+        partner_phone=verification.parse_phone(e164).digits10,
+    )
 
 
 def update_password(account: CarrierAccount, password: str) -> None:

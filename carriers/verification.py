@@ -16,6 +16,7 @@ from typing import Protocol
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -206,12 +207,21 @@ BACKENDS: dict[str, type] = {
 }
 
 
+# Back-ends where ShipDesk sends and checks the code: Stamps.com then accepts the result only
+# from a verification partner (R42).
+PARTNER_BACKENDS = frozenset({"console", "twilio"})
+
+
 def get_backend(name: str | None = None) -> Backend:
     name = name or settings.SMS_BACKEND
-    try:
-        return BACKENDS[name]()
-    except KeyError as exc:
-        raise ValueError(f"Unknown SMS_BACKEND {name!r}; use one of {sorted(BACKENDS)}") from exc
+    if name not in BACKENDS:
+        raise ValueError(f"Unknown SMS_BACKEND {name!r}; use one of {sorted(BACKENDS)}")
+    if name in PARTNER_BACKENDS and not settings.STAMPS_PARTNER_VERIFICATION_CODE:
+        raise ImproperlyConfigured(
+            f"SMS_BACKEND={name} needs STAMPS_PARTNER_VERIFICATION_CODE, the code Stamps.com "
+            "issues to verification partners; without it use SMS_BACKEND=carrier."
+        )
+    return BACKENDS[name]()
 
 
 # -- services ----------------------------------------------------------------------------

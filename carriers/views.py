@@ -73,6 +73,14 @@ def connect_existing(request: MerchantRequest) -> HttpResponse:
         except StampsError as exc:
             form.add_error(None, exc.merchant_message)
         else:
+            if account.status == CarrierAccount.Status.AWAITING_VERIFICATION:
+                # R42: Stamps.com has not verified this account's phone yet: do that first.
+                messages.info(
+                    request,
+                    f"Connected “{account.nickname}”. Stamps.com still needs to verify your "
+                    "phone number before you can add funds or buy labels: send a code below.",
+                )
+                return redirect("carriers:verify", pk=account.pk)
             messages.success(
                 request, f"Connected “{account.nickname}”. You can add funds and start shipping."
             )

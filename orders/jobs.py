@@ -82,3 +82,15 @@ def run_import_job(job_id: int) -> dict:
     job.finished_at = timezone.now()
     job.save()
     return {"created": result.created, "updated": result.updated, "errors": job.error_count}
+
+
+def check_addresses_after_import(merchant_id: int) -> None:
+    """Queue the ship-to check of what an import brought in (R37a), once it is committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "orders.addresses.check_unchecked",
+            merchant_id,
+            task_name=f"addresses-{merchant_id}-{timezone.now():%H%M%S%f}",
+            sync=settings.ORDERS_JOBS_SYNC,
+        )
+    )

@@ -12,6 +12,15 @@ from orders.catalog import Confirmation, ContentsType, NonDelivery, PackageType,
 MILITARY_STATES = {"AA", "AE", "AP"}
 
 
+class AddressStatus(models.TextChoices):
+    UNCHECKED = "unchecked", "Not checked yet"
+    INCOMPLETE = "incomplete", "Address needs attention"
+    VERIFIED = "verified", "Verified"
+    CORRECTED = "corrected", "Corrected"
+    UNVERIFIED = "unverified", "Could not be verified"
+    OVERRIDDEN = "overridden", "Used as entered"
+
+
 class Order(MerchantOwned):
     class Status(models.TextChoices):
         AWAITING_SHIPMENT = "awaiting_shipment", "Awaiting shipment"
@@ -83,6 +92,15 @@ class Order(MerchantOwned):
     non_delivery = models.CharField(
         "if undeliverable", max_length=10, choices=NonDelivery.choices, default=NonDelivery.RETURN
     )
+    # R41-R43: the carrier's check of the ship-to address. ``address_checked`` is a
+    # fingerprint of the fields that were checked, so an edit makes the check stale and a rate
+    # refresh with the same address asks the carrier nothing. ``cleansed_address`` holds the
+    # carrier's address (with its CleanseHash and OverrideHash) and the candidates it offered.
+    address_status = models.CharField(
+        max_length=20, choices=AddressStatus.choices, default=AddressStatus.UNCHECKED
+    )
+    address_checked = models.CharField(max_length=64, blank=True)
+    cleansed_address = models.JSONField(default=dict, blank=True)
     # R36: rules run once, when the order first enters Awaiting Shipment or On Hold.
     rules_applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

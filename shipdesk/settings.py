@@ -368,7 +368,14 @@ TRACKING_PAGE_RATE_PER_MINUTE = envint("TRACKING_PAGE_RATE_PER_MINUTE", 30)
 WEBHOOKS_ALLOW_PRIVATE = envbool("WEBHOOKS_ALLOW_PRIVATE", DEBUG)
 WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10)
 
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "twilio")
+# R42: Stamps.com sends and checks the code itself (``carrier``) unless ShipDesk is a
+# verification partner: then a code Stamps.com issued to the partner goes with the phone number
+# ShipDesk verified (``twilio``; ``console`` in development). The sandbox "issues" its own.
+STAMPS_SANDBOX_PARTNER_CODE = os.environ.get("STAMPS_SANDBOX_PARTNER_CODE", "SANDBOX-PARTNER-7731")
+STAMPS_PARTNER_VERIFICATION_CODE = os.environ.get(
+    "STAMPS_PARTNER_VERIFICATION_CODE", STAMPS_SANDBOX_PARTNER_CODE if STAMPS_SANDBOX else ""
+)
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "carrier")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_VERIFY_SERVICE_SID = os.environ.get("TWILIO_VERIFY_SERVICE_SID", "")

@@ -28,6 +28,7 @@ from funding.ledger import debit_for_label, refund_for_void
 from funding.purchases import open_book
 from locations.shipping_day import local_today, ship_date_for
 from merchants.errors import Fix, MerchantError
+from orders import addresses
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -234,6 +235,7 @@ def buy_label(
         shipment = live
         account = live.account
         _require_open_book(account)
+        ship_to = addresses.carrier_ship_to(order)
         query = rating.query_for_order(order, live.ship_date)
         try:
             quote = rating.rate_for_service(account, query, live.service)
@@ -255,6 +257,12 @@ def buy_label(
         _validate(order, service)
         # Only now, with nothing left to refuse locally, may the carrier be asked (R14).
         _require_open_book(account)
+        try:
+            ship_to = addresses.require_buyable(order, account)  # R37b
+        except addresses.AddressNotVerified as exc:
+            raise LabelError(
+                exc.message, fix=Fix("order-detail", (order.pk,), "Open the order")
+            ) from exc
         query = rating.query_for_order(order, ship_date)
         try:
             quote = rating.rate_for_service(account, query, service)
@@ -283,7 +291,7 @@ def buy_label(
                 shipment.integrator_tx_id,
                 rate,
                 from_address=rating.from_address(ship_from),
-                to_address=rating.to_address(order),
+                to_address=ship_to,
                 add_ons=shipment.add_ons,
                 customs=customs_for(order),
                 reference=order.number[:40],

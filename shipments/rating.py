@@ -23,9 +23,9 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, Rate, RateRequest
 from locations.models import ShipFromLocation
+from orders.addresses import carrier_ship_to
 from orders.catalog import Confirmation, PackageType
 from orders.models import Order
-from orders.validation import carrier_postal_code
 
 QUARTER = Decimal("0.25")
 CUBIC_MAX_FEET = Decimal("0.5")
@@ -126,24 +126,6 @@ def order_add_ons(order: Order) -> tuple[str, ...]:
     return tuple(codes)
 
 
-def to_address(order: Order) -> Address:
-    postal = carrier_postal_code(order)  # R19
-    domestic = order.country == "US"
-    return Address(
-        full_name=order.recipient_name,
-        company=order.company,
-        address1=order.street1,
-        address2=order.street2,
-        city=order.city,
-        state=order.state,
-        zip_code=postal[:5] if domestic else "",
-        postal_code="" if domestic else postal,
-        country=order.country,
-        phone=order.phone,
-        email=order.email,
-    )
-
-
 def from_address(location: ShipFromLocation) -> Address:
     return Address(
         full_name=location.contact_name,
@@ -162,7 +144,8 @@ def query_for_order(order: Order, ship_date: dt.date | None = None) -> RateQuery
     ship_from = order.ship_from
     return RateQuery(
         from_zip=(ship_from.postal_code[:5] if ship_from else ""),
-        to=to_address(order),
+        # R37: the carrier's checked address once there is one (the ZIP may be corrected).
+        to=carrier_ship_to(order),
         weight_oz=order.package_weight_oz,
         package_type=order.package_type,
         length=order.length_in,

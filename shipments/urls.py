@@ -7,6 +7,7 @@ app_name = "shipments"
 urlpatterns = [
     path("orders/<int:pk>/rates/", views.rates_panel, name="rates"),
     path("orders/<int:pk>/buy/", views.buy, name="buy"),
+    path("orders/<int:pk>/ship-to/", views.ship_to, name="ship-to"),
     path("rates/", views.rate_calculator, name="calculator"),
     path("shipments/", views.shipment_list, name="list"),
     path("shipments/settings/", views.shipping_settings, name="settings"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from carriers.models import CarrierAccount
+from carriers.stamps.errors import StampsError
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from locations.shipping_day import scan_form_deadlines
@@ -27,8 +28,9 @@ from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
 from merchants.pdf import pdf_response
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
+from orders import addresses
 from orders.forms import OrderShippingForm
-from orders.models import Order
+from orders.models import AddressStatus, Order
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import DeliveryStatus, Shipment, ShippingSettings
@@ -68,7 +70,29 @@ def package_form(data, order: Order) -> OrderShippingForm:
     return OrderShippingForm(merged, instance=order)
 
 
+def _address_context(order: Order, account: CarrierAccount | None) -> dict:
+    """R37a: the ship-to is checked before rates show; an unchanged address asks nothing."""
+    check_error = ""
+    try:
+        addresses.check_ship_to(order, account)
+    except StampsError as exc:
+        check_error = exc.merchant_message
+    status = addresses.status_of(order)
+    return {
+        "address_status": status,
+        "address_label": AddressStatus(status).label,
+        "address_changes": addresses.changes(order),
+        "address_candidates": addresses.candidates(order),
+        "address_missing": addresses.missing_fields(order),
+        "address_check_error": check_error,
+        "address_buyable": status in addresses.BUYABLE,
+    }
+
+
 def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
+    accounts = merchant_accounts(request)
+    account = chosen_account(request, accounts)
+    checked = _address_context(order, account)
     preview = order
     # The package form's unsaved values (sent along by htmx) win over the saved order, so
     # rates follow what the merchant is typing without waiting for the save.
@@ -76,9 +100,10 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
         form = package_form(request.GET, order)
         if form.is_valid():
             preview = form.preview()
-    accounts = merchant_accounts(request)
-    account = chosen_account(request, accounts)
-    shop = rating.rate_shop(account, rating.query_for_order(preview))
+    if checked["address_status"] == AddressStatus.INCOMPLETE:
+        shop = rating.RateShop(account=account, error="Complete the ship-to address to see rates.")
+    else:
+        shop = rating.rate_shop(account, rating.query_for_order(preview))
     today = labels.order_today(order)
     live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
     offered = [q.service for q in shop.quotes]
@@ -95,6 +120,7 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
         "ship_date": labels.default_ship_date(order),
         "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
+        **checked,
         **extra,
     }
 
@@ -149,6 +175,27 @@ def buy(request: MerchantRequest, pk: int) -> HttpResponse:
         context = _rates_context(request, order, buy_error=error)
         return render(request, "shipments/rates.html#panel", context, status=200)
     messages.error(request, error.message)
+    return redirect("order-detail", pk=order.pk)
+
+
+@merchant_view
+@require_POST
+def ship_to(request: MerchantRequest, pk: int) -> HttpResponse:
+    """The merchant's answer to the address check: use a candidate, or use as entered."""
+    order = _order_for_rates(request, pk)
+    error = None
+    try:
+        if "candidate" in request.POST:
+            addresses.use_candidate(order, request.POST["candidate"])
+        else:
+            addresses.use_as_entered(order)
+    except addresses.AddressNotVerified as exc:
+        error = exc
+    if request.htmx:
+        context = _rates_context(request, order, buy_error=error)
+        return render(request, "shipments/rates.html#panel", context)
+    if error is not None:
+        messages.error(request, error.message)
     return redirect("order-detail", pk=order.pk)
 
 

@@ -49,6 +49,7 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     },
     "shipments:rates": lambda m: {"pk": make_order(m, "T-3").pk},
     "shipments:buy": lambda m: {"pk": make_order(m, "T-4").pk},
+    "shipments:ship-to": lambda m: {"pk": make_order(m, "T-4b").pk},
     "shipments:detail": lambda m: {"pk": make_shipment(m, "T-5").pk},
     "shipments:label": lambda m: {"pk": make_shipment(m, "T-6").pk},
     "shipments:void": lambda m: {"pk": make_shipment(m, "T-7").pk},

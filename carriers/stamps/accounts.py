@@ -24,6 +24,9 @@ def record_health(account: CarrierAccount, exc: errors.StampsError) -> None:
         new_status = CarrierAccount.Status.NEEDS_REAUTH
     elif isinstance(exc, errors.ClosedPlan):
         new_status = CarrierAccount.Status.CLOSED
+    elif isinstance(exc, errors.AccountNotVerified):
+        # R42: Stamps.com still waits for phone verification: the merchant is led to it.
+        new_status = CarrierAccount.Status.AWAITING_VERIFICATION
     if new_status and account.status != new_status:
         CarrierAccount.objects.filter(pk=account.pk).update(
             status=new_status, status_reason=exc.fault_text
@@ -87,10 +90,12 @@ def start_account_verification(account: CarrierAccount, phone_digits: str) -> No
     call(account, lambda c: c.start_account_verification(phone_digits))
 
 
-def finish_account_verification(account: CarrierAccount, code: str) -> bool:
-    """True when Stamps.com accepts ``code``; False for a wrong code."""
+def finish_account_verification(
+    account: CarrierAccount, code: str, *, partner_phone: str = ""
+) -> bool:
+    """True when Stamps.com accepts ``code``; False for a wrong code (R42)."""
     try:
-        call(account, lambda c: c.finish_account_verification(code))
+        call(account, lambda c: c.finish_account_verification(code, partner_phone=partner_phone))
     except errors.VerificationFailed:
         return False
     return True

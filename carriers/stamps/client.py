@@ -72,8 +72,9 @@ READ_ONLY = frozenset(
 )
 # PurchasePostage is never re-sent (R44): nothing public says Stamps.com de-duplicates a
 # repeated IntegratorTxID for purchases; a purchase left unanswered is followed with
-# GetAccountInfo (funding.services.resolve_purchase).
+# GetAccountInfo (funding.purchases.resolve_purchase).
 SAME_TX_RETRY = frozenset({"CreateIndicium"})
+PARTNER_PHONE_HEADER = "X-SDC-FINISHACCOUNTVERIFICATION-PHONE"
 
 
 def reset_wsdl_cache() -> None:
@@ -263,8 +264,14 @@ class StampsClient:
             digits = digits[1:]
         self._call("StartAccountVerification", PhoneNumber=digits, PhoneVerificationOption=option)
 
-    def finish_account_verification(self, code: str) -> None:
-        self._call("FinishAccountVerification", PhoneVerificationCode=code)
+    def finish_account_verification(self, code: str, *, partner_phone: str = "") -> None:
+        """R42: ``code`` is the one StartAccountVerification sent, or, with ``partner_phone``
+        (the 10 digits the partner verified itself), the partner code Stamps.com issued."""
+        if not partner_phone:
+            self._call("FinishAccountVerification", PhoneVerificationCode=code)
+            return
+        with transport.http_headers({PARTNER_PHONE_HEADER: partner_phone}):
+            self._call("FinishAccountVerification", PhoneVerificationCode=code)
 
     def get_account_info(self) -> AccountInfo:
         return mapping.account_info_from_soap(self._call("GetAccountInfo"), self.username)

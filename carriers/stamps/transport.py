@@ -13,8 +13,10 @@ the call log). Only public zeep API is used here: ``Client``, ``create_service``
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,20 @@ _call_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 
 # The HTTP status of the latest answer in this context (zeep's Fault does not carry it).
 _last_status: contextvars.ContextVar[int] = contextvars.ContextVar("stamps_status", default=0)
+# HTTP headers for the calls made inside ``http_headers`` (the partner verification header).
+_extra_headers: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "stamps_headers", default=None
+)
+
+
+@contextlib.contextmanager
+def http_headers(headers: dict[str, str]) -> Iterator[None]:
+    """Send ``headers`` with every SOAP request made inside the block (this thread only)."""
+    token = _extra_headers.set(headers)
+    try:
+        yield
+    finally:
+        _extra_headers.reset(token)
 
 
 class Transport(zeep.Transport):
@@ -146,7 +162,7 @@ def exchange(
     token = _call_timeout.set(timeout)
     _last_status.set(0)
     try:
-        with client.settings(raw_response=True):
+        with client.settings(raw_response=True, extra_http_headers=_extra_headers.get()):
             response = proxy[operation](**kwargs)
     finally:
         _call_timeout.reset(token)

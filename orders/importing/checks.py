@@ -92,9 +92,7 @@ def check_order_fields(values: dict[str, str], now: dt.datetime) -> dict:
     postal = values.get("postal_code", "")
     state = values.get("state", "")
     if out["country"] == "US":
-        if not postal:
-            problems.append("Postal Code is empty: US addresses need a ZIP code.")
-        elif not US_ZIP.match(postal):
+        if postal and not US_ZIP.match(postal):
             problems.append(f"Postal Code '{postal}' is not a US ZIP code (12345 or 12345-6789).")
         state = state.upper()
     email = values.get("email", "")
@@ -130,9 +128,9 @@ def check_order_fields(values: dict[str, str], now: dt.datetime) -> dict:
         store=values.get("store", ""),
         recipient_name=values["recipient_name"],
         company=values.get("company", ""),
-        street1=values["street1"],
+        street1=values.get("street1", ""),
         street2=values.get("street2", ""),
-        city=values["city"],
+        city=values.get("city", ""),
         state=state,
         postal_code=postal,
         phone=values.get("phone", ""),

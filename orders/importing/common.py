@@ -40,7 +40,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "hs_code": ("HS Code", "Harmonized System tariff number, e.g. 6912.00."),
     "origin_country": ("Origin Country", "Where the item was made; blank = United States."),
 }
-REQUIRED = ("order_number", "recipient_name", "street1", "city")
+# R37c: a row with an incomplete address is imported and flagged, not rejected.
+REQUIRED = ("order_number", "recipient_name")
 ORDER_FIELDS = (
     "order_date",
     "store",

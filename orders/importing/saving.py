@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from merchants.models import Merchant
+from orders import addresses
 from orders import rules as rules_mod
 from orders.importing.checks import (
     CheckedOrder,
@@ -30,6 +31,7 @@ from orders.models import Order, OrderItem, OrderRuleChange
 from orders.signals import orders_imported
 
 ORDER_UPDATE_FIELDS = [
+    "address_status",
     "order_date",
     "store",
     "recipient_name",
@@ -115,6 +117,7 @@ def save_chunk(
                 continue  # already up to date: re-importing a file writes nothing
             for name, value in kwargs.items():
                 setattr(old, name, value)
+            old.address_status = addresses.import_status(old)
             old.updated_at = now
             updated.append(old)
             for item in c.items:
@@ -123,6 +126,7 @@ def save_chunk(
             continue
         order = Order(merchant=merchant, number=c.number, **_order_kwargs(c.fields))
         order.created_at = order.updated_at = now
+        order.address_status = addresses.import_status(order)
         order.weigh_from_items(c.items)  # before rules, so a weight rule still wins
         if order.is_open:
             # R36 / R15: rules run once, as the order first enters an open status.
@@ -200,6 +204,10 @@ def import_orders(
         if progress:
             progress(done_rows, result)
     result.errors.sort(key=lambda e: e.row)
+    if result.created or result.updated:
+        from orders.jobs import check_addresses_after_import  # jobs imports this module
+
+        check_addresses_after_import(merchant.pk)
     return result
 
 

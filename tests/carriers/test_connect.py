@@ -13,6 +13,7 @@ from carriers.models import CarrierAccount, CarrierCall
 from carriers.stamps import errors
 from carriers.stamps.sandbox import api as sandbox_api
 from tests.carriers.test_forms import GOOD_NEW
+from tests.carriers.test_verification import fake_twilio  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +48,44 @@ def test_r1_existing_account_is_saved_only_after_stamps_accepts_it(owner_client,
     from funding.ledger import ledger_balance
 
     assert ledger_balance(account) == account.balance  # R14: the ledger opens at the carrier's
+
+
+def test_r42_an_existing_unverified_account_is_led_through_verification_not_shown_active(
+    owner_client, merchant, sandbox, settings
+):
+    settings.SMS_BACKEND = "carrier"
+    sandbox.create_account("acme-post", PASSWORD, status="pending_verification")
+    response = connect(owner_client)
+    assert "still needs to verify your phone number" in response.text
+    assert "2-step verification" in response.text
+    account = CarrierAccount.objects.get(merchant=merchant)
+    assert account.status == "awaiting_verification"
+    listing = owner_client.get(reverse("carriers:list")).text
+    assert "Finish verification" in listing
+    verify_url = reverse("carriers:verify", args=[account.pk])
+    owner_client.post(verify_url, {"phone": "4155550132"}, follow=True)
+    owner_client.post(verify_url, {"code": sandbox.last_verification_code("4155550132")})
+    account.refresh_from_db()
+    assert account.status == "active"
+    assert sandbox.get_account("acme-post").status == "active"
+
+
+def test_r42_an_account_stamps_still_holds_for_verification_stops_showing_active(merchant, sandbox):
+    from carriers.stamps import errors
+    from carriers.stamps.accounts import get_account_info, start_account_verification
+
+    sandbox.create_account("acme-post", PASSWORD, status="pending_verification")
+    account = CarrierAccount.objects.create(
+        merchant=merchant, nickname="Old", username="acme-post", password=PASSWORD, status="active"
+    )
+    get_account_info(account)  # reading is allowed
+    with pytest.raises(errors.AccountNotVerified):
+        from carriers.stamps.accounts import call
+
+        call(account, lambda c: c.purchase_postage(10, 0, "tx-unverified-1"))
+    account.refresh_from_db()
+    assert account.status == "awaiting_verification"
+    start_account_verification(account, "4155550132")
 
 
 def test_r1_wrong_password_keeps_username_and_nickname_but_not_the_password(
@@ -160,6 +199,73 @@ def test_r2_carrier_backend_lets_stamps_send_and_check_the_code(owner_client, sa
     owner_client.post(verify_url, {"code": carrier_code})
     account.refresh_from_db()
     assert account.status == "active"
+
+
+def test_r42_console_backend_verifies_at_stamps_as_a_partner_with_the_phone_header(
+    owner_client, sandbox, console_sms
+):
+    new_account(owner_client)
+    account = CarrierAccount.objects.get()
+    verify_url = reverse("carriers:verify", args=[account.pk])
+    code = code_on_page(owner_client.post(verify_url, {"phone": "4155550132"}, follow=True).text)
+    owner_client.post(verify_url, {"code": code})
+    account.refresh_from_db()
+    assert account.status == "active"
+    # Stamps.com sent no code here: it took the partner code with the verified phone.
+    assert sandbox.last_verification_code("4155550132") is None
+    assert sandbox.get_account("acme-ships").phone == "4155550132"
+
+
+@pytest.mark.usefixtures("fake_twilio")
+def test_r42_twilio_backend_checks_the_code_then_verifies_at_stamps_as_a_partner(
+    owner_client, sandbox, settings
+):
+    settings.SMS_BACKEND = "twilio"
+    new_account(owner_client)
+    account = CarrierAccount.objects.get()
+    verify_url = reverse("carriers:verify", args=[account.pk])
+    owner_client.post(verify_url, {"phone": "4155550132"}, follow=True)
+    response = owner_client.post(verify_url, {"code": "482913"}, follow=True)
+    assert "is verified" in response.text
+    assert sandbox.get_account("acme-ships").status == "active"
+    call = CarrierCall.objects.filter(operation="FinishAccountVerification").get()
+    assert settings.STAMPS_PARTNER_VERIFICATION_CODE not in call.request_summary
+
+
+def test_r42_without_a_partner_code_only_the_carrier_backend_is_offered(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from carriers.verification import CarrierBackend, get_backend
+
+    settings.STAMPS_PARTNER_VERIFICATION_CODE = ""
+    for name in ("twilio", "console"):
+        with pytest.raises(ImproperlyConfigured, match="SMS_BACKEND=carrier"):
+            get_backend(name)
+    assert isinstance(get_backend("carrier"), CarrierBackend)
+
+
+def test_r42_production_defaults_to_the_carrier_backend_and_no_partner_code():
+    import subprocess
+    import sys
+
+    from cryptography.fernet import Fernet
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "shipdesk.settings",
+        "SECRET_KEY": "k" * 60,
+        "DEBUG": "0",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "shipdesk.test",
+    }
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SMS_BACKEND, repr(settings.STAMPS_PARTNER_VERIFICATION_CODE))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.stdout.strip().splitlines()[-1] == "carrier ''", result.stderr
 
 
 def test_r3_unverified_account_cannot_be_used_even_by_direct_calls(merchant, sandbox):

@@ -74,18 +74,28 @@ def test_every_bad_row_is_reported_with_its_row_number_and_good_rows_go_in(merch
         row("1002", country="Narnia"),  # row 3
         row("1003", qty="lots"),  # row 4
         row("", sku="X"),  # row 5: no order number
-        row("1004", postal=""),  # row 6: US without ZIP
+        row("1004", postal=""),  # row 6: US without ZIP: imported, flagged (R37c)
         row("1005"),  # row 7: good
     )
     result = importing.import_csv(merchant, data)
-    assert result.created == 2
-    assert set(Order.objects.values_list("number", flat=True)) == {"1001", "1005"}
+    assert result.created == 3
+    assert set(Order.objects.values_list("number", flat=True)) == {"1001", "1004", "1005"}
     reasons = {e.row: e.reason for e in result.errors}
-    assert sorted(reasons) == [3, 4, 5, 6]
+    assert sorted(reasons) == [3, 4, 5]
     assert "Country 'Narnia' is unknown" in reasons[3]
     assert "Quantity 'lots'" in reasons[4]
     assert "Order Number is empty" in reasons[5]
-    assert "ZIP" in reasons[6]
+
+
+def test_a_row_with_an_incomplete_address_is_imported_and_flagged_R37c(merchant):
+    data = csv_text(row("1101", postal=""), row("1102", street=""), row("1103"))
+    result = importing.import_csv(merchant, data)
+    assert result.created == 3 and not result.errors
+    flagged = dict(Order.objects.values_list("number", "address_status"))
+    assert flagged == {"1101": "incomplete", "1102": "incomplete", "1103": "unchecked"}
+    assert Order.objects.get(number="1101").get_address_status_display() == (
+        "Address needs attention"
+    )
 
 
 def test_an_order_with_one_bad_item_row_is_not_half_imported(merchant):

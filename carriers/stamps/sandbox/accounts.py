@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
+import hmac
 import secrets
 from decimal import Decimal
+
+from django.conf import settings
 
 from . import state
 from .models import Account, Purchase, VerificationCode
@@ -112,15 +114,26 @@ def start_account_verification(call: Call) -> dict:
     return {}
 
 
+PARTNER_HEADER = "X-SDC-FINISHACCOUNTVERIFICATION-PHONE"
+NOT_STARTED = "No verification code was sent for this account. Call StartAccountVerification first."
+
+
 def finish_account_verification(call: Call) -> dict:
+    """R42: only a code StartAccountVerification sent, or the partner arrangement: the
+    partner's own code (issued by Stamps.com) with the phone it verified in the header."""
     account = call.account
-    if not VerificationCode.objects.filter(account=account).exists():
-        # No code was ever started here: the integrator (ShipDesk with its console or
-        # Twilio back-end) sent and checked the code itself and attests the result, as an
-        # integration partner that owns the sign-up flow does.
-        if not re.fullmatch(r"\d{6}", call.data["PhoneVerificationCode"].strip()):
+    partner_phone = call.request.headers.get(PARTNER_HEADER, "")
+    if partner_phone:
+        digits = "".join(ch for ch in partner_phone if ch.isdigit())[-10:]
+        given = call.data["PhoneVerificationCode"].strip()
+        expected = settings.STAMPS_SANDBOX_PARTNER_CODE
+        if len(digits) != 10 or not expected or not hmac.compare_digest(given, expected):
             raise SandboxFault("The verification code is incorrect.", "002b0222")
+        account.phone = digits
+        account.save(update_fields=["phone"])
         return _activate(account)
+    if not VerificationCode.objects.filter(account=account).exists():
+        raise SandboxFault(NOT_STARTED, "002b0223")
     code = (
         VerificationCode.objects.filter(account=account, used=False).order_by("-created_at").first()
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from . import geo, rates, state
+from . import addresses, rates, state
 from .accounts import Call, auto_buy, settle_pending
 from .models import Account, Indicium
 from .soap import SandboxFault
@@ -33,38 +33,7 @@ def get_rates(call: Call) -> dict:
 
 def cleanse_address(call: Call) -> dict:
     call.account  # noqa: B018 - authenticates
-    address = {k: (v.upper() if isinstance(v, str) else v) for k, v in call.data["Address"].items()}
-    country = (address.get("Country") or "US").upper()
-    if country != "US":
-        return _cleansed(address, match=True, ok=True, level="Partial", code=31)
-    zip5 = (address.get("ZIPCode") or "")[:5]
-    state = (address.get("State") or "").upper()
-    zip_state = geo.state_for_zip(zip5)
-    if not address.get("Address1") or not (zip_state or state):
-        return _cleansed(address, match=False, ok=False, level="None", code=10)
-    ok = zip_state is not None and (not state or state == zip_state)
-    if ok:
-        address["State"] = zip_state
-        digest = hashlib.sha256(f"{address.get('Address1')}|{zip5}".encode()).hexdigest()
-        address["ZIPCodeAddOn"] = str(int(digest[:6], 16) % 10000).zfill(4)
-    return _cleansed(address, match=ok, ok=ok, level="Maximum" if ok else "None", code=31)
-
-
-def _cleansed(address: dict, *, match: bool, ok: bool, level: str, code: int) -> dict:
-    digest = hashlib.sha256(repr(sorted(address.items())).encode()).hexdigest()
-    address["CleanseHash"] = digest[:40] if match else None
-    address["OverrideHash"] = digest[40:64]
-    return {
-        "Address": address,
-        "AddressMatch": match,
-        "CityStateZipOK": ok,
-        "ResidentialDeliveryIndicator": "No" if address.get("Company") else "Yes",
-        "IsPOBox": (address.get("Address1") or "").replace(".", "").startswith("PO BOX"),
-        "CandidateAddresses": [],
-        "StatusCodes": {"ReturnCode": code},
-        "AddressCleansingResult": "Exact Match" if match else "Address not found",
-        "VerificationLevel": level,
-    }
+    return addresses.cleanse(call.data["Address"])
 
 
 def _check_digit(digits: str) -> str:
@@ -121,6 +90,7 @@ def create_indicium(call: Call) -> dict:
         raise SandboxFault("The required element 'ServiceType' is missing.", "00500000")
     customs = data.get("Customs")
     _check_label_rules(requested, customs)
+    addresses.require_cleansed(requested.get("To"))  # R37
     quoted = rates.get_rates(requested, pro=account.plan == Account.PRO, today=call.now.date())[0]
     offered = {a["AddOnType"]: a for a in quoted["AddOns"]}
     chosen = [a["AddOnType"] for a in requested.get("AddOns") or [] if a]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import zeep
+import zeep.helpers
 from zeep.transports import Transport
 
 from carriers.stamps.sandbox import api
@@ -67,3 +68,14 @@ DOMESTIC_RATE = {
     "WeightOz": 4,
     "PackageType": "Package",
 }
+
+
+def cleansed(service, address: dict, username: str = "alice", password: str = "secret-1") -> dict:
+    """R37: the address as CleanseAddress answers it, with its CleanseHash (or, when it could
+    not be matched, its OverrideHash): what CreateIndicium accepts as the To address."""
+    answer = service.CleanseAddress(
+        Authenticator=login(service, username, password), Address=address
+    )
+    fields = zeep.helpers.serialize_object(answer.Address, dict)
+    kept = {k: v for k, v in fields.items() if v is not None}
+    return kept | {k: address[k] for k in ("FullName",) if k in address}

@@ -13,7 +13,7 @@ from zeep.exceptions import Fault
 from carriers.stamps.sandbox import api
 from carriers.stamps.sandbox.endofday import next_pickup_day
 
-from .conftest import login
+from .conftest import cleansed, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LA = zoneinfo.ZoneInfo("America/Los_Angeles")
@@ -28,7 +28,7 @@ def at_la(hour: int, day: dt.date = dt.date(2026, 11, 25)) -> dt.datetime:
 
 
 def print_label(service, ship_date):
-    rate = {"From": FROM, "To": TO, "WeightLb": 1, "PackageType": "Package",
+    rate = {"From": FROM, "To": cleansed(service, TO), "WeightLb": 1, "PackageType": "Package",
             "ServiceType": "US-GA", "ShipDate": ship_date}  # fmt: skip
     return service.CreateIndicium(
         Authenticator=login(service), IntegratorTxID=str(uuid.uuid4()), Rate=rate

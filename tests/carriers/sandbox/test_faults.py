@@ -14,7 +14,7 @@ from zeep.transports import Transport
 
 from carriers.stamps.sandbox import api
 
-from .conftest import NS, credentials, login
+from .conftest import NS, cleansed, credentials, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +76,7 @@ def test_drop_after_commit_on_labels_then_retry_gets_the_same_label(service, ali
     sign = {"Credentials": credentials()}
     rate = {
         "From": {"ZIPCode": "90245"},
-        "To": {"ZIPCode": "10001"},
+        "To": cleansed(service, {"ZIPCode": "10001"}),
         "WeightLb": 1,
         "ServiceType": "US-GA",
     }

@@ -16,7 +16,7 @@ from zeep.exceptions import Fault
 from carriers.stamps.sandbox import api
 from carriers.stamps.sandbox.rates import cubic_tier
 
-from .conftest import DOMESTIC_RATE, login
+from .conftest import DOMESTIC_RATE, cleansed, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,8 @@ CUSTOMS = {
 
 
 def label(service, token, **rate):
-    full = {"From": FROM, "To": TO, "WeightLb": 1, "WeightOz": 0, "PackageType": "Package",
+    to = cleansed(service, rate.pop("To", TO))  # R37
+    full = {"From": FROM, "To": to, "WeightLb": 1, "WeightOz": 0, "PackageType": "Package",
             "ServiceType": "US-GA", **rate}  # fmt: skip
     extra = {"Customs": rate.pop("customs")} if "customs" in rate else {}
     full.pop("customs", None)
@@ -60,7 +61,8 @@ def test_label_charges_postage_plus_add_ons_and_reports_the_balance(swsim, alice
 
 def test_repeated_integrator_tx_id_returns_the_same_label_R28(swsim, alice):
     token = login(swsim)
-    rate = {"From": FROM, "To": TO, "WeightLb": 1, "PackageType": "Package", "ServiceType": "US-GA"}
+    to = cleansed(swsim, TO)
+    rate = {"From": FROM, "To": to, "WeightLb": 1, "PackageType": "Package", "ServiceType": "US-GA"}
     first = swsim.CreateIndicium(Authenticator=token, IntegratorTxID="order-1", Rate=rate)
     again = swsim.CreateIndicium(
         Authenticator=first.Authenticator, IntegratorTxID="order-1", Rate=rate

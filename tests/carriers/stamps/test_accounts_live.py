@@ -229,6 +229,33 @@ def test_register_verify_then_fund_a_new_account_R2_R3(stamps):
     assert client.purchase_postage(Decimal("10.00"), info.control_total, tx()).succeeded
 
 
+def test_finish_without_a_started_verification_gets_the_live_fault_R42(stamps):
+    stamps.create_account("newshop", "Sandbox123", status="pending_verification")
+    client = get_client("newshop", "Sandbox123")
+    # Any six digits used to pass; the live service knows no code it did not send.
+    with pytest.raises(errors.StampsError, match="StartAccountVerification first") as exc_info:
+        client.finish_account_verification("123456")
+    assert exc_info.value.fault_code == "002b0223"
+    assert stamps.get_account("newshop").status == "pending_verification"
+
+
+def test_the_partner_code_verifies_only_with_the_phone_header_R42(stamps, settings):
+    stamps.create_account("newshop", "Sandbox123", status="pending_verification")
+    client = get_client("newshop", "Sandbox123")
+    partner_code = settings.STAMPS_SANDBOX_PARTNER_CODE
+    with pytest.raises(errors.StampsError):  # the partner code without the header: no
+        client.finish_account_verification(partner_code)
+    with pytest.raises(errors.VerificationFailed):  # the header with another code: no
+        client.finish_account_verification("123456", partner_phone="5125550100")
+    assert stamps.get_account("newshop").status == "pending_verification"
+    client.finish_account_verification(partner_code, partner_phone="5125550100")
+    account = stamps.get_account("newshop")
+    assert (account.status, account.phone) == ("active", "5125550100")
+    assert partner_code not in "".join(
+        CarrierCall.objects.values_list("request_summary", flat=True)
+    )
+
+
 def test_calls_of_a_saved_account_are_logged_against_it(stamps):
     from carriers.models import CarrierAccount
 
