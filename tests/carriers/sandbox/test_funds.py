@@ -31,13 +31,16 @@ def test_purchase_succeeds_and_raises_the_balance(swsim, alice):
     assert api.get_balance("alice") == Decimal("150.00")
 
 
-def test_repeated_integrator_tx_id_returns_the_original_and_never_buys_twice_R28(swsim, alice):
+def test_a_repeated_integrator_tx_id_is_a_second_purchase_R44(swsim, alice):
+    """Nothing public says Stamps.com de-duplicates PurchasePostage by IntegratorTxID, so the
+    sandbox does not either: re-sending one buys again. That is why ShipDesk sends a purchase
+    once and follows it with GetAccountInfo (R44)."""
     first = buy(swsim, login(swsim), "50.00", tx="tx-1")
     again = buy(swsim, first.Authenticator, "50.00", tx="tx-1")
-    assert again.TransactionID == first.TransactionID
-    assert again.PostageBalance.AvailablePostage == Decimal("150.00")
-    assert api.get_balance("alice") == Decimal("150.00")
-    assert len(api.purchases("alice")) == 1
+    assert again.TransactionID != first.TransactionID
+    assert again.PostageBalance.AvailablePostage == Decimal("200.00")
+    assert api.get_balance("alice") == Decimal("200.00")
+    assert len(api.purchases("alice")) == 2
 
 
 def test_minimum_purchase_is_ten_dollars_R10(swsim, alice):
