@@ -18,8 +18,8 @@ import random
 
 import pytest
 
-from bench.fault_campaign import Campaign, make_accounts
 from carriers.stamps import client as stamps_client
+from tests.proof.campaign import Campaign, make_accounts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
