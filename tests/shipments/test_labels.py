@@ -131,8 +131,8 @@ def test_a_second_buy_for_a_shipped_order_is_refused(stamps, account, make_shipp
     assert len(stamps.indicia(account.username)) == 1
 
 
-def test_R3_an_unverified_account_cannot_buy_labels(stamps, make_account, make_shippable):
-    account = make_account(status=CarrierAccount.Status.AWAITING_VERIFICATION)
+def test_R3_an_unverified_account_cannot_buy_labels(stamps, sandbox_account, make_shippable):
+    account = sandbox_account(balance="100.00", status=CarrierAccount.Status.AWAITING_VERIFICATION)
     order = make_shippable()
     with pytest.raises(labels.LabelError, match="866-634-4708"):
         labels.buy_label(order, account, "US-PM")
@@ -140,8 +140,8 @@ def test_R3_an_unverified_account_cannot_buy_labels(stamps, make_account, make_s
     assert not Shipment.objects.exists()
 
 
-def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, make_account, make_shippable):
-    account = make_account(balance="1.00")
+def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, sandbox_account, make_shippable):
+    account = sandbox_account(balance="1.00")
     with pytest.raises(labels.LabelError) as exc:
         labels.buy_label(make_shippable(), account, "US-PM")
     assert exc.value.fix.url == "/funds/"
@@ -151,9 +151,9 @@ def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, make_account,
 
 
 def test_the_carriers_insufficient_funds_answer_fails_the_label_cleanly(
-    stamps, make_account, make_shippable
+    stamps, sandbox_account, make_shippable
 ):
-    account = make_account(balance="100.00")
+    account = sandbox_account(balance="100.00")
     sync_balance(account)  # the book is open: no fresh read before this label
     stamps.get_account(account.username).__class__.objects.filter(username=account.username).update(
         balance=Decimal("2.00")
