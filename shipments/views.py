@@ -26,7 +26,7 @@ from merchants.pdf import pdf_response
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
-from shipments import labels, printing, rating
+from shipments import labels, printing, rating, voids
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import Shipment, ShippingSettings
 
@@ -262,7 +262,7 @@ def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     context = {
         "s": shipment,
         "prefs": prefs,
-        "void_refused": labels.void_refused_reason(shipment)
+        "void_refused": voids.void_refused_reason(shipment)
         if shipment.status == Shipment.Status.BOUGHT
         else "",
         "payload": notification_payload(shipment, prefs)
@@ -320,7 +320,7 @@ def print_selected(request: MerchantRequest) -> HttpResponse:
 def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
-        shipment = labels.void_label(shipment)
+        shipment = voids.void_label(shipment)
     except labels.LabelPending as exc:
         messages.warning(request, exc.message)
     except labels.LabelError as exc:
@@ -339,7 +339,7 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
 def void_selected(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
-    voided, refused = labels.void_many(list(shipments))
+    voided, refused = voids.void_many(list(shipments))
     if voided:
         total = sum(s.refunded for s in voided)
         messages.success(request, f"{len(voided)} label(s) voided; ${total:,.2f} refunded.")

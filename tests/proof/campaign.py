@@ -248,7 +248,7 @@ class Campaign(CampaignChecks):
         auto_funding.check_auto_funding(account.pk)
 
     def do_void_label(self, account) -> None:
-        from shipments import labels
+        from shipments import labels, voids
         from shipments.models import Shipment
 
         # A void left "voiding" by a lost answer is tried again first, as the merchant would.
@@ -262,7 +262,7 @@ class Campaign(CampaignChecks):
             return
         self.maybe_fault("CancelIndicium")
         try:
-            labels.void_label(shipment)
+            voids.void_label(shipment)
         except labels.LabelError:
             self.counts.refused += 1
 
