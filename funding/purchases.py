@@ -146,6 +146,18 @@ def validate_amount(account: CarrierAccount, amount: Decimal) -> Decimal:
     return amount
 
 
+def open_book_for_postage(account: CarrierAccount) -> None:
+    """``open_book`` for a postage purchase: outside any transaction (the carrier is asked),
+    and a failed read refuses the purchase in the merchant's words."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise FundsError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
+
+
 def reserve_purchase(
     account: CarrierAccount,
     amount: Decimal,
@@ -158,13 +170,7 @@ def reserve_purchase(
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
-    try:
-        open_book(account)
-    except errors.StampsError as exc:
-        raise FundsError(
-            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
-            f"was bought. {exc.merchant_message}"
-        ) from exc
+    open_book_for_postage(account)
     with transaction.atomic():
         locked = lock_account(account)
         carrier_services.require_usable(locked)

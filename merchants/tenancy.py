@@ -7,6 +7,7 @@ login or tenancy by accident (it fails closed, loudly, in development and in tes
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from functools import cache, wraps
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django_htmx.middleware import HtmxDetails
 
@@ -119,7 +121,10 @@ def merchant_view(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         if request.merchant is None:
             return render(request, "merchants/no_merchant.html", status=403)
-        return view(request, *args, **kwargs)
+        # Every time a merchant reads is the store's local time (a location's own times are
+        # rendered in that location's zone by the template), never the server's UTC.
+        with timezone.override(zoneinfo.ZoneInfo(request.merchant.time_zone)):
+            return view(request, *args, **kwargs)
 
     return _mark(wrapper, "merchant")
 

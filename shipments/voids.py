@@ -14,6 +14,7 @@ from funding.ledger import refund_for_void
 from orders.models import Order
 from shipments.labels import LabelError, LabelPending
 from shipments.models import VOID_WINDOW, Batch, Shipment
+from shipments.signals import label_voided
 
 # CancelIndicium is sent this many times in one void when no answer comes back.
 VOID_ATTEMPTS = 3
@@ -128,6 +129,7 @@ def _record_void(shipment: Shipment) -> Shipment:
         Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
             status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
         )
+        transaction.on_commit(lambda: label_voided.send(Shipment, shipment=locked))
     return locked
 
 

@@ -11,8 +11,9 @@ from tests.factories import make_order, make_ship_from
 
 @pytest.fixture
 def sandbox(sandbox, settings):
-    """The shared sandbox, with timeouts short enough for fault tests."""
-    settings.STAMPS_TIMEOUT = 1
+    """The shared sandbox, with timeouts short enough for fault tests (and long enough that a
+    busy CI machine answering in a second is not mistaken for a carrier that went silent)."""
+    settings.STAMPS_TIMEOUT = 3
     return sandbox
 
 
