@@ -26,7 +26,7 @@ def main() -> int:
     from django.db.models import Avg
 
     from bench._orders_common import throwaway_db
-    from bench.stamps_client import _serve, _TimedApp
+    from bench.stamps_client import TimedApp, serve
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -45,7 +45,7 @@ def main() -> int:
         from orders.models import Order
         from shipments import labels
 
-        server = _serve(_TimedApp(WSGIHandler()))
+        server = serve(TimedApp(WSGIHandler()))
         try:
             settings.STAMPS_SANDBOX_URL = (
                 f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"

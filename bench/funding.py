@@ -74,7 +74,7 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
-    from bench.stamps_client import _serve, _TimedApp
+    from bench.stamps_client import TimedApp, serve
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -96,8 +96,8 @@ def main() -> int:
 
         merchant = make_merchant("Bench Goods", owner_email="bench@bench.test")
         owner = merchant.memberships.get().user
-        timed = _TimedApp(WSGIHandler())
-        server = _serve(timed)
+        timed = TimedApp(WSGIHandler())
+        server = serve(timed)
         settings.STAMPS_SANDBOX_URL = (
             f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         )

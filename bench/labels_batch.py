@@ -3,7 +3,7 @@
 DESIGN.md section 6: the batch completes, and ShipDesk's own time (the batch's wall time minus
 the sandbox's handling time, both measured in this run) is at most 50% of the sandbox's time.
 The sandbox is served over real HTTP by a threaded WSGI server in this process, wrapped so it
-records how long it takes for each SOAP request (bench.stamps_client's ``_TimedApp``); one
+records how long it takes for each SOAP request (bench.stamps_client's ``TimedApp``); one
 ``manage.py qcluster`` process on a throwaway database buys the labels. Also reported: the
 worker's peak memory, and the SQL queries ShipDesk runs per label (measured in-process).
 

@@ -31,7 +31,7 @@ REAL_WSDL = Path(
 )
 
 
-class _TimedApp:
+class TimedApp:
     """WSGI wrapper recording how long the application takes for each request."""
 
     def __init__(self, app) -> None:
@@ -55,7 +55,7 @@ class _TimedApp:
         return [body]
 
 
-def _serve(app):
+def serve(app):
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
     class QuietHandler(WSGIRequestHandler):
@@ -97,7 +97,7 @@ def _wait_until(condition, seconds: float = 2.0) -> None:
         time.sleep(0.01)
 
 
-def _measure(label: str, client, timed: _TimedApp, request) -> tuple[float, float, float]:
+def _measure(label: str, client, timed: TimedApp, request) -> tuple[float, float, float]:
     for _ in range(WARMUP):
         client.get_rates(request)
     # The last warm-up answer's server time lands just after the client has it: wait for
@@ -148,8 +148,8 @@ def main() -> int:
         from carriers.stamps.sandbox import api
         from carriers.stamps.types import Address, RateRequest
 
-        timed = _TimedApp(WSGIHandler())
-        server = _serve(timed)
+        timed = TimedApp(WSGIHandler())
+        server = serve(timed)
         url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         api.reset()
         api.create_account("bench", "Bench1234", plan="pro")

@@ -186,7 +186,7 @@ class PostageShort(FundsError):
     """A batch needs more postage than the account has and auto-funding cannot cover it."""
 
     def __init__(self, message: str, missing: Decimal) -> None:
-        super().__init__(message, fix=Fix("funding:home", text="Add funds"))
+        super().__init__(message, fix=Fix("funding:home", (), "Add funds"))
         self.missing = missing
 
 

@@ -140,7 +140,7 @@ def ensure_postage(account: CarrierAccount, orders: list[Order], ship_date, *, k
     except carrier_services.AccountNotUsable as exc:
         raise BatchError(exc.message) from exc
     except FundsError as exc:
-        raise BatchError(exc.message) from exc
+        raise BatchError(exc.message, fix=exc.fix) from exc
 
 
 def enqueue(batch: Batch) -> None:

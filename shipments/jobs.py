@@ -7,7 +7,7 @@ import logging
 
 from django.utils import timezone
 
-from shipments import labels
+from shipments import labels, voids
 from shipments.models import Batch, Shipment
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
     for shipment in stuck.order_by("pk"):
         try:
             if shipment.status == Shipment.Status.VOIDING:
-                labels.void_label(shipment)
+                voids.void_label(shipment)
             else:
                 labels.buy_label(shipment.order, shipment.account, shipment.service)
         except labels.LabelError as exc:

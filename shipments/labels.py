@@ -1,4 +1,4 @@
-"""Buy and void labels: the money path (R3, R24-R28).
+"""Buy labels: the money path (R3, R24-R28); ``shipments.voids`` voids them.
 
 ``buy_label`` is idempotent. The Shipment row and its IntegratorTxID are committed
 *before* CreateIndicium is sent, so whatever happens next (a timeout, a dropped answer after
@@ -24,7 +24,7 @@ from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
-from funding.ledger import debit_for_label, refund_for_void
+from funding.ledger import debit_for_label
 from funding.purchases import open_book
 from locations.shipping_day import local_today, ship_date_for
 from merchants.errors import Fix, MerchantError
@@ -33,11 +33,9 @@ from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
 from shipments import rating
-from shipments.models import VOID_WINDOW, Batch, BatchItem, Shipment
-from shipments.signals import label_bought, label_voided
+from shipments.models import Batch, BatchItem, Shipment
+from shipments.signals import label_bought
 
-# CancelIndicium is sent this many times in one void when no answer comes back.
-VOID_ATTEMPTS = 3
 CONTENT_TYPES: dict[str, str] = {
     ContentsType.MERCHANDISE: "Merchandise",
     ContentsType.DOCUMENTS: "Document",
@@ -357,127 +355,3 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         transaction.on_commit(lambda: label_bought.send(Shipment, shipment=locked))
     shipment.order.status = Order.Status.SHIPPED
     return locked
-
-
-def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> str:
-    """Why ``shipment`` can't be voided, or "" (R27)."""
-    if shipment.status == Shipment.Status.VOIDED:
-        return "This label is already voided."
-    if shipment.status == Shipment.Status.VOIDING:
-        return ""  # a void under way is always finished, whatever the date
-    if shipment.status != Shipment.Status.BOUGHT:
-        return "Only created labels can be voided."
-    form = (
-        Shipment.objects.filter(pk=shipment.pk, scan_form_entry__isnull=False)
-        .values_list(
-            "scan_form_entry__scan_form_id",
-            "scan_form_entry__scan_form__manifest_id",
-            "scan_form_entry__scan_form__ship_date",
-        )
-        .first()
-    )
-    if form is not None:
-        form_pk, manifest_id, ship_date = form
-        return (
-            f"This label is on SCAN form {manifest_id or form_pk} of "
-            f"{ship_date:%b %-d, %Y}: USPS has been handed it, so it can no longer be "
-            "voided. If the package never left, ask Stamps.com support about a refund."
-        )
-    now = now or timezone.now()
-    if now - (shipment.bought_at or shipment.created_at) > VOID_WINDOW:
-        created = timezone.localdate(shipment.bought_at or shipment.created_at)
-        return (
-            "Labels can be voided for a refund only within 28 days of creation; this one was "
-            f"created on {created:%b %-d, %Y}."
-        )
-    return ""
-
-
-def void_label(shipment: Shipment) -> Shipment:
-    """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27).
-
-    The label is saved as ``voiding`` before the carrier is called: an answer lost after the
-    carrier refunded (a timeout, an HTTP 500, a killed worker) must not leave a ``bought``
-    label whose postage came back unrecorded. CancelIndicium for a label already voided
-    succeeds and refunds nothing more, so a ``voiding`` label is finished by sending it again:
-    here (a few times), on the merchant's next attempt or by ``shipments.jobs.sweep_labels``.
-    The refund is written once, with the state, in one transaction (``_record_void``).
-    """
-    if shipment.status == Shipment.Status.VOIDED:
-        return shipment
-    reason = void_refused_reason(shipment)
-    if reason:
-        raise LabelError(reason)
-    resumed = shipment.status == Shipment.Status.VOIDING
-    if not resumed:
-        # One statement, so a SCAN form taking the label at the same moment can't be missed.
-        started = (
-            Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT)
-            .filter(scan_form_entry__isnull=True)
-            .update(status=Shipment.Status.VOIDING)
-        )
-        if not started:  # moved on (or put on a SCAN form) a moment ago: judge it again
-            return void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
-    shipment.status = Shipment.Status.VOIDING
-    account = shipment.account
-    for attempt in range(1, VOID_ATTEMPTS + 1):
-        try:
-            call(account, lambda c: c.cancel_indicium(stamps_tx_id=shipment.stamps_tx_id))
-        except errors.StampsError as exc:
-            if not exc.permanent:
-                if attempt < VOID_ATTEMPTS:
-                    continue  # resending is harmless: the carrier refunds a label once
-                raise LabelPending(
-                    f"{exc.explanation} The label is being voided: Stamps.com may already have "
-                    "refunded it. ShipDesk keeps checking and records the refund once; you can "
-                    "also try the void again."
-                ) from exc
-            # Refused. Only a refusal that speaks about the label itself, or one to the first
-            # request ever sent, shows nothing was voided; otherwise an earlier request's
-            # outcome is still unknown and the label stays ``voiding`` for the next attempt.
-            if isinstance(exc, errors.VoidRefused) or (not resumed and attempt == 1):
-                Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.VOIDING).update(
-                    status=Shipment.Status.BOUGHT
-                )
-                shipment.status = Shipment.Status.BOUGHT
-            if isinstance(exc, errors.VoidRefused):
-                raise LabelError(f"{exc.fault_text} {exc.what_to_do}".strip()) from exc
-            raise LabelError(exc.merchant_message) from exc
-        break
-    return _record_void(shipment)
-
-
-def _record_void(shipment: Shipment) -> Shipment:
-    """The voided state, its refund and the order reopened: one transaction (R14)."""
-    with transaction.atomic():
-        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
-        if locked.status == Shipment.Status.VOIDED:
-            return locked
-        locked.status = Shipment.Status.VOIDED
-        locked.voided_at = timezone.now()
-        locked.refunded = locked.amount
-        locked.save(update_fields=["status", "voided_at", "refunded"])
-        refund_for_void(
-            locked.account,
-            locked.amount,
-            reference=locked.integrator_tx_id,
-            memo=f"Void of label {locked.tracking_number or locked.service}",
-        )
-        if locked.batch_id:  # its combined PDF no longer matches
-            Batch.objects.filter(pk=locked.batch_id).update(combined_pdf="")
-        Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
-            status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
-        )
-        transaction.on_commit(lambda: label_voided.send(Shipment, shipment=locked))
-    return locked
-
-
-def void_many(shipments) -> tuple[list[Shipment], list[tuple[Shipment, str]]]:
-    """Batch void: each label on its own, so one refusal does not stop the others."""
-    voided, refused = [], []
-    for shipment in shipments:
-        try:
-            voided.append(void_label(shipment))
-        except LabelError as exc:
-            refused.append((shipment, exc.message))
-    return voided, refused

@@ -31,7 +31,7 @@ from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, 
 from orders import addresses
 from orders.forms import OrderShippingForm
 from orders.models import AddressStatus, Order
-from shipments import labels, printing, rating
+from shipments import labels, printing, rating, voids
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import DeliveryStatus, Shipment, ShippingSettings
 
@@ -335,7 +335,7 @@ def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     context = {
         "s": shipment,
         "prefs": prefs,
-        "void_refused": labels.void_refused_reason(shipment)
+        "void_refused": voids.void_refused_reason(shipment)
         if shipment.status == Shipment.Status.BOUGHT
         else "",
         "payload": notification_payload(shipment, prefs)
@@ -393,7 +393,7 @@ def print_selected(request: MerchantRequest) -> HttpResponse:
 def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
-        shipment = labels.void_label(shipment)
+        shipment = voids.void_label(shipment)
     except labels.LabelPending as exc:
         messages.warning(request, exc.message)
     except labels.LabelError as exc:
@@ -412,7 +412,7 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
 def void_selected(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
-    voided, refused = labels.void_many(list(shipments))
+    voided, refused = voids.void_many(list(shipments))
     if voided:
         total = sum(s.refunded for s in voided)
         labels_voided = ngettext("%(n)d label voided", "%(n)d labels voided", len(voided))

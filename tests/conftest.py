@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -175,3 +178,73 @@ def sandbox(live_server, settings, monkeypatch, tmp_path):
     api.reset()
     stamps_client.reset_wsdl_cache()
     cache.clear()
+
+
+SANDBOX_PASSWORD = "sandbox-pass-1"
+
+
+@pytest.fixture
+def sandbox_account(sandbox, merchant) -> Callable[..., Any]:
+    """Connects a Stamps.com account as a merchant does: the account at the sandbox, then its
+    CarrierAccount in ShipDesk (the merchant's first account is the default). Every test
+    package that needs a carrier account with money on it uses this one."""
+    from carriers.models import CarrierAccount
+
+    def connect(
+        username: str = "acme-ship",
+        *,
+        balance: Decimal | str = "0.00",
+        plan: str = CarrierAccount.Plan.PRO_FREE,
+        status: str = CarrierAccount.Status.ACTIVE,
+        nickname: str = "",
+        is_default: bool | None = None,
+        for_merchant=None,
+        **sandbox_kwargs: Any,
+    ) -> CarrierAccount:
+        sandbox.create_account(
+            username,
+            SANDBOX_PASSWORD,
+            balance=Decimal(balance),
+            plan="pro" if plan == CarrierAccount.Plan.PRO_FREE else "personal",
+            status="active" if status == CarrierAccount.Status.ACTIVE else "pending_verification",
+            **sandbox_kwargs,
+        )
+        owner = for_merchant or merchant
+        if is_default is None:
+            is_default = not CarrierAccount.objects.filter(merchant=owner).exists()
+        return CarrierAccount.objects.create(
+            merchant=owner,
+            nickname=nickname or username,
+            username=username,
+            password=SANDBOX_PASSWORD,
+            status=status,
+            plan=plan,
+            balance=Decimal(balance),
+            is_default=is_default,
+        )
+
+    return connect
+
+
+@pytest.fixture
+def bought_label(merchant) -> Callable[..., Any]:
+    """Real labels bought from the sandbox through ``shipments.labels.buy_label``: an order
+    shipping from ``location`` (a 1 lb 4 oz Priority Mail package unless told otherwise)."""
+    from shipments.labels import buy_label
+
+    counter = iter(range(1, 10_000))
+
+    def buy(account, location, *, service: str = "US-PM", **order_fields: Any):
+        fields = {
+            "ship_from": location,
+            "service": service,
+            "package_type": "Package",
+            "weight_lb": 1,
+            "weight_oz": Decimal("4.0"),
+            "confirmation": "tracking",
+            **order_fields,
+        }
+        order = make_order(merchant, f"B-{next(counter)}", **fields)
+        return buy_label(order, account, service)
+
+    return buy

@@ -7,12 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from carriers.models import CarrierAccount
 from shipments.models import Shipment
 from tests.factories import make_order, make_ship_from
 
 UTC = dt.UTC
-PASSWORD = "sandbox-pass-1"
 # November 2026: Thu 5, Fri 6, Sat 7, Sun 8, Mon 9.
 THU, FRI, SAT, SUN, MON = (dt.date(2026, 11, d) for d in (5, 6, 7, 8, 9))
 # The tests travel within that week; they start on its Wednesday, so a client signed in by a
@@ -85,38 +83,5 @@ def stamps(sandbox):
 
 
 @pytest.fixture
-def account(stamps, merchant):
-    stamps.create_account("eod-pro", PASSWORD, balance=Decimal("500"), plan="pro")
-    return CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Main postage",
-        username="eod-pro",
-        password=PASSWORD,
-        status=CarrierAccount.Status.ACTIVE,
-        plan=CarrierAccount.Plan.PRO_FREE,
-        balance=Decimal("500"),
-        is_default=True,
-    )
-
-
-@pytest.fixture
-def buy(merchant):
-    """Real labels bought from the sandbox through the shipments service."""
-    from shipments.labels import buy_label
-
-    counter = iter(range(1, 10_000))
-
-    def make(account, location, **overrides) -> Shipment:
-        fields = {
-            "ship_from": location,
-            "service": "US-PM",
-            "package_type": "Package",
-            "weight_lb": 1,
-            "weight_oz": Decimal("4.0"),
-            "confirmation": "tracking",
-        }
-        fields.update(overrides)
-        order = make_order(merchant, f"B-{next(counter)}", **fields)
-        return buy_label(order, account, "US-PM")
-
-    return make
+def account(sandbox_account):
+    return sandbox_account("eod-pro", balance="500", nickname="Main postage")

@@ -53,11 +53,11 @@ def send(account, form, labels):
 
 
 def test_a_form_whose_manifest_exists_at_the_carrier_is_recorded_created(
-    stamps, account, place, buy, owner_client
+    stamps, account, place, bought_label, owner_client
 ):
     ny = place("America/New_York", is_default=True)
     with at(stamps, START):
-        labels = [buy(account, ny), buy(account, ny)]
+        labels = [bought_label(account, ny), bought_label(account, ny)]
         form = reserve(account, ny, labels)
         send(account, form, labels)
         assert recovery.sweep_stuck() == 0  # not stuck yet: the request may still be waiting
@@ -75,10 +75,10 @@ def test_a_form_whose_manifest_exists_at_the_carrier_is_recorded_created(
     assert "Print it from Stamps.com Reports" in page and "scan-form-pdf" not in page
 
 
-def test_a_form_never_sent_is_created_by_the_sweep(stamps, account, place, buy):
+def test_a_form_never_sent_is_created_by_the_sweep(stamps, account, place, bought_label):
     ny = place("America/New_York", is_default=True)
     with at(stamps, START):
-        labels = [buy(account, ny)]
+        labels = [bought_label(account, ny)]
         form = reserve(account, ny, labels)
     with at(stamps, STUCK):
         assert recovery.sweep_stuck() == 1
@@ -90,13 +90,13 @@ def test_a_form_never_sent_is_created_by_the_sweep(stamps, account, place, buy):
 
 
 def test_a_stuck_form_the_carrier_refuses_is_failed_and_its_labels_released(
-    stamps, account, place, buy, owner_client
+    stamps, account, place, bought_label, owner_client
 ):
     """R32: asked again, the carrier answers "buffer quota": no form exists, so the labels
     go back to the open labels for another SCAN form."""
     ny = place("America/New_York", company="Buffer Quota Supplies", is_default=True)
     with at(stamps, START):
-        labels = [buy(account, ny)]
+        labels = [bought_label(account, ny)]
         form = reserve(account, ny, labels)
     with at(stamps, STUCK):
         assert recovery.sweep_stuck() == 1
@@ -112,13 +112,13 @@ def test_a_stuck_form_the_carrier_refuses_is_failed_and_its_labels_released(
 
 
 def test_a_form_stuck_past_its_ship_date_is_unknown_and_keeps_its_labels(
-    stamps, account, place, buy, owner_client
+    stamps, account, place, bought_label, owner_client
 ):
     """After the ship date the carrier answers "already scanned" whatever happened, so it is
     not asked: the merchant is sent to Stamps.com Reports."""
     ny = place("America/New_York", is_default=True)
     with at(stamps, START):
-        labels = [buy(account, ny)]
+        labels = [bought_label(account, ny)]
         form = reserve(account, ny, labels)
     assert form.ship_date == THU
     with at(stamps, utc(2026, 11, 6, 14)):  # Friday morning
@@ -131,10 +131,12 @@ def test_a_form_stuck_past_its_ship_date_is_unknown_and_keeps_its_labels(
     assert "Not confirmed: check Stamps.com" in page
 
 
-def test_a_temporary_carrier_failure_leaves_the_form_for_the_next_pass(stamps, account, place, buy):
+def test_a_temporary_carrier_failure_leaves_the_form_for_the_next_pass(
+    stamps, account, place, bought_label
+):
     ny = place("America/New_York", is_default=True)
     with at(stamps, START):
-        labels = [buy(account, ny)]
+        labels = [bought_label(account, ny)]
         form = reserve(account, ny, labels)
     stamps.set_fault("CreateManifest", "http500")
     with at(stamps, STUCK):

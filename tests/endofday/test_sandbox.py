@@ -22,10 +22,10 @@ def at(stamps, moment):
 
 @pytest.mark.clock(WEEKDAY_MORNING)
 def test_a_scan_form_closes_todays_labels_and_its_pdf_is_served(
-    stamps, account, place, buy, owner_client
+    stamps, account, place, bought_label, owner_client
 ):
     ny = place("America/New_York", is_default=True)
-    first, second = buy(account, ny), buy(account, ny)
+    first, second = bought_label(account, ny), bought_label(account, ny)
     response = owner_client.post(
         "/shipments/scan-forms/",
         {"account": account.pk, "location": ny.pk, "scope": "selected", "shipment": [first.pk]},
@@ -54,10 +54,10 @@ def test_a_scan_form_closes_todays_labels_and_its_pdf_is_served(
 
 @pytest.mark.clock(WEEKDAY_MORNING)
 def test_r32_buffer_quota_tells_the_merchant_to_close_it_in_stamps_com(
-    stamps, account, place, buy, owner_client
+    stamps, account, place, bought_label, owner_client
 ):
     ny = place("America/New_York", company="Buffer Quota Supplies", is_default=True)
-    shipment = buy(account, ny)
+    shipment = bought_label(account, ny)
     response = owner_client.post(
         "/shipments/scan-forms/", {"account": account.pk, "location": ny.pk, "scope": "all"}
     )
@@ -75,25 +75,27 @@ def test_r32_buffer_quota_tells_the_merchant_to_close_it_in_stamps_com(
     assert reports.status_code == 302 and "/sandbox/stamps/pages/reports/" in reports["Location"]
 
 
-def test_r30_the_carrier_refuses_at_9pm_where_the_parcels_are(stamps, account, place, buy):
+def test_r30_the_carrier_refuses_at_9pm_where_the_parcels_are(stamps, account, place, bought_label):
     """The location's time zone says 6:30 PM, but its ZIP is in New York where it is 9:30 PM:
     the carrier's refusal reaches the merchant and the labels are released."""
     la_clock_ny_zip = place("America/Los_Angeles", city="Brooklyn", state="NY", postal_code="11201")
     with at(stamps, utc(2026, 11, 5, 20)):
-        buy(account, la_clock_ny_zip)
+        bought_label(account, la_clock_ny_zip)
     late = at(stamps, utc(2026, 11, 6, 2, 30))
     with late, pytest.raises(shipping_day.EndOfDayError, match="before 9pm local time"):
         scan_forms.create_scan_form(account, la_clock_ny_zip)
     assert not ScanFormLabel.objects.exists()
 
 
-def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(stamps, account, place, buy):
+def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(
+    stamps, account, place, bought_label
+):
     """ShipDesk and the carrier now read the same ZIP clock (R43), so only a carrier whose day
     is already past the labels' date answers "already scanned": the merchant is pointed to the
     cut-off. The carrier's clock is set a day ahead to get that answer."""
     place_ = place("America/New_York")
     with at(stamps, utc(2026, 11, 5, 20)):
-        shipment = buy(account, place_)
+        shipment = bought_label(account, place_)
     assert shipment.ship_date == THU
     stamps.set_clock(utc(2026, 11, 7, 0, 30))  # Fri 7:30 PM in New York at the carrier
     shipdesk_thursday = time_machine.travel(utc(2026, 11, 6, 0, 30), tick=True)  # Thu 7:30 PM
@@ -105,12 +107,12 @@ def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(stamps, a
 
 @pytest.mark.clock("2026-11-05T15:00:00+00:00")  # signed in on the Thursday it travels to
 def test_r33_a_pickup_asked_for_saturday_on_thursday_is_booked_for_friday(
-    stamps, account, place, buy, owner_client
+    stamps, account, place, bought_label, owner_client
 ):
     ny = place("America/New_York", is_default=True, phone="718-555-0100")
     with at(stamps, utc(2026, 11, 5, 15)):
-        buy(account, ny)
-        buy(account, ny)
+        bought_label(account, ny)
+        bought_label(account, ny)
         page = owner_client.get("/shipments/pickups/").text
         assert 'name="package_count" value="2"' in page
         data = {

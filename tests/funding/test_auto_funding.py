@@ -36,8 +36,8 @@ def _turn_on(account, threshold="50", amount="100", max_per_day=3):
     )
 
 
-def test_R13_auto_funding_buys_once_per_drop_below_the_threshold(make_account, sandbox):
-    account = make_account(balance="100.00")
+def test_R13_auto_funding_buys_once_per_drop_below_the_threshold(sandbox_account, sandbox):
+    account = sandbox_account(balance="100.00")
     _turn_on(account)
     _label(sandbox, account, "60.00", "L1")  # 40 < 50: the check after commit buys 100
     assert [p.amount for p in sandbox.purchases("acme-ship")] == [Decimal("100.00")]
@@ -54,8 +54,8 @@ def test_R13_auto_funding_buys_once_per_drop_below_the_threshold(make_account, s
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.AUTO_PURCHASE).count() == 2
 
 
-def test_R13_auto_funding_stops_at_the_daily_limit(make_account, sandbox):
-    account = make_account(balance="100.00")
+def test_R13_auto_funding_stops_at_the_daily_limit(sandbox_account, sandbox):
+    account = sandbox_account(balance="100.00")
     _turn_on(account, threshold="50", amount="20", max_per_day=1)
     _label(sandbox, account, "60.00", "L1")  # 40 -> buys 20 -> 60 (re-armed on next check)
     auto_funding.check_auto_funding(account)
@@ -65,8 +65,8 @@ def test_R13_auto_funding_stops_at_the_daily_limit(make_account, sandbox):
     assert "Daily limit" in auto.last_skip_reason
 
 
-def test_R13_settings_are_checked_against_R10_and_R11(make_account, sandbox):
-    account = make_account(balance="0.00")
+def test_R13_settings_are_checked_against_R10_and_R11(sandbox_account, sandbox):
+    account = sandbox_account(balance="0.00")
     with pytest.raises(purchases.FundsError, match=r"at least \$10\.00"):
         _turn_on(account, threshold="50", amount="5")
     with pytest.raises(purchases.FundsError, match=r"at most \$9,000\.00"):
@@ -75,9 +75,9 @@ def test_R13_settings_are_checked_against_R10_and_R11(make_account, sandbox):
 
 
 def test_R13_warns_when_stamps_com_auto_buy_is_also_on_and_turns_it_off(
-    make_account, sandbox, owner_client
+    sandbox_account, sandbox, owner_client
 ):
-    account = make_account(
+    account = sandbox_account(
         balance="100.00",
         auto_buy={"enabled": True, "purchase_amount": "50", "trigger_amount": "20"},
     )
@@ -94,9 +94,9 @@ def test_R13_warns_when_stamps_com_auto_buy_is_also_on_and_turns_it_off(
 
 
 def test_R14_reconciliation_flags_drift_for_support_and_an_adjustment_closes_it(
-    make_account, sandbox
+    sandbox_account, sandbox
 ):
-    account = make_account(balance="50.00")
+    account = sandbox_account(balance="50.00")
     purchases.add_funds(account, Decimal("25"))
     assert reconciliation.reconcile(account) is None
     carrier_side = sandbox.get_account("acme-ship")

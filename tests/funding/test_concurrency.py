@@ -45,8 +45,8 @@ def _together(count: int, work) -> list:
     return results
 
 
-def test_R14_two_concurrent_purchases_leave_balance_and_ledger_exact(make_account, sandbox):
-    account = make_account(balance="100.00")
+def test_R14_two_concurrent_purchases_leave_balance_and_ledger_exact(sandbox_account, sandbox):
+    account = sandbox_account(balance="100.00")
     results = _together(2, lambda i: purchases.add_funds(account, Decimal("50")))
     assert all(isinstance(r, PostagePurchase) and r.status == "success" for r in results), results
     assert len(sandbox.purchases("acme-ship")) == 2
@@ -59,16 +59,16 @@ def test_R14_two_concurrent_purchases_leave_balance_and_ledger_exact(make_accoun
     assert balances == [(Decimal("100.00"),), (Decimal("150.00"),), (Decimal("200.00"),)]
 
 
-def test_R11_concurrent_purchases_cannot_pass_the_maximum_together(make_account, sandbox):
-    account = make_account(balance="9940.00")
+def test_R11_concurrent_purchases_cannot_pass_the_maximum_together(sandbox_account, sandbox):
+    account = sandbox_account(balance="9940.00")
     results = _together(2, lambda i: purchases.add_funds(account, Decimal("50")))
     assert sum(isinstance(r, PostagePurchase) for r in results) == 1
     assert sum(isinstance(r, purchases.AboveMaximum) for r in results) == 1
     assert sandbox.get_balance("acme-ship") == Decimal("9990.00")
 
 
-def test_R13_several_workers_checking_one_drop_buy_once(make_account, sandbox):
-    account = make_account(balance="100.00")
+def test_R13_several_workers_checking_one_drop_buy_once(sandbox_account, sandbox):
+    account = sandbox_account(balance="100.00")
     auto_funding.save_auto_funding(
         account, enabled=True, threshold=Decimal("50"), amount=Decimal("25"), max_per_day=5
     )

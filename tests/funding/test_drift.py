@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def drifted(make_account, sandbox):
+def drifted(sandbox_account, sandbox):
     """An account whose carrier balance moved outside ShipDesk (a label bought elsewhere)."""
-    account = make_account("acme-drift", balance="300.00")
+    account = sandbox_account("acme-drift", balance="300.00")
     purchases.sync_balance(account)  # opens the book at 300.00
     carrier_side = sandbox.get_account("acme-drift")
     carrier_side.balance -= Decimal("12.34")

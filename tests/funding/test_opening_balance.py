@@ -55,9 +55,9 @@ def unreadable_wsdl(settings):
 
 @pytest.mark.parametrize("first_read", ["GetAccountInfo timeout", "WSDL unreachable"])
 def test_R14_a_label_bought_after_the_first_balance_read_failed_keeps_the_opening_balance(
-    make_account, sandbox, merchant, unreadable_wsdl, first_read, caplog
+    sandbox_account, sandbox, merchant, unreadable_wsdl, first_read, caplog
 ):
-    account = make_account("acme-first", balance="300.00")
+    account = sandbox_account("acme-first", balance="300.00")
     break_wsdl, mend_wsdl = unreadable_wsdl
     if first_read == "WSDL unreachable":
         break_wsdl()

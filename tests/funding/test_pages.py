@@ -85,8 +85,8 @@ def test_monthly_statement_is_a_pdf(owner_client, account):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_R10_adding_funds_from_the_page_updates_the_card(make_account, owner_client, sandbox):
-    account = make_account(balance="5.00")
+def test_R10_adding_funds_from_the_page_updates_the_card(sandbox_account, owner_client, sandbox):
+    account = sandbox_account(balance="5.00")
     response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "25"}, **HTMX)
     assert response.status_code == 200
     assert "$30.00" in response.text and "$25.00 added" in response.text

@@ -19,7 +19,7 @@ def test_a_purchase_left_sending_by_a_dead_worker_is_judged_by_the_balance_never
     fast_sandbox,  # noqa: F811
     merchant,
 ):
-    from bench.fault_campaign import make_accounts
+    from tests.proof.campaign import make_accounts
 
     (account,) = make_accounts(fast_sandbox, merchant, 1)
     purchase = purchases.reserve_purchase(account, Decimal("25"))  # then the worker died

@@ -18,7 +18,7 @@ import random
 
 import pytest
 
-from bench.fault_campaign import Campaign, make_accounts
+from tests.proof.campaign import Campaign, make_accounts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -6,14 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from carriers.models import CarrierAccount
 from tests.factories import make_order, make_ship_from
-
-PASSWORD = "sandbox-pass-1"
 
 
 @pytest.fixture
-def stamps(sandbox, settings):
+def sandbox(sandbox, settings):
     """The shared sandbox, with timeouts short enough for fault tests (and long enough that a
     busy CI machine answering in a second is not mistaken for a carrier that went silent)."""
     settings.STAMPS_TIMEOUT = 3
@@ -21,39 +18,14 @@ def stamps(sandbox, settings):
 
 
 @pytest.fixture
-def make_account(stamps, merchant):
-    def make(
-        username: str = "acme-labels",
-        *,
-        balance: str = "100.00",
-        plan: str = CarrierAccount.Plan.PRO_FREE,
-        status: str = CarrierAccount.Status.ACTIVE,
-        is_default: bool = True,
-    ) -> CarrierAccount:
-        stamps.create_account(
-            username,
-            PASSWORD,
-            balance=Decimal(balance),
-            plan="pro" if plan == CarrierAccount.Plan.PRO_FREE else "personal",
-            status="active" if status == CarrierAccount.Status.ACTIVE else "pending_verification",
-        )
-        return CarrierAccount.objects.create(
-            merchant=merchant,
-            nickname=username,
-            username=username,
-            password=PASSWORD,
-            status=status,
-            plan=plan,
-            balance=Decimal(balance),
-            is_default=is_default,
-        )
-
-    return make
+def stamps(sandbox):
+    """The sandbox's test API, by the name the label tests use."""
+    return sandbox
 
 
 @pytest.fixture
-def account(make_account):
-    return make_account()
+def account(sandbox_account):
+    return sandbox_account("acme-labels", balance="100.00")
 
 
 @pytest.fixture

@@ -40,9 +40,9 @@ def test_an_order_without_a_service_is_refused_before_the_batch_starts(
 
 
 def test_without_auto_funding_a_short_batch_is_refused_up_front_with_the_amount_missing(
-    stamps, make_account, make_shippable, owner_client
+    stamps, sandbox_account, make_shippable, owner_client
 ):
-    account = make_account(balance="5.00")
+    account = sandbox_account(balance="5.00")
     orders = [make_shippable(), make_shippable(), make_shippable(service="US-GA")]
     response = owner_client.post(
         reverse("shipments:batches"), {"order": [o.pk for o in orders]}, follow=True
@@ -63,9 +63,9 @@ def _ship_date(order):
 
 
 def test_R13_low_balance_with_auto_funding_on_tops_up_first_and_every_label_is_bought(
-    stamps, make_account, make_shippable, merchant
+    stamps, sandbox_account, make_shippable, merchant
 ):
-    account = make_account(balance="5.00")
+    account = sandbox_account(balance="5.00")
     AutoFunding.objects.create(
         merchant=merchant, account=account, enabled=True,
         threshold=Decimal("10.00"), amount=Decimal("20.00"), max_per_day=5,
@@ -88,9 +88,9 @@ def test_R13_low_balance_with_auto_funding_on_tops_up_first_and_every_label_is_b
 
 
 def test_R13_auto_funding_that_cannot_cover_a_batch_within_its_daily_limit_says_so(
-    stamps, make_account, make_shippable, merchant
+    stamps, sandbox_account, make_shippable, merchant
 ):
-    account = make_account(balance="5.00")
+    account = sandbox_account(balance="5.00")
     AutoFunding.objects.create(
         merchant=merchant, account=account, enabled=True,
         threshold=Decimal("10.00"), amount=Decimal("10.00"), max_per_day=1,

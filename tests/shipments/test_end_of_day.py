@@ -13,7 +13,7 @@ from endofday import pickups, scan_forms
 from endofday.models import ScanForm, ScanFormLabel
 from locations.models import EndOfDaySettings
 from locations.shipping_day import local_today, ship_date_for
-from shipments import labels
+from shipments import labels, voids
 from shipments.models import Shipment
 from tests.factories import make_ship_from
 
@@ -55,9 +55,9 @@ def test_a_label_keeps_the_location_it_was_bought_from(
 def test_R31_a_label_on_a_scan_form_cannot_be_voided(stamps, account, make_shippable):
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     put_on_scan_form(shipment, "SCAN-42")
-    assert "SCAN form SCAN-42" in labels.void_refused_reason(shipment)
+    assert "SCAN form SCAN-42" in voids.void_refused_reason(shipment)
     with pytest.raises(labels.LabelError, match="SCAN form SCAN-42"):
-        labels.void_label(shipment)
+        voids.void_label(shipment)
     assert Shipment.objects.get(pk=shipment.pk).status == Shipment.Status.BOUGHT
     assert stamps.indicia(account.username)[0].voided_at is None
 

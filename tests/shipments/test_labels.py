@@ -17,7 +17,7 @@ from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
 from funding.purchases import sync_balance
 from orders.models import Order
-from shipments import labels, printing
+from shipments import labels, printing, voids
 from shipments.models import Shipment, ShippingSettings
 from shipments.notifications import notification_payload
 from tests.shipments.conftest import international
@@ -131,8 +131,8 @@ def test_a_second_buy_for_a_shipped_order_is_refused(stamps, account, make_shipp
     assert len(stamps.indicia(account.username)) == 1
 
 
-def test_R3_an_unverified_account_cannot_buy_labels(stamps, make_account, make_shippable):
-    account = make_account(status=CarrierAccount.Status.AWAITING_VERIFICATION)
+def test_R3_an_unverified_account_cannot_buy_labels(stamps, sandbox_account, make_shippable):
+    account = sandbox_account(balance="100.00", status=CarrierAccount.Status.AWAITING_VERIFICATION)
     order = make_shippable()
     with pytest.raises(labels.LabelError, match="866-634-4708"):
         labels.buy_label(order, account, "US-PM")
@@ -140,8 +140,8 @@ def test_R3_an_unverified_account_cannot_buy_labels(stamps, make_account, make_s
     assert not Shipment.objects.exists()
 
 
-def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, make_account, make_shippable):
-    account = make_account(balance="1.00")
+def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, sandbox_account, make_shippable):
+    account = sandbox_account(balance="1.00")
     with pytest.raises(labels.LabelError) as exc:
         labels.buy_label(make_shippable(), account, "US-PM")
     assert exc.value.fix.url == "/funds/"
@@ -151,9 +151,9 @@ def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, make_account,
 
 
 def test_the_carriers_insufficient_funds_answer_fails_the_label_cleanly(
-    stamps, make_account, make_shippable
+    stamps, sandbox_account, make_shippable
 ):
-    account = make_account(balance="100.00")
+    account = sandbox_account(balance="100.00")
     sync_balance(account)  # the book is open: no fresh read before this label
     stamps.get_account(account.username).__class__.objects.filter(username=account.username).update(
         balance=Decimal("2.00")
@@ -238,7 +238,7 @@ def test_label_with_packing_slip_and_two_labels_a_letter_page(
 def test_R27_void_within_28_days_refunds_and_reopens_the_order(stamps, account, make_shippable):
     order = make_shippable()
     shipment = labels.buy_label(order, account, "US-PM")
-    voided = labels.void_label(shipment)
+    voided = voids.void_label(shipment)
     assert voided.status == Shipment.Status.VOIDED
     assert voided.refunded == shipment.amount
     account.refresh_from_db()
@@ -246,7 +246,7 @@ def test_R27_void_within_28_days_refunds_and_reopens_the_order(stamps, account, 
     assert Order.objects.get(pk=order.pk).status == Order.Status.AWAITING_SHIPMENT
     refunds = LedgerEntry.objects.filter(account=account, kind=LedgerEntry.Kind.VOID_REFUND)
     assert [r.amount for r in refunds] == [shipment.amount]
-    assert labels.void_label(voided).status == Shipment.Status.VOIDED  # twice: one refund
+    assert voids.void_label(voided).status == Shipment.Status.VOIDED  # twice: one refund
     assert refunds.count() == 1
 
 
@@ -256,7 +256,7 @@ def test_R27_the_carrier_refuses_a_void_after_28_days_with_the_reason(
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     stamps.set_clock(timezone.now() + dt.timedelta(days=29))
     with pytest.raises(labels.LabelError, match="28 days"):
-        labels.void_label(shipment)
+        voids.void_label(shipment)
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.BOUGHT
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.VOID_REFUND).exists()
@@ -270,9 +270,9 @@ def test_R27_shipdesk_refuses_a_late_void_before_calling_the_carrier(
         bought_at=timezone.now() - dt.timedelta(days=28, minutes=1)
     )
     shipment.refresh_from_db()
-    assert "within 28 days" in labels.void_refused_reason(shipment)
+    assert "within 28 days" in voids.void_refused_reason(shipment)
     with pytest.raises(labels.LabelError, match="within 28 days"):
-        labels.void_label(shipment)
+        voids.void_label(shipment)
     assert stamps.indicia(account.username)[0].voided_at is None
 
 
@@ -281,7 +281,7 @@ def test_R27_batch_void_voids_each_and_reports_refusals(stamps, account, make_sh
     late = labels.buy_label(make_shippable(), account, "US-GA")
     Shipment.objects.filter(pk=late.pk).update(bought_at=timezone.now() - dt.timedelta(days=40))
     late.refresh_from_db()
-    voided, refused = labels.void_many([good, late])
+    voided, refused = voids.void_many([good, late])
     assert [s.pk for s in voided] == [good.pk]
     assert [s.pk for s, _ in refused] == [late.pk]
 

@@ -30,9 +30,9 @@ def test_buying_from_the_rates_panel_opens_the_label(stamps, account, make_shipp
 
 
 def test_a_refused_purchase_is_explained_in_the_panel(
-    stamps, make_account, make_shippable, owner_client
+    stamps, sandbox_account, make_shippable, owner_client
 ):
-    make_account(balance="1.00")
+    sandbox_account(balance="1.00")
     order = make_shippable()
     response = owner_client.post(
         reverse("shipments:buy", args=[order.pk]),

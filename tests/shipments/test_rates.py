@@ -64,10 +64,12 @@ def test_R35_priority_mail_package_with_dimensions_gets_the_cubic_price_and_its_
 
 @pytestmark_db
 def test_R5_the_free_account_gets_discounted_rates_and_a_personal_account_its_own(
-    stamps, make_account, make_shippable
+    stamps, sandbox_account, make_shippable
 ):
-    pro = make_account("acme-pro")
-    personal = make_account("acme-own", plan=CarrierAccount.Plan.PERSONAL, is_default=False)
+    pro = sandbox_account("acme-pro", balance="100.00")
+    personal = sandbox_account(
+        "acme-own", balance="100.00", plan=CarrierAccount.Plan.PERSONAL, is_default=False
+    )
     order = make_shippable(length_in=Decimal("6"), width_in=Decimal("6"), height_in=Decimal("6"))
     query = rating.query_for_order(order)
     discounted = {q.service: q for q in rating.rate_shop(pro, query).quotes}
@@ -179,14 +181,13 @@ def test_the_calculator_shows_globalpost_abroad(stamps, account, owner_client):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_orders_chosen_service_is_preselected_not_just_the_cheapest(
-    owner_client, merchant, sandbox
+    owner_client, merchant, sandbox_account
 ):
     from django.urls import reverse
 
-    from tests.factories import make_carrier_account, make_order, make_ship_from
+    from tests.factories import make_order, make_ship_from
 
-    sandbox.create_account("acme-rates", "pw-rates-1", balance="100.00", plan="pro")
-    make_carrier_account(merchant, username="acme-rates", password="pw-rates-1", plan="pro")
+    sandbox_account("acme-rates", balance="100.00")
     order = make_order(
         merchant, "R-1", service="US-PM", weight_lb=1, ship_from=make_ship_from(merchant)
     )

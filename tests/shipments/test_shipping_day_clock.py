@@ -43,7 +43,7 @@ def local_instant(zone: str, hour: int, minute: int) -> dt.datetime:
     ids=["8:59pm", "9:01pm"],
 )
 def test_R43_ship_date_and_scan_form_follow_the_ship_from_zip_at_the_9pm_cut_off(
-    stamps, make_account, make_shippable, merchant, owner_client,
+    stamps, sandbox_account, make_shippable, merchant, owner_client,
     city, hour, minute, ship_date, scan_form_offered,
 ):  # fmt: skip
     state, zip_code, zone = PLACES[city]
@@ -56,7 +56,7 @@ def test_R43_ship_date_and_scan_form_follow_the_ship_from_zip_at_the_9pm_cut_off
     EndOfDaySettings.objects.create(
         merchant=merchant, location=location, cutoff_time=dt.time(21, 0)
     )
-    account = make_account()
+    account = sandbox_account(balance="100.00")
     on_page, in_batch = make_shippable(ship_from=location), make_shippable(ship_from=location)
 
     with time_machine.travel(local_instant(zone, hour, minute), tick=False):

@@ -8,7 +8,7 @@ import pytest
 from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
 from orders.models import Order
-from shipments import labels
+from shipments import labels, voids
 from shipments.models import Shipment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def test_R14_a_lost_CancelIndicium_answer_is_re_sent_and_refunded_once(
 ):
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     stamps.set_fault("CancelIndicium", fault, delay=3.2 if fault == "timeout" else 0)
-    voided = labels.void_label(shipment)
+    voided = voids.void_label(shipment)
     assert voided.status == Shipment.Status.VOIDED
     assert_voided_once(stamps, account, shipment)
 
@@ -46,7 +46,7 @@ def test_R14_a_void_the_carrier_keeps_dropping_is_left_voiding_and_the_sweep_rec
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     stamps.set_fault("CancelIndicium", "drop_after_commit", times=0)
     with pytest.raises(labels.LabelPending, match="void"):
-        labels.void_label(shipment)
+        voids.void_label(shipment)
     shipment.refresh_from_db()
     # The carrier refunded; ShipDesk doesn't know yet. Not printable, not refunded twice.
     assert shipment.status == Shipment.Status.VOIDING
@@ -60,7 +60,7 @@ def test_R14_a_void_the_carrier_keeps_dropping_is_left_voiding_and_the_sweep_rec
     stamps.clear_faults()
     assert jobs.sweep_labels(older_than=None) == 1
     assert_voided_once(stamps, account, shipment)
-    labels.void_label(shipment)  # again: nothing more
+    voids.void_label(shipment)  # again: nothing more
     assert_voided_once(stamps, account, shipment)
 
 
@@ -68,17 +68,17 @@ def test_R14_a_void_interrupted_after_the_carrier_answered_finishes_on_the_next_
     stamps, account, make_shippable, monkeypatch
 ):
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
-    real_record = labels._record_void
+    real_record = voids._record_void
 
     def crash(*args):
         raise KeyboardInterrupt("worker killed")
 
-    monkeypatch.setattr(labels, "_record_void", crash)
+    monkeypatch.setattr(voids, "_record_void", crash)
     with pytest.raises(KeyboardInterrupt):
-        labels.void_label(shipment)
+        voids.void_label(shipment)
     assert Shipment.objects.get(pk=shipment.pk).status == Shipment.Status.VOIDING
-    monkeypatch.setattr(labels, "_record_void", real_record)
-    labels.void_label(Shipment.objects.get(pk=shipment.pk))
+    monkeypatch.setattr(voids, "_record_void", real_record)
+    voids.void_label(Shipment.objects.get(pk=shipment.pk))
     assert_voided_once(stamps, account, shipment)
 
 
@@ -90,7 +90,7 @@ def test_R27_a_void_refused_by_the_carrier_puts_the_label_back(stamps, account, 
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     stamps.set_clock(timezone.now() + dt.timedelta(days=29))
     with pytest.raises(labels.LabelError, match="28 days"):
-        labels.void_label(shipment)
+        voids.void_label(shipment)
     assert Shipment.objects.get(pk=shipment.pk).status == Shipment.Status.BOUGHT
     assert refunds(account) == []
 

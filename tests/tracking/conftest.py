@@ -10,8 +10,8 @@ import time_machine
 
 from tests.shipments.conftest import (  # noqa: F401 - fixtures
     account,
-    make_account,
     make_shippable,
+    sandbox,
     ship_from,
     stamps,
 )

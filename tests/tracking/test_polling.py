@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carriers.stamps.sandbox import rates as sandbox_rates
-from shipments import labels
+from shipments import labels, voids
 from shipments.models import Shipment
 from tests.tracking.factories import make_parcel
 from tracking import polling
@@ -126,7 +126,7 @@ def test_polling_backs_off_with_age_and_stops_at_60_days(clock, account, make_sh
 
 def test_a_voided_label_is_no_longer_tracked(clock, account, make_shippable):
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
-    labels.void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
+    voids.void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
     parcel = Parcel.objects.get(shipment=shipment)
     assert parcel.stopped == "voided" and parcel.next_check_at is None
 

@@ -209,7 +209,7 @@ def test_adding_an_endpoint_shows_its_secret_once(owner_client, settings, receiv
 def test_labels_and_tracking_announce_themselves(
     clock, account, make_shippable, merchant, receiver, settings
 ):
-    from shipments import labels
+    from shipments import labels, voids
     from shipments.models import Shipment
     from tracking import polling
 
@@ -218,7 +218,7 @@ def test_labels_and_tracking_announce_themselves(
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
     clock.advance(hours=10)
     polling.poll_due()
-    labels.void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
+    voids.void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
     types = [json.loads(body)["type"] for _, body in receiver.received]
     assert types == ["label.bought", "tracking.updated", "label.voided"]
     update = json.loads(receiver.received[1][1])["data"]

@@ -58,7 +58,8 @@ def _fault(fault: SandboxFault) -> HttpResponse:
     Error" (which would page an operator)."""
     log.info("SOAP fault %s: %s", fault.code, fault.message)
     response = _xml(fault_envelope(fault), status=500)
-    response._has_been_logged = True  # type: ignore[attr-defined]  # read by log_response
+    # Read by django.utils.log.log_response.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
