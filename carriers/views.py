@@ -18,6 +18,7 @@ from carriers.forms import (
 )
 from carriers.models import CarrierAccount
 from carriers.stamps.errors import StampsError
+from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 # What can go wrong while connecting: a Stamps.com answer, a verification limit, or a
@@ -33,7 +34,7 @@ def _live_accounts(request: HttpRequest):
     return owned(request, CarrierAccount.objects.connected())
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS_VIEW)
 def account_list(request: HttpRequest) -> HttpResponse:
     accounts = list(_live_accounts(request))
     history = owned(request, CarrierAccount).filter(disconnected_at__isnull=False)
@@ -48,7 +49,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.CONNECT_CARRIER)
 def connect(request: HttpRequest) -> HttpResponse:
     form = ConnectChoiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -61,7 +62,7 @@ def connect(request: HttpRequest) -> HttpResponse:
     return render(request, "carriers/connect_choice.html", {"form": form})
 
 
-@merchant_view
+@merchant_view(Perm.CONNECT_CARRIER)
 def connect_existing(request: HttpRequest) -> HttpResponse:
     form = ExistingAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
@@ -77,7 +78,7 @@ def connect_existing(request: HttpRequest) -> HttpResponse:
     return render(request, "carriers/connect_existing.html", {"form": form})
 
 
-@merchant_view
+@merchant_view(Perm.CONNECT_CARRIER)
 def connect_new(request: HttpRequest) -> HttpResponse:
     form = NewAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
@@ -123,7 +124,7 @@ def _national(e164: str) -> str:
         return e164
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def verify(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     if account.status != CarrierAccount.Status.AWAITING_VERIFICATION:
@@ -159,7 +160,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "carriers/verify.html", _verify_context(request, account, **extra))
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def update_password(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     form = UpdatePasswordForm(request.POST or None)
@@ -174,7 +175,7 @@ def update_password(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "carriers/update_password.html", {"account": account, "form": form})
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def settings_popup(request: HttpRequest, pk: int) -> HttpResponse:
     """R9: the Stamps.com Settings pop-up (an htmx modal; a plain page without htmx)."""
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
@@ -184,7 +185,7 @@ def settings_popup(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"account": account})
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def open_carrier_page(request: HttpRequest, pk: int, url_type: str) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     try:
@@ -195,7 +196,7 @@ def open_carrier_page(request: HttpRequest, pk: int, url_type: str) -> HttpRespo
     return redirect(url)
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 @require_POST
 def make_default(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
@@ -204,7 +205,7 @@ def make_default(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("carriers:list")
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 @require_POST
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)

@@ -21,6 +21,7 @@ from funding import reports, services
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
 from merchants.exports import SafeWriter
+from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
@@ -88,7 +89,7 @@ def _account_response(
     return render(request, "funding/account.html", {"card": card}, status=status)
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def funds(request: HttpRequest) -> HttpResponse:
     accounts = list(_accounts(request))
     form = LedgerFilterForm(request.GET or None, accounts=accounts)
@@ -109,7 +110,7 @@ def funds(request: HttpRequest) -> HttpResponse:
     return render(request, "funding/funds.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def account_card(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     return _account_response(request, account, poll=True)
@@ -126,7 +127,7 @@ def _failed(request: HttpRequest, account: CarrierAccount, error, **extra) -> Ht
     return _account_response(request, account, status=400, error=error, **extra)
 
 
-@merchant_view
+@merchant_view(Perm.ADD_FUNDS, read=Perm.FUNDS_VIEW)
 def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -157,7 +158,7 @@ def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS, read=Perm.FUNDS_VIEW)
 def sync_balance(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -169,7 +170,7 @@ def sync_balance(request: HttpRequest, account_id: int) -> HttpResponse:
     return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")
 
 
-@merchant_view
+@merchant_view(Perm.AUTO_FUNDING, read=Perm.FUNDS_VIEW)
 def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -194,7 +195,7 @@ def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
     return _done(request, account, message)
 
 
-@merchant_view
+@merchant_view(Perm.AUTO_FUNDING, read=Perm.FUNDS_VIEW)
 def carrier_auto_buy_off(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -211,7 +212,7 @@ class _Echo:
         return value
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
     form = LedgerFilterForm(request.GET or None, accounts=_accounts(request))
     filters = form.cleaned_data if form.is_valid() else {}
@@ -228,7 +229,7 @@ def ledger_csv(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def statement(request: HttpRequest, account_id: int, year: int, month: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     period = f"{year:04d}-{month:02d}"

@@ -14,6 +14,7 @@ from django_ratelimit.core import get_usage
 SPRAY = "shipdesk.login-failures"
 SIGNUP = "shipdesk.signup"
 PASSWORD_RESET = "shipdesk.password-reset"
+CONFIRMATION_RESEND = "shipdesk.confirmation-resend"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -56,3 +57,10 @@ def password_reset_allowed(request: HttpRequest, email: str) -> bool:
         increment=True,
     )
     return by_ip <= limit and by_email <= limit
+
+
+def confirmation_resend_allowed(request: HttpRequest) -> bool:
+    """Counts this resend for the signed-in person (whatever their address): no inbox flood."""
+    rate = f"{settings.CONFIRMATION_RESEND_LIMIT}/h"
+    used = _count(request, CONFIRMATION_RESEND, rate, "user", increment=True)
+    return used <= settings.CONFIRMATION_RESEND_LIMIT

@@ -42,14 +42,17 @@ class Merchant(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
+        # What each may do is merchants.permissions.ROLE_PERMISSIONS.
         OWNER = "owner", "Owner"
-        STAFF = "staff", "Staff"
+        ADMIN = "admin", "Admin"
+        SHIPPER = "shipper", "Shipper"
+        VIEWER = "viewer", "Viewer"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.SHIPPER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,6 +62,22 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+class Profile(models.Model):
+    """What ShipDesk knows about a person beyond Django's user: the e-mail they confirmed.
+
+    The address counts as confirmed only while it equals the user's current e-mail, so
+    changing the e-mail asks for a new confirmation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shipdesk_profile"
+    )
+    confirmed_email = models.EmailField(blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'confirmed' if self.confirmed_email else 'unconfirmed'})"
 
 
 class MerchantQuerySet(models.QuerySet):

@@ -13,14 +13,20 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
 
+from merchants.confirmation import confirmed_email, request_is_confirmed
 from merchants.models import Merchant
+from merchants.permissions import NotAllowed, Perm, check, role_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SESSION_KEY = "shipdesk_merchant_id"
 
@@ -44,10 +50,17 @@ type View = Callable[..., HttpResponse]
 
 
 def resolve_merchant(request: HttpRequest) -> Merchant | None:
+    """The store this request works in, with ``member_role`` (the user's role there) read in
+    the same query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    merchants = Merchant.objects.filter(memberships__user=user)
+    merchants = Merchant.objects.filter(memberships__user=user).annotate(
+        member_role=F("memberships__role"),
+        member_confirmed_email=Coalesce(
+            F("memberships__user__shipdesk_profile__confirmed_email"), Value("")
+        ),
+    )
     wanted = request.session.get(SESSION_KEY)
     if wanted is not None:
         chosen = merchants.filter(pk=wanted).first()
@@ -61,6 +74,9 @@ def switch_merchant(request: HttpRequest, merchant: Merchant) -> None:
         raise PermissionDenied("You are not a member of that merchant.")
     request.session[SESSION_KEY] = merchant.pk
     request.merchant = merchant
+    request.role = role_of(request.user, merchant)
+    merchant.member_role = request.role
+    merchant.member_confirmed_email = confirmed_email(request.user)
 
 
 class MerchantMiddleware:
@@ -86,18 +102,61 @@ def _mark[V: View](view: V, access: str) -> V:
     return view
 
 
-def merchant_view[V: View](view: V) -> V:
-    """Login required and a merchant chosen; the view reads data via ``request.merchant``."""
+PERM_ATTR = "shipdesk_permission"
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if request.merchant is None:
-            return render(request, "merchants/no_merchant.html", status=403)
-        return view(request, *args, **kwargs)
 
-    return _mark(wrapper, "merchant")
+def _refuse(request: HttpRequest, refusal: NotAllowed) -> HttpResponse:
+    """403 in the merchant's words. htmx requests get the message on a reloaded page (htmx
+    does not swap a 403), where the e-mail banner offers the resend button."""
+    if getattr(request, "htmx", False):
+        messages.error(request, refusal.message)
+        response = HttpResponse(refusal.message, status=403, content_type="text/plain")
+        response["HX-Refresh"] = "true"
+        return response
+    context = {"refusal": refusal}
+    return render(request, "merchants/not_allowed.html", context, status=403)
+
+
+def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], View]:
+    """Login required, a merchant chosen, and the member's role allows ``perm``.
+
+    Safe methods (GET, HEAD, OPTIONS) need ``read`` when given (else ``perm`` too), so a page
+    whose form needs a permission can still be looked at by a member who may only look. The
+    view reads data via ``request.merchant``; ``request.role`` is the member's role there."""
+    read = perm if read is None else read
+    if not isinstance(perm, Perm) or not isinstance(read, Perm):
+        raise ImproperlyConfigured(
+            "merchant_view needs the permission the view requires: @merchant_view(Perm.X) "
+            "(merchants.permissions)."
+        )
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.merchant is None:
+                return render(request, "merchants/no_merchant.html", status=403)
+            request.role = getattr(request.merchant, "member_role", None) or role_of(
+                request.user, request.merchant
+            )
+            needed = read if request.method in SAFE_METHODS else perm
+            try:
+                check(
+                    request.user,
+                    request.merchant,
+                    needed,
+                    role=request.role,
+                    confirmed=request_is_confirmed(request),
+                )
+            except NotAllowed as refusal:
+                return _refuse(request, refusal)
+            return view(request, *args, **kwargs)
+
+        setattr(wrapper, PERM_ATTR, (read, perm))
+        return _mark(wrapper, "merchant")
+
+    return decorator
 
 
 def public_view[V: View](view: V) -> V:

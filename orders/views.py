@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_id, parse_ids
+from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders import importing, rules, validation
 from orders.countries import COUNTRIES, country_code
@@ -110,7 +111,7 @@ def filtered_orders(request: HttpRequest) -> tuple:
     return orders.order_by(*SORTS[f["sort"]]), f
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_list(request: HttpRequest) -> HttpResponse:
     orders, f = filtered_orders(request)
     # Pages past MAX_PAGE are empty anyway; the bound keeps the SQL offset a valid integer.
@@ -140,7 +141,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 @require_POST
 def order_reapply_rules(request: HttpRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("order"))
@@ -168,7 +169,7 @@ def _detail_context(request: HttpRequest, order: Order, form: OrderShippingForm)
     }
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(
         request,
@@ -179,7 +180,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/detail.html", _detail_context(request, order, form))
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_package(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(request, Order.objects.select_related("ship_from"), pk=pk)
     if request.method != "POST":
@@ -203,7 +204,7 @@ def order_package(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/detail.html", _detail_context(request, order, form), status=422)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 def order_new(request: HttpRequest) -> HttpResponse:
     form = NewOrderForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():

@@ -139,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "merchants.tenancy.merchant_context",
+                "merchants.confirmation.banner",
                 "carriers.context_processors.carrier_alerts",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
@@ -219,6 +220,8 @@ RATELIMIT_IP_META_KEY = "merchants.limits.client_ip"
 LOGIN_SPRAY_LIMIT = envint("LOGIN_SPRAY_LIMIT", 20)  # failed sign-ins per address, 15 minutes
 SIGNUP_LIMIT = envint("SIGNUP_LIMIT", 5)  # sign-ups per address per hour
 PASSWORD_RESET_LIMIT = envint("PASSWORD_RESET_LIMIT", 5)  # per address and per e-mail, hour
+CONFIRMATION_RESEND_LIMIT = envint("CONFIRMATION_RESEND_LIMIT", 3)  # per person per hour
+EMAIL_CONFIRMATION_TIMEOUT = envint("EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

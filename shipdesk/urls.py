@@ -9,6 +9,12 @@ from merchants.tenancy import public_view
 urlpatterns = [
     path("", front.home, name="home"),
     path("signup/", merchants.signup, name="signup"),
+    path(
+        "accounts/confirm/<str:uidb64>/<str:token>/",
+        merchants.confirm_email,
+        name="confirm-email",
+    ),
+    path("accounts/confirm/resend/", merchants.resend_confirmation, name="resend-confirmation"),
     path("merchants/switch/", merchants.switch, name="switch-merchant"),
     path("healthz", front.healthz, name="healthz"),
     path("accounts/login/", public_view(merchants.SignInView.as_view()), name="login"),

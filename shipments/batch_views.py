@@ -9,13 +9,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from merchants.ids import parse_ids
+from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem
 from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS, read=Perm.VIEW)
 def batch_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return batch_create(request)
@@ -65,13 +66,13 @@ def _batch_context(batch: Batch) -> dict:
     }
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
     return render(request, "shipments/batch.html", _batch_context(batch))
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     response = render(request, "shipments/batch.html#progress", _batch_context(batch))
@@ -81,7 +82,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS)
 @require_POST
 def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
@@ -94,7 +95,7 @@ def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("shipments:batch", pk=batch.pk)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     layout, slip = _print_options(request)

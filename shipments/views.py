@@ -19,6 +19,7 @@ from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
+from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 from orders.forms import OrderShippingForm
 from orders.models import Order
@@ -89,13 +90,13 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
     }
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def rates_panel(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     return render(request, "shipments/rates.html#panel", _rates_context(request, order))
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS)
 @require_POST
 def buy(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
@@ -143,7 +144,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("order-detail", pk=order.pk)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def rate_calculator(request: HttpRequest) -> HttpResponse:
     accounts = merchant_accounts(request)
     ship_from = owned(request, ShipFromLocation).first()
@@ -210,7 +211,7 @@ def _filtered_shipments(request: HttpRequest):
     return qs.order_by("-created_at", "-pk"), f
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_list(request: HttpRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
@@ -248,7 +249,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "shipments/list.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
@@ -282,7 +283,7 @@ def _print_options(request: HttpRequest) -> tuple[str, bool]:
     return (layout if layout in printing.LAYOUTS else "4x6"), slip
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
@@ -301,7 +302,7 @@ def shipment_label(request: HttpRequest, pk: int) -> HttpResponse:
     return _pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def print_selected(request: HttpRequest) -> HttpResponse:
     ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
@@ -318,7 +319,7 @@ def print_selected(request: HttpRequest) -> HttpResponse:
     return _pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
 
 
-@merchant_view
+@merchant_view(Perm.LABELS)
 @require_POST
 def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
@@ -337,7 +338,7 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("shipments:detail", pk=shipment.pk)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS)
 @require_POST
 def void_selected(request: HttpRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("shipment"))
@@ -353,7 +354,7 @@ def void_selected(request: HttpRequest) -> HttpResponse:
     return redirect("shipments:list")
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 def shipping_settings(request: HttpRequest) -> HttpResponse:
     prefs = ShippingSettings.get_for(request.merchant)
     form = ShippingSettingsForm(request.POST or None, instance=prefs)
