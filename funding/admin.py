@@ -1,11 +1,27 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from carriers.admin import CarrierAccountAdmin
 from carriers.models import CarrierAccount
 from carriers.stamps.errors import StampsError
 from funding import services
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from merchants.tenancy import staff_view
+
+
+class AdjustmentForm(forms.Form):
+    explanation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=250,
+        help_text="What went wrong and how you checked it. Written in the merchant's ledger.",
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -70,16 +86,66 @@ class BalanceDriftAdmin(ReadOnlyAdmin):
         "carrier_balance",
         "difference",
         "resolved_at",
+        "adjust_link",
     ]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["merchant__name", "account__username"]
-    actions = ["accept_carrier_balance"]
+    readonly_fields = ["adjustment", "resolved_by"]
 
-    @admin.action(description="Accept the carrier's balance (write an adjustment)")
-    def accept_carrier_balance(self, request, queryset):
-        for drift in queryset.filter(resolved_at__isnull=True):
-            services.resolve_drift(drift, f"accepted by {request.user}")
-        messages.success(request, "Adjustments written.")
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/adjust/",
+                # Support staff (or superusers), in the admin, with the adjustment permission.
+                self.admin_site.admin_view(staff_view("Support")(self.adjust_view)),
+                name="funding_balancedrift_adjust",
+            )
+        ]
+        return urls + super().get_urls()
+
+    @admin.display(description="Adjustment")
+    def adjust_link(self, drift: BalanceDrift) -> str:
+        if drift.resolved_at is not None:
+            return drift.resolution
+        url = reverse("admin:funding_balancedrift_adjust", args=[drift.pk])
+        return format_html('<a href="{}">Review and adjust…</a>', url)
+
+    def has_adjust_permission(self, request) -> bool:
+        return request.user.has_perm("funding.post_adjustment")
+
+    def adjust_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Accept the carrier's balance with an explanation: one adjustment entry in the
+        ledger (its memo says why and who), the drift resolved, a line in the admin history."""
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
+        drift = get_object_or_404(BalanceDrift.objects.select_related("account"), pk=pk)
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = services.resolve_drift(
+                    drift, form.cleaned_data["explanation"], by=request.user
+                )
+            except services.FundsError as exc:
+                form.add_error("explanation", exc.message)
+            except StampsError as exc:
+                form.add_error(None, f"Stamps.com couldn't be read: {exc.merchant_message}")
+            else:
+                drift.refresh_from_db()
+                self.log_change(request, drift, drift.resolution)
+                done = f"adjustment {entry.amount:+.2f} posted" if entry else "nothing to adjust"
+                messages.success(request, f"Drift resolved: {done}.")
+                return redirect("admin:funding_balancedrift_changelist")
+        entries = services.entries_around(drift)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Adjust the ledger of {drift.account}",
+            "drift": drift,
+            "hint": services.drift_hint(drift, entries),
+            "entries": entries,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/funding/balancedrift/adjust.html", context)
 
 
 # The carrier account's admin, with the action that resyncs its balance into the ledger.

@@ -17,9 +17,11 @@ the void), so the label and its ledger entry commit or roll back together::
 - ``record_entry(account, *, kind, amount, idempotency_key, ...)``: the general form (signed
   ``amount``); used by the purchase and adjustment services here.
 
-Each call locks the account row (``select_for_update``), appends one ``LedgerEntry`` with the
-running balance and moves ``CarrierAccount.balance`` by the same amount, so callers must not
-change the balance themselves. Passing the carrier's ``control_total`` from the answer keeps it
+Each call locks the account row (``select_for_update``), opens the book if it has no entry
+yet (``open_book_locked``: the first entry is always the carrier's balance, never a label or a
+refund), appends one ``LedgerEntry`` with the running balance and moves
+``CarrierAccount.balance`` by the same amount, so callers must not change the balance
+themselves. Passing the carrier's ``control_total`` from the answer keeps it
 current for the next PurchasePostage. Entries are never updated or deleted: corrections are
 ``adjustment`` entries (``record_adjustment``).
 """
@@ -39,6 +41,11 @@ CENT = Decimal("0.01")
 
 class LedgerError(Exception):
     pass
+
+
+class BookNotOpen(LedgerError):
+    """No balance has been read from the carrier yet, so the book can't be opened and no
+    money may move on it. ``funding.services.open_book`` reads it (outside a transaction)."""
 
 
 def money(value) -> Decimal:
@@ -90,6 +97,8 @@ def record_entry(
     existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
+    if idempotency_key != opening_key(locked):
+        open_book_locked(locked)
     entry = LedgerEntry.objects.create(
         merchant_id=locked.merchant_id,
         account=locked,
@@ -174,18 +183,46 @@ def record_adjustment(
     )
 
 
+def opening_key(account: CarrierAccount) -> str:
+    return f"opening:{account.pk}"
+
+
+def open_book_locked(locked: CarrierAccount) -> LedgerEntry | None:
+    """The one place a book is opened: called under the account's row lock before any first
+    entry (``record_entry``) and by every balance sync. The opening is the carrier's balance
+    as last read (``balance_synced_at``): with no entry written yet nothing has moved
+    ``balance`` since that read. With no read yet there is nothing true to open with, so the
+    movement is refused (``BookNotOpen``) rather than written to a book that would stay short
+    by the whole starting balance forever (issue 20)."""
+    if LedgerEntry.objects.filter(account_id=locked.pk).exists():
+        return None
+    if locked.balance_synced_at is None:
+        raise BookNotOpen(
+            f"The balance of {locked} has not been read from Stamps.com yet, so its ledger "
+            "can't be opened; read it (sync the balance) before moving money."
+        )
+    return record_entry(
+        locked,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        amount=locked.balance,
+        idempotency_key=opening_key(locked),
+        memo="Opening balance at Stamps.com",
+        update_balance=False,
+    )
+
+
 def ensure_opening_balance(account: CarrierAccount) -> LedgerEntry | None:
     """The first entry of an account's ledger: what the carrier held when ShipDesk started
-    keeping it. Call inside a transaction, after locking the account."""
-    if LedgerEntry.objects.filter(account_id=account.pk).exists():
-        return None
-    locked = lock_account(account)
-    return record_adjustment(
-        locked,
-        locked.balance,
-        "Opening balance at Stamps.com",
-        idempotency_key=f"opening:{account.pk}",
-    )
+    keeping it (its balance must have been read: ``balance_synced_at``). Call inside a
+    transaction; locks the account."""
+    if not _in_transaction():
+        raise LedgerError("Ledger entries are written inside the caller's transaction (R14).")
+    return open_book_locked(lock_account(account))
+
+
+def book_is_open(account: CarrierAccount | int) -> bool:
+    pk = account.pk if isinstance(account, CarrierAccount) else account
+    return LedgerEntry.objects.filter(account_id=pk).exists()
 
 
 def open_ledger(sender: object, account: CarrierAccount, **kwargs: object) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -162,9 +163,17 @@ class BalanceDrift(MerchantOwned):
     last_seen_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The adjustment entry that closed the gap (none when the books agreed again by themselves).
+    adjustment = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="drift"
+    )
 
     class Meta:
         ordering = ["-detected_at", "-pk"]
+        permissions = [("post_adjustment", "Can post an explained adjustment for a drift")]
 
     def __str__(self) -> str:
         return f"Drift {self.difference:+.2f} on {self.account}"

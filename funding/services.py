@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,10 +26,12 @@ from carriers.stamps import accounts as stamps
 from carriers.stamps import errors
 from carriers.stamps.types import Purchase
 from funding.ledger import (
+    book_is_open,
     ensure_opening_balance,
     ledger_balance,
     lock_account,
     money,
+    opening_key,
     record_adjustment,
     record_entry,
 )
@@ -131,6 +133,15 @@ def sync_balance(account: CarrierAccount):
     return info
 
 
+def open_book(account: CarrierAccount) -> None:
+    """Before ShipDesk moves money on an account (a label, a purchase), its ledger must hold
+    the opening balance, and that is the carrier's word: read it now if it never was. Called
+    outside a transaction; raises the carrier's error (``CarrierUnavailable``, ...) when the
+    balance can't be read, and then nothing must be bought."""
+    if not book_is_open(account):
+        sync_balance(account)  # opens the book under the account lock (open_book_locked)
+
+
 # --------------------------------------------------------------------------------------------
 # Add funds.
 
@@ -157,6 +168,13 @@ def reserve_purchase(
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise FundsError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
     with transaction.atomic():
         locked = lock_account(account)
         carrier_services.require_usable(locked)
@@ -390,18 +408,81 @@ def reconcile(account: CarrierAccount) -> BalanceDrift | None:
         )
 
 
-def resolve_drift(drift: BalanceDrift, note: str) -> LedgerEntry:
-    """Support accepts the carrier's balance: an adjustment entry closes the gap."""
+MIN_EXPLANATION = 15
+
+
+def entries_around(drift: BalanceDrift, *, before: int = 4, after: int = 2) -> list[LedgerEntry]:
+    """The account's opening entry and the entries just before and after a drift was first
+    seen: where support starts looking for the movement that went astray (one query)."""
+    entries = LedgerEntry.objects.filter(account_id=drift.account_id)
+    earlier = entries.filter(created_at__lte=drift.detected_at).order_by("-pk")
+    later = entries.filter(created_at__gt=drift.detected_at).order_by("pk")
+    return list(
+        entries.filter(
+            Q(pk__in=earlier.values("pk")[:before])
+            | Q(pk__in=later.values("pk")[:after])
+            | Q(idempotency_key=opening_key(drift.account))
+        ).order_by("pk")
+    )
+
+
+def drift_hint(drift: BalanceDrift, around: list[LedgerEntry] | None = None) -> str:
+    """A first guess at the cause, in support's words. ``around``: ``entries_around(drift)``
+    (which always holds the opening entry when there is one)."""
+    around = entries_around(drift) if around is None else around
+    if not any(e.idempotency_key == opening_key(drift.account) for e in around):
+        return (
+            "This ledger has no opening balance: it started with a movement before the "
+            "carrier's balance was read, so it is short by the balance the account started with."
+        )
+    return ""
+
+
+def resolve_drift(drift: BalanceDrift, explanation: str, *, by) -> LedgerEntry | None:
+    """Support accepts the carrier's balance: one adjustment entry closes the gap, saying why
+    and who (never silently). The carrier is read again first, so the adjustment is the gap
+    of today, not the one seen when the drift was flagged. Returns None when nothing was left
+    to adjust (the books agree again)."""
+    explanation = " ".join(explanation.split())
+    if len(explanation) < MIN_EXPLANATION:
+        raise FundsError(
+            "Explain the adjustment (what went wrong and how you checked it) in at least "
+            f"{MIN_EXPLANATION} characters: it is written in the merchant's ledger."
+        )
+    if drift.resolved_at is not None:
+        raise FundsError("This drift is already resolved.")
+    account = drift.account
+    if in_flight_total(account):
+        raise FundsError(
+            "A postage purchase on this account is still being confirmed with Stamps.com; "
+            "adjust once it has settled, or the adjustment would count it twice."
+        )
+    sync_balance(account)
+    who = getattr(by, "email", "") or str(by)
     with transaction.atomic():
         locked = lock_account(drift.account_id)
+        current = BalanceDrift.objects.select_for_update().get(pk=drift.pk)
+        if current.resolved_at is not None:
+            raise FundsError("This drift is already resolved.")
         gap = locked.balance - ledger_balance(locked)
-        entry = record_adjustment(
-            locked,
-            gap,
-            f"Reconciliation with Stamps.com: {note}"[:300],
-            idempotency_key=f"drift:{drift.pk}",
-        )
-        BalanceDrift.objects.filter(pk=drift.pk).update(resolved_at=timezone.now(), resolution=note)
+        entry = None
+        if gap:
+            entry = record_adjustment(
+                locked,
+                gap,
+                f"Reconciliation with Stamps.com by {who}: {explanation}"[:300],
+                idempotency_key=f"drift:{drift.pk}",
+            )
+        current.resolved_at = timezone.now()
+        current.resolution = (
+            f"Adjusted {gap:+.2f} by {who}: {explanation}"
+            if entry
+            else f"Nothing to adjust (the balances agreed) — {who}: {explanation}"
+        )[:300]
+        current.resolved_by = by if getattr(by, "pk", None) else None
+        current.adjustment = entry
+        current.save(update_fields=["resolved_at", "resolution", "resolved_by", "adjustment"])
+    log.warning("drift %s on account %s adjusted %s by %s", drift.pk, locked.pk, gap, who)
     return entry
 
 
@@ -486,6 +567,13 @@ def check_auto_funding(account: CarrierAccount | int) -> PostagePurchase | None:
     carries a unique key per drop, so two checks can never buy twice for one drop.
     """
     pk = account.pk if isinstance(account, CarrierAccount) else account
+    if not book_is_open(pk):
+        # A purchase needs an open book, and the carrier is not called under the lock below.
+        try:
+            open_book(CarrierAccount.objects.get(pk=pk))
+        except errors.StampsError:
+            log.warning("auto-funding check for %s waits for a balance read", pk, exc_info=True)
+            return None
     with transaction.atomic():
         locked = lock_account(pk)
         auto = AutoFunding.objects.select_for_update().filter(account=locked).first()

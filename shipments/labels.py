@@ -25,6 +25,7 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
+from funding.services import open_book
 from locations.shipping_day import ship_date_for
 from orders.catalog import ContentsType
 from orders.models import Order
@@ -176,6 +177,17 @@ def _fail(shipment: Shipment, reason: str) -> None:
     shipment.status, shipment.failure = Shipment.Status.FAILED, reason
 
 
+def _require_open_book(account: CarrierAccount) -> None:
+    """The ledger opens with the carrier's balance before the first label is bought (R14)."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise LabelError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no label was "
+            f"bought. {exc.merchant_message}"
+        ) from exc
+
+
 def buy_label(
     order: Order,
     account: CarrierAccount,
@@ -223,6 +235,7 @@ def buy_label(
         # IntegratorTxID (and the same account, service and date), whatever was asked now.
         shipment = live
         account = live.account
+        _require_open_book(account)
         query = rating.query_for_order(order, live.ship_date)
         try:
             quote = rating.rate_for_service(account, query, live.service)
@@ -244,6 +257,8 @@ def buy_label(
         if not order.is_open:
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
         _validate(order, service)
+        # Only now, with nothing left to refuse locally, may the carrier be asked (R14).
+        _require_open_book(account)
         query = rating.query_for_order(order, ship_date)
         try:
             quote = rating.rate_for_service(account, query, service)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from funding.services import drift_hint, entries_around
 from merchants.models import Merchant
 from support.cells import ROWS, Cell, Section, money, yes_no
 
@@ -126,7 +127,7 @@ def auto_funding(merchant: Merchant) -> Section:
 
 
 def drifts(merchant: Merchant) -> Section:
-    rows = (
+    rows = list(
         BalanceDrift.objects.for_merchant(merchant)
         .select_related("account")
         .only(
@@ -137,13 +138,40 @@ def drifts(merchant: Merchant) -> Section:
             "resolved_at",
             "resolution",
             "account__nickname",
+            "account_id",
         )
         .order_by("-detected_at", "-pk")[:ROWS]
     )
+    # The newest open drift carries the entries around it (three queries, whatever the
+    # number of drifts); the admin's adjust page shows them for every drift.
+    newest_open = next((d for d in rows if d.resolved_at is None), None)
+
+    def around(drift: BalanceDrift) -> tuple[str, ...]:
+        if drift is not newest_open:
+            return ()
+        entries = entries_around(drift)
+        hint = drift_hint(drift, entries)
+        return (
+            *([hint] if hint else []),
+            *(
+                f"{e.created_at:%Y-%m-%d %H:%M} {e.get_kind_display()} {e.amount:+,.2f} "
+                f"→ {e.balance_after:,.2f} {e.reference or e.memo}"
+                for e in entries
+            ),
+        )
+
     return Section(
         "drifts",
         "Ledger vs. carrier balance",
-        ["Detected", "Account", "Ledger", "Carrier", "Difference", "Resolved", "Resolution"],
+        [
+            "Detected",
+            "Account",
+            "Ledger",
+            "Carrier",
+            "Difference",
+            "Resolved",
+            "Resolution / ledger around it",
+        ],
         [
             [
                 Cell(d.detected_at),
@@ -152,9 +180,13 @@ def drifts(merchant: Merchant) -> Section:
                 money(d.carrier_balance),
                 money(d.difference),
                 Cell(d.resolved_at or "open", badge="" if d.resolved_at else "failed"),
-                Cell(d.resolution),
+                Cell(d.resolution, items=around(d)),
             ]
             for d in rows
         ],
         empty="The ledger has always matched the carrier.",
+        note=(
+            "An open drift is closed by an explained adjustment (Admin → Balance drifts → "
+            "Review and adjust), never by editing the ledger."
+        ),
     )

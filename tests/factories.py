@@ -105,6 +105,9 @@ def make_carrier_account(merchant: Merchant, nickname: str = "Main postage", **o
         "username": f"{merchant.slug}-{nickname}".lower().replace(" ", "-"),
         "password": "carrier-pass-1",
         "status": CarrierAccount.Status.ACTIVE,
+        # Connected accounts have had their balance read (connect_existing does), so their
+        # ledger can open (R14).
+        "balance_synced_at": timezone.now(),
     }
     fields.update(overrides)
     return CarrierAccount.objects.create(merchant=merchant, nickname=nickname, **fields)

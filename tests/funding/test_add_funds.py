@@ -52,6 +52,7 @@ def test_R11_a_purchase_past_the_maximum_balance_says_the_largest_amount(make_ac
 
 def test_R11_the_carrier_refuses_too_when_shipdesk_balance_was_stale(make_account, sandbox):
     account = make_account(balance="100.00")
+    services.sync_balance(account)  # the book is open: no fresh read before this purchase
     carrier_side = sandbox.get_account("acme-ship")
     carrier_side.balance = Decimal("9980.00")
     carrier_side.save()

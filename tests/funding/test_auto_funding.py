@@ -9,6 +9,7 @@ from django.db import transaction
 
 from funding import ledger, services
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,7 +105,9 @@ def test_R14_reconciliation_flags_drift_for_support_and_an_adjustment_closes_it(
     drift = services.reconcile(account)
     assert drift is not None and drift.difference == Decimal("10.00")
     assert drift.ledger_balance == Decimal("75.00") and drift.carrier_balance == Decimal("85.00")
-    services.resolve_drift(drift, "purchase made on stamps.com")
+    services.resolve_drift(
+        drift, "Purchase made on stamps.com directly.", by=make_user("ops@shipdesk.test")
+    )
     assert ledger.ledger_balance(account) == Decimal("85.00")
     assert services.reconcile(account) is None
     assert BalanceDrift.objects.get().resolved_at is not None

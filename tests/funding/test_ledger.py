@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from carriers.models import CarrierAccount
 from funding import ledger
@@ -15,7 +16,11 @@ from funding.models import AppendOnlyError, LedgerEntry
 @pytest.fixture
 def account(merchant):
     return CarrierAccount.objects.create(
-        merchant=merchant, nickname="Main", username="acme", balance=Decimal("50.00")
+        merchant=merchant,
+        nickname="Main",
+        username="acme",
+        balance=Decimal("50.00"),
+        balance_synced_at=timezone.now(),  # read from the carrier: the book can open
     )
 
 

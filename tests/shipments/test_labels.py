@@ -15,6 +15,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
+from funding.services import sync_balance
 from orders.models import Order
 from shipments import labels, printing
 from shipments.models import Shipment, ShippingSettings
@@ -71,7 +72,8 @@ def test_R28_buy_label_charges_once_and_ships_the_order(stamps, account, make_sh
     assert shipment.status == Shipment.Status.BOUGHT
     assert shipment.tracking_number.startswith("9205")
     assert_bought_once(stamps, account, order)
-    assert ledger_balance(account) == -shipment.amount  # no opening entry in this test
+    # The book opened with the carrier's balance before the label (R14).
+    assert ledger_balance(account) == stamps.get_balance(account.username)
 
 
 @pytest.mark.parametrize("fault", ["timeout", "http500", "drop_after_commit"])
@@ -151,6 +153,7 @@ def test_the_carriers_insufficient_funds_answer_fails_the_label_cleanly(
     stamps, make_account, make_shippable
 ):
     account = make_account(balance="100.00")
+    sync_balance(account)  # the book is open: no fresh read before this label
     stamps.get_account(account.username).__class__.objects.filter(username=account.username).update(
         balance=Decimal("2.00")
     )  # ShipDesk's balance is stale

@@ -118,13 +118,14 @@ def set_fault(
     STAMPS_TIMEOUT + 1), then answer 504 without doing the work. ``http500``: answer 500
     with a plain-text body, nothing done. ``drop_after_commit``: do and commit the work, then
     answer 500 with a plain-text body, so the client cannot know it succeeded.
-    ``soap_fault``: a soap:Fault whose faultstring is ``message``.
+    ``soap_fault``: a soap:Fault whose faultstring is ``message``. ``operation="WSDL"``
+    fails fetching the WSDL (``timeout``, ``delay``; any other kind answers 500).
     """
-    from .views import HANDLERS
+    from .views import HANDLERS, WSDL
 
     if kind not in FAULT_KINDS:
         raise ValueError(f"kind must be one of {FAULT_KINDS}")
-    if operation not in HANDLERS:
+    if operation not in HANDLERS and operation != WSDL:
         raise ValueError(f"unknown operation {operation!r}")
     Fault.objects.create(
         operation=operation,

@@ -43,6 +43,9 @@ HANDLERS = {
     "GetURL": endofday.get_url,
 }
 NO_AUTHENTICATOR = {"RegisterAccount"}
+# Faults can be injected on fetching the WSDL too (GET ?wsdl): a client that never parsed it
+# fails before its first call of any operation.
+WSDL = "WSDL"
 
 
 def _xml(body: bytes, status: int = 200) -> HttpResponse:
@@ -91,6 +94,17 @@ def _operation(request: HttpRequest, body_el) -> str:
 def endpoint(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         if "wsdl" in {key.lower() for key in request.GET}:
+            injected = _take_fault(WSDL)
+            if injected is not None:
+                if injected.kind == "timeout":
+                    time.sleep(injected.delay or settings.STAMPS_TIMEOUT + 1)
+                    return HttpResponse("Gateway Timeout", status=504, content_type="text/plain")
+                if injected.kind == "delay":
+                    time.sleep(injected.delay)
+                else:  # nothing to commit on a GET: every other kind is a bare 500
+                    return HttpResponse(
+                        "500 Internal Server Error", status=500, content_type="text/plain"
+                    )
             address = request.build_absolute_uri(reverse("stamps_sandbox:endpoint"))
             return _xml(render_wsdl(address).encode())
         return HttpResponse(
