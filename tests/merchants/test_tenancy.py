@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from merchants.permissions import Perm
 from merchants.tenancy import (
     ACCESS_ATTR,
     MerchantMiddleware,
@@ -175,7 +176,7 @@ def test_user_without_merchant_sees_explanation_not_data(client):
 
 
 def test_merchant_view_marks_access():
-    @merchant_view
+    @merchant_view(Perm.VIEW)
     def page(request):
         return None
 
