@@ -221,6 +221,7 @@ LOGIN_SPRAY_LIMIT = envint("LOGIN_SPRAY_LIMIT", 20)  # failed sign-ins per addre
 SIGNUP_LIMIT = envint("SIGNUP_LIMIT", 5)  # sign-ups per address per hour
 PASSWORD_RESET_LIMIT = envint("PASSWORD_RESET_LIMIT", 5)  # per address and per e-mail, hour
 CONFIRMATION_RESEND_LIMIT = envint("CONFIRMATION_RESEND_LIMIT", 3)  # per person per hour
+INVITATION_TIMEOUT = envint("INVITATION_TIMEOUT", 7 * 24 * 3600)  # seconds
 EMAIL_CONFIRMATION_TIMEOUT = envint("EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from front import views as front
+from merchants import member_views
 from merchants import views as merchants
 from merchants.tenancy import public_view
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("support/", include("support.urls")),
     path("settings/", front.settings_home, name="settings"),
+    path("settings/members/", include("merchants.urls")),
+    path("invitations/<str:token>/", member_views.accept_invitation, name="accept-invitation"),
     path("settings/locations/", include("locations.urls")),
     path("settings/carriers/", include("carriers.urls")),
     path("funds/", include("funding.urls")),

@@ -22,7 +22,27 @@ from tests.factories import (
 )
 from tests.shipments.factories import make_batch, make_shipment
 
+
+def make_invitation(merchant: Merchant):
+    from merchants.models import Invitation
+
+    n = Invitation.objects.count()
+    return Invitation.objects.create(merchant=merchant, email=f"inv{n}@x.test", role="shipper")
+
+
+def make_staff_membership(merchant: Merchant):
+    from tests.factories import make_member
+
+    n = merchant.memberships.count()
+    return merchant.memberships.get(user=make_member(merchant, f"m{n}@{merchant.slug}.test"))
+
+
 OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
+    "members:resend": lambda m: {"pk": make_invitation(m).pk},
+    "members:revoke": lambda m: {"pk": make_invitation(m).pk},
+    "members:role": lambda m: {"pk": make_staff_membership(m).pk},
+    "members:remove": lambda m: {"pk": make_staff_membership(m).pk},
+    "members:transfer": lambda m: {"pk": make_staff_membership(m).pk},
     "order-detail": lambda m: {"pk": make_order(m, "T-1").pk},
     "order-package": lambda m: {"pk": make_order(m, "T-2").pk},
     "order-import-job": lambda m: {"pk": make_import_job(m).pk},
@@ -80,6 +100,12 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "home": both(Perm.VIEW),
     "switch-merchant": both(Perm.VIEW),
     "settings": (Perm.VIEW, Perm.OWN),
+    "members:list": (Perm.VIEW, Perm.MEMBERS),
+    "members:resend": both(Perm.MEMBERS),
+    "members:revoke": both(Perm.MEMBERS),
+    "members:role": both(Perm.MEMBERS),
+    "members:remove": both(Perm.MEMBERS),
+    "members:transfer": both(Perm.OWN),
     "locations:list": (Perm.VIEW, Perm.SETTINGS),
     "locations:new": both(Perm.SETTINGS),
     "locations:edit": both(Perm.SETTINGS),
