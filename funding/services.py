@@ -36,6 +36,7 @@ from funding.ledger import (
     record_entry,
 )
 from funding.models import ZERO, AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from merchants.permissions import Perm, require
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def reserve_purchase(
     *,
     automatic: bool = False,
     idempotency_key: str | None = None,
+    by=None,
 ) -> PostagePurchase:
     """Check R3/R10/R11 under the account lock and save the purchase (with its
     IntegratorTxID) before Stamps.com is asked."""
@@ -186,19 +188,22 @@ def reserve_purchase(
             amount=amount,
             automatic=automatic,
             idempotency_key=idempotency_key,
+            requested_by=by,
         )
 
 
 def add_funds(
-    account: CarrierAccount, amount: Decimal, *, automatic: bool = False
+    account: CarrierAccount, amount: Decimal, *, automatic: bool = False, by=None
 ) -> PostagePurchase:
     """Buy ``amount`` of postage with the card on file at Stamps.com (R3, R10-R12).
 
     Returns the purchase: ``success``, or ``pending``/``processing``/``unknown`` (a job
-    follows it to the end). Raises ``FundsError`` when nothing was bought.
+    follows it to the end). Raises ``FundsError`` when nothing was bought. ``by``: the person
+    adding funds (checked against their role, recorded on the purchase and its ledger entry).
     """
+    require(by, account.merchant if by else None, Perm.ADD_FUNDS)
     try:
-        purchase = reserve_purchase(account, amount, automatic=automatic)
+        purchase = reserve_purchase(account, amount, automatic=automatic, by=by)
     except carrier_services.AccountNotUsable as exc:
         raise FundsError(exc.message) from exc
     return submit_purchase(purchase)
@@ -270,7 +275,11 @@ def apply_success(purchase: PostagePurchase, *, control_total: Decimal | None = 
     """The carrier added the postage: one ledger entry, balance moved, in one transaction."""
     with transaction.atomic():
         locked = lock_account(purchase.account_id)
-        current = PostagePurchase.objects.select_for_update().get(pk=purchase.pk)
+        current = (
+            PostagePurchase.objects.select_for_update()
+            .select_related("requested_by")
+            .get(pk=purchase.pk)
+        )
         if current.status == PostagePurchase.Status.SUCCESS:
             return
         kind = LedgerEntry.Kind.AUTO_PURCHASE if current.automatic else LedgerEntry.Kind.PURCHASE
@@ -282,6 +291,7 @@ def apply_success(purchase: PostagePurchase, *, control_total: Decimal | None = 
             reference=current.integrator_tx_id,
             memo="Auto-funding" if current.automatic else "Added funds",
             control_total=control_total,
+            by=current.requested_by,
         )
         current.status = PostagePurchase.Status.SUCCESS
         current.settled_at = timezone.now()
@@ -515,7 +525,10 @@ def save_auto_funding(
     threshold: Decimal,
     amount: Decimal,
     max_per_day: int,
+    by=None,
 ) -> AutoFunding:
+    """``by``: the person changing it (checked against their role, shown on the funds page)."""
+    require(by, account.merchant if by else None, Perm.AUTO_FUNDING)
     if enabled:
         carrier_services.require_usable(account)
         validate_auto_funding(account, threshold=threshold, amount=amount, max_per_day=max_per_day)
@@ -525,6 +538,7 @@ def save_auto_funding(
             account=account, defaults={"merchant_id": account.merchant_id}
         )
         auto.enabled = enabled
+        auto.changed_by = by
         if enabled:
             auto.threshold, auto.amount = money(threshold), money(amount)
             auto.max_per_day = max_per_day

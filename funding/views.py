@@ -136,7 +136,7 @@ def add_funds(request: HttpRequest, account_id: int) -> HttpResponse:
     if not form.is_valid():
         return _failed(request, account, services.FundsError("Enter an amount in dollars."))
     try:
-        purchase = services.add_funds(account, form.cleaned_data["amount"])
+        purchase = services.add_funds(account, form.cleaned_data["amount"], by=request.user)
     except services.FundsError as exc:
         return _failed(request, account, exc)
     if purchase.status == PostagePurchase.Status.SUCCESS:
@@ -180,7 +180,7 @@ def auto_funding(request: HttpRequest, account_id: int) -> HttpResponse:
         error = services.FundsError("Check the auto-funding settings.")
         return _failed(request, account, error, auto_form=form)
     try:
-        auto = services.save_auto_funding(account, **form.cleaned_data)
+        auto = services.save_auto_funding(account, **form.cleaned_data, by=request.user)
     except (services.FundsError, CarrierAccountError) as exc:
         return _failed(request, account, exc, auto_form=form)
     if not auto.enabled:

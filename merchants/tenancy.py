@@ -149,9 +149,10 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
                     role=request.role,
                     confirmed=request_is_confirmed(request),
                 )
+                # A service's own check (merchants.permissions.require) answers the same way.
+                return view(request, *args, **kwargs)
             except NotAllowed as refusal:
                 return _refuse(request, refusal)
-            return view(request, *args, **kwargs)
 
         setattr(wrapper, PERM_ATTR, (read, perm))
         return _mark(wrapper, "merchant")

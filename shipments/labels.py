@@ -27,6 +27,7 @@ from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
 from funding.services import open_book
 from locations.shipping_day import ship_date_for
+from merchants.permissions import Perm, require
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
@@ -126,7 +127,7 @@ def _validate(order: Order, service: str) -> None:
         ) from exc
 
 
-def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_date, batch):
+def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_date, batch, by=None):
     """Commit the shipment with its IntegratorTxID before the carrier is called (R28)."""
     rate = quote.rate
     try:
@@ -153,6 +154,7 @@ def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_da
                 to_name=order.recipient_name,
                 to_country=order.country,
                 status=Shipment.Status.BUYING,
+                bought_by=by,
             )
     except IntegrityError:
         # Another request or worker reserved this order a moment ago: continue with its row.
@@ -196,13 +198,18 @@ def buy_label(
     *,
     batch: Batch | None = None,
     batch_item_id: int | None = None,
+    by=None,
 ) -> Shipment:
     """Buy ``service`` for ``order`` on ``account``; see the module docstring (R3, R28).
 
     ``batch_item_id``: the batch item marked bought in the same transaction as the label.
 
     Raises ``LabelError`` (``InsufficientFunds``, ``LabelPending``) with the merchant's fix.
+    ``by``: the person buying, recorded on the label and its debit; checked against their
+    role here unless the label belongs to a batch (checked when the batch was created).
     """
+    if batch is None:
+        require(by, order.merchant if by else None, Perm.BUY_LABELS)
     if account.merchant_id != order.merchant_id:
         raise LabelError("That carrier account belongs to another store.")
     try:
@@ -270,7 +277,7 @@ def buy_label(
         account.balance = balance
         if quote.total > balance:
             raise _funds_error(account, quote.total)
-        shipment = _reserve(order, account, quote, ship_date, batch)
+        shipment = _reserve(order, account, quote, ship_date, batch, by)
 
     rate = quote.rate if quote is not None else None
     if rate is None:
@@ -317,7 +324,11 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         )
     order_number = shipment.order.number
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
+        locked = (
+            Shipment.objects.select_for_update()
+            .select_related("account", "bought_by")
+            .get(pk=shipment.pk)
+        )
         if locked.status == Shipment.Status.BOUGHT:
             return locked
         locked.status = Shipment.Status.BOUGHT
@@ -337,6 +348,7 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
             reference=locked.integrator_tx_id,
             memo=f"Label {locked.tracking_number or locked.service} (order {order_number})",
             control_total=indicium.control_total,
+            by=locked.bought_by,
         )
         Order.objects.filter(pk=locked.order_id).update(
             status=Order.Status.SHIPPED, updated_at=timezone.now()
@@ -389,7 +401,7 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
     return ""
 
 
-def void_label(shipment: Shipment) -> Shipment:
+def void_label(shipment: Shipment, *, by=None) -> Shipment:
     """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27).
 
     The label is saved as ``voiding`` before the carrier is called: an answer lost after the
@@ -398,7 +410,9 @@ def void_label(shipment: Shipment) -> Shipment:
     succeeds and refunds nothing more, so a ``voiding`` label is finished by sending it again:
     here (a few times), on the merchant's next attempt or by ``shipments.jobs.sweep_labels``.
     The refund is written once, with the state, in one transaction (``_record_void``).
+    ``by``: the person voiding (checked against their role, recorded on label and refund).
     """
+    require(by, shipment.order.merchant if by else None, Perm.LABELS)
     if shipment.status == Shipment.Status.VOIDED:
         return shipment
     reason = void_refused_reason(shipment)
@@ -410,10 +424,11 @@ def void_label(shipment: Shipment) -> Shipment:
         started = (
             Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT)
             .filter(scan_form_entry__isnull=True)
-            .update(status=Shipment.Status.VOIDING)
+            .update(status=Shipment.Status.VOIDING, voided_by=by)
         )
         if not started:  # moved on (or put on a SCAN form) a moment ago: judge it again
-            return void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
+            again = Shipment.objects.select_related("account").get(pk=shipment.pk)
+            return void_label(again, by=by)
     shipment.status = Shipment.Status.VOIDING
     account = shipment.account
     for attempt in range(1, VOID_ATTEMPTS + 1):
@@ -446,7 +461,11 @@ def void_label(shipment: Shipment) -> Shipment:
 def _record_void(shipment: Shipment) -> Shipment:
     """The voided state, its refund and the order reopened: one transaction (R14)."""
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
+        locked = (
+            Shipment.objects.select_for_update()
+            .select_related("account", "voided_by")
+            .get(pk=shipment.pk)
+        )
         if locked.status == Shipment.Status.VOIDED:
             return locked
         locked.status = Shipment.Status.VOIDED
@@ -458,6 +477,7 @@ def _record_void(shipment: Shipment) -> Shipment:
             locked.amount,
             reference=locked.integrator_tx_id,
             memo=f"Void of label {locked.tracking_number or locked.service}",
+            by=locked.voided_by,
         )
         if locked.batch_id:  # its combined PDF no longer matches
             Batch.objects.filter(pk=locked.batch_id).update(combined_pdf="")
@@ -467,12 +487,12 @@ def _record_void(shipment: Shipment) -> Shipment:
     return locked
 
 
-def void_many(shipments) -> tuple[list[Shipment], list[tuple[Shipment, str]]]:
+def void_many(shipments, *, by=None) -> tuple[list[Shipment], list[tuple[Shipment, str]]]:
     """Batch void: each label on its own, so one refusal does not stop the others."""
     voided, refused = [], []
     for shipment in shipments:
         try:
-            voided.append(void_label(shipment))
+            voided.append(void_label(shipment, by=by))
         except LabelError as exc:
             refused.append((shipment, exc.message))
     return voided, refused

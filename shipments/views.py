@@ -128,6 +128,7 @@ def buy(request: HttpRequest, pk: int) -> HttpResponse:
                 account,
                 form.cleaned_data["service"],
                 form.cleaned_data.get("ship_date") or None,
+                by=request.user,
             )
         except labels.LabelError as exc:
             error = exc
@@ -252,7 +253,9 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
-        request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
+        request,
+        Shipment.objects.select_related("order", "account", "batch", "bought_by", "voided_by"),
+        pk=pk,
     )
     prefs = ShippingSettings.get_for(request.merchant)
     from shipments.notifications import notification_payload
@@ -324,7 +327,7 @@ def print_selected(request: HttpRequest) -> HttpResponse:
 def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
-        shipment = labels.void_label(shipment)
+        shipment = labels.void_label(shipment, by=request.user)
     except labels.LabelPending as exc:
         messages.warning(request, exc.message)
     except labels.LabelError as exc:
@@ -343,7 +346,7 @@ def shipment_void(request: HttpRequest, pk: int) -> HttpResponse:
 def void_selected(request: HttpRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
-    voided, refused = labels.void_many(list(shipments))
+    voided, refused = labels.void_many(list(shipments), by=request.user)
     if voided:
         total = sum(s.refunded for s in voided)
         messages.success(request, f"{len(voided)} label(s) voided; ${total:,.2f} refunded.")
