@@ -24,7 +24,7 @@ from django.utils.functional import SimpleLazyObject
 
 from merchants.confirmation import confirmed_email, request_is_confirmed
 from merchants.models import Merchant
-from merchants.permissions import NotAllowed, Perm, check, role_of
+from merchants.permissions import ROLE_PERMISSIONS, NotAllowed, Perm, check, role_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -204,7 +204,11 @@ def merchant_context(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    merchant = getattr(request, "merchant", None)
+    role = getattr(merchant, "member_role", None)
     return {
+        # What the member may do here, for navigation only: views enforce it themselves.
+        "can": {p.value for p in ROLE_PERMISSIONS.get(role, ())} if role else set(),
         "current_merchant": request.merchant,
         "my_merchants": SimpleLazyObject(
             lambda: list(Merchant.objects.filter(memberships__user=user).order_by("name"))

@@ -62,3 +62,21 @@ def page(browser, live_server):
     page.console_errors = errors
     yield page
     context.close()
+
+
+@pytest.fixture
+def sandbox_api(live_server, settings):
+    """The Stamps.com sandbox on the live server, reset, for browser tests that buy labels."""
+    from django.core.cache import cache
+
+    from carriers.stamps import client as stamps_client
+    from carriers.stamps.sandbox import api
+
+    settings.STAMPS_SANDBOX = True
+    settings.STAMPS_WSDL_URL = ""
+    settings.STAMPS_SERVICE_URL = ""
+    settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
+    stamps_client._tokens.clear()
+    cache.clear()
+    api.reset()
+    return api

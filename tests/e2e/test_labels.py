@@ -11,27 +11,10 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from carriers.models import CarrierAccount
-from carriers.stamps import client as stamps_client
 from shipments.models import Shipment
 from tests.factories import make_order, make_ship_from
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sandbox_api(live_server, settings):
-    from django.core.cache import cache
-
-    from carriers.stamps.sandbox import api
-
-    settings.STAMPS_SANDBOX = True
-    settings.STAMPS_WSDL_URL = ""
-    settings.STAMPS_SERVICE_URL = ""
-    settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
-    stamps_client._tokens.clear()
-    cache.clear()
-    api.reset()
-    return api
 
 
 def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
