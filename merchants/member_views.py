@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from merchants import members
+from merchants import members, twostep
 from merchants.models import Invitation, Membership
 from merchants.permissions import ROLE_HELP, Perm, Role
 from merchants.tenancy import merchant_view, public_view, switch_merchant
@@ -46,6 +46,13 @@ def _page(request: HttpRequest, form: InviteForm, status: int = 200) -> HttpResp
         "role_help": [(Role(r).label, text) for r, text in ROLE_HELP.items()],
         "can_manage": request.role in {Role.OWNER, Role.ADMIN},
         "is_owner": request.role == Role.OWNER,
+        "two_step_missing": [
+            m.user.email
+            for m in merchant.memberships.select_related("user")
+            if not twostep.is_enabled(m.user)
+        ]
+        if merchant.require_two_step
+        else [],
     }
     return render(request, "merchants/members.html", context, status=status)
 
@@ -183,3 +190,18 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("home")
     context["form"] = form
     return render(request, "merchants/invitation_accept.html", context)
+
+
+@merchant_view(Perm.OWN)
+@require_POST
+def require_two_step(request: HttpRequest) -> HttpResponse:
+    """The owner asks every member to use two-step sign-in (themselves first)."""
+    wanted = request.POST.get("require") == "on"
+    if wanted and not twostep.is_enabled(request.user):
+        messages.error(request, "Turn on two-step sign-in for yourself first.")
+        return redirect("members:list")
+    request.merchant.require_two_step = wanted
+    request.merchant.save(update_fields=["require_two_step"])
+    state = "must now use" if wanted else "no longer need"
+    messages.success(request, f"Members of {request.merchant} {state} two-step sign-in.")
+    return redirect("members:list")

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 
+from merchants.crypto import EncryptedTextField
+
 TIME_ZONE_CHOICES = sorted(
     (tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones() if "/" in tz
 )
@@ -23,6 +25,9 @@ class Merchant(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", related_name="merchants"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    require_two_step = models.BooleanField(
+        default=False, help_text="Every member must use two-step sign-in to work in this store."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -110,6 +115,12 @@ class Profile(models.Model):
     )
     confirmed_email = models.EmailField(blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Two-step sign-in (merchants.twostep): the authenticator's key, encrypted at rest; the
+    # last time step used, so a code can't be replayed; recovery codes as SHA-256 digests.
+    totp_secret = EncryptedTextField(blank=True)
+    totp_enabled_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
+    recovery_codes = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({'confirmed' if self.confirmed_email else 'unconfirmed'})"

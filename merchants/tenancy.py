@@ -16,12 +16,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import F, Model, QuerySet, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 
+from merchants import twostep
 from merchants.confirmation import confirmed_email, request_is_confirmed
 from merchants.models import Merchant
 from merchants.permissions import ROLE_PERMISSIONS, NotAllowed, Perm, check, role_of
@@ -60,6 +61,10 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
         member_confirmed_email=Coalesce(
             F("memberships__user__shipdesk_profile__confirmed_email"), Value("")
         ),
+        member_two_step=ExpressionWrapper(
+            Q(memberships__user__shipdesk_profile__totp_enabled_at__isnull=False),
+            output_field=BooleanField(),
+        ),
     )
     wanted = request.session.get(SESSION_KEY)
     if wanted is not None:
@@ -77,6 +82,7 @@ def switch_merchant(request: HttpRequest, merchant: Merchant) -> None:
     request.role = role_of(request.user, merchant)
     merchant.member_role = request.role
     merchant.member_confirmed_email = confirmed_email(request.user)
+    merchant.member_two_step = twostep.is_enabled(request.user)
 
 
 class MerchantMiddleware:
@@ -140,6 +146,15 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
             request.role = getattr(request.merchant, "member_role", None) or role_of(
                 request.user, request.merchant
             )
+            if request.merchant.require_two_step and not getattr(
+                request.merchant, "member_two_step", False
+            ):
+                messages.warning(
+                    request,
+                    f"{request.merchant} asks every member to use two-step sign-in. "
+                    "Set it up to continue.",
+                )
+                return redirect("two-step")
             needed = read if request.method in SAFE_METHODS else perm
             try:
                 check(
@@ -158,6 +173,18 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
         return _mark(wrapper, "merchant")
 
     return decorator
+
+
+def account_view[V: View](view: V) -> V:
+    """Login required, no store needed: the person's own settings (two-step sign-in)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return _mark(wrapper, "account")
 
 
 def public_view[V: View](view: V) -> V:

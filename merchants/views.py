@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from merchants import confirmation, limits
+from merchants import confirmation, limits, twostep, twostep_views
 from merchants.forms import SignupForm
 from merchants.ids import parse_id
 from merchants.models import Merchant
@@ -92,6 +92,13 @@ class SignInView(auth_views.LoginView):
         if limits.spraying(request):
             return render(request, "registration/locked_out.html", {"spraying": True}, status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        """The right password; people with two-step sign-in still owe a code."""
+        user = form.get_user()
+        if twostep.is_enabled(user):
+            return twostep_views.start(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

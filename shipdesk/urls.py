@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from front import views as front
-from merchants import member_views
+from merchants import member_views, twostep_views
 from merchants import views as merchants
 from merchants.tenancy import public_view
 
@@ -15,6 +15,8 @@ urlpatterns = [
         merchants.confirm_email,
         name="confirm-email",
     ),
+    path("accounts/login/code/", twostep_views.code, name="two-step-code"),
+    path("accounts/two-step/", twostep_views.settings_page, name="two-step"),
     path("accounts/confirm/resend/", merchants.resend_confirmation, name="resend-confirmation"),
     path("merchants/switch/", merchants.switch, name="switch-merchant"),
     path("healthz", front.healthz, name="healthz"),

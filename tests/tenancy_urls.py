@@ -101,6 +101,7 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "switch-merchant": both(Perm.VIEW),
     "settings": (Perm.VIEW, Perm.OWN),
     "members:list": (Perm.VIEW, Perm.MEMBERS),
+    "members:require-two-step": both(Perm.OWN),
     "members:resend": both(Perm.MEMBERS),
     "members:revoke": both(Perm.MEMBERS),
     "members:role": both(Perm.MEMBERS),
