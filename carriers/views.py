@@ -17,7 +17,7 @@ from carriers.forms import (
     UpdatePasswordForm,
 )
 from carriers.models import CarrierAccount
-from carriers.stamps.errors import StampsError
+from carriers.stamps.errors import AuthenticationFailed, StampsError
 from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
 
@@ -68,6 +68,8 @@ def connect_existing(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             account = services.connect_existing(request.merchant, **form.cleaned_data)
+        except AuthenticationFailed as exc:
+            form.add_error(None, exc.when_connecting)
         except StampsError as exc:
             form.add_error(None, exc.merchant_message)
         else:
@@ -167,6 +169,8 @@ def update_password(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_password(account, form.cleaned_data["password"])
+        except AuthenticationFailed as exc:
+            form.add_error("password", exc.when_updating)
         except StampsError as exc:
             form.add_error("password", exc.merchant_message)
         else:

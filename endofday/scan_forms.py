@@ -26,13 +26,13 @@ from carriers.stamps.types import Manifest
 from endofday.models import ScanForm, ScanFormLabel
 from endofday.shipping_day import EndOfDayError, ensure_usable
 from locations.models import EndOfDaySettings, ShipFromLocation
-from locations.shipping_day import local_now, local_today
+from locations.shipping_day import SCAN_FORM_DEADLINE, local_now, local_today
 from shipments.models import Shipment
 from shipments.rating import from_address
 
 log = logging.getLogger(__name__)
 
-SCAN_FORM_CUTOFF = dt.time(21, 0)  # R30, local time of the ship-from location
+SCAN_FORM_CUTOFF = SCAN_FORM_DEADLINE  # R30, local time of the ship-from ZIP
 REPORTS_PAGE = "OnlineReportsPage"
 
 

@@ -20,7 +20,7 @@ from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
 from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
-from locations.shipping_day import local_now, settings_for
+from locations.shipping_day import local_now, scan_form_deadlines, settings_for
 from merchants.ids import parse_id, parse_ids
 from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
@@ -102,6 +102,7 @@ def scan_forms(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "endofday/scan_forms.html#create", context)
     context["forms"] = owned(request, ScanForm).select_related("account", "location")[:50]
+    context["scan_deadlines"] = scan_form_deadlines(context["locations"])
     return render(request, "endofday/scan_forms.html", context)
 
 
@@ -145,7 +146,13 @@ def _pickup_page(request: HttpRequest, form: PickupForm, **extra) -> HttpRespons
     upcoming, past = pickup_services.split_pickups(
         pickups.select_related("location", "account").order_by("-pk")[:100]
     )
-    context = {"form": form, "upcoming": upcoming, "past": past[:50], **extra}
+    context = {
+        "form": form,
+        "upcoming": upcoming,
+        "past": past[:50],
+        "scan_deadlines": scan_form_deadlines(_locations(request)),
+        **extra,
+    }
     return render(request, "endofday/pickups.html", context)
 
 

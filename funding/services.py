@@ -12,6 +12,7 @@ treats as the same transaction, so a purchase can never happen twice.
 from __future__ import annotations
 
 import logging
+import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from carriers import services as carrier_services
 from carriers.models import CarrierAccount
@@ -91,6 +93,10 @@ class CardDeclined(FundsError):
 # Balance.
 
 
+def times_word(count: int) -> str:
+    return ngettext("%(count)d time", "%(count)d times", count) % {"count": count}
+
+
 def in_flight_total(account: CarrierAccount) -> Decimal:
     total = PostagePurchase.objects.filter(
         account_id=account.pk, status__in=PostagePurchase.IN_FLIGHT
@@ -157,6 +163,18 @@ def validate_amount(account: CarrierAccount, amount: Decimal) -> Decimal:
     return amount
 
 
+def open_book_for_postage(account: CarrierAccount) -> None:
+    """``open_book`` for a postage purchase: outside any transaction (the carrier is asked),
+    and a failed read refuses the purchase in the merchant's words."""
+    try:
+        open_book(account)
+    except errors.StampsError as exc:
+        raise FundsError(
+            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
+
+
 def reserve_purchase(
     account: CarrierAccount,
     amount: Decimal,
@@ -170,13 +188,7 @@ def reserve_purchase(
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
-    try:
-        open_book(account)
-    except errors.StampsError as exc:
-        raise FundsError(
-            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
-            f"was bought. {exc.merchant_message}"
-        ) from exc
+    open_book_for_postage(account)
     with transaction.atomic():
         locked = lock_account(account)
         carrier_services.require_usable(locked)
@@ -603,7 +615,8 @@ def check_auto_funding(account: CarrierAccount | int) -> PostagePurchase | None:
             return None
         if automatic_purchases_today(locked) >= auto.max_per_day:
             auto.last_skip_reason = (
-                f"Daily limit reached: auto-funding already ran {auto.max_per_day} time(s) today."
+                "Daily limit reached: auto-funding already ran "
+                f"{times_word(auto.max_per_day)} today."
             )
             auto.save(update_fields=["last_skip_reason", "updated_at"])
             return None
@@ -636,3 +649,83 @@ def check_auto_funding(account: CarrierAccount | int) -> PostagePurchase | None:
     except FundsError as exc:
         AutoFunding.objects.filter(pk=auto.pk).update(last_skip_reason=exc.message[:300])
         return purchase
+
+
+# --------------------------------------------------------------------------------------------
+# Postage for a batch: funded before it starts (R10, R11, R13).
+
+
+class PostageShort(FundsError):
+    """A batch needs more postage than the account has and auto-funding cannot cover it."""
+
+    def __init__(self, message: str, missing: Decimal) -> None:
+        super().__init__(message, help_url=reverse("funding:home"), help_label="Add funds")
+        self.missing = missing
+
+
+def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[PostagePurchase]:
+    """Make sure ``account`` holds ``needed`` before a batch of labels starts.
+
+    With auto-funding on, the shortfall is bought in the merchant's chosen amount, as many
+    times as it takes, within the daily limit (R13), the $10 minimum (R10) and the maximum
+    balance (R11); each purchase carries ``key`` and its number as idempotency key, so
+    checking the same batch twice never buys twice. When that cannot cover it (or
+    auto-funding is off) nothing is bought and ``PostageShort`` says exactly what is missing.
+    """
+    needed = money(needed)
+    # Before the lock: opening the book may ask the carrier, never inside a transaction.
+    open_book_for_postage(account)
+    with transaction.atomic():
+        locked = lock_account(account)
+        # Purchases still being confirmed will arrive: buying for them again would fund twice.
+        missing = needed - locked.balance - in_flight_total(locked)
+        if missing <= ZERO:
+            return []
+        have = (
+            f"This batch needs about ${needed:,.2f} of postage and “{locked.nickname}” has "
+            f"${locked.balance:,.2f}: ${missing:,.2f} is missing."
+        )
+        auto = AutoFunding.objects.select_for_update().filter(account=locked, enabled=True).first()
+        if auto is None:
+            raise PostageShort(
+                f"{have} Add at least ${max(missing, MIN_PURCHASE):,.2f}, or turn on "
+                "auto-funding, then create the batch again.",
+                missing,
+            )
+        # A second look at the same batch numbers its purchases on from the first look's.
+        earlier = PostagePurchase.objects.filter(
+            account=locked, idempotency_key__startswith=f"{key}:"
+        ).count()
+        times = math.ceil(missing / auto.amount)  # whole purchases of the chosen amount
+        left_today = auto.max_per_day - automatic_purchases_today(locked)
+        room = room_to_add(locked)
+        refusal = ""
+        if times > left_today:
+            refusal = (
+                f"Auto-funding adds ${auto.amount:,.2f} at most {times_word(auto.max_per_day)} "
+                f"a day and can run {max(left_today, 0)} more today; this needs {times}."
+            )
+        elif times * auto.amount > room:
+            refusal = (
+                f"Adding {times} × ${auto.amount:,.2f} would pass the "
+                f"${locked.max_balance:,.2f} maximum balance; at most ${room:,.2f} fits."
+            )
+        if refusal:
+            raise PostageShort(f"{have} {refusal} Add funds by hand, then try again.", missing)
+        purchases = [
+            reserve_purchase(
+                locked, auto.amount, automatic=True, idempotency_key=f"{key}:{earlier + n}"
+            )
+            for n in range(times)
+        ]
+    for purchase in purchases:
+        submit_purchase(purchase)
+    account.refresh_from_db()
+    if account.balance < needed:
+        raise PostageShort(
+            f"Auto-funding asked Stamps.com for ${times * auto.amount:,.2f} and it is not "
+            f"confirmed yet: “{account.nickname}” has ${account.balance:,.2f} of the "
+            f"${needed:,.2f} this batch needs. Try again in a minute.",
+            needed - account.balance,
+        )
+    return purchases

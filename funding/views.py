@@ -31,11 +31,17 @@ def _accounts(request: HttpRequest):
     return owned(request, CarrierAccount.objects.connected())
 
 
-def _months(count: int = 6) -> list[tuple[int, int, dt.date]]:
+def _months(account: CarrierAccount, count: int = 6) -> list[tuple[int, int, dt.date]]:
+    """The last ``count`` months with a statement, newest first: none before the month the
+    account was connected (there is nothing to state before it)."""
     today = timezone.localdate()
+    first = timezone.localdate(account.created_at).replace(day=1) if account.created_at else None
     year, month, out = today.year, today.month, []
     for _ in range(count):
-        out.append((year, month, dt.date(year, month, 1)))
+        start = dt.date(year, month, 1)
+        if first and start < first:
+            break
+        out.append((year, month, start))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return out
 
@@ -67,7 +73,7 @@ def _card(account: CarrierAccount, **extra) -> dict:
         "chart": reports.account_chart(account),
         "presets": services.PRESET_AMOUNTS,
         "room": services.room_to_add(account),
-        "months": _months(),
+        "months": _months(account),
         **extra,
     }
 

@@ -12,6 +12,7 @@ import zoneinfo
 
 from django.db import models
 
+from carriers.stamps.zones import time_zone_name
 from merchants.models import TIME_ZONE_CHOICES, MerchantOwned
 
 DEFAULT_CUTOFF = dt.time(17, 0)
@@ -30,8 +31,10 @@ class ShipFromLocation(MerchantOwned):
     postal_code = models.CharField(max_length=15)
     country = models.CharField(max_length=2, default="US")
     phone = models.CharField(max_length=30, blank=True)
+    # Derived from the ZIP code on save (R43): Stamps.com judges 9 pm and the shipping day by
+    # the ZIP's local time, so a zone the merchant picked could only contradict the carrier.
     time_zone = models.CharField(
-        max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York"
+        max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York", editable=False
     )
     is_default = models.BooleanField(default=False)
 
@@ -49,9 +52,21 @@ class ShipFromLocation(MerchantOwned):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.time_zone = self.zip_time_zone() or self.time_zone
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "time_zone"}
+        super().save(*args, **kwargs)
+
+    def zip_time_zone(self) -> str | None:
+        """The time zone the carrier places this address in (None outside the US table)."""
+        if self.country != "US":
+            return None
+        return time_zone_name(self.postal_code, self.state)
+
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
+        return zoneinfo.ZoneInfo(self.zip_time_zone() or self.time_zone)
 
 
 class PackageLocation(models.TextChoices):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.utils import timezone
 
 from locations.models import EndOfDaySettings, ShipFromLocation
 
 SUNDAY = 6
+SCAN_FORM_DEADLINE = dt.time(21, 0)  # R30: the carrier's 9 pm, local time of the ship-from ZIP
 
 
 def local_now(location: ShipFromLocation, now: dt.datetime | None = None) -> dt.datetime:
@@ -38,3 +41,49 @@ def ship_date_for(location: ShipFromLocation, now: dt.datetime | None = None) ->
     if local.time() >= settings_for(location).cutoff_time or local.weekday() == SUNDAY:
         return next_shipping_day(local.date())
     return local.date()
+
+
+def scan_form_deadline(location: ShipFromLocation, now: dt.datetime | None = None) -> dt.datetime:
+    """The next moment SCAN forms stop being accepted for this location: 9 pm local today, or
+    tomorrow's once today's has passed (R30)."""
+    local = local_now(location, now)
+    deadline = dt.datetime.combine(local.date(), SCAN_FORM_DEADLINE, tzinfo=location.zone)
+    if local >= deadline:
+        deadline = dt.datetime.combine(
+            local.date() + dt.timedelta(days=1), SCAN_FORM_DEADLINE, tzinfo=location.zone
+        )
+    return deadline
+
+
+@dataclass(frozen=True)
+class ScanFormDeadline:
+    """What the countdown on the shipments and end-of-day pages shows for one location."""
+
+    location: ShipFromLocation
+    deadline: dt.datetime  # in the location's time zone
+    seconds_left: int
+    open_today: bool  # False after 9 pm: the next deadline is tomorrow's
+
+    @property
+    def left(self) -> str:
+        hours, rest = divmod(self.seconds_left, 3600)
+        minutes = rest // 60
+        return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def scan_form_deadlines(
+    locations: Iterable[ShipFromLocation], now: dt.datetime | None = None
+) -> list[ScanFormDeadline]:
+    now = now or timezone.now()
+    found = []
+    for location in locations:
+        deadline = scan_form_deadline(location, now)
+        found.append(
+            ScanFormDeadline(
+                location=location,
+                deadline=deadline,
+                seconds_left=int((deadline - now).total_seconds()),
+                open_today=deadline.date() == local_today(location, now),
+            )
+        )
+    return found

@@ -1,7 +1,7 @@
 """Ship-from locations: where parcels leave from (Settings > Ship-from locations).
 
-A store needs at least one before it can buy labels; its time zone drives the SCAN form
-and pickup cut-offs, so it is chosen here with the address.
+A store needs at least one before it can buy labels; its time zone, which drives the SCAN
+form and pickup cut-offs, follows from the ZIP code (the carrier's rule, R43).
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ class ShipFromLocationForm(forms.ModelForm):
             "state",
             "postal_code",
             "phone",
-            "time_zone",
         ]
         help_texts = {
             "contact_name": "First and last name: international and military labels need both.",
-            "time_zone": "SCAN forms close at 9pm and pickups are booked in this time zone.",
+            "postal_code": "Its time zone (for the 9pm SCAN form deadline, the shipping cut-off "
+            "and pickups) is the ZIP code's, as Stamps.com judges it.",
         }
 
     def clean_contact_name(self) -> str:

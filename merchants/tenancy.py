@@ -7,6 +7,7 @@ login or tenancy by accident (it fails closed, loudly, in development and in tes
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from functools import cache, wraps
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, Query
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from merchants import twostep
@@ -164,8 +166,11 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
                     role=request.role,
                     confirmed=request_is_confirmed(request),
                 )
-                # A service's own check (merchants.permissions.require) answers the same way.
-                return view(request, *args, **kwargs)
+                # Every time a merchant reads is the store's local time (a location's own times
+                # are rendered in that location's zone by the template), never the server's UTC.
+                with timezone.override(zoneinfo.ZoneInfo(request.merchant.time_zone)):
+                    # A service's own check (merchants.permissions.require) answers the same way.
+                    return view(request, *args, **kwargs)
             except NotAllowed as refusal:
                 return _refuse(request, refusal)
 

@@ -21,7 +21,12 @@ class Service(models.TextChoices):
     FIRST_CLASS_INTL = "US-FCI", "First-Class Mail International"
     PRIORITY_INTL = "US-PMI", "Priority Mail International"
     EXPRESS_INTL = "US-EMI", "Priority Mail Express International"
-    GLOBALPOST = "GP-STD", "GlobalPost Standard International"
+    # GlobalPost is four carrier services, each bought under its own SWSIM code, so an order
+    # keeps exactly the one the merchant picked in the rate list.
+    GLOBALPOST = "SC-GPP", "GlobalPost Standard International"
+    GLOBALPOST_ECONOMY = "SC-GPE", "GlobalPost Economy International"
+    GLOBALPOST_SMARTSAVER = "SC-GPPSS", "GlobalPost Standard International SmartSaver"
+    GLOBALPOST_ECONOMY_SMARTSAVER = "SC-GPESS", "GlobalPost Economy International SmartSaver"
 
 
 class PackageType(models.TextChoices):
@@ -86,7 +91,18 @@ SERVICES: dict[str, ServiceInfo] = {
     Service.PRIORITY_INTL: ServiceInfo(True, prepay_duties_canada=True),
     Service.EXPRESS_INTL: ServiceInfo(True, prepay_duties_canada=True),
     Service.GLOBALPOST: ServiceInfo(True),
+    Service.GLOBALPOST_ECONOMY: ServiceInfo(True),
+    Service.GLOBALPOST_SMARTSAVER: ServiceInfo(True),
+    Service.GLOBALPOST_ECONOMY_SMARTSAVER: ServiceInfo(True),
 }
+GLOBALPOST_SERVICES = frozenset(
+    {
+        Service.GLOBALPOST,
+        Service.GLOBALPOST_ECONOMY,
+        Service.GLOBALPOST_SMARTSAVER,
+        Service.GLOBALPOST_ECONOMY_SMARTSAVER,
+    }
+)
 
 FLAT_PACKAGE_TYPES = {PackageType.LARGE_ENVELOPE}
 NO_PREPAY_DUTIES_PACKAGES = {PackageType.MEDIUM_FLAT_RATE_BOX, PackageType.LARGE_FLAT_RATE_BOX}
@@ -110,6 +126,9 @@ SERVICE_ALIASES = {
     "express": Service.EXPRESS,
     "first class": Service.FIRST_CLASS,
     "globalpost": Service.GLOBALPOST,
+    "globalpost standard": Service.GLOBALPOST,
+    "globalpost economy": Service.GLOBALPOST_ECONOMY,
+    "gp-std": Service.GLOBALPOST,
 }
 
 

@@ -66,6 +66,13 @@ class OrderShippingForm(forms.ModelForm):
                 c for c in Confirmation.choices if c[0] in (Confirmation.NONE, "tracking")
             ]
 
+    def clean_service(self):
+        # The rate list is the one control for the service: a post without it (the package
+        # form itself) leaves the order's service as it is instead of clearing it.
+        if "service" not in self.data:
+            return self.instance.service
+        return self.cleaned_data["service"]
+
     def clean_customs_contents_type(self):
         return self.cleaned_data["customs_contents_type"] or self.instance.customs_contents_type
 

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "orders",
     "shipments",
     "endofday",
+    "tracking",
     "support",
     "front",
 ]
@@ -359,6 +360,13 @@ RATE_CACHE_SECONDS = envint("RATE_CACHE_SECONDS", 120)
 LABEL_BATCH_THREADS = envint("LABEL_BATCH_THREADS", 3)
 LABEL_BATCH_STALE_SECONDS = envint("LABEL_BATCH_STALE_SECONDS", 120)
 FUNDING_POLL_SECONDS = envint("FUNDING_POLL_SECONDS", 2)
+# Tracking (the tracking app): where links in customer e-mails point, how many public
+# tracking pages one address may open a minute, and webhooks. Plain HTTP and private or
+# loopback webhook addresses are refused unless WEBHOOKS_ALLOW_PRIVATE (default: DEBUG).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+TRACKING_PAGE_RATE_PER_MINUTE = envint("TRACKING_PAGE_RATE_PER_MINUTE", 30)
+WEBHOOKS_ALLOW_PRIVATE = envbool("WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10)
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "twilio")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("shipments.urls")),
     path("", include("endofday.urls")),
+    path("", include("tracking.urls")),
 ]
 
 if settings.STAMPS_SANDBOX:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from merchants.ids import parse_ids
 from merchants.permissions import Perm
 from merchants.tenancy import get_owned_or_404, merchant_view, owned
-from shipments import batches, labels
+from shipments import batches
+from shipments.forms import BatchForm
 from shipments.models import Batch, BatchItem
 from shipments.views import _pdf_response, _print_options, chosen_account, merchant_accounts
 
@@ -20,7 +23,11 @@ from shipments.views import _pdf_response, _print_options, chosen_account, merch
 def batch_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return batch_create(request)
-    recent = owned(request, Batch).select_related("account")[:50]
+    recent = (
+        owned(request, Batch)
+        .select_related("account")
+        .annotate(failed=Count("items", filter=Q(items__status=BatchItem.Status.FAILED)))[:50]
+    )
     return render(request, "shipments/batches.html", {"batches": recent})
 
 
@@ -32,18 +39,9 @@ def batch_create(request: HttpRequest) -> HttpResponse:
     if account is None:
         messages.error(request, "Connect a Stamps.com account before creating labels.")
         return redirect("order-list")
-    ship_date = request.POST.get("ship_date") or None
-    try:
-        import datetime as dt
-
-        day = dt.date.fromisoformat(ship_date) if ship_date else None
-    except ValueError:
-        day = None
-    from orders.models import Order
-
-    first = Order.objects.for_merchant(request.merchant).filter(pk__in=ids[:1]).first()
-    today = labels.merchant_today(first) if first else None
-    day = day if day and today and day >= today else today
+    form = BatchForm(request.POST)
+    # A date that is not a date, or one already past, falls back to the default ship date.
+    day = form.cleaned_data.get("ship_date") if form.is_valid() else None
     try:
         batch = batches.create_batch(request.merchant, ids, account, day, user=request.user)
     except batches.BatchError as exc:
@@ -92,6 +90,26 @@ def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This batch is already finished.")
     else:
         messages.info(request, "This batch is still running.")
+    return redirect("shipments:batch", pk=batch.pk)
+
+
+@merchant_view(Perm.BUY_LABELS)
+@require_POST
+def batch_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
+    try:
+        count = batches.retry_failed(batch)
+    except batches.BatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            ngettext("Retrying %(n)d failed order", "Retrying %(n)d failed orders", count)
+            % {"n": count}
+            + ": labels already bought are kept and none is bought twice."
+            if count
+            else "Every failed order has a label by now: nothing to buy again.",
+        )
     return redirect("shipments:batch", pk=batch.pk)
 
 

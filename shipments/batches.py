@@ -11,21 +11,33 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import zoneinfo
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
+from carriers import services as carrier_services
 from carriers.models import CarrierAccount
+from carriers.stamps import errors
+from funding.services import FundsError, fund_batch
 from merchants.permissions import Perm, require
 from orders.models import Order
 from shipments import labels, printing, rating
-from shipments.labels import LabelError, LabelPending, buy_label
+from shipments.labels import (
+    LabelError,
+    LabelPending,
+    buy_label,
+    default_ship_date,
+    order_today,
+)
 from shipments.models import Batch, BatchItem, Shipment
+from shipments.signals import batch_finished
 
 PENDING_RETRIES = 2
 HEARTBEAT_SECONDS = 5
@@ -61,15 +73,39 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
     ids = [i for i in ids if i in found]
     if not ids:
         raise BatchError("None of the selected orders exist.")
-    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(merchant.time_zone))
-    ship_date = ship_date or today
+    orders = list(
+        Order.objects.for_merchant(merchant)
+        .filter(pk__in=ids)
+        .select_related("ship_from", "merchant")
+        .prefetch_related("items")
+    )
+    by_pk = {order.pk: order for order in orders}
+    orders = [by_pk[i] for i in ids]
+    no_service = [order.number for order in orders if not order.service]
+    if no_service:
+        have = ngettext(
+            "%(n)d of the selected orders has no service",
+            "%(n)d of the selected orders have no service",
+            len(no_service),
+        ) % {"n": len(no_service)}
+        raise BatchError(
+            f"{have}: {', '.join(no_service[:10])}{'…' if len(no_service) > 10 else ''}. "
+            "Pick a rate on each order (or set the service with an automation rule), then "
+            "create the batch again."
+        )
+    # R43: the ship date follows the ship-from location's time zone and cut-off, and a date
+    # already past there is never used.
+    today = order_today(orders[0])
+    if ship_date is None or ship_date < today:
+        ship_date = default_ship_date(orders[0])
     # Each label checks its own location's day too (labels.buy_label); this refuses a batch
-    # nobody could buy before a single order is queued.
+    # nobody could buy before a single order is queued or any postage is bought for it.
     if ship_date > labels.latest_ship_date(today):
         raise BatchError(
             f"The ship date can be at most {labels.MAX_DAYS_AHEAD} days ahead "
             f"(until {labels.latest_ship_date(today):%b %-d, %Y})."
         )
+    ensure_postage(account, orders, ship_date, key=f"batch:{account.pk}:{uuid.uuid4().hex}")
     with transaction.atomic():
         batch = Batch.objects.create(
             merchant=merchant, account=account, ship_date=ship_date, total=len(ids), created_by=user
@@ -79,6 +115,32 @@ def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=N
         )
         transaction.on_commit(lambda: enqueue(batch))
     return batch
+
+
+def postage_needed(account: CarrierAccount, orders: list[Order], ship_date) -> Decimal:
+    """The postage these labels will cost, from the carrier's own quotes (cached, so buying
+    the labels right after asks nothing twice). An order the carrier cannot rate is left out:
+    its label fails in the batch with the carrier's reason."""
+    total = Decimal("0.00")
+    for order in orders:
+        try:
+            query = rating.query_for_order(order, ship_date)
+            total += rating.rate_for_service(account, query, order.service).total
+        except (errors.StampsError, ValueError):
+            continue
+    return total
+
+
+def ensure_postage(account: CarrierAccount, orders: list[Order], ship_date, *, key: str) -> None:
+    """Before any label is bought: top up through auto-funding, or refuse with what is
+    missing, so a batch never fails halfway for postage."""
+    needed = postage_needed(account, orders, ship_date)
+    try:
+        fund_batch(account, needed, key=key)
+    except carrier_services.AccountNotUsable as exc:
+        raise BatchError(exc.message) from exc
+    except FundsError as exc:
+        raise BatchError(exc.message) from exc
 
 
 def enqueue(batch: Batch) -> None:
@@ -118,11 +180,73 @@ def resume(batch: Batch) -> bool:
     return True
 
 
+def retry_failed(batch: Batch) -> int:
+    """Queue the batch's failed orders again; returns how many. An order that has a label
+    by now (bought elsewhere, or found by R28 after a lost answer) is marked bought with it,
+    never bought again. Postage for the rest is checked first, as for a new batch."""
+    if not batch.finished:
+        raise BatchError("This batch is still running: wait for it to finish.")
+    failed = list(
+        batch.items.filter(status=BatchItem.Status.FAILED)
+        .select_related("order", "order__ship_from", "order__merchant")
+        .prefetch_related("order__items")
+    )
+    if not failed:
+        raise BatchError("No failed orders to retry in this batch.")
+    labelled = dict(
+        Shipment.objects.filter(
+            order_id__in=[item.order_id for item in failed],
+            status__in=[Shipment.Status.BOUGHT, Shipment.Status.BUYING],
+        ).values_list("order_id", "pk")
+    )
+    retry = [item for item in failed if item.order_id not in labelled]
+    no_service = [item.order.number for item in retry if not item.order.service]
+    if no_service:
+        raise BatchError(
+            f"Pick a service for {', '.join(no_service[:10])} first: "
+            + ngettext(
+                "%(n)d failed order still has none.",
+                "%(n)d failed orders still have none.",
+                len(no_service),
+            )
+            % {"n": len(no_service)}
+        )
+    ensure_postage(
+        batch.account,
+        [item.order for item in retry],
+        batch.ship_date,
+        key=f"batch:{batch.account_id}:{batch.pk}:retry{batch.runs}",
+    )
+    with transaction.atomic():
+        for item in failed:
+            if item.order_id in labelled:
+                BatchItem.objects.filter(pk=item.pk).update(
+                    status=BatchItem.Status.BOUGHT, shipment_id=labelled[item.order_id], reason=""
+                )
+        BatchItem.objects.filter(pk__in=[item.pk for item in retry]).update(
+            status=BatchItem.Status.PENDING, reason=""
+        )
+        # The combined PDF kept for the first run would miss the labels bought now.
+        Batch.objects.filter(pk=batch.pk).update(
+            status=Batch.Status.QUEUED,
+            finished_at=None,
+            heartbeat_at=timezone.now(),
+            combined_pdf="",
+        )
+        if retry:
+            transaction.on_commit(lambda: enqueue(batch))
+        else:
+            Batch.objects.filter(pk=batch.pk).update(
+                status=Batch.Status.DONE, finished_at=timezone.now()
+            )
+    return len(retry)
+
+
 def _buy_item(item: BatchItem, batch: Batch) -> tuple[str, str, Shipment | None]:
     order = item.order
     if not order.service:
         return BatchItem.Status.FAILED, "Choose a service for this order.", None
-    service = rating.carrier_service(order.service)
+    service = order.service
     for attempt in range(PENDING_RETRIES + 1):
         try:
             shipment = buy_label(
@@ -179,10 +303,15 @@ def run_batch(batch_id: int) -> dict:
             if time.monotonic() - beat > HEARTBEAT_SECONDS:
                 beat = time.monotonic()
                 Batch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
-    Batch.objects.filter(pk=batch_id).update(
-        status=Batch.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    finished_now = (
+        Batch.objects.filter(pk=batch_id)
+        .exclude(status=Batch.Status.DONE)
+        .update(status=Batch.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now())
     )
-    return progress(Batch.objects.get(pk=batch_id))
+    done = Batch.objects.get(pk=batch_id)
+    if finished_now:  # a second run racing to the end does not announce it again
+        batch_finished.send(Batch, batch=done)
+    return progress(done)
 
 
 def bought_shipments(batch: Batch) -> list[Shipment]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django import forms
@@ -89,10 +88,10 @@ class BuyForm(forms.Form):
 
 
 class BatchForm(forms.Form):
-    ship_date = ShipDateField(required=False)
+    """Blank ship date: each batch takes its location's next shipping day (R43), which the
+    service works out in the location's own time zone, never the server's."""
 
-    def clean_ship_date(self):
-        return self.cleaned_data.get("ship_date") or dt.date.today()
+    ship_date = ShipDateField(required=False)
 
 
 class ShippingSettingsForm(forms.ModelForm):

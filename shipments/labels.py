@@ -13,6 +13,7 @@ No database transaction is held while Stamps.com is called.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -26,13 +27,14 @@ from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label, refund_for_void
 from funding.services import open_book
-from locations.shipping_day import ship_date_for
+from locations.shipping_day import local_today, ship_date_for
 from merchants.permissions import Perm, require
 from orders.catalog import ContentsType
 from orders.models import Order
 from orders.validation import ShipmentInvalid, ensure_shippable
 from shipments import rating
 from shipments.models import VOID_WINDOW, Batch, BatchItem, Shipment
+from shipments.signals import label_bought, label_voided
 
 # CancelIndicium is sent this many times in one void when no answer comes back.
 VOID_ATTEMPTS = 3
@@ -74,9 +76,18 @@ def latest_ship_date(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=MAX_DAYS_AHEAD)
 
 
-def merchant_today(order: Order) -> dt.date:
-    zone = order.ship_from.zone if order.ship_from else None
-    return timezone.localdate(timezone=zone)
+def order_today(order: Order, now: dt.datetime | None = None) -> dt.date:
+    """Today where the parcel leaves from: the ship-from ZIP's local date (R43), else the
+    store's own time zone."""
+    if order.ship_from:
+        return local_today(order.ship_from, now)
+    return timezone.localdate(now, timezone=zoneinfo.ZoneInfo(order.merchant.time_zone))
+
+
+def default_ship_date(order: Order, now: dt.datetime | None = None) -> dt.date:
+    """The ship date a label bought now gets unless the merchant picks another: after the
+    location's cut-off, the next shipping day (R31, R43)."""
+    return ship_date_for(order.ship_from, now) if order.ship_from else order_today(order, now)
 
 
 def _funds_error(account: CarrierAccount, needed: Decimal | None) -> InsufficientFunds:
@@ -114,7 +125,7 @@ def customs_for(order: Order) -> Customs | None:
 
 def _validate(order: Order, service: str) -> None:
     preview = Order(**{f.attname: getattr(order, f.attname) for f in Order._meta.concrete_fields})
-    preview.service = rating.catalog_service(service)
+    preview.service = service
     preview._state.fields_cache = dict(order._state.fields_cache)
     try:
         ensure_shippable(preview)
@@ -250,10 +261,8 @@ def buy_label(
             quote = None
     else:
         # The location's cut-off applies: a label printed after it ships the next day (R31).
-        ship_date = ship_date or (
-            ship_date_for(order.ship_from) if order.ship_from else merchant_today(order)
-        )
-        today = merchant_today(order)
+        ship_date = ship_date or default_ship_date(order)
+        today = order_today(order)
         if ship_date < today:
             raise LabelError("The ship date must be today or a later day.")
         if ship_date > latest_ship_date(today):
@@ -315,8 +324,6 @@ def buy_label(
 
 def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
     """The label, its ledger debit and the order's status: one transaction (R14)."""
-    from shipments.notifications import schedule_notification
-
     amount = indicium.amount
     if indicium.rate is not None:
         amount = indicium.rate.amount + sum(
@@ -361,8 +368,8 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
             # so too, or a resumed run finds the label and leaves the item pending.
             items = BatchItem.objects.filter(batch_id=locked.batch_id, order_id=locked.order_id)
         items.update(status=BatchItem.Status.BOUGHT, reason="", shipment=locked)
-        email = shipment.order.email
-        transaction.on_commit(lambda: schedule_notification(locked.pk, email))
+        # The customer's "shipped" e-mail and webhooks are sent by the listeners.
+        transaction.on_commit(lambda: label_bought.send(Shipment, shipment=locked))
     shipment.order.status = Order.Status.SHIPPED
     return locked
 
@@ -484,6 +491,7 @@ def _record_void(shipment: Shipment) -> Shipment:
         Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
             status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
         )
+        transaction.on_commit(lambda: label_voided.send(Shipment, shipment=locked))
     return locked
 
 

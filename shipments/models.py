@@ -115,6 +115,15 @@ class BatchItem(models.Model):
         return f"{self.batch_id}/{self.order_id}: {self.status}"
 
 
+class DeliveryStatus(models.TextChoices):
+    PRE_TRANSIT = "pre_transit", "Label created, not yet scanned"
+    IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    EXCEPTION = "exception", "Delivery problem"
+    RETURNED = "returned", "Returned to sender"
+
+
 class Shipment(MerchantOwned):
     """One label. Saved with its IntegratorTxID *before* CreateIndicium is called (R28), so a
     retry after a timeout or a crash sends the same id and the carrier answers the same label."""
@@ -175,6 +184,12 @@ class Shipment(MerchantOwned):
     to_name = models.CharField(max_length=100, blank=True)
     to_country = models.CharField(max_length=2, default="US")
     notified_at = models.DateTimeField(null=True, blank=True)
+    # Where the parcel is, as the carrier last said (kept up to date by the tracking app);
+    # on the label itself so the list can show and filter it from its own query.
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, blank=True, db_index=True
+    )
+    last_scan_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     bought_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)

@@ -23,7 +23,7 @@ from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, Rate, RateRequest
 from locations.models import ShipFromLocation
-from orders.catalog import Confirmation, PackageType, Service
+from orders.catalog import Confirmation, PackageType
 from orders.models import Order
 from orders.validation import carrier_postal_code
 
@@ -45,16 +45,6 @@ ADD_ON_LABELS = {
     "US-A-HFPU": "Hold for Pickup",
     "US-A-DDP": "Prepay duties to Canada",
 }
-
-
-def catalog_service(code: str) -> str:
-    """The orders catalog's service for a carrier ServiceType (GlobalPost has several)."""
-    return Service.GLOBALPOST.value if code.startswith(GLOBALPOST_PREFIX) else code
-
-
-def carrier_service(code: str) -> str:
-    """The carrier ServiceType to buy for an order's catalog service."""
-    return "SC-GPP" if code == Service.GLOBALPOST else code
 
 
 def cubic_tier(length, width, height) -> Decimal | None:

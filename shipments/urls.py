@@ -19,5 +19,6 @@ urlpatterns = [
     path("shipments/batches/<int:pk>/", batch_views.batch_detail, name="batch"),
     path("shipments/batches/<int:pk>/progress/", batch_views.batch_progress, name="batch-progress"),
     path("shipments/batches/<int:pk>/resume/", batch_views.batch_resume, name="batch-resume"),
+    path("shipments/batches/<int:pk>/retry/", batch_views.batch_retry, name="batch-retry"),
     path("shipments/batches/<int:pk>/labels.pdf", batch_views.batch_pdf, name="batch-pdf"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,12 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from carriers.models import CarrierAccount
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
+from locations.shipping_day import scan_form_deadlines
 from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
 from merchants.permissions import Perm
@@ -25,7 +29,9 @@ from orders.forms import OrderShippingForm
 from orders.models import Order
 from shipments import labels, printing, rating
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
-from shipments.models import Shipment, ShippingSettings
+from shipments.models import DeliveryStatus, Shipment, ShippingSettings
+
+STALLED_AFTER = dt.timedelta(days=3)
 
 
 def merchant_accounts(request: HttpRequest):
@@ -71,7 +77,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
     accounts = merchant_accounts(request)
     account = chosen_account(request, accounts)
     shop = rating.rate_shop(account, rating.query_for_order(preview))
-    today = labels.merchant_today(order)
+    today = labels.order_today(order)
     live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
     offered = [q.service for q in shop.quotes]
     # The service the order (or a rule) chose is preselected; otherwise the cheapest.
@@ -84,6 +90,7 @@ def _rates_context(request: HttpRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
+        "ship_date": labels.default_ship_date(order),
         "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **extra,
@@ -200,6 +207,7 @@ def _filtered_shipments(request: HttpRequest):
         "status": request.GET.get("status", ""),
         "q": request.GET.get("q", "").strip(),
         "service": request.GET.get("service", "").strip(),
+        "delivery": request.GET.get("delivery", ""),
     }
     if f["status"] in Shipment.Status.values:
         qs = qs.filter(status=f["status"])
@@ -207,6 +215,24 @@ def _filtered_shipments(request: HttpRequest):
         f["status"] = ""
     if f["service"]:
         qs = qs.filter(service=f["service"])
+    if f["delivery"] == "exception":
+        qs = qs.filter(delivery_status=DeliveryStatus.EXCEPTION)
+    elif f["delivery"] == "stalled":
+        # Not moving for 3 days: still on its way, and no scan (or no first scan) since.
+        quiet_since = timezone.now() - STALLED_AFTER
+        qs = qs.filter(
+            status=Shipment.Status.BOUGHT,
+            delivery_status__in=[
+                DeliveryStatus.PRE_TRANSIT,
+                DeliveryStatus.IN_TRANSIT,
+                DeliveryStatus.OUT_FOR_DELIVERY,
+            ],
+        ).filter(
+            Q(last_scan_at__lt=quiet_since)
+            | Q(last_scan_at__isnull=True, bought_at__lt=quiet_since)
+        )
+    else:
+        f["delivery"] = ""
     if f["q"]:
         qs = qs.filter(Q(tracking_number__icontains=f["q"]) | Q(order__number__icontains=f["q"]))
     return qs.order_by("-created_at", "-pk"), f
@@ -246,6 +272,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse:
         "filters": f,
         "statuses": Shipment.Status.choices,
         "query": params.urlencode(),
+        "scan_deadlines": scan_form_deadlines(owned(request, ShipFromLocation)),
     }
     return render(request, "shipments/list.html", context)
 
@@ -349,7 +376,8 @@ def void_selected(request: HttpRequest) -> HttpResponse:
     voided, refused = labels.void_many(list(shipments), by=request.user)
     if voided:
         total = sum(s.refunded for s in voided)
-        messages.success(request, f"{len(voided)} label(s) voided; ${total:,.2f} refunded.")
+        labels_voided = ngettext("%(n)d label voided", "%(n)d labels voided", len(voided))
+        messages.success(request, f"{labels_voided % {'n': len(voided)}}; ${total:,.2f} refunded.")
     for shipment, reason in refused:
         messages.error(request, f"{shipment.order.number}: {reason}")
     if not ids:

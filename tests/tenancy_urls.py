@@ -21,6 +21,7 @@ from tests.factories import (
     make_ship_from,
 )
 from tests.shipments.factories import make_batch, make_shipment
+from tests.tracking.factories import make_delivery, make_endpoint, make_parcel
 
 
 def make_invitation(merchant: Merchant):
@@ -76,6 +77,7 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "shipments:batch": lambda m: {"pk": make_batch(m, "T-8").pk},
     "shipments:batch-progress": lambda m: {"pk": make_batch(m, "T-9").pk},
     "shipments:batch-resume": lambda m: {"pk": make_batch(m, "T-10").pk},
+    "shipments:batch-retry": lambda m: {"pk": make_batch(m, "T-10b").pk},
     "shipments:batch-pdf": lambda m: {"pk": make_batch(m, "T-11").pk},
     "endofday:scan-form": lambda m: {"pk": make_scan_form(m, "T-12").pk},
     "endofday:scan-form-pdf": lambda m: {"pk": make_scan_form(m, "T-13").pk},
@@ -85,6 +87,12 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "locations:edit": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
     "locations:make-default": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
     "locations:delete": lambda m: {"pk": make_ship_from(m, is_default=False).pk},
+    "tracking:order-panel": lambda m: {"pk": make_parcel(m, "T-16").shipment.order_id},
+    "tracking:shipment-panel": lambda m: {"pk": make_parcel(m, "T-17").shipment_id},
+    "tracking:refresh": lambda m: {"pk": make_parcel(m, "T-18").shipment_id},
+    "tracking:webhook": lambda m: {"pk": make_endpoint(m).pk},
+    "tracking:webhook-toggle": lambda m: {"pk": make_endpoint(m).pk},
+    "tracking:webhook-replay": lambda m: {"pk": make_delivery(m).pk},
 }
 
 
@@ -171,4 +179,13 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "endofday:pickup-cancel": both(Perm.LABELS),
     "endofday:settings": (Perm.VIEW, Perm.SETTINGS),
     "endofday:location-settings": (Perm.VIEW, Perm.SETTINGS),
+    "tracking:order-panel": both(Perm.VIEW),
+    "tracking:shipment-panel": both(Perm.VIEW),
+    "tracking:refresh": both(Perm.LABELS),
+    "tracking:branding": (Perm.VIEW, Perm.SETTINGS),
+    "tracking:preview": (Perm.VIEW, Perm.SETTINGS),
+    "tracking:webhooks": both(Perm.SETTINGS),
+    "tracking:webhook": both(Perm.SETTINGS),
+    "tracking:webhook-toggle": both(Perm.SETTINGS),
+    "tracking:webhook-replay": both(Perm.SETTINGS),
 }

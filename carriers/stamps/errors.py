@@ -90,9 +90,20 @@ class AuthenticationFailed(StampsError):
 
     explanation = "Stamps.com did not accept the username and password for this account."
     what_to_do = (
-        "If the password was changed at Stamps.com, update it here with \u201cUpdate "
-        "password\u201d (your history is kept). Forgotten the password? Call Stamps.com "
-        f"support at {STAMPS_SUPPORT_PHONE}."
+        "If the password was changed at Stamps.com, enter the new one with the \u201cUpdate "
+        "password\u201d button beside the account in Your Carrier Accounts (your history is "
+        f"kept). Forgotten the password? Call Stamps.com support at {STAMPS_SUPPORT_PHONE}."
+    )
+    # The connect and update-password pages have no such button: they say what to do there.
+    when_connecting = (
+        "Stamps.com did not accept this username and password. Check both (the password is "
+        "case-sensitive) and connect again. Forgotten the password? Reset it at Stamps.com or "
+        f"call Stamps.com support at {STAMPS_SUPPORT_PHONE}."
+    )
+    when_updating = (
+        "Stamps.com did not accept this password either. Enter the one that signs you in at "
+        "Stamps.com now (it is case-sensitive). Forgotten it? Reset it at Stamps.com or call "
+        f"Stamps.com support at {STAMPS_SUPPORT_PHONE}."
     )
 
 

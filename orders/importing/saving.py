@@ -25,6 +25,7 @@ from orders.importing.reading import (
     saved_mapping,
 )
 from orders.models import Order, OrderItem, OrderRuleChange
+from orders.signals import orders_imported
 
 ORDER_UPDATE_FIELDS = [
     "order_date",
@@ -146,6 +147,8 @@ def save_chunk(
         )
         OrderRuleChange.objects.bulk_create(logs, batch_size=1000)
     context["pending_logs"].clear()
+    if new_orders:
+        orders_imported.send(Order, merchant=merchant, order_ids=[o.pk for o in new_orders])
     result.created += len(new_orders)
     result.updated += matched
     result.errors += skipped

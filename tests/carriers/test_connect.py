@@ -55,7 +55,9 @@ def test_r1_wrong_password_keeps_username_and_nickname_but_not_the_password(
     sandbox.create_account("acme-post", PASSWORD)
     response = connect(owner_client, password="not-the-password")
     assert response.status_code == 200
-    assert "did not accept the username and password" in response.text
+    assert "did not accept this username and password" in response.text
+    # It points to what is on this page, not to an "Update password" button that is not.
+    assert "Update password" not in response.text and "Check both" in response.text
     assert 'value="acme-post"' in response.text
     assert 'value="Main postage"' in response.text
     assert "not-the-password" not in response.text
@@ -204,7 +206,8 @@ def test_r7_changed_password_marks_account_and_update_password_restores_it(
 
     url = reverse("carriers:update-password", args=[account.pk])
     response = owner_client.post(url, {"password": "still-wrong"})
-    assert "did not accept" in response.text
+    assert "did not accept this password either" in response.text
+    assert "“Update password” button" not in response.text
     owner_client.post(url, {"password": "brand-new-pass"})
     account.refresh_from_db()
     assert account.status == "active"

@@ -40,7 +40,7 @@ def test_existing_account_with_a_wrong_password_then_the_right_one(page, owner, 
     page.get_by_label("Stamps.com password").fill("wrong-password")
     page.get_by_label("Account nickname").fill("Harbor postage")
     page.get_by_role("button", name="Connect").click()
-    expect(page.get_by_role("alert")).to_contain_text("did not accept the username and password")
+    expect(page.get_by_role("alert")).to_contain_text("did not accept this username and password")
     expect(page.get_by_label("Stamps.com username")).to_have_value("harbor-post")
     expect(page.get_by_label("Account nickname")).to_have_value("Harbor postage")
     expect(page.get_by_label("Stamps.com password")).to_have_value("")

@@ -71,7 +71,17 @@ def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
 
+    # Voiding asks first, in a native dialog: Cancel leaves the label alone.
+    dialog = page.locator("#confirm-dialog")
     page.get_by_role("button", name=re.compile("Void label")).click()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Void the label for order {order.number}?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("shipment-status")).not_to_have_text("Voided")
+    assert Shipment.objects.get(pk=shipment.pk).status == Shipment.Status.BOUGHT
+    page.get_by_role("button", name=re.compile("Void label")).click()
+    dialog.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text(re.compile(r"Label voided: \$[\d.]+ refunded"))).to_be_visible()
     expect(page.get_by_test_id("shipment-status")).to_have_text("Voided")
     assert sandbox_api.get_balance("acme-e2e") == Decimal("100.00")

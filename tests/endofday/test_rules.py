@@ -133,6 +133,7 @@ def test_r30_a_late_scan_form_is_refused_before_calling_the_carrier(place, label
     assert not ScanForm.objects.exists()
 
 
+@pytest.mark.clock("2026-11-06T07:30:00+00:00")  # signed in at the moment the page is read
 def test_r30_the_page_says_why_and_disables_the_button(place, label, merchant, owner_client):
     honolulu = place("Pacific/Honolulu", is_default=True)
     account = make_carrier_account(merchant, is_default=True)

@@ -88,19 +88,22 @@ def test_r30_the_carrier_refuses_at_9pm_where_the_parcels_are(stamps, account, p
 
 
 def test_r31_the_carriers_already_scanned_answer_points_to_the_cut_off(stamps, account, place, buy):
-    """Still Thursday in Honolulu, already Friday at the ZIP's clock: the carrier treats
-    Thursday's labels as past and answers "already scanned"."""
-    place_ = place("Pacific/Honolulu", city="Brooklyn", state="NY", postal_code="11201")
+    """ShipDesk and the carrier now read the same ZIP clock (R43), so only a carrier whose day
+    is already past the labels' date answers "already scanned": the merchant is pointed to the
+    cut-off. The carrier's clock is set a day ahead to get that answer."""
+    place_ = place("America/New_York")
     with at(stamps, utc(2026, 11, 5, 20)):
         shipment = buy(account, place_)
     assert shipment.ship_date == THU
-    next_day_there = at(stamps, utc(2026, 11, 6, 5, 30))  # Thu 7:30 PM Honolulu, Fri in NY
-    with next_day_there, pytest.raises(shipping_day.EndOfDayError) as caught:
+    stamps.set_clock(utc(2026, 11, 7, 0, 30))  # Fri 7:30 PM in New York at the carrier
+    shipdesk_thursday = time_machine.travel(utc(2026, 11, 6, 0, 30), tick=True)  # Thu 7:30 PM
+    with shipdesk_thursday, pytest.raises(shipping_day.EndOfDayError) as caught:
         scan_forms.create_scan_form(account, place_)
     assert "already been scanned by USPS" in caught.value.message
     assert caught.value.link == "/shipments/end-of-day/"
 
 
+@pytest.mark.clock("2026-11-05T15:00:00+00:00")  # signed in on the Thursday it travels to
 def test_r33_a_pickup_asked_for_saturday_on_thursday_is_booked_for_friday(
     stamps, account, place, buy, owner_client
 ):

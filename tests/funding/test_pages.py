@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,6 +35,19 @@ def test_funds_page_shows_balance_chart_ledger_and_statement_links(owner_client,
     assert "label-77" in page
     assert f"/funds/{account.pk}/statements/{timezone.localdate():%Y-%m}.pdf" in page
     assert "style=" not in page  # strict CSP: no inline styles
+
+
+@pytest.mark.clock("2026-06-10T14:00:00+00:00")
+@pytest.mark.django_db
+def test_statements_are_offered_only_from_the_month_the_account_was_connected(
+    owner_client, merchant
+):
+    with time_machine.travel("2026-04-20T15:00:00+00:00", tick=False):
+        account = make_carrier_account(merchant, balance=Decimal("10.00"))
+    page = owner_client.get("/funds/").text
+    offered = [m for m in ("2026-06", "2026-05", "2026-04") if f"/statements/{m}.pdf" in page]
+    assert offered == ["2026-06", "2026-05", "2026-04"]
+    assert f"/funds/{account.pk}/statements/2026-03.pdf" not in page  # before it existed
 
 
 @pytest.mark.django_db

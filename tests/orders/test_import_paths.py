@@ -36,7 +36,7 @@ def test_a_small_upload_imports_at_once_and_reports_bad_rows(owner_client, merch
     job = ImportJob.objects.get(merchant=merchant)
     assert response.url == reverse("order-import-job", kwargs={"pk": job.pk})
     page = owner_client.get(response.url).text
-    assert "1 new orders" in page
+    assert "1 new order," in page
     assert "Country &#x27;Atlantis&#x27; is unknown" in page
     assert job.errors and job.errors[0]["row"] == 3
     job.refresh_from_db()

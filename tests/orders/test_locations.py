@@ -79,3 +79,18 @@ def test_settings_hub_links_everywhere_and_only_the_owner_edits_the_company(owne
     assert "Your role in Acme Co (shipper)" in response.text
     merchant.refresh_from_db()
     assert merchant.name == "Acme Co"
+
+
+def test_R43_the_time_zone_comes_from_the_zip_and_a_contradicting_one_is_not_kept(
+    owner_client, merchant
+):
+    chicago = {**GOOD, "city": "Chicago", "state": "IL", "postal_code": "60601"}
+    owner_client.post(reverse("locations:new"), {**chicago, "time_zone": "America/New_York"})
+    location = ShipFromLocation.objects.get(merchant=merchant)
+    assert location.time_zone == "America/Chicago"  # where Stamps.com judges 9 pm
+    page = owner_client.get(reverse("locations:edit", args=[location.pk])).text
+    assert "Time zone: America/Chicago (from ZIP code 60601)" in page
+    assert 'name="time_zone"' not in page  # nothing to pick that could contradict the ZIP
+    moved = {**chicago, "city": "Honolulu", "state": "HI", "postal_code": "96813"}
+    owner_client.post(reverse("locations:edit", args=[location.pk]), moved)
+    assert ShipFromLocation.objects.get(pk=location.pk).time_zone == "Pacific/Honolulu"

@@ -131,7 +131,7 @@ def test_R22_prepay_duties_to_canada_rules(canada, merchant):
     assert "under 4 lb" in validation.option_problems(canada)[0].message
     canada.weight_lb, canada.weight_oz = 3, Decimal("15.9")
     assert validation.option_problems(canada) == []
-    canada.service = "GP-STD"
+    canada.service = "SC-GPP"
     assert validation.option_problems(canada)[0].rule == "R22"
     uk = make_order(merchant, "GB-1", country="GB", service="US-FCI", prepay_duties_canada=True)
     assert "only for shipments to Canada" in validation.option_problems(uk)[0].message

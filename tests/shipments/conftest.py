@@ -14,8 +14,9 @@ PASSWORD = "sandbox-pass-1"
 
 @pytest.fixture
 def stamps(sandbox, settings):
-    """The shared sandbox, with timeouts short enough for fault tests."""
-    settings.STAMPS_TIMEOUT = 1
+    """The shared sandbox, with timeouts short enough for fault tests (and long enough that a
+    busy CI machine answering in a second is not mistaken for a carrier that went silent)."""
+    settings.STAMPS_TIMEOUT = 3
     return sandbox
 
 

@@ -82,7 +82,7 @@ def test_R28_a_retry_after_a_fault_on_CreateIndicium_never_buys_twice(
 ):
     settings.STAMPS_RETRIES = 0  # the client gives up at once: ShipDesk's own retry is tested
     order = make_shippable()
-    stamps.set_fault("CreateIndicium", fault, delay=1.2 if fault == "timeout" else 0)
+    stamps.set_fault("CreateIndicium", fault, delay=3.2 if fault == "timeout" else 0)
     with pytest.raises(labels.LabelPending):
         labels.buy_label(order, account, "US-PM")
     pending = Shipment.objects.get(order=order)

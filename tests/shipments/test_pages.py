@@ -8,6 +8,7 @@ from django.urls import reverse
 from orders.models import Order
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem, Shipment
+from tests.shipments.conftest import international
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,7 @@ def test_shipments_list_filters_exports_and_voids_selected(
 ):
     first = labels.buy_label(make_shippable(), account, "US-PM")
     second = labels.buy_label(make_shippable(), account, "US-GA")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # one of them: the locations for the countdown
         page = owner_client.get(reverse("shipments:list"))
     assert first.tracking_number in page.text and second.tracking_number in page.text
     filtered = owner_client.get(reverse("shipments:list"), {"q": first.tracking_number})
@@ -64,9 +65,9 @@ def test_a_batch_keeps_its_successes_and_lists_each_failure_with_a_fix_link(
     stamps, account, make_shippable, owner_client
 ):
     good = [make_shippable(), make_shippable(service="US-GA")]
-    no_service = make_shippable(service="")
+    one_name = make_shippable(**international(recipient_name="Cher"))  # R18 refuses it
     response = owner_client.post(
-        reverse("shipments:batches"), {"order": [o.pk for o in [*good, no_service]]}
+        reverse("shipments:batches"), {"order": [o.pk for o in [*good, one_name]]}
     )
     batch = Batch.objects.get()
     assert response["Location"] == reverse("shipments:batch", args=[batch.pk])
@@ -79,8 +80,10 @@ def test_a_batch_keeps_its_successes_and_lists_each_failure_with_a_fix_link(
         "percent": 100,
     }
     page = owner_client.get(response["Location"])
-    assert "Choose a service" in page.text
-    assert reverse("order-detail", args=[no_service.pk]) in page.text
+    assert "Done, 2 of 3 labels created, 1 failed." in page.text
+    assert "<progress" not in page.text  # no full bar over a failure
+    assert "needs a first and last name" in page.text and "Retry failed" in page.text
+    assert reverse("order-detail", args=[one_name.pk]) in page.text
     progress = owner_client.get(
         reverse("shipments:batch-progress", args=[batch.pk]), headers={"HX-Request": "true"}
     )
@@ -112,3 +115,66 @@ def test_a_stale_batch_can_be_resumed_and_a_moving_one_cannot(
     assert batches.resume(batch)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DONE
+
+
+def _form_values(html: str, form_id_or_action: str) -> dict[str, str]:
+    """The fields a browser would submit from the page's form whose action contains the text."""
+    import lxml.html
+
+    form = next(f for f in lxml.html.fromstring(html).forms if form_id_or_action in f.action)
+    return dict(form.form_values())
+
+
+def test_every_globalpost_rate_on_the_order_page_can_be_bought_there(
+    stamps, account, make_shippable, owner_client
+):
+    import lxml.html
+
+    from tests.shipments.conftest import international
+
+    probe = make_shippable(**international())
+    panel = owner_client.get(reverse("shipments:rates", args=[probe.pk])).text
+    radios = lxml.html.fromstring(panel).xpath('//input[@type="radio"][@name="service"]/@value')
+    offered = [code for code in radios if code.startswith("SC-GP")]
+    assert len(offered) == 4, radios  # Economy, Standard and both SmartSavers
+    for service in offered:
+        order = make_shippable(**international())
+        detail = owner_client.get(reverse("order-detail", args=[order.pk])).text
+        assert 'name="service"' not in detail.split('id="rates-area"')[0]  # no second control
+        panel = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+        # What the browser sends: the buy form with this rate picked, plus the package form.
+        data = _form_values(detail, "/package") | _form_values(panel, "/buy") | {"service": service}
+        response = owner_client.post(
+            reverse("shipments:buy", args=[order.pk]), data, headers={"HX-Request": "true"}
+        )
+        assert "buy-error" not in response.text, response.text
+        shipment = Shipment.objects.get(order=order)
+        assert response["HX-Redirect"] == reverse("shipments:detail", args=[shipment.pk])
+        assert (shipment.service, shipment.status) == (service, Shipment.Status.BOUGHT)
+        assert Order.objects.get(pk=order.pk).service == service
+
+
+def test_picking_a_rate_sets_the_orders_service_and_the_package_form_keeps_it(
+    stamps, account, make_shippable, owner_client
+):
+    order = make_shippable(service="")
+    detail = owner_client.get(reverse("order-detail", args=[order.pk])).text
+    package = _form_values(detail, "/package")
+    # The rate radio posts the package form with the picked service (hx-post on the radio).
+    picked = owner_client.post(
+        reverse("order-package", args=[order.pk]),
+        package | {"service": "US-GA"},
+        headers={"HX-Request": "true"},
+    )
+    assert picked.status_code == 200 and "USPS Ground Advantage" in picked.text
+    assert Order.objects.get(pk=order.pk).service == "US-GA"
+    # Changing the weight afterwards (the package form alone) leaves the service alone.
+    owner_client.post(
+        reverse("order-package", args=[order.pk]),
+        package | {"weight_oz": "9"},
+        headers={"HX-Request": "true"},
+    )
+    saved = Order.objects.get(pk=order.pk)
+    assert (saved.service, saved.weight_oz) == ("US-GA", 9)
+    panel = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+    assert 'value="US-GA" id="svc-US-GA" checked' in panel

@@ -22,7 +22,7 @@ NIGHT_IN_NEW_YORK = dt.datetime(2026, 11, 25, 23, 0, tzinfo=ZoneInfo("America/Ne
 
 @pytest.fixture
 def order(merchant):
-    return make_order(merchant, "F-1", ship_from=make_ship_from(merchant))
+    return make_order(merchant, "F-1", ship_from=make_ship_from(merchant), service="US-PM")
 
 
 @pytest.mark.parametrize("day", [dt.date(2026, 12, 3), dt.date(2030, 1, 1), dt.date(2099, 12, 31)])
@@ -38,15 +38,16 @@ def test_a_label_dated_beyond_a_week_is_refused(merchant, order, day):
 
 def test_the_latest_day_follows_the_location_time_zone():
     with time_machine.travel(NIGHT_IN_NEW_YORK, tick=False):
-        today = labels.merchant_today(make_order_stub())
+        today = labels.order_today(make_order_stub())
     assert today == dt.date(2026, 11, 25)
     assert labels.latest_ship_date(today) == dt.date(2026, 12, 2)
 
 
 def make_order_stub():
-    from orders.models import Order, ShipFromLocation
+    from locations.models import ShipFromLocation
+    from orders.models import Order
 
-    return Order(ship_from=ShipFromLocation(time_zone="America/New_York"))
+    return Order(ship_from=ShipFromLocation(postal_code="11201", state="NY"))
 
 
 @pytest.mark.parametrize("day", [dt.date(2026, 12, 3), dt.date(2030, 1, 1)])

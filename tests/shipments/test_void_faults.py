@@ -34,7 +34,7 @@ def test_R14_a_lost_CancelIndicium_answer_is_re_sent_and_refunded_once(
     stamps, account, make_shippable, fault
 ):
     shipment = labels.buy_label(make_shippable(), account, "US-PM")
-    stamps.set_fault("CancelIndicium", fault, delay=1.2 if fault == "timeout" else 0)
+    stamps.set_fault("CancelIndicium", fault, delay=3.2 if fault == "timeout" else 0)
     voided = labels.void_label(shipment)
     assert voided.status == Shipment.Status.VOIDED
     assert_voided_once(stamps, account, shipment)

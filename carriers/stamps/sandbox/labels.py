@@ -309,6 +309,12 @@ def track_shipment(call: Call) -> dict:
         (dt.timedelta(days=days, hours=-6), "Out for Delivery", "OutForDelivery", dst),
         (dt.timedelta(days=days), "Delivered, In/At Mailbox", "Delivered", dst),
     ]
+    if "UNDELIVERABLE" in (dst.get("Address1") or "").upper():
+        # Test value: the carrier cannot deliver, then sends the parcel back.
+        steps[-2:] = [
+            (dt.timedelta(days=days), "Insufficient Address", "InsufficientAddress", dst),
+            (dt.timedelta(days=days + 2), "Return to Sender Processed", "ReturnToSender", dst),
+        ]
     events = []
     if indicium.voided_at is None:
         for offset, text, kind, where in steps:

@@ -19,10 +19,14 @@ SEED_ACCOUNTS = [
 ]
 
 
-def seed() -> list[Account]:
-    """Create (or recreate) the documented accounts; other sandbox state is kept."""
+def seed(*, keep: bool = False) -> list[Account]:
+    """Create (or recreate) the documented accounts; other sandbox state is kept. With
+    ``keep``, accounts that exist already are left as they are (their balance, labels and
+    password), so seeding on every start of the app changes nothing a developer did."""
     made = []
     for username, balance, status, plan, declined in SEED_ACCOUNTS:
+        if keep and Account.objects.filter(username__iexact=username).exists():
+            continue
         Account.objects.filter(username__iexact=username).delete()
         made.append(
             api.create_account(
@@ -35,5 +39,6 @@ def seed() -> list[Account]:
             )
         )
     # Its password "was changed at Stamps.com": the documented one no longer works (R7).
-    api.change_password("sandbox-changed", "changed-elsewhere")
+    if any(account.username == "sandbox-changed" for account in made):
+        api.change_password("sandbox-changed", "changed-elsewhere")
     return made

@@ -53,7 +53,13 @@ def _xml(body: bytes, status: int = 200) -> HttpResponse:
 
 
 def _fault(fault: SandboxFault) -> HttpResponse:
-    return _xml(fault_envelope(fault), status=500)
+    """SOAP 1.1 answers a fault with HTTP 500, yet a refusal is the carrier doing its job, not
+    a crash: it is logged here at info, and Django is told not to log it as "Internal Server
+    Error" (which would page an operator)."""
+    log.info("SOAP fault %s: %s", fault.code, fault.message)
+    response = _xml(fault_envelope(fault), status=500)
+    response._has_been_logged = True  # read by django.utils.log.log_response
+    return response
 
 
 def _take_fault(op: str) -> Fault | None:

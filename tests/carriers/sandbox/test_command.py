@@ -48,3 +48,18 @@ def test_documented_accounts_behave_as_documented(swsim, transactional_db):
         IntegratorTxID="seed-1",
     )
     assert result.PurchaseStatus == "Rejected"
+
+
+def test_seed_keep_creates_what_is_missing_and_leaves_the_rest_alone(transactional_db):
+    """`make run` (scripts/serve) seeds with --keep on every start."""
+    from decimal import Decimal
+    from pathlib import Path
+
+    api.reset()
+    api.create_account("sandbox-pro", PASSWORD, balance=Decimal("7.00"))
+    output = run("seed", "--keep")
+    assert "seeded sandbox-personal" in output and "seeded sandbox-pro" not in output
+    assert api.get_balance("sandbox-pro") == Decimal("7.00")  # the developer's state is kept
+    assert "seeded sandbox" not in run("seed", "--keep")  # nothing left to create
+    serve = (Path(__file__).resolve().parents[3] / "scripts" / "serve").read_text()
+    assert "stamps_sandbox seed --keep" in serve

@@ -136,3 +136,15 @@ def test_unknown_soap_action_is_a_fault(endpoint, alice):
     assert "did not recognize the value of HTTP Header SOAPAction" in response.text
     assert str(uuid.uuid4())  # the endpoint stays up
     assert requests.get(f"{endpoint}?wsdl", timeout=5).status_code == 200
+
+
+def test_a_soap_fault_is_logged_as_an_expected_refusal_not_as_a_server_error(
+    service, alice, caplog
+):
+    with caplog.at_level("INFO"), pytest.raises(Fault):
+        login(service, password="wrong-password")
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert errors == [], [r.getMessage() for r in errors]
+    assert not any("Internal Server Error" in r.getMessage() for r in caplog.records)
+    faults = [r for r in caplog.records if r.getMessage().startswith("SOAP fault")]
+    assert faults and faults[0].levelname == "INFO"

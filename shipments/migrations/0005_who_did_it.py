@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipments', '0003_ship_from'),
+        ('shipments', '0004_delivery_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

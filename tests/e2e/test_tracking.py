@@ -1,0 +1,82 @@
+"""In a browser: buy a label, let the sandbox clock run, refresh and watch the status change
+on the shipment list, then open the buyer's branded tracking page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from carriers.models import CarrierAccount
+from shipments.models import Shipment
+from tests.e2e.test_labels import sandbox_api  # noqa: F401 - fixture
+from tests.factories import make_order, make_ship_from
+from tracking import polling
+from tracking.models import Branding
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_buy_then_follow_the_parcel_to_the_buyers_tracking_page(
+    page,
+    live_server,
+    sandbox_api,  # noqa: F811
+    merchant,
+    owner,
+    settings,
+    tmp_path,
+):
+    settings.MEDIA_ROOT = tmp_path
+    sandbox_api.create_account("acme-track", "sandbox-pass-1", balance=Decimal("100.00"))
+    CarrierAccount.objects.create(
+        merchant=merchant,
+        nickname="Main postage",
+        username="acme-track",
+        password="sandbox-pass-1",
+        balance=Decimal("100.00"),
+        plan=CarrierAccount.Plan.PRO_FREE,
+        is_default=True,
+    )
+    Branding.objects.create(merchant=merchant, display_name="Acme Trail Shop")
+    order = make_order(
+        merchant, "TRK-1", ship_from=make_ship_from(merchant), service="US-PM", weight_lb=1
+    )
+    client = Client()
+    client.force_login(owner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+    page.goto(f"/orders/{order.pk}/")
+    expect(page.locator('#rates-table tr[data-service="US-PM"]')).to_be_visible()
+    page.locator('input[name="service"][value="US-PM"]').check()
+    page.get_by_role("button", name="Buy label").click()
+    expect(page).to_have_url(re.compile(r"/shipments/\d+/$"))
+    expect(page.get_by_test_id("delivery-status")).to_have_text("Label created, not yet scanned")
+
+    # A day later on both clocks: the scheduled poll finds the parcel moving.
+    later = timezone.now() + dt.timedelta(days=1, hours=1)
+    with time_machine.travel(later, tick=True):
+        sandbox_api.set_clock(later)
+        polling.poll_due()
+        page.goto("/shipments/")
+        row = page.locator("#shipments-table tr", has_text="TRK-1")
+        expect(row.get_by_test_id("delivery")).to_contain_text("In transit")
+
+        page.goto(f"/orders/{order.pk}/")
+        timeline = page.locator("#tracking-panel ol.timeline li")
+        expect(timeline.first).to_contain_text("In Transit to Next Facility")
+        expect(timeline).to_have_count(4)
+
+        token = Shipment.objects.get(order=order).parcel.token
+        page.goto(f"/t/{token}/")
+        expect(page.get_by_test_id("public-status")).to_have_text("In transit")
+        expect(page.get_by_text("Acme Trail Shop")).to_be_visible()
+        expect(page.get_by_text("Acme Outfitters")).to_have_count(0)
+    assert page.console_errors == []

@@ -1,0 +1,187 @@
+"""Merchant pages: tracking panels, refresh, branding and e-mail preview, webhooks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.csp import CSP
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_POST
+
+from merchants.permissions import Perm
+from merchants.tenancy import get_owned_or_404, merchant_view, owned
+from orders.models import Order
+from shipments.models import Shipment, ShippingSettings
+from tracking import notifications, polling, webhooks
+from tracking.forms import BrandingForm, WebhookEndpointForm
+from tracking.models import (
+    Branding,
+    CustomerEmail,
+    Parcel,
+    TrackingEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+TIMELINE = Prefetch("events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-pk"))
+
+
+def _parcels(request: HttpRequest, **lookup):
+    return list(
+        owned(request, Parcel)
+        .filter(**lookup)
+        .select_related("shipment")
+        .prefetch_related(TIMELINE)
+        .order_by("-created_at")
+    )
+
+
+@merchant_view(Perm.VIEW)
+def order_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_owned_or_404(request, Order, pk=pk)
+    parcels = _parcels(request, shipment__order=order)
+    return render(request, "tracking/panel.html", {"parcels": parcels, "order": order})
+
+
+@merchant_view(Perm.VIEW)
+def shipment_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    shipment = get_owned_or_404(request, Shipment, pk=pk)
+    parcels = _parcels(request, shipment=shipment)
+    return render(request, "tracking/panel.html", {"parcels": parcels, "shipment": shipment})
+
+
+@merchant_view(Perm.LABELS)
+@require_POST
+def refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    shipment = get_owned_or_404(request, Shipment.objects.select_related("account"), pk=pk)
+    parcel = polling.refresh(shipment)
+    if parcel is None:
+        messages.warning(request, "This label has no tracking number to follow.")
+    elif parcel.last_error:
+        messages.error(request, f"Tracking could not be read: {parcel.last_error}")
+    else:
+        messages.success(request, "Tracking updated.")
+    return redirect("shipments:detail", pk=shipment.pk)
+
+
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
+def branding(request: HttpRequest) -> HttpResponse:
+    current = Branding.get_for(request.merchant)
+    form = BrandingForm(request.POST or None, request.FILES or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.instance.merchant = request.merchant
+        form.save()
+        messages.success(request, "Tracking page and e-mail branding saved.")
+        return redirect("tracking:branding")
+    prefs = ShippingSettings.get_for(request.merchant)
+    context = {"form": form, "prefs": prefs, "kinds": CustomerEmail.Kind.choices}
+    return render(request, "tracking/branding.html", context)
+
+
+# The preview shows the e-mail as mail clients do: its own inline styles, in a same-origin
+# frame; nothing scripted runs (the frame is sandboxed and scripts stay refused).
+PREVIEW_CSP = {
+    **settings.SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "frame-ancestors": [CSP.SELF],
+}
+
+
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
+@xframe_options_sameorigin
+@csp_override(PREVIEW_CSP)
+def email_preview(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", CustomerEmail.Kind.SHIPPED)
+    if kind not in CustomerEmail.Kind.values:
+        raise Http404("No such e-mail.")
+    sample_order = Order(
+        merchant=request.merchant,
+        number="1001",
+        recipient_name="Jane Buyer",
+        email="jane@example.com",
+    )
+    sample = Shipment(
+        merchant=request.merchant,
+        order=sample_order,
+        service="US-PM",
+        service_name="Priority Mail",
+        tracking_number="9405500000000000000000",
+        ship_date=timezone.localdate(),
+    )
+    mail = notifications.compose(
+        kind=kind,
+        branding=Branding.get_for(request.merchant),
+        merchant_name=request.merchant.name,
+        order=sample_order,
+        shipment=sample,
+        parcel=Parcel(token="preview"),
+        share_tracking=True,
+        preview=True,
+    )
+    html = mail.alternatives[0].content
+    if request.GET.get("raw"):
+        return HttpResponse(html)
+    return render(
+        request,
+        "tracking/preview.html",
+        {"subject": mail.subject, "html": html, "text": mail.body, "kind": kind},
+    )
+
+
+@merchant_view(Perm.SETTINGS)
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    form = WebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        endpoint = form.save(commit=False)
+        endpoint.merchant = request.merchant
+        endpoint.secret = webhooks.new_secret()
+        endpoint.save()
+        # Shown once, right after creation: stored encrypted, never displayed again.
+        request.session["webhook_secret"] = [endpoint.pk, str(endpoint.secret)]
+        return redirect("tracking:webhook", pk=endpoint.pk)
+    endpoints = owned(request, WebhookEndpoint).order_by("created_at")
+    return render(request, "tracking/webhooks.html", {"form": form, "endpoints": endpoints})
+
+
+@merchant_view(Perm.SETTINGS)
+def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
+    shown = request.session.pop("webhook_secret", None)
+    secret = shown[1] if shown and shown[0] == endpoint.pk else ""
+    deliveries = endpoint.deliveries.order_by("-created_at", "-pk")[:50]
+    context = {"endpoint": endpoint, "deliveries": deliveries, "secret": secret}
+    return render(request, "tracking/webhook.html", context)
+
+
+@merchant_view(Perm.SETTINGS)
+@require_POST
+def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
+    if request.POST.get("action") == "delete":
+        endpoint.delete()
+        messages.success(request, f"Webhook endpoint {endpoint.url} deleted.")
+        return redirect("tracking:webhooks")
+    endpoint.is_active = not endpoint.is_active
+    endpoint.failing_since = None
+    endpoint.disabled_at = None if endpoint.is_active else endpoint.disabled_at
+    endpoint.save(update_fields=["is_active", "failing_since", "disabled_at"])
+    messages.success(request, "Endpoint turned " + ("on." if endpoint.is_active else "off."))
+    return redirect("tracking:webhook", pk=endpoint.pk)
+
+
+@merchant_view(Perm.SETTINGS)
+@require_POST
+def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = get_owned_or_404(request, WebhookDelivery.objects.select_related("endpoint"), pk=pk)
+    if not delivery.endpoint.is_active:
+        messages.error(request, "Turn the endpoint on before replaying its events.")
+    else:
+        webhooks.replay(delivery)
+        messages.success(request, f"Event {delivery.event} queued again.")
+    return redirect(reverse("tracking:webhook", args=[delivery.endpoint_id]))
