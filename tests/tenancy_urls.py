@@ -169,6 +169,7 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "shipments:batch": (Perm.VIEW, Perm.LABELS),
     "shipments:batch-progress": (Perm.VIEW, Perm.LABELS),
     "shipments:batch-resume": both(Perm.BUY_LABELS),
+    "shipments:batch-retry": both(Perm.BUY_LABELS),
     "shipments:batch-pdf": (Perm.VIEW, Perm.LABELS),
     "endofday:scan-forms": (Perm.VIEW, Perm.LABELS),
     "endofday:scan-form": (Perm.VIEW, Perm.LABELS),
