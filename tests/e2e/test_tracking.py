@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 
 from carriers.models import CarrierAccount
 from shipments.models import Shipment
-from tests.e2e.test_labels import sandbox_api  # noqa: F401 - fixture
 from tests.factories import make_order, make_ship_from
 from tracking import polling
 from tracking.models import Branding
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_buy_then_follow_the_parcel_to_the_buyers_tracking_page(
     page,
     live_server,
-    sandbox_api,  # noqa: F811
+    sandbox_api,
     merchant,
     owner,
     settings,
