@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 
 import pytest
 import time_machine
@@ -201,3 +202,19 @@ def test_existing_users_are_grandfathered_and_staff_become_admins(merchant):
     migration.forwards(apps, None)
     assert is_confirmed(legacy) and is_confirmed(staff)
     assert merchant.memberships.get(user=staff).role == "admin"
+
+
+def test_support_sees_who_has_not_confirmed(client, merchant):
+    from tests.factories import make_member, make_support_agent
+
+    make_member(merchant, "late@acme.test")
+    Profile.objects.filter(user__email="late@acme.test").update(confirmed_email="")
+    agent = Client()
+    agent.force_login(make_support_agent())
+    page = agent.get(reverse("support:merchant", args=[merchant.pk])).text
+    assert "E-mail confirmed" in page and "Two-step" in page
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    late = next(r for r in rows if "late@acme.test" in r)
+    owner = next(r for r in rows if "owner@acme.test" in r)
+    assert re.findall(r">(Yes|No)<", late)[-2:] == ["No", "No"]
+    assert re.findall(r">(Yes|No)<", owner)[-2:] == ["Yes", "No"]
