@@ -19,6 +19,7 @@ from carriers.forms import (
 from carriers.models import CarrierAccount
 from carriers.stamps.errors import AuthenticationFailed, StampsError
 from merchants.errors import MerchantError
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 # What can go wrong while connecting: a Stamps.com answer, a verification limit, or a
@@ -34,7 +35,7 @@ def _live_accounts(request: MerchantRequest):
     return owned(request, CarrierAccount.objects.connected())
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS_VIEW)
 def account_list(request: MerchantRequest) -> HttpResponse:
     accounts = list(_live_accounts(request))
     history = owned(request, CarrierAccount).filter(disconnected_at__isnull=False)
@@ -49,7 +50,7 @@ def account_list(request: MerchantRequest) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.CONNECT_CARRIER)
 def connect(request: MerchantRequest) -> HttpResponse:
     form = ConnectChoiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +63,7 @@ def connect(request: MerchantRequest) -> HttpResponse:
     return render(request, "carriers/connect_choice.html", {"form": form})
 
 
-@merchant_view
+@merchant_view(Perm.CONNECT_CARRIER)
 def connect_existing(request: MerchantRequest) -> HttpResponse:
     form = ExistingAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
@@ -88,7 +89,7 @@ def connect_existing(request: MerchantRequest) -> HttpResponse:
     return render(request, "carriers/connect_existing.html", {"form": form})
 
 
-@merchant_view
+@merchant_view(Perm.CONNECT_CARRIER)
 def connect_new(request: MerchantRequest) -> HttpResponse:
     form = NewAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
@@ -134,7 +135,7 @@ def _national(e164: str) -> str:
         return e164
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def verify(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     if account.status != CarrierAccount.Status.AWAITING_VERIFICATION:
@@ -170,7 +171,7 @@ def verify(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "carriers/verify.html", _verify_context(request, account, **extra))
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def update_password(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     form = UpdatePasswordForm(request.POST or None)
@@ -187,7 +188,7 @@ def update_password(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "carriers/update_password.html", {"account": account, "form": form})
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def settings_popup(request: MerchantRequest, pk: int) -> HttpResponse:
     """R9: the Stamps.com Settings pop-up (an htmx modal; a plain page without htmx)."""
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
@@ -197,7 +198,7 @@ def settings_popup(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, template, {"account": account})
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 def open_carrier_page(request: MerchantRequest, pk: int, url_type: str) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
     try:
@@ -208,7 +209,7 @@ def open_carrier_page(request: MerchantRequest, pk: int, url_type: str) -> HttpR
     return redirect(url)
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 @require_POST
 def make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
@@ -217,7 +218,7 @@ def make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("carriers:list")
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS)
 @require_POST
 def disconnect(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)

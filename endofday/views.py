@@ -22,6 +22,7 @@ from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, scan_form_deadlines, settings_for
 from merchants.ids import parse_id, parse_ids
 from merchants.pdf import pdf_response
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 
@@ -74,7 +75,7 @@ def _scan_form_context(request: MerchantRequest, **extra) -> dict:
     }
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def scan_forms(request: MerchantRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
@@ -105,14 +106,14 @@ def scan_forms(request: MerchantRequest) -> HttpResponse:
     return render(request, "endofday/scan_forms.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def scan_form_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     form = get_owned_or_404(request, ScanForm.objects.select_related("account", "location"), pk=pk)
     labels = [item.shipment for item in form.items.select_related("shipment__order")]
     return render(request, "endofday/scan_form.html", {"form": form, "labels": labels})
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def scan_form_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
     form = get_owned_or_404(request, ScanForm, pk=pk)
     try:
@@ -156,7 +157,7 @@ def _day_for(form: PickupForm):
     return pickup_services.pickup_day_for(location, form.cleaned_data["requested_date"])
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def pickups(request: MerchantRequest) -> HttpResponse:
     if request.method != "POST":
         location = _chosen(_locations(request), request.GET.get("location"))
@@ -195,7 +196,7 @@ def pickups(request: MerchantRequest) -> HttpResponse:
     return _go(request, reverse("endofday:pickup", args=[pickup.pk]))
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def pickup_date_note(request: MerchantRequest) -> HttpResponse:
     """htmx: the R33 note under the date field, while the merchant picks a date."""
     location = _chosen(_locations(request), request.GET.get("location"))
@@ -217,7 +218,7 @@ def _details_initial(pickup: Pickup) -> dict:
     }
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def pickup_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
     error = None
@@ -243,7 +244,7 @@ def pickup_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "endofday/pickup.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS)
 @require_POST
 def pickup_cancel(request: MerchantRequest, pk: int) -> HttpResponse:
     pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
@@ -259,7 +260,7 @@ def pickup_cancel(request: MerchantRequest, pk: int) -> HttpResponse:
 # --- cut-off settings ---------------------------------------------------------------------
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 def end_of_day_settings(request: MerchantRequest) -> HttpResponse:
     rows = [
         (loc, EndOfDaySettingsForm(instance=settings_for(loc), prefix=f"loc{loc.pk}"))
@@ -268,7 +269,7 @@ def end_of_day_settings(request: MerchantRequest) -> HttpResponse:
     return render(request, "endofday/settings.html", {"rows": rows})
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 def location_settings(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
     instance = settings_for(location)

@@ -7,6 +7,7 @@ import logging
 import math
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -33,6 +34,7 @@ from funding.purchases import (
     sync_balance,
 )
 from merchants.errors import Fix
+from merchants.permissions import Perm, require
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,10 @@ def save_auto_funding(
     threshold: Decimal,
     amount: Decimal,
     max_per_day: int,
+    by: User | None = None,
 ) -> AutoFunding:
+    """``by``: the person changing it (checked against their role, shown on the funds page)."""
+    require(by, account.merchant if by else None, Perm.AUTO_FUNDING)
     if enabled:
         carrier_services.require_usable(account)
         validate_auto_funding(account, threshold=threshold, amount=amount, max_per_day=max_per_day)
@@ -78,6 +83,7 @@ def save_auto_funding(
             account=account, defaults={"merchant_id": account.merchant_id}
         )
         auto.enabled = enabled
+        auto.changed_by = by
         if enabled:
             auto.threshold, auto.amount = money(threshold), money(amount)
             auto.max_per_day = max_per_day

@@ -31,6 +31,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -87,8 +88,11 @@ def record_entry(
     memo: str = "",
     control_total: Decimal | None = None,
     update_balance: bool = True,
+    by: User | None = None,
 ) -> LedgerEntry:
-    """Append one entry (idempotent on ``idempotency_key``). Must run inside a transaction."""
+    """Append one entry (idempotent on ``idempotency_key``). Must run inside a transaction.
+
+    ``by``: the person whose action caused it (None: ShipDesk itself, e.g. auto-funding)."""
     if not _in_transaction():
         raise LedgerError("Ledger entries are written inside the caller's transaction (R14).")
     if kind not in LedgerEntry.Kind.values:
@@ -109,6 +113,7 @@ def record_entry(
         reference=reference[:128],
         idempotency_key=idempotency_key,
         memo=memo[:300],
+        by=by,
     )
     changes: dict[str, Any] = {}
     if update_balance:
@@ -130,6 +135,7 @@ def debit_for_label(
     *,
     memo: str = "",
     control_total: Decimal | None = None,
+    by: User | None = None,
 ) -> LedgerEntry:
     """A label's postage leaves the balance; auto-funding is checked after commit (R13)."""
     if money(amount) < 0:
@@ -142,6 +148,7 @@ def debit_for_label(
         reference=reference,
         memo=memo or "Label",
         control_total=control_total,
+        by=by,
     )
     account_id = account.pk
     transaction.on_commit(lambda: schedule_auto_funding_check(account_id))
@@ -149,7 +156,12 @@ def debit_for_label(
 
 
 def refund_for_void(
-    account: CarrierAccount, amount: Decimal, reference: str, *, memo: str = ""
+    account: CarrierAccount,
+    amount: Decimal,
+    reference: str,
+    *,
+    memo: str = "",
+    by: User | None = None,
 ) -> LedgerEntry:
     """A voided label's postage comes back (R27)."""
     if money(amount) < 0:
@@ -161,6 +173,7 @@ def refund_for_void(
         idempotency_key=f"void:{account.pk}:{reference}",
         reference=reference,
         memo=memo or "Void refund",
+        by=by,
     )
 
 

@@ -60,6 +60,14 @@ class LedgerEntry(MerchantOwned):
     idempotency_key = models.CharField(max_length=160, unique=True)
     memo = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who did it; empty for ShipDesk itself",
+    )
 
     objects: ClassVar[LedgerManager[LedgerEntry]] = LedgerManager()
 
@@ -105,6 +113,9 @@ class PostagePurchase(MerchantOwned):
         max_length=12, choices=Status.choices, default=Status.SENDING, db_index=True
     )
     automatic = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # One automatic purchase per drop below the threshold: "auto:<account>:<drop>".
     idempotency_key = models.CharField(max_length=160, unique=True, null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
@@ -144,6 +155,9 @@ class AutoFunding(MerchantOwned):
     carrier_auto_buy_trigger = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
     carrier_checked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "auto-funding setting"

@@ -15,6 +15,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -34,6 +35,7 @@ from funding.ledger import (
 )
 from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
 from merchants.errors import MerchantError
+from merchants.permissions import Perm, require
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,7 @@ def reserve_purchase(
     *,
     automatic: bool = False,
     idempotency_key: str | None = None,
+    by: User | None = None,
 ) -> PostagePurchase:
     """Check R3/R10/R11 under the account lock and save the purchase (with its
     IntegratorTxID) before Stamps.com is asked."""
@@ -183,19 +186,26 @@ def reserve_purchase(
             amount=amount,
             automatic=automatic,
             idempotency_key=idempotency_key,
+            requested_by=by,
         )
 
 
 def add_funds(
-    account: CarrierAccount, amount: Decimal, *, automatic: bool = False
+    account: CarrierAccount,
+    amount: Decimal,
+    *,
+    automatic: bool = False,
+    by: User | None = None,
 ) -> PostagePurchase:
     """Buy ``amount`` of postage with the card on file at Stamps.com (R3, R10-R12).
 
     Returns the purchase: ``success``, or ``pending``/``processing``/``unknown`` (a job
-    follows it to the end). Raises ``FundsError`` when nothing was bought.
+    follows it to the end). Raises ``FundsError`` when nothing was bought. ``by``: the person
+    adding funds (checked against their role, recorded on the purchase and its ledger entry).
     """
+    require(by, account.merchant if by else None, Perm.ADD_FUNDS)
     try:
-        purchase = reserve_purchase(account, amount, automatic=automatic)
+        purchase = reserve_purchase(account, amount, automatic=automatic, by=by)
     except carrier_services.AccountNotUsable as exc:
         raise FundsError(exc.message) from exc
     return submit_purchase(purchase)
@@ -275,7 +285,11 @@ def apply_success(
     purchase in it, so only the ledger moves (adding it again showed $45.02 for $25.01)."""
     with transaction.atomic():
         locked = lock_account(purchase.account_id)
-        current = PostagePurchase.objects.select_for_update().get(pk=purchase.pk)
+        current = (
+            PostagePurchase.objects.select_for_update()
+            .select_related("requested_by")
+            .get(pk=purchase.pk)
+        )
         if current.status == PostagePurchase.Status.SUCCESS:
             return
         kind = LedgerEntry.Kind.AUTO_PURCHASE if current.automatic else LedgerEntry.Kind.PURCHASE
@@ -288,6 +302,7 @@ def apply_success(
             memo="Auto-funding" if current.automatic else "Added funds",
             control_total=control_total,
             update_balance=not balance_includes_it,
+            by=current.requested_by,
         )
         current.status = PostagePurchase.Status.SUCCESS
         current.settled_at = timezone.now()

@@ -32,7 +32,7 @@ def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 def filtered_ledger(merchant: Merchant, filters: dict[str, Any]) -> QuerySet[LedgerEntry]:
     """``filters``: cleaned LedgerFilterForm data (account id, kind, start, end dates)."""
     zone = merchant_zone(merchant)
-    qs = LedgerEntry.objects.for_merchant(merchant).select_related("account")
+    qs = LedgerEntry.objects.for_merchant(merchant).select_related("account", "by")
     if filters.get("account"):
         qs = qs.filter(account_id=filters["account"])
     if filters.get("kind"):

@@ -27,6 +27,7 @@ from funding.models import AutoFunding, PostagePurchase
 from merchants.errors import MerchantError
 from merchants.exports import SafeWriter
 from merchants.pdf import pdf_response
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
@@ -105,7 +106,7 @@ def _account_response(
     return render(request, "funding/account.html", {"card": card}, status=status)
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def funds(request: MerchantRequest) -> HttpResponse:
     accounts = list(_accounts(request))
     form = LedgerFilterForm(request.GET or None, accounts=accounts)
@@ -126,7 +127,7 @@ def funds(request: MerchantRequest) -> HttpResponse:
     return render(request, "funding/funds.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def account_card(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     return _account_response(request, account, poll=True)
@@ -147,7 +148,7 @@ def _failed(
     return _account_response(request, account, status=400, error=error, **extra)
 
 
-@merchant_view
+@merchant_view(Perm.ADD_FUNDS, read=Perm.FUNDS_VIEW)
 def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -156,7 +157,7 @@ def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
     if not form.is_valid():
         return _failed(request, account, purchases.FundsError("Enter an amount in dollars."))
     try:
-        purchase = purchases.add_funds(account, form.cleaned_data["amount"])
+        purchase = purchases.add_funds(account, form.cleaned_data["amount"], by=request.user)
     except purchases.FundsError as exc:
         return _failed(request, account, exc)
     if purchase.status == PostagePurchase.Status.SUCCESS:
@@ -178,7 +179,7 @@ def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.CARRIERS, read=Perm.FUNDS_VIEW)
 def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -190,7 +191,7 @@ def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
     return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")
 
 
-@merchant_view
+@merchant_view(Perm.AUTO_FUNDING, read=Perm.FUNDS_VIEW)
 def auto_funding(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -200,7 +201,7 @@ def auto_funding(request: MerchantRequest, account_id: int) -> HttpResponse:
         error = purchases.FundsError("Check the auto-funding settings.")
         return _failed(request, account, error, auto_form=form)
     try:
-        auto = autofunding.save_auto_funding(account, **form.cleaned_data)
+        auto = autofunding.save_auto_funding(account, **form.cleaned_data, by=request.user)
     except (purchases.FundsError, CarrierAccountError) as exc:
         return _failed(request, account, exc, auto_form=form)
     if not auto.enabled:
@@ -215,7 +216,7 @@ def auto_funding(request: MerchantRequest, account_id: int) -> HttpResponse:
     return _done(request, account, message)
 
 
-@merchant_view
+@merchant_view(Perm.AUTO_FUNDING, read=Perm.FUNDS_VIEW)
 def carrier_auto_buy_off(request: MerchantRequest, account_id: int) -> HttpResponse:
     account = get_owned_or_404(request, _accounts(request), pk=account_id)
     if request.method != "POST":
@@ -232,7 +233,7 @@ class _Echo:
         return value
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def ledger_csv(request: MerchantRequest) -> StreamingHttpResponse:
     form = LedgerFilterForm(request.GET or None, accounts=_accounts(request))
     filters = form.cleaned_data if form.is_valid() else {}
@@ -249,7 +250,7 @@ def ledger_csv(request: MerchantRequest) -> StreamingHttpResponse:
     return response
 
 
-@merchant_view
+@merchant_view(Perm.FUNDS_VIEW)
 def statement(request: MerchantRequest, account_id: int, year: int, month: int) -> HttpResponse:
     account = get_owned_or_404(request, CarrierAccount, pk=account_id)
     period = f"{year:04d}-{month:02d}"

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from locations.models import ShipFromLocation
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 
@@ -74,7 +75,7 @@ def save_location(form: ShipFromLocationForm, merchant) -> ShipFromLocation:
     return location
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 def location_list(request: MerchantRequest) -> HttpResponse:
     return render(
         request,
@@ -83,7 +84,7 @@ def location_list(request: MerchantRequest) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 def location_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk) if pk else None
     form = ShipFromLocationForm(request.POST or None, instance=location)
@@ -94,7 +95,7 @@ def location_edit(request: MerchantRequest, pk: int | None = None) -> HttpRespon
     return render(request, "locations/edit.html", {"form": form, "location": location})
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 @require_POST
 def location_make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
@@ -105,7 +106,7 @@ def location_make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("locations:list")
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 @require_POST
 def location_delete(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)

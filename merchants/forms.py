@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 
-from merchants.models import TIME_ZONE_CHOICES, Membership, Merchant
+from merchants.models import TIME_ZONE_CHOICES, Membership, Merchant, Profile
 
 
 class SignupForm(forms.Form):
@@ -49,6 +49,7 @@ class SignupForm(forms.Form):
             time_zone=data["time_zone"],
         )
         Membership.objects.create(merchant=merchant, user=user, role=Membership.Role.OWNER)
+        Profile.objects.create(user=user)  # unconfirmed until the e-mailed link is opened
         return user, merchant
 
 

@@ -16,6 +16,7 @@ from django_ratelimit.core import get_usage
 SPRAY = "shipdesk.login-failures"
 SIGNUP = "shipdesk.signup"
 PASSWORD_RESET = "shipdesk.password-reset"
+CONFIRMATION_RESEND = "shipdesk.confirmation-resend"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -64,3 +65,28 @@ def password_reset_allowed(request: HttpRequest, email: str) -> bool:
         increment=True,
     )
     return by_ip <= limit and by_email <= limit
+
+
+def confirmation_resend_allowed(request: HttpRequest) -> bool:
+    """Counts this resend for the signed-in person (whatever their address): no inbox flood."""
+    rate = f"{settings.CONFIRMATION_RESEND_LIMIT}/h"
+    used = _count(request, CONFIRMATION_RESEND, rate, "user", increment=True)
+    return used <= settings.CONFIRMATION_RESEND_LIMIT
+
+
+TWO_STEP = "shipdesk.two-step-failures"
+
+
+def _two_step_count(request: HttpRequest, user_id: int, increment: bool) -> int:
+    rate = f"{settings.TWO_STEP_FAILURE_LIMIT}/15m"
+    return _count(request, TWO_STEP, rate, lambda group, req: str(user_id), increment)
+
+
+def two_step_locked(request: HttpRequest, user_id: int) -> bool:
+    """True once this person typed TWO_STEP_FAILURE_LIMIT wrong codes in 15 minutes, from
+    anywhere: further codes are not even checked, so the six digits can't be guessed."""
+    return _two_step_count(request, user_id, False) >= settings.TWO_STEP_FAILURE_LIMIT
+
+
+def record_two_step_failure(request: HttpRequest, user_id: int) -> None:
+    _two_step_count(request, user_id, True)

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 
+from merchants.crypto import EncryptedTextField
+
 TIME_ZONE_CHOICES = sorted(
     (tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones() if "/" in tz
 )
@@ -24,6 +26,9 @@ class Merchant(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", related_name="merchants"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    require_two_step = models.BooleanField(
+        default=False, help_text="Every member must use two-step sign-in to work in this store."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -43,14 +48,17 @@ class Merchant(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
+        # What each may do is merchants.permissions.ROLE_PERMISSIONS.
         OWNER = "owner", "Owner"
-        STAFF = "staff", "Staff"
+        ADMIN = "admin", "Admin"
+        SHIPPER = "shipper", "Shipper"
+        VIEWER = "viewer", "Viewer"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.SHIPPER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -60,6 +68,63 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An invite to join a store by e-mail, until accepted, revoked or expired.
+
+    ``sends`` is signed into the link, so resending makes earlier links stop working."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sends = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.merchant} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class Profile(models.Model):
+    """What ShipDesk knows about a person beyond Django's user: the e-mail they confirmed.
+
+    The address counts as confirmed only while it equals the user's current e-mail, so
+    changing the e-mail asks for a new confirmation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shipdesk_profile"
+    )
+    confirmed_email = models.EmailField(blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Two-step sign-in (merchants.twostep): the authenticator's key, encrypted at rest; the
+    # last time step used, so a code can't be replayed; recovery codes as SHA-256 digests.
+    totp_secret = EncryptedTextField(blank=True)
+    totp_enabled_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
+    recovery_codes = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'confirmed' if self.confirmed_email else 'unconfirmed'})"
 
 
 class MerchantQuerySet[M: models.Model](models.QuerySet[M]):

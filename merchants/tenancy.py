@@ -11,21 +11,29 @@ import zoneinfo
 from collections.abc import Callable
 from functools import cache, wraps
 from pathlib import Path
+from typing import cast
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django_htmx.middleware import HtmxDetails
 
+from merchants import twostep
+from merchants.confirmation import confirmed_email, request_is_confirmed
 from merchants.models import Merchant
+from merchants.permissions import ROLE_PERMISSIONS, NotAllowed, Perm, check, role_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SESSION_KEY = "shipdesk_merchant_id"
 
@@ -45,9 +53,11 @@ class SignedInRequest(ShipDeskRequest):
 
 
 class MerchantRequest(SignedInRequest):
-    """A request inside a ``merchant_view``: signed in, with a merchant chosen."""
+    """A request inside a ``merchant_view``: signed in, with a merchant chosen, and the
+    member's role in that store (``merchants.permissions``)."""
 
     merchant: Merchant
+    role: str | None
 
 
 @cache
@@ -69,10 +79,21 @@ type View = Callable[..., HttpResponseBase]
 
 
 def resolve_merchant(request: HttpRequest) -> Merchant | None:
+    """The store this request works in, with ``member_role`` (the user's role there) read in
+    the same query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    merchants = Merchant.objects.filter(memberships__user=user)
+    merchants = Merchant.objects.filter(memberships__user=user).annotate(
+        member_role=F("memberships__role"),
+        member_confirmed_email=Coalesce(
+            F("memberships__user__shipdesk_profile__confirmed_email"), Value("")
+        ),
+        member_two_step=ExpressionWrapper(
+            Q(memberships__user__shipdesk_profile__totp_enabled_at__isnull=False),
+            output_field=BooleanField(),
+        ),
+    )
     wanted = request.session.get(SESSION_KEY)
     if wanted is not None:
         chosen = merchants.filter(pk=wanted).first()
@@ -87,6 +108,18 @@ def switch_merchant(request: ShipDeskRequest, merchant: Merchant) -> None:
         raise PermissionDenied("You are not a member of that merchant.")
     request.session[SESSION_KEY] = merchant.pk
     request.merchant = merchant
+    # Signed in with a store chosen: the request is now what MerchantRequest describes.
+    role = role_of(user, merchant)
+    cast(MerchantRequest, request).role = role
+    # What resolve_merchant's query annotates, so the rest of this request reads the same
+    # (set by name: mypy knows these only on the annotated queryset's rows).
+    member = {
+        "member_role": role,
+        "member_confirmed_email": confirmed_email(user),
+        "member_two_step": twostep.is_enabled(user),
+    }
+    for name, value in member.items():
+        setattr(merchant, name, value)
 
 
 class MerchantMiddleware:
@@ -112,21 +145,88 @@ def _mark[V: View](view: V, access: str) -> V:
     return view
 
 
-def merchant_view(view: View) -> View:
-    """Login required and a merchant chosen; the view reads data via ``request.merchant``."""
+PERM_ATTR = "shipdesk_permission"
+
+
+def _refuse(request: HttpRequest, refusal: NotAllowed) -> HttpResponse:
+    """403 in the merchant's words. htmx requests get the message on a reloaded page (htmx
+    does not swap a 403), where the e-mail banner offers the resend button."""
+    if getattr(request, "htmx", False):
+        messages.error(request, refusal.message)
+        response = HttpResponse(refusal.message, status=403, content_type="text/plain")
+        response["HX-Refresh"] = "true"
+        return response
+    context = {"refusal": refusal}
+    return render(request, "merchants/not_allowed.html", context, status=403)
+
+
+def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], View]:
+    """Login required, a merchant chosen, and the member's role allows ``perm``.
+
+    Safe methods (GET, HEAD, OPTIONS) need ``read`` when given (else ``perm`` too), so a page
+    whose form needs a permission can still be looked at by a member who may only look. The
+    view reads data via ``request.merchant``; ``request.role`` is the member's role there."""
+    read = perm if read is None else read
+    if not isinstance(perm, Perm) or not isinstance(read, Perm):
+        raise ImproperlyConfigured(
+            "merchant_view needs the permission the view requires: @merchant_view(Perm.X) "
+            "(merchants.permissions)."
+        )
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: ShipDeskRequest, *args, **kwargs) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.merchant is None:
+                return render(request, "merchants/no_merchant.html", status=403)
+            # Signed in with a store chosen: from here on this is what MerchantRequest describes.
+            request = cast(MerchantRequest, request)
+            request.role = getattr(request.merchant, "member_role", None) or role_of(
+                request.user, request.merchant
+            )
+            if request.merchant.require_two_step and not getattr(
+                request.merchant, "member_two_step", False
+            ):
+                messages.warning(
+                    request,
+                    f"{request.merchant} asks every member to use two-step sign-in. "
+                    "Set it up to continue.",
+                )
+                return redirect("two-step")
+            needed = read if request.method in SAFE_METHODS else perm
+            try:
+                check(
+                    request.user,
+                    request.merchant,
+                    needed,
+                    role=request.role,
+                    confirmed=request_is_confirmed(request),
+                )
+                # Every time a merchant reads is the store's local time (a location's own times
+                # are rendered in that location's zone by the template), never the server's UTC.
+                with timezone.override(zoneinfo.ZoneInfo(request.merchant.time_zone)):
+                    # A service's own check (merchants.permissions.require) answers the same way.
+                    return view(request, *args, **kwargs)
+            except NotAllowed as refusal:
+                return _refuse(request, refusal)
+
+        setattr(wrapper, PERM_ATTR, (read, perm))
+        return _mark(wrapper, "merchant")
+
+    return decorator
+
+
+def account_view[V: View](view: V) -> V:
+    """Login required, no store needed: the person's own settings (two-step sign-in)."""
 
     @wraps(view)
-    def wrapper(request: ShipDeskRequest, *args, **kwargs):
+    def wrapper(request: ShipDeskRequest, *args, **kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if request.merchant is None:
-            return render(request, "merchants/no_merchant.html", status=403)
-        # Every time a merchant reads is the store's local time (a location's own times are
-        # rendered in that location's zone by the template), never the server's UTC.
-        with timezone.override(zoneinfo.ZoneInfo(request.merchant.time_zone)):
-            return view(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
 
-    return _mark(wrapper, "merchant")
+    return _mark(cast(V, wrapper), "account")
 
 
 def public_view[V: View](view: V) -> V:
@@ -173,7 +273,11 @@ def merchant_context(request: ShipDeskRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    merchant = getattr(request, "merchant", None)
+    role = getattr(merchant, "member_role", None)
     return {
+        # What the member may do here, for navigation only: views enforce it themselves.
+        "can": {p.value for p in ROLE_PERMISSIONS.get(role, ())} if role else set(),
         "current_merchant": request.merchant,
         "my_merchants": SimpleLazyObject(
             lambda: list(Merchant.objects.filter(memberships__user=user).order_by("name"))

@@ -10,19 +10,20 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_id
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import rules
 from orders.models import AutomationRule
 from orders.rule_forms import RuleForm, describe
 
 
-@merchant_view
+@merchant_view(Perm.RULES, read=Perm.VIEW)
 def rule_list(request: MerchantRequest) -> HttpResponse:
     rule_rows = [(r, *describe(r)) for r in owned(request, AutomationRule)]
     return render(request, "orders/automation.html", {"rules": rule_rows})
 
 
-@merchant_view
+@merchant_view(Perm.RULES)
 def rule_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     rule = get_owned_or_404(request, AutomationRule, pk=pk) if pk else None
     form = RuleForm(request.POST or None, merchant=request.merchant, rule=rule)
@@ -40,7 +41,7 @@ def rule_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "orders/rule_form.html", {"form": form, "rule": rule})
 
 
-@merchant_view
+@merchant_view(Perm.RULES)
 @require_POST
 def rule_preview(request: MerchantRequest) -> HttpResponse:
     form = RuleForm(request.POST, merchant=request.merchant)
@@ -53,7 +54,7 @@ def rule_preview(request: MerchantRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@merchant_view
+@merchant_view(Perm.RULES)
 @require_POST
 def rule_move(request: MerchantRequest) -> HttpResponse:
     rule_id = parse_id(request.POST.get("rule"))
@@ -72,7 +73,7 @@ def rule_move(request: MerchantRequest) -> HttpResponse:
     return redirect("automation")
 
 
-@merchant_view
+@merchant_view(Perm.RULES)
 def rule_delete(request: MerchantRequest, pk: int) -> HttpResponse:
     rule = get_owned_or_404(request, AutomationRule, pk=pk)
     if request.method != "POST":

@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import api_keys, importing, jobs
 from orders.models import ApiKey, ImportJob
@@ -47,7 +48,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 def import_page(request: MerchantRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -80,14 +81,14 @@ def import_page(request: MerchantRequest) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def import_sample(request: MerchantRequest) -> HttpResponse:
     response = HttpResponse(importing.sample_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="shipdesk-orders-sample.csv"'
     return response
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def import_job(request: MerchantRequest, pk: int) -> HttpResponse:
     job = get_owned_or_404(request, ImportJob.objects.defer("content"), pk=pk)
     if job.status == ImportJob.Status.NEEDS_MAPPING:
@@ -123,7 +124,7 @@ def mapping_form_class(headers: list[str], saved: dict[str, str]) -> type[forms.
     return type("MappingForm", (forms.Form,), fields)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 def import_mapping(request: MerchantRequest, pk: int) -> HttpResponse:
     job = get_owned_or_404(request, ImportJob, pk=pk)
     if job.status != ImportJob.Status.NEEDS_MAPPING:
@@ -188,13 +189,13 @@ def mapping_rows(form: forms.Form, rows: list[tuple[int, list[str]]]) -> list[tu
     return result
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 def api_key_settings(request: MerchantRequest) -> HttpResponse:
     key = owned(request, ApiKey).first()
     return render(request, "orders/api_key.html", {"key": key, "new_key": None})
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 @require_POST
 def api_key_rotate(request: MerchantRequest) -> HttpResponse:
     new_key, key = api_keys.rotate(request.merchant)

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_id, parse_ids
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import importing, rules, validation
 from orders.countries import COUNTRIES, country_code
@@ -111,7 +112,7 @@ def filtered_orders(request: MerchantRequest) -> tuple:
     return orders.order_by(*SORTS[f["sort"]]), f
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_list(request: MerchantRequest) -> HttpResponse:
     orders, f = filtered_orders(request)
     # Pages past MAX_PAGE are empty anyway; the bound keeps the SQL offset a valid integer.
@@ -141,7 +142,7 @@ def order_list(request: MerchantRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 @require_POST
 def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("order"))
@@ -169,7 +170,7 @@ def _detail_context(request: MerchantRequest, order: Order, form: OrderShippingF
     }
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(
         request,
@@ -180,7 +181,7 @@ def order_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "orders/detail.html", _detail_context(request, order, form))
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_package(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(request, Order.objects.select_related("ship_from"), pk=pk)
     if request.method != "POST":
@@ -204,7 +205,7 @@ def order_package(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "orders/detail.html", _detail_context(request, order, form), status=422)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 def order_new(request: MerchantRequest) -> HttpResponse:
     form = NewOrderForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():

@@ -144,6 +144,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "merchants.tenancy.merchant_context",
+                "merchants.confirmation.banner",
                 "carriers.context_processors.carrier_alerts",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
@@ -226,6 +227,11 @@ RATELIMIT_IP_META_KEY = "merchants.limits.client_ip"
 LOGIN_SPRAY_LIMIT = envint("LOGIN_SPRAY_LIMIT", 20)  # failed sign-ins per address, 15 minutes
 SIGNUP_LIMIT = envint("SIGNUP_LIMIT", 5)  # sign-ups per address per hour
 PASSWORD_RESET_LIMIT = envint("PASSWORD_RESET_LIMIT", 5)  # per address and per e-mail, hour
+TWO_STEP_FAILURE_LIMIT = envint("TWO_STEP_FAILURE_LIMIT", 5)  # wrong codes per person, 15 min
+TWO_STEP_PENDING_SECONDS = 300  # between the right password and the code
+CONFIRMATION_RESEND_LIMIT = envint("CONFIRMATION_RESEND_LIMIT", 3)  # per person per hour
+INVITATION_TIMEOUT = envint("INVITATION_TIMEOUT", 7 * 24 * 3600)  # seconds
+EMAIL_CONFIRMATION_TIMEOUT = envint("EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

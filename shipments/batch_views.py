@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from merchants.ids import parse_ids
 from merchants.pdf import pdf_response
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from shipments import batches
 from shipments.forms import BatchForm
@@ -19,7 +20,7 @@ from shipments.models import Batch, BatchItem
 from shipments.views import chosen_account, merchant_accounts, print_options
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS, read=Perm.VIEW)
 def batch_list(request: MerchantRequest) -> HttpResponse:
     if request.method == "POST":
         return batch_create(request)
@@ -64,13 +65,13 @@ def _batch_context(batch: Batch) -> dict:
     }
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def batch_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
     return render(request, "shipments/batch.html", _batch_context(batch))
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def batch_progress(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     response = render(request, "shipments/batch.html#progress", _batch_context(batch))
@@ -80,7 +81,7 @@ def batch_progress(request: MerchantRequest, pk: int) -> HttpResponse:
     return response
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS)
 @require_POST
 def batch_resume(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
@@ -93,7 +94,7 @@ def batch_resume(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("shipments:batch", pk=batch.pk)
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS)
 @require_POST
 def batch_retry(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch.objects.select_related("account"), pk=pk)
@@ -113,7 +114,7 @@ def batch_retry(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("shipments:batch", pk=batch.pk)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def batch_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
     batch = get_owned_or_404(request, Batch, pk=pk)
     layout, slip = print_options(request)

@@ -28,6 +28,7 @@ from carriers.stamps import errors
 from funding.auto_funding import fund_batch
 from funding.purchases import FundsError
 from merchants.errors import MerchantError
+from merchants.permissions import Perm, require
 from orders.models import Order
 from shipments import labels, printing, rating
 from shipments.labels import (
@@ -58,6 +59,7 @@ def stale_after() -> dt.timedelta:
 
 
 def create_batch(merchant, order_ids, account: CarrierAccount, ship_date, user=None) -> Batch:
+    require(user, merchant, Perm.BUY_LABELS)  # its labels are bought as this person
     ids = list(dict.fromkeys(int(i) for i in order_ids))
     if not ids:
         raise BatchError("Select one or more orders first.")
@@ -250,7 +252,13 @@ def _buy_item(item: BatchItem, batch: Batch) -> tuple[str, str, Shipment | None]
     for attempt in range(PENDING_RETRIES + 1):
         try:
             shipment = buy_label(
-                order, batch.account, service, batch.ship_date, batch=batch, batch_item_id=item.pk
+                order,
+                batch.account,
+                service,
+                batch.ship_date,
+                batch=batch,
+                batch_item_id=item.pk,
+                by=batch.created_by,
             )
         except LabelPending as exc:
             if attempt == PENDING_RETRIES:
@@ -268,7 +276,7 @@ def run_batch(batch_id: int) -> dict:
     Batch.objects.filter(pk=batch_id).exclude(status=Batch.Status.DONE).update(
         status=Batch.Status.RUNNING, heartbeat_at=now
     )
-    batch = Batch.objects.select_related("account").get(pk=batch_id)
+    batch = Batch.objects.select_related("account", "created_by").get(pk=batch_id)
     Batch.objects.filter(pk=batch_id).update(runs=batch.runs + 1)
     items = list(
         batch.items.filter(status=BatchItem.Status.PENDING)

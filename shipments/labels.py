@@ -16,6 +16,7 @@ import datetime as dt
 import zoneinfo
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from funding.ledger import debit_for_label
 from funding.purchases import open_book
 from locations.shipping_day import local_today, ship_date_for
 from merchants.errors import Fix, MerchantError
+from merchants.permissions import Perm, require
 from orders import addresses
 from orders.catalog import ContentsType
 from orders.models import Order
@@ -127,7 +129,14 @@ def _validate(order: Order, service: str) -> None:
         ) from exc
 
 
-def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_date, batch):
+def _reserve(
+    order: Order,
+    account: CarrierAccount,
+    quote: rating.Quote,
+    ship_date,
+    batch,
+    by: User | None = None,
+):
     """Commit the shipment with its IntegratorTxID before the carrier is called (R28)."""
     rate = quote.rate
     try:
@@ -154,6 +163,7 @@ def _reserve(order: Order, account: CarrierAccount, quote: rating.Quote, ship_da
                 to_name=order.recipient_name,
                 to_country=order.country,
                 status=Shipment.Status.BUYING,
+                bought_by=by,
             )
     except IntegrityError:
         # Another request or worker reserved this order a moment ago: continue with its row.
@@ -197,13 +207,18 @@ def buy_label(
     *,
     batch: Batch | None = None,
     batch_item_id: int | None = None,
+    by: User | None = None,
 ) -> Shipment:
     """Buy ``service`` for ``order`` on ``account``; see the module docstring (R3, R28).
 
     ``batch_item_id``: the batch item marked bought in the same transaction as the label.
 
     Raises ``LabelError`` (or ``LabelPending``) with the merchant's fix.
+    ``by``: the person buying, recorded on the label and its debit; checked against their
+    role here unless the label belongs to a batch (checked when the batch was created).
     """
+    if batch is None:
+        require(by, order.merchant if by else None, Perm.BUY_LABELS)
     if account.merchant_id != order.merchant_id:
         raise LabelError("That carrier account belongs to another store.")
     try:
@@ -272,7 +287,7 @@ def buy_label(
         account.balance = balance
         if quote.total > balance:
             raise _funds_error(account, quote.total)
-        shipment = _reserve(order, account, quote, ship_date, batch)
+        shipment = _reserve(order, account, quote, ship_date, batch, by)
 
     rate = quote.rate if quote is not None else None
     if rate is None:
@@ -319,7 +334,11 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         )
     order_number = shipment.order.number
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
+        locked = (
+            Shipment.objects.select_for_update()
+            .select_related("account", "bought_by")
+            .get(pk=shipment.pk)
+        )
         if locked.status == Shipment.Status.BOUGHT:
             return locked
         locked.status = Shipment.Status.BOUGHT
@@ -339,6 +358,7 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
             reference=locked.integrator_tx_id,
             memo=f"Label {locked.tracking_number or locked.service} (order {order_number})",
             control_total=indicium.control_total,
+            by=locked.bought_by,
         )
         Order.objects.filter(pk=locked.order_id).update(
             status=Order.Status.SHIPPED, updated_at=timezone.now()

@@ -27,6 +27,7 @@ from merchants.errors import Fix
 from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
 from merchants.pdf import pdf_response
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import addresses
 from orders.forms import OrderShippingForm
@@ -125,13 +126,13 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     }
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def rates_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     return render(request, "shipments/rates.html#panel", _rates_context(request, order))
 
 
-@merchant_view
+@merchant_view(Perm.BUY_LABELS)
 @require_POST
 def buy(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
@@ -162,6 +163,7 @@ def buy(request: MerchantRequest, pk: int) -> HttpResponse:
                 account,
                 form.cleaned_data["service"],
                 form.cleaned_data.get("ship_date") or None,
+                by=request.user,
             )
         except labels.LabelError as exc:
             error = exc
@@ -178,7 +180,7 @@ def buy(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("order-detail", pk=order.pk)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS)
 @require_POST
 def ship_to(request: MerchantRequest, pk: int) -> HttpResponse:
     """The merchant's answer to the address check: use a candidate, or use as entered."""
@@ -199,7 +201,7 @@ def ship_to(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("order-detail", pk=order.pk)
 
 
-@merchant_view
+@merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def rate_calculator(request: MerchantRequest) -> HttpResponse:
     accounts = merchant_accounts(request)
     ship_from = owned(request, ShipFromLocation).first()
@@ -285,7 +287,7 @@ def _filtered_shipments(request: MerchantRequest):
     return qs.order_by("-created_at", "-pk"), f
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_list(request: MerchantRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
     if request.GET.get("format") == "csv":
@@ -324,10 +326,12 @@ def shipment_list(request: MerchantRequest) -> HttpResponse:
     return render(request, "shipments/list.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
-        request, Shipment.objects.select_related("order", "account", "batch"), pk=pk
+        request,
+        Shipment.objects.select_related("order", "account", "batch", "bought_by", "voided_by"),
+        pk=pk,
     )
     prefs = ShippingSettings.get_for(request.merchant)
     from shipments.notifications import notification_payload
@@ -352,7 +356,7 @@ def print_options(request: MerchantRequest) -> tuple[str, bool]:
     return (layout if layout in printing.LAYOUTS else "4x6"), slip
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
@@ -371,7 +375,7 @@ def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
     return pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
 
 
-@merchant_view
+@merchant_view(Perm.LABELS, read=Perm.VIEW)
 def print_selected(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.GET.getlist("shipment"))
     shipments = list(
@@ -388,12 +392,12 @@ def print_selected(request: MerchantRequest) -> HttpResponse:
     return pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
 
 
-@merchant_view
+@merchant_view(Perm.LABELS)
 @require_POST
 def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("order", "account"), pk=pk)
     try:
-        shipment = voids.void_label(shipment)
+        shipment = voids.void_label(shipment, by=request.user)
     except labels.LabelPending as exc:
         messages.warning(request, exc.message)
     except labels.LabelError as exc:
@@ -407,12 +411,12 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("shipments:detail", pk=shipment.pk)
 
 
-@merchant_view
+@merchant_view(Perm.LABELS)
 @require_POST
 def void_selected(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("shipment"))
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
-    voided, refused = voids.void_many(list(shipments))
+    voided, refused = voids.void_many(list(shipments), by=request.user)
     if voided:
         total = sum(s.refunded for s in voided)
         labels_voided = ngettext("%(n)d label voided", "%(n)d labels voided", len(voided))
@@ -424,7 +428,7 @@ def void_selected(request: MerchantRequest) -> HttpResponse:
     return redirect("shipments:list")
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 def shipping_settings(request: MerchantRequest) -> HttpResponse:
     prefs = ShippingSettings.get_for(request.merchant)
     form = ShippingSettingsForm(request.POST or None, instance=prefs)

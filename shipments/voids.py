@@ -4,13 +4,16 @@ reopens, once, whatever fails in between (R28)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from funding.ledger import refund_for_void
+from merchants.permissions import Perm, require
 from orders.models import Order
 from shipments.labels import LabelError, LabelPending
 from shipments.models import VOID_WINDOW, Batch, Shipment
@@ -54,7 +57,7 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
     return ""
 
 
-def void_label(shipment: Shipment) -> Shipment:
+def void_label(shipment: Shipment, *, by: User | None = None) -> Shipment:
     """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27).
 
     The label is saved as ``voiding`` before the carrier is called: an answer lost after the
@@ -63,7 +66,9 @@ def void_label(shipment: Shipment) -> Shipment:
     succeeds and refunds nothing more, so a ``voiding`` label is finished by sending it again:
     here (a few times), on the merchant's next attempt or by ``shipments.jobs.sweep_labels``.
     The refund is written once, with the state, in one transaction (``_record_void``).
+    ``by``: the person voiding (checked against their role, recorded on label and refund).
     """
+    require(by, shipment.order.merchant if by else None, Perm.LABELS)
     if shipment.status == Shipment.Status.VOIDED:
         return shipment
     reason = void_refused_reason(shipment)
@@ -75,10 +80,11 @@ def void_label(shipment: Shipment) -> Shipment:
         started = (
             Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.BOUGHT)
             .filter(scan_form_entry__isnull=True)
-            .update(status=Shipment.Status.VOIDING)
+            .update(status=Shipment.Status.VOIDING, voided_by=by)
         )
         if not started:  # moved on (or put on a SCAN form) a moment ago: judge it again
-            return void_label(Shipment.objects.select_related("account").get(pk=shipment.pk))
+            again = Shipment.objects.select_related("account").get(pk=shipment.pk)
+            return void_label(again, by=by)
     shipment.status = Shipment.Status.VOIDING
     account = shipment.account
     for attempt in range(1, VOID_ATTEMPTS + 1):
@@ -111,7 +117,11 @@ def void_label(shipment: Shipment) -> Shipment:
 def _record_void(shipment: Shipment) -> Shipment:
     """The voided state, its refund and the order reopened: one transaction (R14)."""
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().select_related("account").get(pk=shipment.pk)
+        locked = (
+            Shipment.objects.select_for_update()
+            .select_related("account", "voided_by")
+            .get(pk=shipment.pk)
+        )
         if locked.status == Shipment.Status.VOIDED:
             return locked
         locked.status = Shipment.Status.VOIDED
@@ -123,6 +133,7 @@ def _record_void(shipment: Shipment) -> Shipment:
             locked.amount,
             reference=locked.integrator_tx_id,
             memo=f"Void of label {locked.tracking_number or locked.service}",
+            by=locked.voided_by,
         )
         if locked.batch_id:  # its combined PDF no longer matches
             Batch.objects.filter(pk=locked.batch_id).update(combined_pdf="")
@@ -133,12 +144,14 @@ def _record_void(shipment: Shipment) -> Shipment:
     return locked
 
 
-def void_many(shipments) -> tuple[list[Shipment], list[tuple[Shipment, str]]]:
+def void_many(
+    shipments: Iterable[Shipment], *, by: User | None = None
+) -> tuple[list[Shipment], list[tuple[Shipment, str]]]:
     """Batch void: each label on its own, so one refusal does not stop the others."""
     voided, refused = [], []
     for shipment in shipments:
         try:
-            voided.append(void_label(shipment))
+            voided.append(void_label(shipment, by=by))
         except LabelError as exc:
             refused.append((shipment, exc.message))
     return voided, refused

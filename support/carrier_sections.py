@@ -10,17 +10,31 @@ from merchants.models import Membership, Merchant
 from support.cells import ROWS, Cell, Section, money, yes_no
 
 
+def _profile_value(user, name: str):
+    profile = getattr(user, "shipdesk_profile", None)  # None: never had one (no sign-up)
+    return getattr(profile, name, None) if profile else None
+
+
 def members(merchant: Merchant) -> Section:
     rows = (
         Membership.objects.filter(merchant=merchant)
-        .select_related("user")
-        .only("role", "created_at", "user__email", "user__last_login", "user__is_active")
+        .select_related("user", "user__shipdesk_profile")
+        .only(
+            "role",
+            "created_at",
+            "user__email",
+            "user__last_login",
+            "user__is_active",
+            # never the two-step key: only whether it is on
+            "user__shipdesk_profile__confirmed_email",
+            "user__shipdesk_profile__totp_enabled_at",
+        )
         .order_by("created_at", "pk")[:ROWS]
     )
     return Section(
         "members",
         "Members",
-        ["E-mail", "Role", "Joined", "Last sign-in", "Active"],
+        ["E-mail", "Role", "Joined", "Last sign-in", "Active", "E-mail confirmed", "Two-step"],
         [
             [
                 Cell(m.user.email, strong=True),
@@ -28,6 +42,8 @@ def members(merchant: Merchant) -> Section:
                 Cell(m.created_at),
                 Cell(m.user.last_login or "never"),
                 Cell(yes_no(m.user.is_active)),
+                Cell(yes_no(_profile_value(m.user, "confirmed_email") == m.user.email.lower())),
+                Cell(yes_no(_profile_value(m.user, "totp_enabled_at") is not None)),
             ]
             for m in rows
         ],

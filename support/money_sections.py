@@ -11,7 +11,7 @@ from support.cells import ROWS, Cell, Section, money, yes_no
 def ledger(merchant: Merchant) -> Section:
     rows = (
         LedgerEntry.objects.for_merchant(merchant)
-        .select_related("account")
+        .select_related("account", "by")
         .only(
             "created_at",
             "kind",
@@ -20,13 +20,14 @@ def ledger(merchant: Merchant) -> Section:
             "reference",
             "memo",
             "account__nickname",
+            "by__email",
         )
         .order_by("-created_at", "-pk")[:ROWS]
     )
     return Section(
         "ledger",
         "Ledger",
-        ["When", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"],
+        ["When", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo", "By"],
         [
             [
                 Cell(e.created_at),
@@ -36,6 +37,7 @@ def ledger(merchant: Merchant) -> Section:
                 money(e.balance_after),
                 Cell(e.reference),
                 Cell(e.memo),
+                Cell(e.by.email if e.by else "ShipDesk"),
             ]
             for e in rows
         ],
@@ -47,7 +49,7 @@ def ledger(merchant: Merchant) -> Section:
 def purchases(merchant: Merchant) -> Section:
     rows = (
         PostagePurchase.objects.for_merchant(merchant)
-        .select_related("account")
+        .select_related("account", "requested_by")
         .only(
             "created_at",
             "amount",
@@ -57,13 +59,14 @@ def purchases(merchant: Merchant) -> Section:
             "rejection_reason",
             "settled_at",
             "account__nickname",
+            "requested_by__email",
         )
         .order_by("-created_at", "-pk")[:ROWS]
     )
     return Section(
         "purchases",
         "Postage purchases",
-        ["When", "Account", "Amount", "Status", "Automatic", "IntegratorTxID", "Reason"],
+        ["When", "Account", "Amount", "Status", "Automatic", "IntegratorTxID", "Reason", "By"],
         [
             [
                 Cell(p.created_at),
@@ -73,6 +76,7 @@ def purchases(merchant: Merchant) -> Section:
                 Cell(yes_no(p.automatic)),
                 Cell(p.integrator_tx_id),
                 Cell(p.rejection_reason),
+                Cell(p.requested_by.email if p.requested_by else "ShipDesk"),
             ]
             for p in rows
         ],
@@ -83,7 +87,7 @@ def purchases(merchant: Merchant) -> Section:
 def auto_funding(merchant: Merchant) -> Section:
     rows = (
         AutoFunding.objects.for_merchant(merchant)
-        .select_related("account")
+        .select_related("account", "changed_by")
         .only(
             "enabled",
             "threshold",
@@ -94,13 +98,24 @@ def auto_funding(merchant: Merchant) -> Section:
             "carrier_auto_buy_trigger",
             "last_skip_reason",
             "account__nickname",
+            "updated_at",
+            "changed_by__email",
         )
         .order_by("account__nickname")[:ROWS]
     )
     return Section(
         "auto-funding",
         "Auto-funding",
-        ["Account", "ShipDesk", "Below", "Add", "Per day", "Stamps.com auto-buy", "Last skip"],
+        [
+            "Account",
+            "ShipDesk",
+            "Below",
+            "Add",
+            "Per day",
+            "Stamps.com auto-buy",
+            "Last skip",
+            "Changed by",
+        ],
         [
             [
                 Cell(a.account.nickname),
@@ -119,6 +134,9 @@ def auto_funding(merchant: Merchant) -> Section:
                     badge="failed" if a.funds_twice else "",
                 ),
                 Cell(a.last_skip_reason),
+                Cell(
+                    f"{a.changed_by.email}, {a.updated_at:%Y-%m-%d %H:%M}" if a.changed_by else "—"
+                ),
             ]
             for a in rows
         ],

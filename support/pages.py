@@ -100,6 +100,8 @@ PREFERRED = [
     "pickup_date",
     "confirmation_number",
     "voided_at",
+    "bought_by",
+    "voided_by",
     "error",
     "failure",
 ]
@@ -113,8 +115,11 @@ def _records(model: type[Model], title: str) -> Callable[[Merchant], Section]:
         columns = [n for n in PREFERRED if n in names]
         rows = model._default_manager.filter(merchant=merchant).only(*columns).order_by("-pk")
         has_order = "order" in names and names["order"].is_relation
-        if has_order:
-            rows = rows.select_related("order").only(*columns, "order__number")
+        people = [n for n in columns if names[n].is_relation]  # who bought, who voided
+        related = [*people, *(["order"] if has_order else [])]
+        fields = [*(f"{n}__email" for n in people), *(["order__number"] if has_order else [])]
+        if related:
+            rows = rows.select_related(*related).only(*columns, *fields)
         rows = rows[:ROWS]
 
         def record(obj: Any) -> Cell:  # any model; ``order`` when it has one
@@ -128,6 +133,8 @@ def _records(model: type[Model], title: str) -> Callable[[Merchant], Section]:
                 return Cell(display() if display else value, badge=str(value))
             if isinstance(value, Decimal):
                 return money(value)
+            if names[name].is_relation:
+                return Cell(value.email if value is not None else "—")
             return Cell(display() if display else ("—" if value in (None, "") else value))
 
         return Section(

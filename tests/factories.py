@@ -8,14 +8,31 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from locations.models import ShipFromLocation
+from merchants.confirmation import mark_confirmed
 from merchants.models import Membership, Merchant
 from orders.models import AutomationRule, ImportJob, Order, OrderItem
 
 PASSWORD = "correct-horse-battery-staple"
 
 
-def make_user(email: str):
-    return get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+def make_user(email: str, *, confirmed: bool = True):
+    """A person who signed up; confirmed (opened the e-mailed link) unless told otherwise."""
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    if confirmed:
+        mark_confirmed(user)
+    return user
+
+
+def confirmation_link(email: str) -> str:
+    """The confirmation link in the last e-mail sent to ``email`` (locmem outbox)."""
+    import re
+
+    from django.core import mail
+
+    body = next(m.body for m in reversed(mail.outbox) if email in m.to)
+    link = re.search(r"https?://\S+/accounts/confirm/\S+/", str(body))
+    assert link is not None, f"no confirmation link in {body!r}"
+    return link.group(0)
 
 
 def make_merchant(name: str, owner_email: str, time_zone: str = "America/New_York") -> Merchant:
@@ -28,7 +45,7 @@ def make_merchant(name: str, owner_email: str, time_zone: str = "America/New_Yor
     return merchant
 
 
-def make_member(merchant: Merchant, email: str, role: str = Membership.Role.STAFF):
+def make_member(merchant: Merchant, email: str, role: str = Membership.Role.SHIPPER):
     user = get_user_model().objects.filter(email=email).first() or make_user(email)
     Membership.objects.create(merchant=merchant, user=user, role=role)
     return user

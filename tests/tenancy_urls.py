@@ -1,4 +1,5 @@
-"""How to build merchant A's objects for every merchant URL that takes ids.
+"""How to build merchant A's objects for every merchant URL that takes ids, and what each
+role may do on every merchant URL.
 
 The tenancy crawl (tests/merchants/test_tenancy.py) fails when a merchant URL with
 parameters is missing here, so each new URL must say how to reach one of A's objects.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from merchants.models import Merchant
+from merchants.permissions import Perm
 from tests.endofday.factories import make_pickup, make_scan_form
 from tests.factories import (
     make_carrier_account,
@@ -21,7 +23,27 @@ from tests.factories import (
 from tests.shipments.factories import make_batch, make_shipment
 from tests.tracking.factories import make_delivery, make_endpoint, make_parcel
 
+
+def make_invitation(merchant: Merchant):
+    from merchants.models import Invitation
+
+    n = Invitation.objects.count()
+    return Invitation.objects.create(merchant=merchant, email=f"inv{n}@x.test", role="shipper")
+
+
+def make_staff_membership(merchant: Merchant):
+    from tests.factories import make_member
+
+    n = merchant.memberships.count()
+    return merchant.memberships.get(user=make_member(merchant, f"m{n}@{merchant.slug}.test"))
+
+
 OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
+    "members:resend": lambda m: {"pk": make_invitation(m).pk},
+    "members:revoke": lambda m: {"pk": make_invitation(m).pk},
+    "members:role": lambda m: {"pk": make_staff_membership(m).pk},
+    "members:remove": lambda m: {"pk": make_staff_membership(m).pk},
+    "members:transfer": lambda m: {"pk": make_staff_membership(m).pk},
     "order-detail": lambda m: {"pk": make_order(m, "T-1").pk},
     "order-package": lambda m: {"pk": make_order(m, "T-2").pk},
     "order-import-job": lambda m: {"pk": make_import_job(m).pk},
@@ -72,4 +94,100 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "tracking:webhook": lambda m: {"pk": make_endpoint(m).pk},
     "tracking:webhook-toggle": lambda m: {"pk": make_endpoint(m).pk},
     "tracking:webhook-replay": lambda m: {"pk": make_delivery(m).pk},
+}
+
+
+def both(perm: Perm) -> tuple[Perm, Perm]:
+    return perm, perm
+
+
+# The permission table the crawl holds every view to: URL name -> (permission to look with
+# GET/HEAD/OPTIONS, permission for every other method). Written out here, not read from the
+# views, so a view that forgets or weakens its declaration disagrees with it.
+# Roles: merchants.permissions.ROLE_PERMISSIONS.
+URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
+    "home": both(Perm.VIEW),
+    "switch-merchant": both(Perm.VIEW),
+    "settings": (Perm.VIEW, Perm.OWN),
+    "members:list": (Perm.VIEW, Perm.MEMBERS),
+    "members:require-two-step": both(Perm.OWN),
+    "members:resend": both(Perm.MEMBERS),
+    "members:revoke": both(Perm.MEMBERS),
+    "members:role": both(Perm.MEMBERS),
+    "members:remove": both(Perm.MEMBERS),
+    "members:transfer": both(Perm.OWN),
+    "locations:list": (Perm.VIEW, Perm.SETTINGS),
+    "locations:new": both(Perm.SETTINGS),
+    "locations:edit": both(Perm.SETTINGS),
+    "locations:make-default": both(Perm.SETTINGS),
+    "locations:delete": both(Perm.SETTINGS),
+    "carriers:list": both(Perm.CARRIERS_VIEW),
+    "carriers:connect": both(Perm.CONNECT_CARRIER),
+    "carriers:connect-existing": both(Perm.CONNECT_CARRIER),
+    "carriers:connect-new": both(Perm.CONNECT_CARRIER),
+    "carriers:verify": both(Perm.CARRIERS),
+    "carriers:update-password": both(Perm.CARRIERS),
+    "carriers:settings-popup": both(Perm.CARRIERS),
+    "carriers:open-carrier-page": both(Perm.CARRIERS),
+    "carriers:make-default": both(Perm.CARRIERS),
+    "carriers:disconnect": both(Perm.CARRIERS),
+    "funding:home": both(Perm.FUNDS_VIEW),
+    "funding:ledger-csv": both(Perm.FUNDS_VIEW),
+    "funding:account": both(Perm.FUNDS_VIEW),
+    "funding:add": (Perm.FUNDS_VIEW, Perm.ADD_FUNDS),
+    "funding:sync": (Perm.FUNDS_VIEW, Perm.CARRIERS),
+    "funding:auto-funding": (Perm.FUNDS_VIEW, Perm.AUTO_FUNDING),
+    "funding:carrier-auto-buy-off": (Perm.FUNDS_VIEW, Perm.AUTO_FUNDING),
+    "funding:statement": both(Perm.FUNDS_VIEW),
+    "order-list": (Perm.VIEW, Perm.ORDERS),
+    "order-new": both(Perm.ORDERS),
+    "order-reapply-rules": both(Perm.ORDERS),
+    "order-detail": (Perm.VIEW, Perm.ORDERS),
+    "order-package": (Perm.VIEW, Perm.ORDERS),
+    "order-import": both(Perm.ORDERS),
+    "order-import-sample": (Perm.VIEW, Perm.ORDERS),
+    "order-import-job": (Perm.VIEW, Perm.ORDERS),
+    "order-import-mapping": both(Perm.ORDERS),
+    "api-key-settings": both(Perm.SETTINGS),
+    "api-key-rotate": both(Perm.SETTINGS),
+    "automation": (Perm.VIEW, Perm.RULES),
+    "automation-new": both(Perm.RULES),
+    "automation-preview": both(Perm.RULES),
+    "automation-edit": both(Perm.RULES),
+    "automation-move": both(Perm.RULES),
+    "automation-delete": both(Perm.RULES),
+    "shipments:rates": (Perm.VIEW, Perm.ORDERS),
+    "shipments:buy": both(Perm.BUY_LABELS),
+    "shipments:calculator": (Perm.VIEW, Perm.ORDERS),
+    "shipments:list": (Perm.VIEW, Perm.LABELS),
+    "shipments:settings": (Perm.VIEW, Perm.SETTINGS),
+    "shipments:print": (Perm.VIEW, Perm.LABELS),
+    "shipments:void-selected": both(Perm.LABELS),
+    "shipments:detail": (Perm.VIEW, Perm.LABELS),
+    "shipments:label": (Perm.VIEW, Perm.LABELS),
+    "shipments:void": both(Perm.LABELS),
+    "shipments:batches": (Perm.VIEW, Perm.BUY_LABELS),
+    "shipments:batch": (Perm.VIEW, Perm.LABELS),
+    "shipments:batch-progress": (Perm.VIEW, Perm.LABELS),
+    "shipments:batch-resume": both(Perm.BUY_LABELS),
+    "shipments:batch-retry": both(Perm.BUY_LABELS),
+    "shipments:batch-pdf": (Perm.VIEW, Perm.LABELS),
+    "endofday:scan-forms": (Perm.VIEW, Perm.LABELS),
+    "endofday:scan-form": (Perm.VIEW, Perm.LABELS),
+    "endofday:scan-form-pdf": (Perm.VIEW, Perm.LABELS),
+    "endofday:pickups": (Perm.VIEW, Perm.LABELS),
+    "endofday:pickup-date-note": (Perm.VIEW, Perm.LABELS),
+    "endofday:pickup": (Perm.VIEW, Perm.LABELS),
+    "endofday:pickup-cancel": both(Perm.LABELS),
+    "endofday:settings": (Perm.VIEW, Perm.SETTINGS),
+    "endofday:location-settings": (Perm.VIEW, Perm.SETTINGS),
+    "tracking:order-panel": both(Perm.VIEW),
+    "tracking:shipment-panel": both(Perm.VIEW),
+    "tracking:refresh": both(Perm.LABELS),
+    "tracking:branding": (Perm.VIEW, Perm.SETTINGS),
+    "tracking:preview": (Perm.VIEW, Perm.SETTINGS),
+    "tracking:webhooks": both(Perm.SETTINGS),
+    "tracking:webhook": both(Perm.SETTINGS),
+    "tracking:webhook-toggle": both(Perm.SETTINGS),
+    "tracking:webhook-replay": both(Perm.SETTINGS),
 }

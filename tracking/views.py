@@ -16,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
+from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.models import Order
 from shipments.models import Shipment, ShippingSettings
@@ -43,21 +44,21 @@ def _parcels(request: MerchantRequest, **lookup):
     )
 
 
-@merchant_view
+@merchant_view(Perm.VIEW)
 def order_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(request, Order, pk=pk)
     parcels = _parcels(request, shipment__order=order)
     return render(request, "tracking/panel.html", {"parcels": parcels, "order": order})
 
 
-@merchant_view
+@merchant_view(Perm.VIEW)
 def shipment_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment, pk=pk)
     parcels = _parcels(request, shipment=shipment)
     return render(request, "tracking/panel.html", {"parcels": parcels, "shipment": shipment})
 
 
-@merchant_view
+@merchant_view(Perm.LABELS)
 @require_POST
 def refresh(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(request, Shipment.objects.select_related("account"), pk=pk)
@@ -71,7 +72,7 @@ def refresh(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("shipments:detail", pk=shipment.pk)
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 def branding(request: MerchantRequest) -> HttpResponse:
     current = Branding.get_for(request.merchant)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=current)
@@ -94,7 +95,7 @@ PREVIEW_CSP: dict[str, Any] = {
 }
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS, read=Perm.VIEW)
 @xframe_options_sameorigin
 @csp_override(PREVIEW_CSP)
 def email_preview(request: MerchantRequest) -> HttpResponse:
@@ -135,7 +136,7 @@ def email_preview(request: MerchantRequest) -> HttpResponse:
     )
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 def webhook_list(request: MerchantRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -150,7 +151,7 @@ def webhook_list(request: MerchantRequest) -> HttpResponse:
     return render(request, "tracking/webhooks.html", {"form": form, "endpoints": endpoints})
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 def webhook_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
     shown = request.session.pop("webhook_secret", None)
@@ -160,7 +161,7 @@ def webhook_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "tracking/webhook.html", context)
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 @require_POST
 def webhook_toggle(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
@@ -176,7 +177,7 @@ def webhook_toggle(request: MerchantRequest, pk: int) -> HttpResponse:
     return redirect("tracking:webhook", pk=endpoint.pk)
 
 
-@merchant_view
+@merchant_view(Perm.SETTINGS)
 @require_POST
 def webhook_replay(request: MerchantRequest, pk: int) -> HttpResponse:
     delivery = get_owned_or_404(request, WebhookDelivery.objects.select_related("endpoint"), pk=pk)

@@ -66,7 +66,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def sandbox_api(live_server, settings):
-    """The sandbox over the live server, fresh, with no cached tokens or rates."""
+    """The Stamps.com sandbox on the live server, reset, with no cached tokens or rates."""
     from django.core.cache import cache
 
     from carriers.stamps import client as stamps_client

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from merchants.permissions import Perm
 from merchants.tenancy import (
     ACCESS_ATTR,
     MerchantMiddleware,
@@ -176,7 +177,7 @@ def test_user_without_merchant_sees_explanation_not_data(client):
 
 
 def test_merchant_view_marks_access():
-    @merchant_view
+    @merchant_view(Perm.VIEW)
     def page(request):
         return None
 

@@ -20,6 +20,7 @@ from merchants.tenancy import ACCESS_ATTR
 from orders.models import AutomationRule, ImportJob, Order
 from tests.factories import (
     PASSWORD,
+    confirmation_link,
     make_carrier_account,
     make_import_job,
     make_order,
@@ -135,6 +136,7 @@ def test_markup_typed_into_every_text_field_is_rendered_escaped_everywhere():
         },
     )
     assert response.status_code == 302, response.content
+    client.get(confirmation_link("evil@example.test"))  # spending pages open once confirmed
     merchant = Merchant.objects.get(name=PAYLOAD)
     # Orders, items and tags through the CSV import (it runs inline for small files).
     upload = SimpleUploadedFile("orders.csv", csv_with_payload_everywhere(), "text/csv")

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from locations.models import ShipFromLocation
+from merchants.confirmation import is_confirmed, mark_confirmed
 from merchants.models import Membership, Merchant
 from orders.models import Order, OrderItem
 
@@ -71,6 +72,8 @@ class Command(BaseCommand):
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()
+        if not is_confirmed(user):
+            mark_confirmed(user)  # the demo owner can spend sandbox postage straight away
         merchant, _ = Merchant.objects.get_or_create(
             slug=DEMO_SLUG,
             defaults={"name": "Evergreen Goods Co.", "time_zone": "America/Los_Angeles"},
