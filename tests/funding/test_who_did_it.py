@@ -16,9 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_adding_funds_records_the_admin_on_the_purchase_and_the_ledger(
-    make_account, sandbox, merchant, owner_client
+    sandbox_account, sandbox, merchant, owner_client
 ):
-    account = make_account(balance="5.00")
+    account = sandbox_account(balance="5.00")
     admin = make_member(merchant, "money@acme.test", role="admin")
     purchase = purchases.add_funds(account, Decimal("25"), by=admin)
     assert purchase.requested_by == admin
@@ -27,8 +27,8 @@ def test_adding_funds_records_the_admin_on_the_purchase_and_the_ledger(
     assert "money@acme.test" in owner_client.get(reverse("funding:home")).text
 
 
-def test_auto_funding_changes_name_the_person(make_account, sandbox, merchant, owner, owner_client):
-    account = make_account(balance="50.00")
+def test_auto_funding_changes_name_the_person(sandbox_account, sandbox, merchant, owner, owner_client):
+    account = sandbox_account(balance="50.00")
     response = owner_client.post(
         reverse("funding:auto-funding", args=[account.pk]),
         {"enabled": "on", "threshold": "10", "amount": "50", "max_per_day": "2"},
@@ -44,8 +44,8 @@ def test_auto_funding_changes_name_the_person(make_account, sandbox, merchant, o
     assert AutoFunding.objects.get(account=account).changed_by == support
 
 
-def test_a_shipper_cannot_add_funds_even_through_the_service(make_account, sandbox, merchant):
-    account = make_account(balance="5.00")
+def test_a_shipper_cannot_add_funds_even_through_the_service(sandbox_account, sandbox, merchant):
+    account = sandbox_account(balance="5.00")
     shipper = make_member(merchant, "ship@acme.test", role="shipper")
     with pytest.raises(NotAllowed):
         purchases.add_funds(account, Decimal("25"), by=shipper)
