@@ -27,7 +27,9 @@ def test_adding_funds_records_the_admin_on_the_purchase_and_the_ledger(
     assert "money@acme.test" in owner_client.get(reverse("funding:home")).text
 
 
-def test_auto_funding_changes_name_the_person(sandbox_account, sandbox, merchant, owner, owner_client):
+def test_auto_funding_changes_name_the_person(
+    sandbox_account, sandbox, merchant, owner, owner_client
+):
     account = sandbox_account(balance="50.00")
     response = owner_client.post(
         reverse("funding:auto-funding", args=[account.pk]),
