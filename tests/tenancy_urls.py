@@ -158,6 +158,7 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "automation-delete": both(Perm.RULES),
     "shipments:rates": (Perm.VIEW, Perm.ORDERS),
     "shipments:buy": both(Perm.BUY_LABELS),
+    "shipments:ship-to": both(Perm.ORDERS),  # choosing the checked address edits the order
     "shipments:calculator": (Perm.VIEW, Perm.ORDERS),
     "shipments:list": (Perm.VIEW, Perm.LABELS),
     "shipments:settings": (Perm.VIEW, Perm.SETTINGS),
