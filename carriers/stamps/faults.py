@@ -87,6 +87,9 @@ CODE_LOCKED = Fault(
     SANDBOX,
 )
 CODE_WRONG = Fault("002b0222", "The verification code is incorrect.", "VerificationFailed", SANDBOX)
+CODE_NOT_SENT = Fault(
+    "002b0223", "No verification code was sent for this account.", "VerificationFailed", SANDBOX
+)
 # Requests the service could not read or that break its schema.
 SCHEMA = Fault(
     "00500000",
@@ -125,6 +128,10 @@ INSUFFICIENT_FUNDS = Fault("00600010", "Insufficient funds", "InsufficientFunds"
 # Labels.
 FROM_NAME = Fault(
     "00700001", "Ship From Name must contain at least two words.", "AddressValidation", SANDBOX
+)
+# A To address sent without the CleanseHash (or OverrideHash) CleanseAddress gave it (R37).
+CLEANSE_HASH = Fault(
+    "00700030", "To Address does not match Cleanse Hash.", "AddressValidation", SANDBOX
 )
 TO_NAME = Fault(
     "00700002", "Ship To Name must contain at least two words.", "AddressValidation", SANDBOX
