@@ -66,7 +66,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def sandbox_api(live_server, settings):
-    """The sandbox over the live server, fresh, with no cached tokens or rates."""
+    """The sandbox over the live server, fresh, with no cached WSDL or rates."""
     from django.core.cache import cache
 
     from carriers.stamps import client as stamps_client
@@ -76,7 +76,7 @@ def sandbox_api(live_server, settings):
     settings.STAMPS_WSDL_URL = ""
     settings.STAMPS_SERVICE_URL = ""
     settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
-    stamps_client.forget_tokens()
+    stamps_client.reset_wsdl_cache()
     cache.clear()
     api.reset()
     return api
