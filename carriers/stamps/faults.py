@@ -87,6 +87,12 @@ CODE_LOCKED = Fault(
     SANDBOX,
 )
 CODE_WRONG = Fault("002b0222", "The verification code is incorrect.", "VerificationFailed", SANDBOX)
+VERIFICATION_NOT_STARTED = Fault(
+    "002b0223",
+    "No verification code was sent for this account. Call StartAccountVerification first.",
+    "VerificationFailed",
+    SANDBOX,
+)
 # Requests the service could not read or that break its schema.
 SCHEMA = Fault(
     "00500000",
@@ -138,6 +144,13 @@ DUPLICATE_TX = Fault(
     "00700006", "Duplicate IntegratorTxID; retry to get the label.", "CarrierUnavailable", SANDBOX
 )
 VOID_TOO_LATE = Fault("00700020", "cannot be voided", "VoidRefused", SANDBOX)
+# Addresses (R37): a label's To address must carry the hash of its current cleansing.
+CLEANSE_HASH = Fault(
+    "00700030",
+    "To Address does not match Cleanse Hash. Cleanse the address and try again.",
+    "CarrierFault",
+    SANDBOX,
+)
 # End of day.
 MANIFEST_EMPTY = Fault("00800001", "No shipments to close", "ScanFormFailure", SANDBOX)
 MANIFEST_TOO_LATE = Fault(

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carriers.stamps.sandbox import rates as sandbox_rates
+from orders import addresses
 from shipments import labels, voids
 from shipments.models import Shipment
 from tests.tracking.factories import make_parcel
@@ -95,6 +96,9 @@ def test_an_undeliverable_parcel_shows_a_problem_then_comes_back(
     clock, account, make_shippable, owner_client
 ):
     order = make_shippable(street1="1 Undeliverable Way")
+    # The carrier cannot verify that street: the merchant ships it as entered (R37b).
+    addresses.check_ship_to(order, account)
+    addresses.use_as_entered(order)
     shipment = labels.buy_label(order, account, "US-PM")
     clock.advance(days=DAYS, hours=1)
     polling.poll_due()
