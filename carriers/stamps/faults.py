@@ -87,8 +87,11 @@ CODE_LOCKED = Fault(
     SANDBOX,
 )
 CODE_WRONG = Fault("002b0222", "The verification code is incorrect.", "VerificationFailed", SANDBOX)
-CODE_NOT_SENT = Fault(
-    "002b0223", "No verification code was sent for this account.", "VerificationFailed", SANDBOX
+VERIFICATION_NOT_STARTED = Fault(
+    "002b0223",
+    "No verification code was sent for this account. Call StartAccountVerification first.",
+    "VerificationFailed",
+    SANDBOX,
 )
 # Requests the service could not read or that break its schema.
 SCHEMA = Fault(

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from carriers.stamps import faults
+
 from . import state
 from .models import Account, Purchase, VerificationCode
 from .soap import SandboxFault
@@ -115,7 +117,6 @@ def start_account_verification(call: Call) -> dict:
 
 
 PARTNER_HEADER = "X-SDC-FINISHACCOUNTVERIFICATION-PHONE"
-NOT_STARTED = "No verification code was sent for this account. Call StartAccountVerification first."
 
 
 def finish_account_verification(call: Call) -> dict:
@@ -133,7 +134,7 @@ def finish_account_verification(call: Call) -> dict:
         account.save(update_fields=["phone"])
         return _activate(account)
     if not VerificationCode.objects.filter(account=account).exists():
-        raise SandboxFault(NOT_STARTED, "002b0223")
+        raise state.fault(faults.VERIFICATION_NOT_STARTED)
     code = (
         VerificationCode.objects.filter(account=account, used=False).order_by("-created_at").first()
     )

@@ -20,6 +20,8 @@ import re
 
 from django.conf import settings
 
+from carriers.stamps import faults
+
 from . import geo
 from .soap import SandboxFault
 
@@ -34,8 +36,6 @@ DIRECTORY: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # The fields a CleanseHash covers. The live service's exact set is unknown (README).
 HASHED = ("Address1", "Address2", "City", "State", "ZIPCode", "ZIPCodeAddOn", "Country")
-HASH_FAULT = "To Address does not match Cleanse Hash. Cleanse the address and try again."
-HASH_FAULT_CODE = "00700030"
 _STREET = re.compile(r"^\s*(\d+[A-Z]?)\s+(.+?)\s*$")
 
 
@@ -165,4 +165,4 @@ def require_cleansed(to: dict | None) -> None:
         given = to.get(field) or ""
         if given and hmac.compare_digest(given, _hash(upper, kind)):
             return
-    raise SandboxFault(HASH_FAULT, HASH_FAULT_CODE)
+    raise SandboxFault(faults.CLEANSE_HASH.text, faults.CLEANSE_HASH.code)
