@@ -288,7 +288,7 @@ def apply_success(purchase: PostagePurchase, *, control_total: Decimal | None = 
     with transaction.atomic():
         locked = lock_account(purchase.account_id)
         current = (
-            PostagePurchase.objects.select_for_update()
+            PostagePurchase.objects.select_for_update(of=("self",))
             .select_related("requested_by")
             .get(pk=purchase.pk)
         )

@@ -332,7 +332,9 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
     order_number = shipment.order.number
     with transaction.atomic():
         locked = (
-            Shipment.objects.select_for_update()
+            # The person comes along but is not locked (PostgreSQL can't lock the nullable
+            # side of an outer join); the label and its account are, as before.
+            Shipment.objects.select_for_update(of=("self", "account"))
             .select_related("account", "bought_by")
             .get(pk=shipment.pk)
         )
@@ -469,7 +471,7 @@ def _record_void(shipment: Shipment) -> Shipment:
     """The voided state, its refund and the order reopened: one transaction (R14)."""
     with transaction.atomic():
         locked = (
-            Shipment.objects.select_for_update()
+            Shipment.objects.select_for_update(of=("self", "account"))
             .select_related("account", "voided_by")
             .get(pk=shipment.pk)
         )
