@@ -286,7 +286,7 @@ def apply_success(
     with transaction.atomic():
         locked = lock_account(purchase.account_id)
         current = (
-            PostagePurchase.objects.select_for_update()
+            PostagePurchase.objects.select_for_update(of=("self",))
             .select_related("requested_by")
             .get(pk=purchase.pk)
         )

@@ -335,7 +335,9 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
     order_number = shipment.order.number
     with transaction.atomic():
         locked = (
-            Shipment.objects.select_for_update()
+            # The person comes along but is not locked (PostgreSQL can't lock the nullable
+            # side of an outer join); the label and its account are, as before.
+            Shipment.objects.select_for_update(of=("self", "account"))
             .select_related("account", "bought_by")
             .get(pk=shipment.pk)
         )

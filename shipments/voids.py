@@ -118,7 +118,7 @@ def _record_void(shipment: Shipment) -> Shipment:
     """The voided state, its refund and the order reopened: one transaction (R14)."""
     with transaction.atomic():
         locked = (
-            Shipment.objects.select_for_update()
+            Shipment.objects.select_for_update(of=("self", "account"))
             .select_related("account", "voided_by")
             .get(pk=shipment.pk)
         )
