@@ -65,18 +65,13 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def sandbox_api(live_server, settings):
-    """The Stamps.com sandbox on the live server, reset, with no cached WSDL or rates."""
-    from django.core.cache import cache
+def signed_in(page, live_server, owner):
+    """The page, signed in as the store's owner (the session cookie of a test client)."""
+    from django.test import Client
 
-    from carriers.stamps import client as stamps_client
-    from carriers.stamps.sandbox import api
-
-    settings.STAMPS_SANDBOX = True
-    settings.STAMPS_WSDL_URL = ""
-    settings.STAMPS_SERVICE_URL = ""
-    settings.STAMPS_SANDBOX_URL = f"{live_server.url}/sandbox/stamps/swsim.asmx"
-    stamps_client.reset_wsdl_cache()  # the live server's address changes between tests
-    cache.clear()
-    api.reset()
-    return api
+    client = Client()
+    client.force_login(owner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return page

@@ -7,10 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
-from carriers.models import CarrierAccount
 from orders.models import Order
 from shipments.models import Shipment
 from tests.factories import make_order, make_ship_from
@@ -19,27 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def signed_in(page, live_server, owner):
-    client = Client()
-    client.force_login(owner)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return page
-
-
-@pytest.fixture
-def account(sandbox_api, merchant):
-    sandbox_api.create_account("acme-e2e", "sandbox-pass-1", balance=Decimal("100.00"))
-    return CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Main postage",
-        username="acme-e2e",
-        password="sandbox-pass-1",
-        balance=Decimal("100.00"),
-        plan=CarrierAccount.Plan.PRO_FREE,
-        is_default=True,
-    )
+def account(sandbox_account):
+    return sandbox_account("acme-e2e", balance="100.00", nickname="Main postage")
 
 
 def order_to(merchant, number: str, **address) -> Order:
@@ -55,7 +34,7 @@ def order_to(merchant, number: str, **address) -> Order:
 
 
 def test_a_misspelled_street_is_corrected_before_the_rates_show_and_the_label_uses_it(
-    signed_in, merchant, account, sandbox_api
+    signed_in, merchant, account, sandbox
 ):
     page = signed_in
     order = order_to(
@@ -72,12 +51,12 @@ def test_a_misspelled_street_is_corrected_before_the_rates_show_and_the_label_us
     expect(changes).to_contain_text("CHICAGO")
     page.get_by_role("button", name="Buy label").click()
     expect(page.get_by_text("Label created for order E2E-A1")).to_be_visible()
-    (indicium,) = sandbox_api.indicia("acme-e2e")
+    (indicium,) = sandbox.indicia("acme-e2e")
     assert indicium.rate["To"]["Address1"] == "2400 N CLARK ST"
 
 
 def test_an_unverified_address_is_bought_only_after_use_as_entered(
-    signed_in, merchant, account, sandbox_api
+    signed_in, merchant, account, sandbox
 ):
     page = signed_in
     order = order_to(
@@ -96,4 +75,4 @@ def test_an_unverified_address_is_bought_only_after_use_as_entered(
     assert not Shipment.objects.filter(order=order).exists()
     page.get_by_role("button", name="Buy label").click()
     expect(page.get_by_text("Label created for order E2E-A2")).to_be_visible()
-    assert len(sandbox_api.indicia("acme-e2e")) == 1
+    assert len(sandbox.indicia("acme-e2e")) == 1

@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from carriers.models import CarrierAccount
 from shipments.models import Shipment
 from tests.factories import make_order, make_ship_from
 
@@ -18,19 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
-    page, live_server, sandbox_api, merchant, owner, settings, tmp_path
+    page, live_server, sandbox, merchant, owner, sandbox_account
 ):
-    settings.MEDIA_ROOT = tmp_path
-    sandbox_api.create_account("acme-e2e", "sandbox-pass-1", balance=Decimal("100.00"))
-    CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Main postage",
-        username="acme-e2e",
-        password="sandbox-pass-1",
-        balance=Decimal("100.00"),
-        plan=CarrierAccount.Plan.PRO_FREE,
-        is_default=True,
-    )
+    sandbox_account("acme-e2e", balance="100.00", nickname="Main postage")
     order = make_order(
         merchant,
         "E2E-1",
@@ -84,5 +73,5 @@ def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text(re.compile(r"Label voided: \$[\d.]+ refunded"))).to_be_visible()
     expect(page.get_by_test_id("shipment-status")).to_have_text("Voided")
-    assert sandbox_api.get_balance("acme-e2e") == Decimal("100.00")
+    assert sandbox.get_balance("acme-e2e") == Decimal("100.00")
     assert page.console_errors == []

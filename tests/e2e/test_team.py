@@ -4,12 +4,10 @@ cannot open funds or carrier settings, and the ledger shows who bought."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
-from carriers.models import CarrierAccount
 from shipments.models import Shipment
 from tests.factories import PASSWORD, make_order, make_ship_from
 
@@ -28,23 +26,12 @@ def test_owner_invites_a_shipper_who_buys_but_cannot_touch_money(
     page,
     browser,
     live_server,
-    sandbox_api,
+    sandbox,
     merchant,
     owner,
-    settings,
-    tmp_path,
+    sandbox_account,
 ):
-    settings.MEDIA_ROOT = tmp_path
-    sandbox_api.create_account("acme-team", "sandbox-pass-1", balance=Decimal("100.00"))
-    CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Main postage",
-        username="acme-team",
-        password="sandbox-pass-1",
-        balance=Decimal("100.00"),
-        plan=CarrierAccount.Plan.PRO_FREE,
-        is_default=True,
-    )
+    sandbox_account("acme-team", balance="100.00", nickname="Main postage")
     order = make_order(
         merchant, "TEAM-1", ship_from=make_ship_from(merchant), service="US-PM", weight_lb=1
     )

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 import time_machine
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from carriers.models import CarrierAccount
 from shipments.models import Shipment
 from tests.factories import make_order, make_ship_from
 from tracking import polling
@@ -23,33 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_buy_then_follow_the_parcel_to_the_buyers_tracking_page(
-    page,
-    live_server,
-    sandbox_api,
-    merchant,
-    owner,
-    settings,
-    tmp_path,
+    signed_in, sandbox, merchant, sandbox_account
 ):
-    settings.MEDIA_ROOT = tmp_path
-    sandbox_api.create_account("acme-track", "sandbox-pass-1", balance=Decimal("100.00"))
-    CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Main postage",
-        username="acme-track",
-        password="sandbox-pass-1",
-        balance=Decimal("100.00"),
-        plan=CarrierAccount.Plan.PRO_FREE,
-        is_default=True,
-    )
+    page = signed_in
+    sandbox_account("acme-track", balance="100.00", nickname="Main postage")
     Branding.objects.create(merchant=merchant, display_name="Acme Trail Shop")
     order = make_order(
         merchant, "TRK-1", ship_from=make_ship_from(merchant), service="US-PM", weight_lb=1
-    )
-    client = Client()
-    client.force_login(owner)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
 
     page.goto(f"/orders/{order.pk}/")
@@ -62,7 +39,7 @@ def test_buy_then_follow_the_parcel_to_the_buyers_tracking_page(
     # A day later on both clocks: the scheduled poll finds the parcel moving.
     later = timezone.now() + dt.timedelta(days=1, hours=1)
     with time_machine.travel(later, tick=True):
-        sandbox_api.set_clock(later)
+        sandbox.set_clock(later)
         polling.poll_due()
         page.goto("/shipments/")
         row = page.locator("#shipments-table tr", has_text="TRK-1")
