@@ -37,7 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def test_clock(config: pytest.Config) -> dt.datetime | None:
+def run_clock(config: pytest.Config) -> dt.datetime | None:
     value = config.getoption("--clock")
     if value == "real":
         return None
@@ -47,15 +47,12 @@ def test_clock(config: pytest.Config) -> dt.datetime | None:
     return instant
 
 
-test_clock.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
-
 @pytest.fixture(autouse=True)
 def fixed_clock(request: pytest.FixtureRequest):
     """Travel to the test's own instant (``@pytest.mark.clock``), else the run's, for the whole
     test; tests may travel further inside."""
     pinned = request.node.get_closest_marker("clock")
-    instant = dt.datetime.fromisoformat(pinned.args[0]) if pinned else test_clock(request.config)
+    instant = dt.datetime.fromisoformat(pinned.args[0]) if pinned else run_clock(request.config)
     if instant is None or request.node.get_closest_marker("worker"):
         # A real qcluster reads the wall clock; its tests must not depend on the hour.
         yield None
@@ -80,7 +77,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
             red=True,
             bold=True,
         )
-    clock = test_clock(config)
+    clock = run_clock(config)
     terminalreporter.write_line(
         f"test clock: {clock.isoformat() if clock else 'the wall clock'} (--clock)"
     )

@@ -80,6 +80,6 @@ def reference_wsdl() -> Path | None:
 
 
 REFERENCE_WSDL_MISSING = (
-    "the real SWSIM v135 WSDL is absent (../shared/stamps/swsimv135.wsdl beside the checkout, "
-    "or STAMPS_REFERENCE_WSDL): cannot prove fidelity to Stamps.com"
+    "the real SWSIM v135 WSDL is absent (shared/stamps/swsimv135.wsdl beside the checkout or a "
+    "parent folder, or STAMPS_REFERENCE_WSDL): cannot prove fidelity to Stamps.com"
 )

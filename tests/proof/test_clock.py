@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.conftest import test_clock
+from tests.conftest import run_clock
 from tests.support import WEEKDAY_MORNING
 
 
 def test_a_test_starts_at_the_runs_instant_not_the_wall_clock(request):
-    instant = test_clock(request.config)
+    instant = run_clock(request.config)
     if instant is None:
         pytest.skip("run with --clock=real: the wall clock on purpose")
     assert abs(timezone.now() - instant) < dt.timedelta(minutes=1)
