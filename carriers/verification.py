@@ -24,6 +24,7 @@ from django.utils import timezone
 from carriers.models import CarrierAccount, PhoneVerification, VerificationPhone
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE
 from merchants.errors import MerchantError
+from merchants.sms import twilio_client
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +144,6 @@ class ConsoleBackend:
 
     def check(self, verification: PhoneVerification, code: str) -> bool:
         return hmac.compare_digest(str(verification.console_code), code)
-
-
-def twilio_client():
-    """The one seam to Twilio; tests replace its HTTP client, nothing else."""
-    from twilio.rest import Client
-
-    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
 
 
 class TwilioBackend:

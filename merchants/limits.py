@@ -90,3 +90,16 @@ def two_step_locked(request: HttpRequest, user_id: int) -> bool:
 
 def record_two_step_failure(request: HttpRequest, user_id: int) -> None:
     _two_step_count(request, user_id, True)
+
+
+TWO_STEP_SMS = "shipdesk.two-step-sms"
+
+
+def two_step_sms_allowed(request: HttpRequest, user_id: int, phone: str) -> bool:
+    """Counts this text; False past TWO_STEP_SMS_SEND_LIMIT an hour for this person or this
+    number (each text costs money, and a number must not be flooded from many accounts)."""
+    limit = settings.TWO_STEP_SMS_SEND_LIMIT
+    rate = f"{limit}/h"
+    by_user = _count(request, TWO_STEP_SMS, rate, lambda group, req: str(user_id), True)
+    by_phone = _count(request, TWO_STEP_SMS + ".phone", rate, lambda group, req: phone, True)
+    return by_user <= limit and by_phone <= limit

@@ -5,6 +5,7 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.text import slugify
 
 from merchants.crypto import EncryptedTextField
@@ -28,6 +29,12 @@ class Merchant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     require_two_step = models.BooleanField(
         default=False, help_text="Every member must use two-step sign-in to work in this store."
+    )
+    # A deleted store is kept (labels, ledger and carrier calls are its money's history, which
+    # support needs for disputes and refunds) but nobody can open it: front.store_deletion.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -122,6 +129,9 @@ class Profile(models.Model):
     totp_enabled_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0)
     recovery_codes = models.JSONField(default=list, blank=True)
+    # Two-step sign-in by text message (merchants.sms): the mobile number, E.164.
+    sms_phone = models.CharField(max_length=20, blank=True)
+    sms_enabled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({'confirmed' if self.confirmed_email else 'unconfirmed'})"
@@ -202,3 +212,61 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("The audit log is append-only.")
+
+
+class StoreEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("The store's activity log is append-only.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("The store's activity log is append-only.")
+
+
+class StoreEvent(models.Model):
+    """One change to a store's team, sign-in rules or carrier accounts: who, what, to whom.
+
+    Append-only. The actor's e-mail and the subject are kept as text, so the row still says
+    who did what after a person leaves or an account is disconnected."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited"
+        INVITE_RESENT = "invite_resent", "Resent the invitation"
+        INVITE_REVOKED = "invite_revoked", "Revoked the invitation"
+        JOINED = "joined", "Accepted the invitation"
+        ROLE_CHANGED = "role_changed", "Changed the role"
+        REMOVED = "removed", "Removed"
+        OWNERSHIP = "ownership", "Transferred ownership"
+        TWO_STEP_ON = "two_step_on", "Turned on two-step sign-in"
+        TWO_STEP_OFF = "two_step_off", "Turned off two-step sign-in"
+        TWO_STEP_REQUIRED = "two_step_required", "Required two-step sign-in"
+        TWO_STEP_OPTIONAL = "two_step_optional", "Stopped requiring two-step sign-in"
+        CARRIER_CONNECTED = "carrier_connected", "Connected a carrier account"
+        CARRIER_DISCONNECTED = "carrier_disconnected", "Disconnected a carrier account"
+        STORE_DELETED = "store_deleted", "Deleted the store"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=254, blank=True, help_text="Who, as text; empty: ShipDesk")
+    action = models.CharField(max_length=24, choices=Action.choices)
+    subject = models.CharField(max_length=254, blank=True, help_text="The person or account")
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = StoreEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="store_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'ShipDesk'}: {self.get_action_display()} {self.subject}".strip()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("The store's activity log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("The store's activity log is append-only.")

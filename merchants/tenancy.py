@@ -90,7 +90,8 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
             F("memberships__user__shipdesk_profile__confirmed_email"), Value("")
         ),
         member_two_step=ExpressionWrapper(
-            Q(memberships__user__shipdesk_profile__totp_enabled_at__isnull=False),
+            Q(memberships__user__shipdesk_profile__totp_enabled_at__isnull=False)
+            | Q(memberships__user__shipdesk_profile__sms_enabled_at__isnull=False),
             output_field=BooleanField(),
         ),
     )

@@ -385,6 +385,14 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "carrier")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_VERIFY_SERVICE_SID = os.environ.get("TWILIO_VERIFY_SERVICE_SID", "")
+TWILIO_TIMEOUT = envint("TWILIO_TIMEOUT", 10)  # seconds for one Verify request
+# Two-step sign-in by text message (merchants.sms): ``twilio`` (Verify v2), ``console``
+# (development: the code is shown on the code page) or ``off`` (authenticator apps only). Not
+# SMS_BACKEND: Stamps.com (``carrier``) only verifies its own accounts' phones.
+TWO_STEP_SMS_BACKEND = os.environ.get(
+    "TWO_STEP_SMS_BACKEND", "console" if DEBUG else ("twilio" if TWILIO_VERIFY_SERVICE_SID else "off")
+)
+TWO_STEP_SMS_SEND_LIMIT = envint("TWO_STEP_SMS_SEND_LIMIT", 5)  # texts per person (and number)/h
 
 LOGGING = {
     "version": 1,
@@ -396,5 +404,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # zeep logs whole SOAP envelopes at DEBUG, credentials included: never let it.
         "zeep": {"level": "WARNING"},
+        # twilio logs every request's URL and headers at INFO: nothing anyone needs to read.
+        "twilio": {"level": "WARNING"},
     },
 }

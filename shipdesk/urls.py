@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/login/code/", twostep_views.code, name="two-step-code"),
     path("accounts/two-step/", twostep_views.settings_page, name="two-step"),
+    path("accounts/two-step/sms/", twostep_views.sms_setup, name="two-step-sms"),
     path("accounts/confirm/resend/", merchants.resend_confirmation, name="resend-confirmation"),
     path("merchants/switch/", merchants.switch, name="switch-merchant"),
     path("healthz", front.healthz, name="healthz"),
