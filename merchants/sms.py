@@ -130,7 +130,9 @@ class TwilioSms:
             self._service().verifications.create(to=phone, channel="sms")
         except TwilioRestException as exc:
             # Status and Twilio's code only: the exception's text repeats the request.
-            log.warning("Twilio refused a sign-in text to %s: %s %s", mask(phone), exc.status, exc.code)
+            log.warning(
+                "Twilio refused a sign-in text to %s: %s %s", mask(phone), exc.status, exc.code
+            )
             if exc.status == 429:
                 raise SmsError(
                     "Too many codes were sent to this number. Wait ten minutes, or use your "

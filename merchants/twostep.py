@@ -156,9 +156,7 @@ def send_text(user) -> str:
 def _local_check(user, code: str) -> bool:
     """An authenticator code not used before, or an unused recovery code (then spent)."""
     with transaction.atomic():
-        profile = (
-            Profile.objects.select_for_update().filter(ENABLED, user_id=user.pk).first()
-        )
+        profile = Profile.objects.select_for_update().filter(ENABLED, user_id=user.pk).first()
         if profile is None:
             return False
         if profile.totp_enabled_at is not None:

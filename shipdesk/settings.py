@@ -390,7 +390,8 @@ TWILIO_TIMEOUT = envint("TWILIO_TIMEOUT", 10)  # seconds for one Verify request
 # (development: the code is shown on the code page) or ``off`` (authenticator apps only). Not
 # SMS_BACKEND: Stamps.com (``carrier``) only verifies its own accounts' phones.
 TWO_STEP_SMS_BACKEND = os.environ.get(
-    "TWO_STEP_SMS_BACKEND", "console" if DEBUG else ("twilio" if TWILIO_VERIFY_SERVICE_SID else "off")
+    "TWO_STEP_SMS_BACKEND",
+    "console" if DEBUG else ("twilio" if TWILIO_VERIFY_SERVICE_SID else "off"),
 )
 TWO_STEP_SMS_SEND_LIMIT = envint("TWO_STEP_SMS_SEND_LIMIT", 5)  # texts per person (and number)/h
 
