@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout, password_validation
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from merchants import members, twostep
+from merchants import events, members, twostep
 from merchants.models import Invitation, Membership
 from merchants.permissions import ROLE_HELP, Perm, Role
 from merchants.tenancy import (
@@ -52,13 +53,16 @@ def _page(request: MerchantRequest, form: InviteForm, status: int = 200) -> Http
         "role_help": [(Role(r).label, text) for r, text in ROLE_HELP.items()],
         "can_manage": request.role in {Role.OWNER, Role.ADMIN},
         "is_owner": request.role == Role.OWNER,
-        "two_step_missing": [
-            m.user.email
-            for m in merchant.memberships.select_related("user")
-            if not twostep.is_enabled(m.user)
-        ]
+        "two_step_missing": list(
+            merchant.memberships.exclude(
+                Q(user__shipdesk_profile__totp_enabled_at__isnull=False)
+                | Q(user__shipdesk_profile__sms_enabled_at__isnull=False)
+            ).values_list("user__email", flat=True)
+        )
         if merchant.require_two_step
         else [],
+        # Who changed what: for those who manage the team, never for a shipper or viewer.
+        "events": events.recent(merchant) if request.role in {Role.OWNER, Role.ADMIN} else [],
     }
     return render(request, "merchants/members.html", context, status=status)
 
@@ -206,8 +210,7 @@ def require_two_step(request: MerchantRequest) -> HttpResponse:
     if wanted and not twostep.is_enabled(request.user):
         messages.error(request, "Turn on two-step sign-in for yourself first.")
         return redirect("members:list")
-    request.merchant.require_two_step = wanted
-    request.merchant.save(update_fields=["require_two_step"])
+    members.require_two_step(request.merchant, request.user, wanted)
     state = "must now use" if wanted else "no longer need"
     messages.success(request, f"Members of {request.merchant} {state} two-step sign-in.")
     return redirect("members:list")

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from merchants import events
 from merchants.confirmation import mark_confirmed
 from merchants.models import Invitation, Membership, Merchant
 from merchants.permissions import Perm, Role, require
@@ -39,9 +40,11 @@ def invite(merchant: Merchant, by, email: str, role: str) -> Invitation:
         raise TeamError(f"{email} is already a member of {merchant}.")
     try:
         with transaction.atomic():
-            return Invitation.objects.create(
+            invitation = Invitation.objects.create(
                 merchant=merchant, email=email, role=role, invited_by=by
             )
+            events.record(merchant, by, events.Action.INVITED, subject=email, detail=role)
+            return invitation
     except IntegrityError:
         raise TeamError(f"{email} already has an open invitation: resend it instead.") from None
 
@@ -55,9 +58,14 @@ def mark_sent(invitation: Invitation, by) -> str:
     require(by, invitation.merchant, Perm.MEMBERS)
     if not invitation.is_open:
         raise TeamError("That invitation was already accepted or revoked.")
-    invitation.sends += 1
-    invitation.sent_at = timezone.now()
-    invitation.save(update_fields=["sends", "sent_at"])
+    with transaction.atomic():
+        invitation.sends += 1
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["sends", "sent_at"])
+        if invitation.sends > 1:  # the first send is the invitation itself
+            events.record(
+                invitation.merchant, by, events.Action.INVITE_RESENT, subject=invitation.email
+            )
     return token_for(invitation)
 
 
@@ -101,6 +109,9 @@ def accept(invitation: Invitation, user) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     mark_confirmed(user)
+    events.record(
+        invitation.merchant, user, events.Action.JOINED, subject=user.email, detail=membership.role
+    )
     return membership
 
 
@@ -111,11 +122,15 @@ def create_invited_user(invitation: Invitation, password: str):
     )
 
 
+@transaction.atomic
 def revoke(invitation: Invitation, by) -> None:
     require(by, invitation.merchant, Perm.MEMBERS)
     if invitation.is_open:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        events.record(
+            invitation.merchant, by, events.Action.INVITE_REVOKED, subject=invitation.email
+        )
 
 
 def _not_the_owner(membership: Membership) -> None:
@@ -123,17 +138,36 @@ def _not_the_owner(membership: Membership) -> None:
         raise TeamError("The owner can't be changed or removed. Transfer ownership first.")
 
 
+@transaction.atomic
 def change_role(membership: Membership, by, role: str) -> None:
     _not_the_owner(membership)
     _assignable(by, membership.merchant, role)
+    if membership.role == role:
+        return
+    was = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    events.record(
+        membership.merchant,
+        by,
+        events.Action.ROLE_CHANGED,
+        subject=membership.user.email,
+        detail=f"{was} → {role}",
+    )
 
 
+@transaction.atomic
 def remove(membership: Membership, by) -> None:
     _not_the_owner(membership)
     require(by, membership.merchant, Perm.MEMBERS)
     membership.delete()
+    events.record(
+        membership.merchant,
+        by,
+        events.Action.REMOVED,
+        subject=membership.user.email,
+        detail=membership.role,
+    )
 
 
 @transaction.atomic
@@ -145,3 +179,22 @@ def transfer_ownership(merchant: Merchant, by, to: Membership) -> None:
     merchant.memberships.filter(role=Role.OWNER).update(role=Role.ADMIN)
     to.role = Role.OWNER
     to.save(update_fields=["role"])
+    events.record(
+        merchant,
+        by,
+        events.Action.OWNERSHIP,
+        subject=to.user.email,
+        detail=f"{by.email if by else 'the owner'} stays on as an admin",
+    )
+
+
+@transaction.atomic
+def require_two_step(merchant: Merchant, by, wanted: bool) -> None:
+    """The owner asks every member to use two-step sign-in (or stops asking)."""
+    require(by, merchant, Perm.OWN)
+    if merchant.require_two_step == wanted:
+        return
+    merchant.require_two_step = wanted
+    merchant.save(update_fields=["require_two_step"])
+    action = events.Action.TWO_STEP_REQUIRED if wanted else events.Action.TWO_STEP_OPTIONAL
+    events.record(merchant, by, action)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from merchants import sms
+from merchants import events, sms
 from merchants.models import Profile
 
 ISSUER = "ShipDesk"
@@ -109,7 +109,9 @@ def enable(user, secret: str, code: str) -> list[str] | None:
     profile.totp_secret = secret
     profile.totp_enabled_at = timezone.now()
     profile.totp_last_step = step
-    profile.save()
+    with transaction.atomic():
+        profile.save()
+        events.two_step_changed(user, events.Action.TWO_STEP_ON, "authenticator app")
     return codes
 
 
@@ -120,12 +122,16 @@ def enable_sms(user, phone: str) -> list[str]:
     codes = _recovery_codes_for(profile)
     profile.sms_phone = phone
     profile.sms_enabled_at = timezone.now()
-    profile.save()
+    with transaction.atomic():
+        profile.save()
+        events.two_step_changed(user, events.Action.TWO_STEP_ON, "text messages")
     return codes
 
 
+@transaction.atomic
 def disable(user) -> None:
     """Both second steps off, the key and the recovery codes forgotten."""
+    events.two_step_changed(user, events.Action.TWO_STEP_OFF, "")
     Profile.objects.filter(user_id=user.pk).update(
         totp_secret="",
         totp_enabled_at=None,

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from merchants import events, limits, sms, twostep
+from merchants import limits, sms, twostep
 from merchants.tenancy import SignedInRequest, account_view, public_view
 
 PENDING = "shipdesk_two_step_pending"
@@ -196,7 +196,6 @@ def _settings_page(
 
 
 def _codes_shown(request: SignedInRequest, codes: list[str], method: str) -> HttpResponse:
-    events.two_step_changed(request.user, events.Action.TWO_STEP_ON, method)
     if codes:
         return render(request, "merchants/two_step_codes.html", {"codes": codes})
     messages.success(request, f"Two-step sign-in now also works with {method}.")
@@ -260,7 +259,6 @@ def _turn_off(request: SignedInRequest) -> HttpResponse:
             if outcome == twostep.Outcome.OK:
                 twostep.disable(user)
                 request.session.pop(TEXTED, None)
-                events.two_step_changed(user, events.Action.TWO_STEP_OFF, "")
                 messages.success(request, "Two-step sign-in is off.")
                 return redirect("two-step")
             if outcome is not None:

@@ -6,13 +6,22 @@ from collections.abc import Iterable
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from carriers.verification import mask
-from merchants.models import Membership, Merchant
+from merchants.models import Membership, Merchant, StoreEvent
 from support.cells import ROWS, Cell, Section, money, yes_no
 
 
 def _profile_value(user, name: str):
     profile = getattr(user, "shipdesk_profile", None)  # None: never had one (no sign-up)
     return getattr(profile, name, None) if profile else None
+
+
+def _two_step(user) -> str:
+    steps = [
+        name
+        for name, field in (("app", "totp_enabled_at"), ("text", "sms_enabled_at"))
+        if _profile_value(user, field) is not None
+    ]
+    return " + ".join(steps) if steps else "No"
 
 
 def members(merchant: Merchant) -> Section:
@@ -25,9 +34,10 @@ def members(merchant: Merchant) -> Section:
             "user__email",
             "user__last_login",
             "user__is_active",
-            # never the two-step key: only whether it is on
+            # never the two-step key nor the number: only which steps are on
             "user__shipdesk_profile__confirmed_email",
             "user__shipdesk_profile__totp_enabled_at",
+            "user__shipdesk_profile__sms_enabled_at",
         )
         .order_by("created_at", "pk")[:ROWS]
     )
@@ -43,7 +53,7 @@ def members(merchant: Merchant) -> Section:
                 Cell(m.user.last_login or "never"),
                 Cell(yes_no(m.user.is_active)),
                 Cell(yes_no(_profile_value(m.user, "confirmed_email") == m.user.email.lower())),
-                Cell(yes_no(_profile_value(m.user, "totp_enabled_at") is not None)),
+                Cell(_two_step(m.user)),
             ]
             for m in rows
         ],
@@ -220,4 +230,25 @@ def carrier_calls(merchant: Merchant) -> Section:
     )
     return Section(
         "carrier-calls", "Recent carrier calls", CALL_COLUMNS, _call_rows(calls), empty="No calls."
+    )
+
+
+def activity(merchant: Merchant) -> Section:
+    """Who changed the team, its sign-in rules and its carrier accounts (merchants.events)."""
+    rows = StoreEvent.objects.filter(merchant=merchant).order_by("-created_at", "-pk")[:ROWS]
+    return Section(
+        "activity",
+        "Store activity",
+        ["When", "Who", "What", "Whom or which", "Detail"],
+        [
+            [
+                Cell(e.created_at),
+                Cell(e.actor or "ShipDesk"),
+                Cell(e.get_action_display()),
+                Cell(e.subject or "—"),
+                Cell(e.detail or "—"),
+            ]
+            for e in rows
+        ],
+        empty="No team, sign-in or carrier account changes recorded.",
     )

@@ -20,6 +20,7 @@ from orders.models import ApiKey, ImportJob, Order
 from shipments.models import Batch, Shipment
 from support.carrier_sections import (
     accounts,
+    activity,
     carrier_calls,
     carrier_errors,
     members,
@@ -150,6 +151,7 @@ def _records(model: type[Model], title: str) -> Callable[[Merchant], Section]:
 
 SECTIONS: list[Callable[[Merchant], Section]] = [
     members,
+    activity,
     accounts,
     carrier_errors,
     # Labels and end-of-day records read best right after the carrier errors.

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from merchants import events
 from merchants.models import AuditLog
 from orders.models import ApiKey
 from support import pages
@@ -57,7 +58,8 @@ def fill(merchant, n: int = 1) -> CarrierAccount:
         card_last4="4242",
     )
     for i in range(n):
-        make_member(merchant, f"member{i}@{merchant.slug}.test")
+        joined = make_member(merchant, f"member{i}@{merchant.slug}.test")
+        events.record(merchant, joined, events.Action.JOINED, subject=joined.email)
         make_order(merchant, f"{merchant.slug}-{i}", items=0)
         PhoneVerification.objects.create(
             merchant=merchant,
@@ -175,6 +177,12 @@ def test_the_page_shows_money_and_imports(agent_client, merchant):
     tracking = f"94001118992233{merchant.pk:04d}0000"  # ids differ between databases
     assert tracking in labels and "Label created" in labels and "$9.40" in labels
     assert "Done" in section(html, "batch") or "Queued" in section(html, "batch")
+
+
+def test_the_page_shows_the_store_activity_with_who_did_it(agent_client, merchant):
+    fill(merchant)
+    activity = section(merchant_page(agent_client, merchant), "activity")
+    assert "Accepted the invitation" in activity and "member0@acme-outfitters.test" in activity
 
 
 def test_the_page_shows_one_merchant_only(agent_client, merchant, outsider_merchant):
