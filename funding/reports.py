@@ -18,7 +18,8 @@ from funding.models import ZERO, LedgerEntry
 from merchants.models import Merchant
 from merchants.pdf import html_to_pdf
 
-CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo"]
+# "By" last, so spreadsheets built on the earlier columns keep working.
+CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo", "By"]
 
 
 def merchant_zone(merchant: Merchant) -> ZoneInfo:
@@ -55,6 +56,9 @@ def csv_rows(entries: QuerySet[LedgerEntry], zone: ZoneInfo) -> Iterator[list[st
             f"{e.balance_after:.2f}",
             e.reference,
             e.memo,
+            # Who did it: the member's e-mail, or ShipDesk itself (auto-funding, an opening
+            # balance, a correction), as the funds page says.
+            e.by.email if e.by else "ShipDesk",
         ]
 
 

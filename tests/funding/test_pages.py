@@ -62,6 +62,18 @@ def test_the_ledger_filters_and_exports_as_csv(owner_client, account):
 
 
 @pytest.mark.django_db
+def test_the_ledger_csv_says_who_did_each_movement(owner_client, owner, account):
+    with transaction.atomic():
+        ledger.debit_for_label(account, Decimal("4.20"), "label-78", by=owner)
+    response = owner_client.get("/funds/ledger.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][-1] == "By"
+    by = {r[5]: r[-1] for r in rows[1:]}
+    assert by["label-78"] == "owner@acme.test"
+    assert by["label-77"] == "ShipDesk"  # no person: an earlier version or automation
+
+
+@pytest.mark.django_db
 def test_polling_stops_when_no_purchase_is_in_flight(owner_client, account):
     purchase = PostagePurchase.objects.create(
         merchant=account.merchant, account=account, amount=Decimal("20.01"), status="pending"
