@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar, Self
 
+from django.conf import settings
 from django.db import models
 
 from merchants.crypto import EncryptedTextField
@@ -63,6 +64,14 @@ class CarrierAccount(MerchantOwned):
     status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Who connected (or registered) and who disconnected it; empty: ShipDesk itself (store
+    # deletion) or before this was recorded. The store's activity log has the same.
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disconnected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-is_default", "nickname"]

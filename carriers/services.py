@@ -17,6 +17,7 @@ from carriers.models import CarrierAccount
 from carriers.signals import account_connected
 from carriers.stamps import accounts as stamps
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE, STAMPS_SUPPORT_PHONE
+from merchants import events
 from merchants.errors import Fix, MerchantError
 from merchants.models import Merchant
 
@@ -92,9 +93,9 @@ def status_from_carrier(account_status: str) -> str:
 
 
 def connect_existing(
-    merchant: Merchant, *, username: str, password: str, nickname: str
+    merchant: Merchant, *, username: str, password: str, nickname: str, by=None
 ) -> CarrierAccount:
-    """R1: authenticate at Stamps.com first; save only on success."""
+    """R1: authenticate at Stamps.com first; save only on success. ``by``: who connected it."""
     info = stamps.check_credentials(username, password, merchant=merchant)
     with transaction.atomic():
         account = CarrierAccount.objects.create(
@@ -110,13 +111,25 @@ def connect_existing(
             max_balance=info.max_balance,
             balance_synced_at=timezone.now(),
             carrier_account_id=str(info.account_id or ""),
+            connected_by=by,
         )
+        _connected(account, by, "existing account")
         # The ledger starts from what the carrier holds today (R14): funding listens.
         account_connected.send(sender=CarrierAccount, account=account)
     return account
 
 
-def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
+def _connected(account: CarrierAccount, by, how: str) -> None:
+    events.record(
+        account.merchant,
+        by,
+        events.Action.CARRIER_CONNECTED,
+        subject=f"{account.nickname} ({account.username})",
+        detail=how,
+    )
+
+
+def register_new(merchant: Merchant, data: dict, by=None) -> CarrierAccount:
     """R2: create the free (Pro plan) account at Stamps.com; the card goes to the carrier only."""
     from carriers.forms import card_brand
 
@@ -127,7 +140,7 @@ def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
     )
     try:
         with transaction.atomic():
-            return CarrierAccount.objects.create(
+            account = CarrierAccount.objects.create(
                 merchant=merchant,
                 nickname=data["nickname"],
                 username=data["username"],
@@ -139,7 +152,10 @@ def register_new(merchant: Merchant, data: dict) -> CarrierAccount:
                 card_brand=card_brand(data["card_number"]),
                 card_last4=data["card_number"][-4:],
                 carrier_account_id=str(registration.user_id or ""),
+                connected_by=by,
             )
+            _connected(account, by, "new free account")
+            return account
     except IntegrityError as exc:  # a concurrent request won the race for R6
         raise CarrierAccountError("Your store already has its free Stamps.com account.") from exc
 
@@ -207,10 +223,21 @@ def make_default(account: CarrierAccount) -> None:
 
 
 @transaction.atomic
-def disconnect(account: CarrierAccount) -> None:
-    """Kept for history (labels, ledger), no longer usable; the password is dropped."""
+def disconnect(account: CarrierAccount, by=None, *, why: str = "") -> None:
+    """Kept for history (labels, ledger), no longer usable; the password is dropped.
+    ``by``: who disconnected it (None: ShipDesk, e.g. deleting the store, said in ``why``)."""
     account.status = CarrierAccount.Status.DISCONNECTED
     account.disconnected_at = timezone.now()
+    account.disconnected_by = by
     account.is_default = False
     account.password = ""
-    account.save(update_fields=["status", "disconnected_at", "is_default", "password"])
+    account.save(
+        update_fields=["status", "disconnected_at", "disconnected_by", "is_default", "password"]
+    )
+    events.record(
+        account.merchant,
+        by,
+        events.Action.CARRIER_DISCONNECTED,
+        subject=f"{account.nickname} ({account.username})",
+        detail=why,
+    )

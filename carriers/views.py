@@ -37,8 +37,12 @@ def _live_accounts(request: MerchantRequest):
 
 @merchant_view(Perm.CARRIERS_VIEW)
 def account_list(request: MerchantRequest) -> HttpResponse:
-    accounts = list(_live_accounts(request))
-    history = owned(request, CarrierAccount).filter(disconnected_at__isnull=False)
+    accounts = list(_live_accounts(request).select_related("connected_by"))
+    history = (
+        owned(request, CarrierAccount)
+        .filter(disconnected_at__isnull=False)
+        .select_related("connected_by", "disconnected_by")
+    )
     return render(
         request,
         "carriers/account_list.html",
@@ -68,7 +72,9 @@ def connect_existing(request: MerchantRequest) -> HttpResponse:
     form = ExistingAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.connect_existing(request.merchant, **form.cleaned_data)
+            account = services.connect_existing(
+                request.merchant, **form.cleaned_data, by=request.user
+            )
         except AuthenticationFailed as exc:
             form.add_error(None, exc.when_connecting)
         except StampsError as exc:
@@ -94,7 +100,7 @@ def connect_new(request: MerchantRequest) -> HttpResponse:
     form = NewAccountForm(request.POST or None, merchant=request.merchant)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.register_new(request.merchant, form.cleaned_data)
+            account = services.register_new(request.merchant, form.cleaned_data, by=request.user)
         except CONNECT_ERRORS as exc:
             form.add_error(None, explain(exc))
         else:
@@ -222,7 +228,7 @@ def make_default(request: MerchantRequest, pk: int) -> HttpResponse:
 @require_POST
 def disconnect(request: MerchantRequest, pk: int) -> HttpResponse:
     account = get_owned_or_404(request, _live_accounts(request), pk=pk)
-    services.disconnect(account)
+    services.disconnect(account, request.user)
     messages.success(
         request, f"“{account.nickname}” is disconnected. Its labels and history are kept."
     )

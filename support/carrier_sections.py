@@ -15,6 +15,10 @@ def _profile_value(user, name: str):
     return getattr(profile, name, None) if profile else None
 
 
+def _who(user) -> str:
+    return user.email if user is not None else "ShipDesk"
+
+
 def _two_step(user) -> str:
     steps = [
         name
@@ -77,8 +81,12 @@ def accounts(merchant: Merchant) -> Section:
             "verified_at",
             "balance",
             "balance_synced_at",
+            "created_at",
             "disconnected_at",
+            "connected_by__email",
+            "disconnected_by__email",
         )
+        .select_related("connected_by", "disconnected_by")
         .order_by("disconnected_at", "-is_default", "nickname")[:ROWS]
     )
     return Section(
@@ -94,6 +102,8 @@ def accounts(merchant: Merchant) -> Section:
             "2-step phone",
             "Verified",
             "Why",
+            "Connected",
+            "Disconnected",
         ],
         [
             [
@@ -113,6 +123,10 @@ def accounts(merchant: Merchant) -> Section:
                 Cell(a.phone_number or "—"),
                 Cell(a.verified_at or "—"),
                 Cell(a.status_reason),
+                Cell(a.created_at, items=(f"by {_who(a.connected_by)}",)),
+                Cell(a.disconnected_at, items=(f"by {_who(a.disconnected_by)}",))
+                if a.disconnected_at
+                else Cell("—"),
             ]
             for a in rows
         ],
