@@ -32,7 +32,7 @@ def record(
 
 def two_step_changed(user, action: str, method: str) -> None:
     """Two-step sign-in belongs to the person, so each store they work in hears of it."""
-    for merchant in Merchant.objects.filter(memberships__user=user):
+    for merchant in Merchant.objects.filter(memberships__user=user, deleted_at__isnull=True):
         record(merchant, user, action, subject=user.email, detail=method)
 
 

@@ -92,6 +92,8 @@ def open_invitation(token: str) -> Invitation | None:
     invitation = Invitation.objects.select_related("merchant").filter(pk=data.get("i")).first()
     if invitation is None or not invitation.is_open or invitation.sends != data.get("n"):
         return None
+    if invitation.merchant.deleted_at is not None:
+        return None
     return invitation
 
 

@@ -84,7 +84,8 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    merchants = Merchant.objects.filter(memberships__user=user).annotate(
+    # A deleted store (front.store_deletion) is kept for support but opens for nobody.
+    merchants = Merchant.objects.filter(memberships__user=user, deleted_at__isnull=True).annotate(
         member_role=F("memberships__role"),
         member_confirmed_email=Coalesce(
             F("memberships__user__shipdesk_profile__confirmed_email"), Value("")
@@ -105,7 +106,11 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
 
 def switch_merchant(request: ShipDeskRequest, merchant: Merchant) -> None:
     user = request.user
-    if not user.is_authenticated or not merchant.memberships.filter(user=user).exists():
+    if (
+        not user.is_authenticated
+        or merchant.deleted_at is not None
+        or not merchant.memberships.filter(user=user).exists()
+    ):
         raise PermissionDenied("You are not a member of that merchant.")
     request.session[SESSION_KEY] = merchant.pk
     request.merchant = merchant
@@ -281,6 +286,10 @@ def merchant_context(request: ShipDeskRequest) -> dict:
         "can": {p.value for p in ROLE_PERMISSIONS.get(role, ())} if role else set(),
         "current_merchant": request.merchant,
         "my_merchants": SimpleLazyObject(
-            lambda: list(Merchant.objects.filter(memberships__user=user).order_by("name"))
+            lambda: list(
+                Merchant.objects.filter(memberships__user=user, deleted_at__isnull=True).order_by(
+                    "name"
+                )
+            )
         ),
     }

@@ -124,7 +124,8 @@ def switch(request: MerchantRequest) -> HttpResponse:
     if merchant_id is None:
         return HttpResponseBadRequest("Choose a merchant to switch to.")
     merchant = get_object_or_404(
-        Merchant.objects.filter(memberships__user=request.user), pk=merchant_id
+        Merchant.objects.filter(memberships__user=request.user, deleted_at__isnull=True),
+        pk=merchant_id,
     )
     switch_merchant(request, merchant)
     messages.info(request, f"Now working in {merchant.name}.")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("support/", include("support.urls")),
     path("settings/", front.settings_home, name="settings"),
+    path("settings/delete-store/", front.delete_store, name="delete-store"),
     path("settings/members/", include("merchants.urls")),
     path("invitations/<str:token>/", member_views.accept_invitation, name="accept-invitation"),
     path("settings/locations/", include("locations.urls")),

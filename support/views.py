@@ -36,7 +36,7 @@ def search_page(request: SignedInRequest) -> HttpResponse:
 @staff_view(GROUP)
 @require_safe
 def merchant_page(request: SignedInRequest, merchant_id: int) -> HttpResponse:
-    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    merchant = Merchant.objects.select_related("deleted_by").filter(pk=merchant_id).first()
     # Looking for a merchant that isn't there is a look-up too: audit it before the 404.
     audit.record(
         request,

@@ -109,6 +109,7 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "home": both(Perm.VIEW),
     "switch-merchant": both(Perm.VIEW),
     "settings": (Perm.VIEW, Perm.OWN),
+    "delete-store": both(Perm.OWN),
     "members:list": (Perm.VIEW, Perm.MEMBERS),
     "members:require-two-step": both(Perm.OWN),
     "members:resend": both(Perm.MEMBERS),
