@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from merchants.models import AuditLog, Membership, Merchant
+from merchants.models import AuditLog, Membership, Merchant, StoreEvent
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,12 +17,21 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "time_zone", "member_count", "created_at", "support_link"]
+    list_display = [
+        "name",
+        "slug",
+        "time_zone",
+        "member_count",
+        "created_at",
+        "deleted_at",
+        "support_link",
+    ]
     search_fields = ["name", "slug", "memberships__user__email"]
-    list_filter = ["time_zone"]
+    list_filter = ["time_zone", ("deleted_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "created_at"
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "support_link"]
+    # Clearing "deleted at" reopens a store deleted by mistake (its carriers stay disconnected).
+    readonly_fields = ["created_at", "deleted_by", "support_link"]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
@@ -73,6 +82,28 @@ class AuditLogAdmin(admin.ModelAdmin):
         "ip_address",
         "user_agent",
     )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StoreEvent)
+class StoreEventAdmin(admin.ModelAdmin):
+    """View-only, like the support audit log: who changed a store's team, sign-in or carriers."""
+
+    list_display = ["created_at", "merchant", "actor", "action", "subject", "detail"]
+    list_filter = ["action"]
+    search_fields = ["actor", "subject", "merchant__name", "merchant__slug"]
+    date_hierarchy = "created_at"
+    list_select_related = ["merchant"]
+    readonly_fields = ("created_at", "merchant", "by", "actor", "action", "subject", "detail")
     fields = readonly_fields
 
     def has_add_permission(self, request):
