@@ -8,6 +8,7 @@ urlpatterns = [
     path("orders/reapply-rules/", views.order_reapply_rules, name="order-reapply-rules"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/package/", views.order_package, name="order-package"),
+    path("orders/<int:pk>/address/", views.order_address, name="order-address"),
     path("orders/import/", import_views.import_page, name="order-import"),
     path("orders/import/sample.csv", import_views.import_sample, name="order-import-sample"),
     path("orders/import/<int:pk>/", import_views.import_job, name="order-import-job"),

@@ -19,7 +19,7 @@ from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import importing, rules, validation
 from orders.countries import COUNTRIES, country_code
-from orders.forms import NewOrderForm, OrderShippingForm
+from orders.forms import NewOrderForm, OrderShippingForm, ShipToForm
 from orders.models import Order, OrderItem
 
 SORTS = {
@@ -160,11 +160,17 @@ def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _detail_context(request: MerchantRequest, order: Order, form: OrderShippingForm) -> dict:
+def _detail_context(
+    request: MerchantRequest,
+    order: Order,
+    form: OrderShippingForm,
+    address_form: ShipToForm | None = None,
+) -> dict:
     preview = form.preview() if form.is_bound else order
     return {
         "order": order,
         "form": form,
+        "address_form": address_form or ShipToForm(instance=order),
         "available": validation.available_options(preview),
         "problems": validation.shipment_problems(preview),
     }
@@ -203,6 +209,26 @@ def order_package(request: MerchantRequest, pk: int) -> HttpResponse:
         request, Order.objects.prefetch_related("items", "rule_changes"), pk=pk
     )
     return render(request, "orders/detail.html", _detail_context(request, order, form), status=422)
+
+
+@merchant_view(Perm.ORDERS)
+@require_POST
+def order_address(request: MerchantRequest, pk: int) -> HttpResponse:
+    """Correct the ship-to. Nothing is saved unless every field is right, and the page comes
+    back with what was typed and the reason."""
+    order = get_owned_or_404(
+        request,
+        Order.objects.select_related("ship_from").prefetch_related("items", "rule_changes"),
+        pk=pk,
+    )
+    address_form = ShipToForm(request.POST, instance=order)
+    if address_form.is_valid():
+        address_form.save()
+        messages.success(request, "Ship-to address saved: it is checked with Stamps.com again.")
+        return redirect("order-detail", pk=order.pk)
+    order.refresh_from_db()  # the invalid form must not leave its values on the page's order
+    context = _detail_context(request, order, OrderShippingForm(instance=order), address_form)
+    return render(request, "orders/detail.html", context, status=422)
 
 
 @merchant_view(Perm.ORDERS)
