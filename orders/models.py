@@ -3,7 +3,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.text import capfirst
 
 from locations.models import ShipFromLocation
 from merchants.models import MerchantOwned
@@ -175,6 +177,42 @@ class OrderItem(models.Model):
         return f"{self.quantity} x {self.name}"
 
 
+CHANGE_FIELD_LABELS = {
+    "tags": "Tags",
+    "hold_until": "Status",
+    "ship_from": "Ship-from location",
+    "weight_lb": "Weight (lb)",
+    "weight_oz": "Weight (oz)",
+    "length_in": "Length (in)",
+    "width_in": "Width (in)",
+    "height_in": "Height (in)",
+    "insurance_amount": "Insured value ($)",
+}
+CHANGE_CHOICES: dict[str, type[models.TextChoices]] = {
+    "service": Service,
+    "package_type": PackageType,
+    "confirmation": Confirmation,
+}
+
+
+def change_field_label(field: str) -> str:
+    """A changed order field as the merchant knows it ("Service", not "service")."""
+    if field in CHANGE_FIELD_LABELS:
+        return CHANGE_FIELD_LABELS[field]
+    try:
+        return capfirst(str(Order._meta.get_field(field).verbose_name))
+    except FieldDoesNotExist:
+        return field
+
+
+def change_value_label(field: str, value: str) -> str:
+    """A changed value as the merchant knows it ("Ground Advantage", not "US-GA"; "on")."""
+    choices = CHANGE_CHOICES.get(field)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return {"yes": "on", "no": "off"}.get(value, value)
+
+
 class OrderRuleChange(models.Model):
     """What an automation rule changed on an order (shown on the order page)."""
 
@@ -193,6 +231,18 @@ class OrderRuleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_name}: {self.field} {self.old_value!r} -> {self.new_value!r}"
+
+    @property
+    def field_label(self) -> str:
+        return change_field_label(self.field)
+
+    @property
+    def old_label(self) -> str:
+        return change_value_label(self.field, self.old_value)
+
+    @property
+    def new_label(self) -> str:
+        return change_value_label(self.field, self.new_value)
 
 
 class AutomationRule(MerchantOwned):

@@ -167,12 +167,14 @@ def _detail_context(
     address_form: ShipToForm | None = None,
 ) -> dict:
     preview = form.preview() if form.is_bound else order
+    problems = validation.shipment_problems(preview)
     return {
         "order": order,
         "form": form,
         "address_form": address_form or ShipToForm(instance=order),
         "available": validation.available_options(preview),
-        "problems": validation.shipment_problems(preview),
+        "problems": [p for p in problems if p.level != validation.TODO],
+        "to_do": [p for p in problems if p.level == validation.TODO],
     }
 
 
