@@ -200,9 +200,10 @@ def change_field_label(field: str) -> str:
     if field in CHANGE_FIELD_LABELS:
         return CHANGE_FIELD_LABELS[field]
     try:
-        return capfirst(str(Order._meta.get_field(field).verbose_name))
+        model_field = Order._meta.get_field(field)
     except FieldDoesNotExist:
         return field
+    return capfirst(str(getattr(model_field, "verbose_name", field)))
 
 
 def change_value_label(field: str, value: str) -> str:
