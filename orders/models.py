@@ -382,3 +382,25 @@ class CountryServiceAlert(models.Model):
     @property
     def service_list(self) -> list[str]:
         return [s.strip() for s in self.services.split(",") if s.strip()]
+
+
+class SavedView(MerchantOwned):
+    """A named filter of the order list, kept for one person of one store (each person's
+    list of views is their own; the store's other people have theirs)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    # The order list's query string (filters, sort, page size), without the page number.
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "user", "name"], name="saved_view_name_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
