@@ -34,7 +34,7 @@ def make_invitation(merchant: Merchant):
 def make_saved_view(merchant: Merchant):
     from orders.models import SavedView
 
-    owner = merchant.memberships.order_by("pk").first().user
+    owner = merchant.memberships.order_by("pk")[0].user
     return SavedView.objects.create(
         merchant=merchant, user=owner, name="Canada", query="country=CA"
     )
