@@ -15,11 +15,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from locations.models import ShipFromLocation
+from locations.regions import RegionField
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 
 class ShipFromLocationForm(forms.ModelForm):
+    # Ship-from locations are in the US: the carrier's pickups and SCAN forms refuse anything
+    # but a state code, so it is chosen from the list (a typed name is understood too).
+    state = RegionField(countries=("US",))
+
     class Meta:
         model = ShipFromLocation
         fields = [

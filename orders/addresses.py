@@ -20,6 +20,7 @@ from carriers.models import CarrierAccount
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, CleansedAddress
+from locations.regions import region_problem
 from merchants.errors import MerchantError
 from orders.models import AddressStatus, Order
 from orders.validation import carrier_postal_code
@@ -54,6 +55,18 @@ def missing_fields(order: Order) -> list[str]:
     return [label for name, label in needed if not str(getattr(order, name)).strip()]
 
 
+def attention(order: Order) -> list[str]:
+    """Why the address can't be checked yet (R37c), as sentences for the merchant: what is
+    missing, and a US state or Canadian province that is not one."""
+    found = []
+    missing = missing_fields(order)
+    if missing:
+        found.append(f"Add the {', '.join(missing)}.")
+    if problem := region_problem(order.country, order.state):
+        found.append(problem)
+    return found
+
+
 def typed_address(order: Order) -> Address:
     """The ship-to as the merchant (or the store) entered it."""
     domestic = order.country == "US"
@@ -76,7 +89,7 @@ def typed_address(order: Order) -> Address:
 def import_status(order: Order) -> str:
     """R37c: an imported or re-imported order is flagged when its address is incomplete;
     otherwise it keeps its check while its address is unchanged."""
-    if missing_fields(order):
+    if attention(order):
         return AddressStatus.INCOMPLETE
     if is_current(order):
         return order.address_status
@@ -89,7 +102,7 @@ def is_current(order: Order) -> bool:
 
 def status_of(order: Order) -> str:
     """The status for the address as it is now (an edit not yet checked is unchecked)."""
-    if missing_fields(order):
+    if attention(order):
         return AddressStatus.INCOMPLETE
     if not is_current(order):
         return AddressStatus.UNCHECKED
@@ -138,8 +151,7 @@ def check_ship_to(order: Order, account: CarrierAccount | None, *, force: bool =
     Returns the status. Raises StampsError when the carrier could not answer; the order is
     then left unchecked, so the next rate view or purchase asks again.
     """
-    missing = missing_fields(order)
-    if missing:
+    if attention(order):
         _save(order, AddressStatus.INCOMPLETE, "", {})
         return AddressStatus.INCOMPLETE
     if is_current(order) and order.address_status != AddressStatus.UNCHECKED and not force:
@@ -242,8 +254,7 @@ def require_buyable(order: Order, account: CarrierAccount) -> Address:
         ) from exc
     if status == AddressStatus.INCOMPLETE:
         raise AddressNotVerified(
-            f"Order {order.number}'s address needs attention: add the "
-            f"{', '.join(missing_fields(order))}."
+            f"Order {order.number}'s address needs attention: {' '.join(attention(order))}"
         )
     if status not in BUYABLE:
         raise AddressNotVerified(

@@ -8,8 +8,13 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from merchants.models import Merchant
 from merchants.tenancy import public_view
 from orders import api_keys, importing
+from orders.importing.common import RowError
+from orders.importing.json_api import orders_from_json
+from orders.models import Order
+from orders.ship_dates import ship_dates
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_ORDERS = 1000
@@ -26,6 +31,32 @@ def _read_body(request: HttpRequest) -> bytes | None:
         return None
     body = request.read(MAX_BODY_BYTES + 1)
     return None if len(body) > MAX_BODY_BYTES else body
+
+
+def _shipping(merchant: Merchant, payload: object, errors: list[RowError]) -> list[dict]:
+    """Each order sent, as it now is: when a label bought now would ship (after the ship-from
+    location's cut-off, the next shipping day, as on the order page) and from where, so a
+    store can promise its customers the right day."""
+    inputs, _ = orders_from_json(payload)
+    refused = {e.order_number for e in errors}
+    orders = list(
+        Order.objects.for_merchant(merchant)
+        .filter(number__in=[i.number for i in inputs if i.number not in refused])
+        .select_related("ship_from", "merchant")
+        .order_by("pk")
+    )
+    dates = ship_dates(orders)
+    return [
+        {
+            "order_number": order.number,
+            "id": order.pk,
+            "status": order.status,
+            "ship_from": order.ship_from.name if order.ship_from else None,
+            "ship_date": dates[order.pk].isoformat(),
+            "address_status": order.address_status,
+        }
+        for order in orders
+    ]
 
 
 @public_view  # no session: the bearer key is the authentication, checked below
@@ -62,6 +93,7 @@ def orders_api(request: HttpRequest) -> JsonResponse:
     answer = {
         "created": result.created,
         "updated": result.updated,
+        "orders": _shipping(merchant, payload, result.errors),
         "errors": [
             {"index": e.row, "order_number": e.order_number, "reason": e.reason}
             for e in result.errors

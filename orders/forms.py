@@ -5,8 +5,10 @@ import copy
 from django import forms
 
 from locations.models import ShipFromLocation
+from locations.regions import RegionField, settle_region
 from orders import validation
 from orders.catalog import Confirmation
+from orders.countries import COUNTRIES, country_code
 from orders.models import Order
 
 PACKAGE_FIELDS = [
@@ -113,6 +115,57 @@ class OrderShippingForm(forms.ModelForm):
         ]
 
 
+def region_text_field() -> forms.CharField:
+    return forms.CharField(
+        label="Region (outside the US and Canada)",
+        max_length=30,
+        required=False,
+        help_text="A county, prefecture or state elsewhere; leave empty if the address has none.",
+    )
+
+
+class ShipToForm(forms.ModelForm):
+    """The ship-to address of an open order. The state is chosen from the US and Canadian
+    lists (a typed name is understood); other countries' regions are typed. A changed
+    address is no longer the one Stamps.com checked, so the next rate view checks it again."""
+
+    state = RegionField(countries=("US", "CA"), required=False)
+    region = region_text_field()
+    country = forms.ChoiceField(choices=list(COUNTRIES.items()))
+
+    class Meta:
+        model = Order
+        fields = [
+            "recipient_name",
+            "company",
+            "street1",
+            "street2",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "residential",
+            "phone",
+            "email",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.instance.country not in ("US", "CA"):
+            # Another country's region is shown in the text box, not as a stray choice.
+            self.initial["region"], self.initial["state"] = self.instance.state, ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.is_open:
+            raise forms.ValidationError(
+                f"This order is {self.instance.get_status_display().lower()}, so its address "
+                "can't change."
+            )
+        settle_region(self, cleaned.get("country", ""))
+        return cleaned
+
+
 class NewOrderForm(forms.Form):
     """A manual order with one item; saved through the import pipeline so it is checked the
     same way and automation rules run as it enters Awaiting Shipment (R36)."""
@@ -124,7 +177,8 @@ class NewOrderForm(forms.Form):
     street1 = forms.CharField(label="Address 1", max_length=100)
     street2 = forms.CharField(label="Address 2", max_length=100, required=False)
     city = forms.CharField(max_length=60)
-    state = forms.CharField(max_length=30, required=False)
+    state = RegionField(countries=("US", "CA"), required=False)
+    region = region_text_field()
     postal_code = forms.CharField(max_length=15, required=False)
     country = forms.CharField(max_length=60, initial="US", help_text="Code or English name")
     email = forms.EmailField(required=False)
@@ -146,6 +200,17 @@ class NewOrderForm(forms.Form):
         if Order.objects.for_merchant(self.merchant).filter(number=number).exists():
             raise forms.ValidationError(f"Order {number} already exists: use another number.")
         return number
+
+    def clean(self):
+        cleaned = super().clean()
+        country = country_code(cleaned.get("country", ""))
+        if country is None:
+            # An unknown country is the import's to explain (it names the fix); the state
+            # can only be judged against a known one.
+            cleaned.pop("region", None)
+        else:
+            settle_region(self, country)
+        return cleaned
 
     def as_api_order(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}

@@ -3,7 +3,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.text import capfirst
 
 from locations.models import ShipFromLocation
 from merchants.models import MerchantOwned
@@ -175,6 +177,43 @@ class OrderItem(models.Model):
         return f"{self.quantity} x {self.name}"
 
 
+CHANGE_FIELD_LABELS = {
+    "tags": "Tags",
+    "hold_until": "Status",
+    "ship_from": "Ship-from location",
+    "weight_lb": "Weight (lb)",
+    "weight_oz": "Weight (oz)",
+    "length_in": "Length (in)",
+    "width_in": "Width (in)",
+    "height_in": "Height (in)",
+    "insurance_amount": "Insured value ($)",
+}
+CHANGE_CHOICES: dict[str, type[models.TextChoices]] = {
+    "service": Service,
+    "package_type": PackageType,
+    "confirmation": Confirmation,
+}
+
+
+def change_field_label(field: str) -> str:
+    """A changed order field as the merchant knows it ("Service", not "service")."""
+    if field in CHANGE_FIELD_LABELS:
+        return CHANGE_FIELD_LABELS[field]
+    try:
+        model_field = Order._meta.get_field(field)
+    except FieldDoesNotExist:
+        return field
+    return capfirst(str(getattr(model_field, "verbose_name", field)))
+
+
+def change_value_label(field: str, value: str) -> str:
+    """A changed value as the merchant knows it ("Ground Advantage", not "US-GA"; "on")."""
+    choices = CHANGE_CHOICES.get(field)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return {"yes": "on", "no": "off"}.get(value, value)
+
+
 class OrderRuleChange(models.Model):
     """What an automation rule changed on an order (shown on the order page)."""
 
@@ -193,6 +232,18 @@ class OrderRuleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_name}: {self.field} {self.old_value!r} -> {self.new_value!r}"
+
+    @property
+    def field_label(self) -> str:
+        return change_field_label(self.field)
+
+    @property
+    def old_label(self) -> str:
+        return change_value_label(self.field, self.old_value)
+
+    @property
+    def new_label(self) -> str:
+        return change_value_label(self.field, self.new_value)
 
 
 class AutomationRule(MerchantOwned):
@@ -331,3 +382,25 @@ class CountryServiceAlert(models.Model):
     @property
     def service_list(self) -> list[str]:
         return [s.strip() for s in self.services.split(",") if s.strip()]
+
+
+class SavedView(MerchantOwned):
+    """A named filter of the order list, kept for one person of one store (each person's
+    list of views is their own; the store's other people have theirs)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    # The order list's query string (filters, sort, page size), without the page number.
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "user", "name"], name="saved_view_name_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from locations.models import ShipFromLocation
 from merchants.models import Merchant
-from orders.models import AutomationRule, Order, OrderItem, OrderRuleChange
+from orders.models import (
+    AutomationRule,
+    Order,
+    OrderItem,
+    OrderRuleChange,
+    change_field_label,
+    change_value_label,
+)
 
 TEXT, NUMBER, CHOICE, MULTI = "text", "number", "choice", "multi"
 
@@ -80,6 +87,18 @@ class Change:
     field: str
     old: str
     new: str
+
+    @property
+    def field_label(self) -> str:
+        return change_field_label(self.field)
+
+    @property
+    def old_label(self) -> str:
+        return change_value_label(self.field, self.old)
+
+    @property
+    def new_label(self) -> str:
+        return change_value_label(self.field, self.new)
 
 
 def _text(value) -> str:

@@ -25,6 +25,10 @@ from orders.countries import NO_POSTAL_CODE, country_name
 from orders.models import CountryServiceAlert, Order
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+# A step not taken yet (no service, no weight): it blocks a purchase like an error, but an order
+# nobody has touched is not wrong, so pages list these as what is left to do, not in red.
+TODO = "todo"
+BLOCKING = {ERROR, TODO}
 PREPAY_DUTIES_SERVICES = {Service.FIRST_CLASS_INTL, Service.PRIORITY_INTL, Service.EXPRESS_INTL}
 HAZMAT_SERVICES = [s for s in Service if (i := service_info(s)) and i.dangerous_goods]
 SIGNATURES = {Confirmation.SIGNATURE, Confirmation.ADULT_SIGNATURE}
@@ -177,7 +181,7 @@ def shipment_problems(order: Order, ship_from: ShipFromLocation | None = None) -
     problems = option_problems(order)
     info = service_info(order.service)
     if not order.service:
-        problems.append(Problem("", ERROR, "service", "Choose a service."))
+        problems.append(Problem("", TODO, "service", "Choose a service in the rate list."))
     elif info and info.international != order.is_international:
         kind = "an international" if order.is_international else "a domestic"
         problems.append(
@@ -190,9 +194,9 @@ def shipment_problems(order: Order, ship_from: ShipFromLocation | None = None) -
             )
         )
     if order.package_weight_oz <= 0:
-        problems.append(Problem("", ERROR, "weight_oz", "Enter the package weight."))
+        problems.append(Problem("", TODO, "weight_oz", "Enter the package weight."))
     if ship_from is None:
-        problems.append(Problem("", ERROR, "ship_from", "Choose a ship-from location."))
+        problems.append(Problem("", TODO, "ship_from", "Choose a ship-from location."))
     if order.is_international or order.is_military:
         if not valid_name(order.recipient_name):
             problems.append(
@@ -268,7 +272,7 @@ def shipment_problems(order: Order, ship_from: ShipFromLocation | None = None) -
 def ensure_shippable(order: Order, ship_from: ShipFromLocation | None = None) -> list[Problem]:
     """Raise ShipmentInvalid when any error remains; return the warnings and notes."""
     problems = shipment_problems(order, ship_from)
-    errors = [p for p in problems if p.level == ERROR]
+    errors = [p for p in problems if p.level in BLOCKING]
     if errors:
         raise ShipmentInvalid(errors)
     return problems

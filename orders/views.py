@@ -2,25 +2,31 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q
-from django.http import HttpResponse
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_id, parse_ids
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
-from orders import importing, rules, validation
+from orders import bulk, importing, rules, validation
+from orders.bulk import BulkEditForm
 from orders.countries import COUNTRIES, country_code
-from orders.forms import NewOrderForm, OrderShippingForm
-from orders.models import Order, OrderItem
+from orders.forms import NewOrderForm, OrderShippingForm, ShipToForm
+from orders.models import Order, OrderItem, SavedView
 
 SORTS = {
     "-date": ("-order_date", "-pk"),
@@ -47,6 +53,8 @@ LIST_COLUMNS = (
     "service",
     "total",
     "tags",
+    "weight_lb",
+    "weight_oz",
 )
 
 
@@ -68,9 +76,10 @@ def _parse_day(text: str) -> dt.date | None:
         return None
 
 
-def filtered_orders(request: MerchantRequest) -> tuple:
-    """The merchant's orders narrowed by the query string, and the filters understood."""
-    get = request.GET
+def filtered_orders(request: MerchantRequest, params: QueryDict | None = None) -> tuple:
+    """The merchant's orders narrowed by the query string (or ``params``: the filter a bulk
+    action was sent with), and the filters understood."""
+    get = request.GET if params is None else params
     f: dict[str, Any] = {
         "status": get.get("status", "") if get.get("status") in Order.Status.values else "",
         "store": get.get("store", "").strip(),
@@ -114,59 +123,186 @@ def filtered_orders(request: MerchantRequest) -> tuple:
 
 @merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def order_list(request: MerchantRequest) -> HttpResponse:
-    orders, f = filtered_orders(request)
+    select = request.GET.get("select", "")
+    context = list_context(request, request.GET, select_all=select == "all")
+    if select == "page":  # "Select all on this page" without JavaScript
+        context["selected"] = {o.pk for o in context["orders"]}
+    template = "orders/list.html#results" if request.htmx else "orders/list.html"
+    return render(request, template, context)
+
+
+def list_context(
+    request: MerchantRequest,
+    params: QueryDict,
+    *,
+    selected: Iterable[int] = (),
+    select_all: bool = False,
+    notice: str = "",
+) -> dict:
+    """The order list for ``params``; ``selected`` orders stay ticked (after a bulk action
+    sent with htmx), and ``select_all`` selects every order matching the filter."""
+    orders, f = filtered_orders(request, params)
     # Pages past MAX_PAGE are empty anyway; the bound keeps the SQL offset a valid integer.
-    page = min(parse_id(request.GET.get("page")) or 1, MAX_PAGE) or 1
+    page = min(parse_id(params.get("page")) or 1, MAX_PAGE) or 1
     size = f["per_page"]
     # One query: fetch a row more than the page to know whether there is a next page,
     # rather than counting a hundred thousand rows on every filter change.
     rows = list(orders.only(*LIST_COLUMNS)[(page - 1) * size : page * size + 1])
-    params = request.GET.copy()
-    params.pop("page", None)
+    shown = rows[:size]
+    units, now = _item_counts(shown), timezone.now()
+    for order in shown:
+        order.units = units.get(order.pk, 0)
+        order.age = timesince(order.order_date, now, depth=1)
+    query = params.copy()
+    for name in ("page", "select"):
+        query.pop(name, None)
     context = {
-        "orders": rows[:size],
+        "orders": shown,
         "page": page,
         "has_next": len(rows) > size,
         "first": (page - 1) * size + 1,
         "last": (page - 1) * size + min(len(rows), size),
         "filters": f,
-        "query": params.urlencode(),
+        "query": query.urlencode(),
         "statuses": Order.Status.choices,
         "country_options": country_options(f["country"]),
         # /orders/<id>/ for 50 rows without 50 reverse() calls
         "order_url": reverse("order-list"),
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
+        "selected": {o.pk for o in shown} if select_all else set(selected),
+        # Counted only when asked for: the list itself never counts the whole filter.
+        "matching": orders.count() if select_all else None,
+        "bulk_form": BulkEditForm(),
+        "saved_views": SavedView.objects.for_merchant(request.merchant).filter(user=request.user),
+        "notice": notice,
     }
-    template = "orders/list.html#results" if request.htmx else "orders/list.html"
-    return render(request, template, context)
+    return context
+
+
+def _item_counts(orders: list[Order]) -> dict[int, int]:
+    """Units per order on the page, in one query whatever the page size."""
+    sums = (
+        OrderItem.objects.filter(order__in=[o.pk for o in orders])
+        .values("order_id")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["order_id"]: row["units"] for row in sums}
+
+
+def chosen_orders(request: MerchantRequest) -> tuple[QuerySet[Order], QueryDict, list[int]]:
+    """The orders a bulk action is for: the ticked ones, or every order matching the filter
+    the list was showing ("all N orders matching this filter"). Always the merchant's own."""
+    params = QueryDict(request.POST.get("filter", ""))
+    ids = parse_ids(request.POST.getlist("order"))
+    if request.POST.get("scope") == "filter":
+        orders, _ = filtered_orders(request, params)
+        return orders, params, ids
+    return owned(request, Order).filter(pk__in=ids), params, ids
+
+
+def _after_bulk(
+    request: MerchantRequest, params: QueryDict, ids: list[int], text: str, ok: bool = True
+) -> HttpResponse:
+    """htmx: the list comes back with the same orders still ticked and the outcome above it.
+    Without JavaScript: back to the list, with the outcome as a message."""
+    if request.htmx:
+        select_all = request.POST.get("scope") == "filter"
+        context = list_context(request, params, selected=ids, select_all=select_all, notice=text)
+        context["notice_ok"] = ok
+        return render(request, "orders/list.html#results", context)
+    (messages.success if ok else messages.warning)(request, text)
+    return redirect(f"{reverse('order-list')}?{params.urlencode()}")
 
 
 @merchant_view(Perm.ORDERS)
 @require_POST
 def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
-    ids = parse_ids(request.POST.getlist("order"))
-    ids = list(owned(request, Order).filter(pk__in=ids).values_list("pk", flat=True))
-    if not ids:
-        messages.warning(request, "Select one or more orders first.")
+    orders, params, ids = chosen_orders(request)
+    chosen = list(orders.values_list("pk", flat=True)[: bulk.MAX_ORDERS])
+    if not chosen:
+        text, ok = "Select one or more orders first.", False
     else:
-        changed = rules.reapply_rules(request.merchant, ids)
-        messages.success(
-            request, f"Automation rules reapplied to {len(ids)} orders; {changed} changed."
-        )
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
-        back = "/orders/"
-    return redirect(back)
+        changed = rules.reapply_rules(request.merchant, chosen)
+        text = ngettext(
+            "Automation rules reapplied to %(n)d order; %(changed)d changed.",
+            "Automation rules reapplied to %(n)d orders; %(changed)d changed.",
+            len(chosen),
+        ) % {"n": len(chosen), "changed": changed}
+        ok = True
+    if "filter" not in request.POST:  # the order page's own button
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+            back = "/orders/"
+        (messages.success if ok else messages.warning)(request, text)
+        return redirect(back)
+    return _after_bulk(request, params, ids, text, ok)
 
 
-def _detail_context(request: MerchantRequest, order: Order, form: OrderShippingForm) -> dict:
+@merchant_view(Perm.ORDERS)
+@require_POST
+def order_bulk_edit(request: MerchantRequest) -> HttpResponse:
+    orders, params, ids = chosen_orders(request)
+    form = bulk.BulkEditForm(request.POST)
+    if not (ids or request.POST.get("scope") == "filter"):
+        return _after_bulk(request, params, ids, "Select one or more orders first.", ok=False)
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return _after_bulk(request, params, ids, " ".join(errors), ok=False)
+    result = bulk.bulk_set(orders, form.changes())
+    return _after_bulk(request, params, ids, result.summary(), ok=not result.refused)
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=60)
+    query = forms.CharField(max_length=1000, required=False)
+
+
+@merchant_view(Perm.VIEW)  # a person's own way of looking at the list, not a change to orders
+@require_POST
+def saved_view_save(request: MerchantRequest) -> HttpResponse:
+    """Name the list's current filter; the same name again replaces it."""
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
+        messages.warning(request, "Give the view a name of up to 60 characters.")
+        return redirect(f"{reverse('order-list')}?{request.POST.get('query', '')}")
+    query = QueryDict(form.cleaned_data["query"]).copy()
+    for name in ("page", "select"):
+        query.pop(name, None)
+    SavedView.objects.update_or_create(
+        merchant=request.merchant,
+        user=request.user,
+        name=form.cleaned_data["name"].strip(),
+        defaults={"query": query.urlencode()},
+    )
+    messages.success(request, f"Saved the view “{form.cleaned_data['name'].strip()}”.")
+    return redirect(f"{reverse('order-list')}?{query.urlencode()}")
+
+
+@merchant_view(Perm.VIEW)
+@require_POST
+def saved_view_delete(request: MerchantRequest, pk: int) -> HttpResponse:
+    view = get_owned_or_404(request, SavedView.objects.filter(user=request.user), pk=pk)
+    view.delete()
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect("order-list")
+
+
+def _detail_context(
+    request: MerchantRequest,
+    order: Order,
+    form: OrderShippingForm,
+    address_form: ShipToForm | None = None,
+) -> dict:
     preview = form.preview() if form.is_bound else order
+    problems = validation.shipment_problems(preview)
     return {
         "order": order,
         "form": form,
+        "address_form": address_form or ShipToForm(instance=order),
         "available": validation.available_options(preview),
-        "problems": validation.shipment_problems(preview),
+        "problems": [p for p in problems if p.level != validation.TODO],
+        "to_do": [p for p in problems if p.level == validation.TODO],
     }
 
 
@@ -203,6 +339,26 @@ def order_package(request: MerchantRequest, pk: int) -> HttpResponse:
         request, Order.objects.prefetch_related("items", "rule_changes"), pk=pk
     )
     return render(request, "orders/detail.html", _detail_context(request, order, form), status=422)
+
+
+@merchant_view(Perm.ORDERS)
+@require_POST
+def order_address(request: MerchantRequest, pk: int) -> HttpResponse:
+    """Correct the ship-to. Nothing is saved unless every field is right, and the page comes
+    back with what was typed and the reason."""
+    order = get_owned_or_404(
+        request,
+        Order.objects.select_related("ship_from").prefetch_related("items", "rule_changes"),
+        pk=pk,
+    )
+    address_form = ShipToForm(request.POST, instance=order)
+    if address_form.is_valid():
+        address_form.save()
+        messages.success(request, "Ship-to address saved: it is checked with Stamps.com again.")
+        return redirect("order-detail", pk=order.pk)
+    order.refresh_from_db()  # the invalid form must not leave its values on the page's order
+    context = _detail_context(request, order, OrderShippingForm(instance=order), address_form)
+    return render(request, "orders/detail.html", context, status=422)
 
 
 @merchant_view(Perm.ORDERS)

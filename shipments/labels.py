@@ -13,7 +13,6 @@ No database transaction is held while Stamps.com is called.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -27,12 +26,12 @@ from carriers.stamps.accounts import call
 from carriers.stamps.types import Customs, CustomsLine
 from funding.ledger import debit_for_label
 from funding.purchases import open_book
-from locations.shipping_day import local_today, ship_date_for
 from merchants.errors import Fix, MerchantError
 from merchants.permissions import Perm, require
 from orders import addresses
 from orders.catalog import ContentsType
 from orders.models import Order
+from orders.ship_dates import default_ship_date, order_today
 from orders.validation import ShipmentInvalid, ensure_shippable
 from shipments import rating
 from shipments.models import Batch, BatchItem, Shipment
@@ -67,20 +66,6 @@ MAX_DAYS_AHEAD = 7
 
 def latest_ship_date(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=MAX_DAYS_AHEAD)
-
-
-def order_today(order: Order, now: dt.datetime | None = None) -> dt.date:
-    """Today where the parcel leaves from: the ship-from ZIP's local date (R43), else the
-    store's own time zone."""
-    if order.ship_from:
-        return local_today(order.ship_from, now)
-    return timezone.localdate(now, timezone=zoneinfo.ZoneInfo(order.merchant.time_zone))
-
-
-def default_ship_date(order: Order, now: dt.datetime | None = None) -> dt.date:
-    """The ship date a label bought now gets unless the merchant picks another: after the
-    location's cut-off, the next shipping day (R31, R43)."""
-    return ship_date_for(order.ship_from, now) if order.ship_from else order_today(order, now)
 
 
 def _funds_error(account: CarrierAccount, needed: Decimal | None) -> LabelError:

@@ -124,6 +124,19 @@ class DeliveryStatus(models.TextChoices):
     RETURNED = "returned", "Returned to sender"
 
 
+# SWSIM add-on codes as the merchant knows them (Other Shipping Options).
+ADD_ON_LABELS = {
+    "US-A-DC": "USPS Tracking",
+    "US-A-SC": "Signature",
+    "US-A-ASR": "Adult Signature",
+    "US-A-INS": "Insurance",
+    "US-A-HM": "Dangerous Goods (hazmat)",
+    "US-A-HFPU": "Hold for Pickup",
+    "US-A-DDP": "Prepay duties to Canada",
+}
+HAZMAT = "US-A-HM"
+
+
 class Shipment(MerchantOwned):
     """One label. Saved with its IntegratorTxID *before* CreateIndicium is called (R28), so a
     retry after a timeout or a crash sends the same id and the carrier answers the same label."""
@@ -139,6 +152,15 @@ class Shipment(MerchantOwned):
         FAILED = "failed", "Failed"
 
     LIVE = ("buying", "bought", "voiding")
+
+    @property
+    def dangerous_goods(self) -> bool:
+        """Bought with the hazmat add-on: the parcel must carry the matching markings."""
+        return HAZMAT in (self.add_ons or [])
+
+    @property
+    def option_names(self) -> list[str]:
+        return [ADD_ON_LABELS.get(code, code) for code in self.add_ons or []]
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
     account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="shipments")

@@ -26,6 +26,7 @@ from locations.models import ShipFromLocation
 from orders.addresses import carrier_ship_to
 from orders.catalog import Confirmation, PackageType
 from orders.models import Order
+from shipments.models import ADD_ON_LABELS
 
 QUARTER = Decimal("0.25")
 CUBIC_MAX_FEET = Decimal("0.5")
@@ -36,15 +37,6 @@ GAP_SERVICES = {"US-FCI", "US-PMI", "US-EMI"}  # R24
 # Other Shipping Options -> SWSIM add-on codes. USPS Tracking is included where offered and
 # never rules a service out (First-Class letters and flats have none, R26).
 SOFT_ADD_ONS = {"US-A-DC"}
-ADD_ON_LABELS = {
-    "US-A-DC": "USPS Tracking",
-    "US-A-SC": "Signature",
-    "US-A-ASR": "Adult Signature",
-    "US-A-INS": "Insurance",
-    "US-A-HM": "Dangerous Goods",
-    "US-A-HFPU": "Hold for Pickup",
-    "US-A-DDP": "Prepay duties to Canada",
-}
 
 
 def cubic_tier(length, width, height) -> Decimal | None:

@@ -84,7 +84,7 @@ def _address_context(order: Order, account: CarrierAccount | None) -> dict:
         "address_label": AddressStatus(status).label,
         "address_changes": addresses.changes(order),
         "address_candidates": addresses.candidates(order),
-        "address_missing": addresses.missing_fields(order),
+        "address_attention": addresses.attention(order),
         "address_check_error": check_error,
         "address_buyable": status in addresses.BUYABLE,
     }

@@ -100,9 +100,14 @@ def make_import_job(merchant: Merchant, status: str = "done", **fields) -> Impor
     return ImportJob.objects.create(merchant=merchant, status=status, filename="t.csv", **fields)
 
 
-def make_carrier_account(merchant: Merchant, nickname: str = "Main postage", **overrides):
+def make_carrier_account(merchant: Merchant, nickname: str | None = None, **overrides):
     from carriers.models import CarrierAccount
 
+    if nickname is None:
+        # "Main postage", then "Main postage 2"...: pages that build many objects for one
+        # store (the layout walk) get one account each.
+        taken = CarrierAccount.objects.filter(merchant=merchant).count()
+        nickname = "Main postage" if not taken else f"Main postage {taken + 1}"
     fields = {
         "username": f"{merchant.slug}-{nickname}".lower().replace(" ", "-"),
         "password": "carrier-pass-1",

@@ -31,6 +31,15 @@ def make_invitation(merchant: Merchant):
     return Invitation.objects.create(merchant=merchant, email=f"inv{n}@x.test", role="shipper")
 
 
+def make_saved_view(merchant: Merchant):
+    from orders.models import SavedView
+
+    owner = merchant.memberships.order_by("pk")[0].user
+    return SavedView.objects.create(
+        merchant=merchant, user=owner, name="Canada", query="country=CA"
+    )
+
+
 def make_staff_membership(merchant: Merchant):
     from tests.factories import make_member
 
@@ -46,6 +55,8 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "members:transfer": lambda m: {"pk": make_staff_membership(m).pk},
     "order-detail": lambda m: {"pk": make_order(m, "T-1").pk},
     "order-package": lambda m: {"pk": make_order(m, "T-2").pk},
+    "order-address": lambda m: {"pk": make_order(m, "T-2a").pk},
+    "order-view-delete": lambda m: {"pk": make_saved_view(m).pk},
     "order-import-job": lambda m: {"pk": make_import_job(m).pk},
     "order-import-mapping": lambda m: {"pk": make_import_job(m, status="needs_mapping").pk},
     "automation-edit": lambda m: {"pk": make_rule(m).pk},
@@ -143,8 +154,13 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "order-list": (Perm.VIEW, Perm.ORDERS),
     "order-new": both(Perm.ORDERS),
     "order-reapply-rules": both(Perm.ORDERS),
+    "order-bulk": both(Perm.ORDERS),
+    # A saved view is one person's way of looking at the list: viewers may keep theirs.
+    "order-view-save": both(Perm.VIEW),
+    "order-view-delete": both(Perm.VIEW),
     "order-detail": (Perm.VIEW, Perm.ORDERS),
     "order-package": (Perm.VIEW, Perm.ORDERS),
+    "order-address": both(Perm.ORDERS),
     "order-import": both(Perm.ORDERS),
     "order-import-sample": (Perm.VIEW, Perm.ORDERS),
     "order-import-job": (Perm.VIEW, Perm.ORDERS),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from locations.regions import region_code
 from orders.catalog import PACKAGE_TYPE_ALIASES
 from orders.countries import country_code
 from orders.importing.common import (
@@ -91,10 +92,11 @@ def check_order_fields(values: dict[str, str], now: dt.datetime) -> dict:
     out["country"] = code or "US"
     postal = values.get("postal_code", "")
     state = values.get("state", "")
-    if out["country"] == "US":
-        if postal and not US_ZIP.match(postal):
-            problems.append(f"Postal Code '{postal}' is not a US ZIP code (12345 or 12345-6789).")
-        state = state.upper()
+    if out["country"] == "US" and postal and not US_ZIP.match(postal):
+        problems.append(f"Postal Code '{postal}' is not a US ZIP code (12345 or 12345-6789).")
+    # "Illinois" becomes IL; a state that is not one is kept as typed and the order is
+    # flagged "address needs attention" (R37c) rather than the row refused.
+    state = region_code(out["country"], state) or state
     email = values.get("email", "")
     if email:
         try:

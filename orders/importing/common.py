@@ -19,7 +19,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "street1": ("Address 1", "Required."),
     "street2": ("Address 2", ""),
     "city": ("City", "Required."),
-    "state": ("State", "Two letters for the US (AA, AE, AP for military)."),
+    "state": (
+        "State",
+        "US state or Canadian province, as its code or name (IL or Illinois; AA, AE, AP for "
+        "military mail).",
+    ),
     "postal_code": ("Postal Code", "Required for US addresses."),
     "country": ("Country", "ISO code (CA) or English name (Canada); blank = United States."),
     "phone": ("Phone", ""),

@@ -52,7 +52,9 @@ def test_R15_import_through_a_worker_then_set_an_option_on_an_order_a_rule_chang
     page.get_by_role("link", name="E-BATT").click()
     changes = page.locator("#rule-changes")
     expect(changes).to_contain_text("Batteries are hazmat")
-    expect(changes).to_contain_text("dangerous_goods")
+    # The change reads in the merchant's words, not as the field's code.
+    expect(changes).to_contain_text("Dangerous Goods (hazmat)")
+    expect(changes).not_to_contain_text("dangerous_goods")
     panel = page.locator("#shipping-panel")
     expect(panel.get_by_label("Dangerous Goods (hazmat)")).to_be_checked()
     panel.get_by_label("Non machinable").check()

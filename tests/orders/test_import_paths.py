@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from orders import api_keys, importing
 from orders.models import ApiKey, ImportJob, Order
@@ -136,8 +138,23 @@ def test_api_imports_orders_for_the_keys_merchant_only(merchant, outsider_mercha
     key, _ = api_keys.rotate(merchant)
     response = post_api(key, {"orders": [API_ORDER]})
     assert response.status_code == 200, response.content
-    assert response.json() == {"created": 1, "updated": 0, "errors": []}
     order = Order.objects.get(number="API-1")
+    assert response.json() == {
+        "created": 1,
+        "updated": 0,
+        "orders": [
+            {
+                "order_number": "API-1",
+                "id": order.pk,
+                "status": "awaiting_shipment",
+                "ship_from": None,
+                # No ship-from location yet: today in the store's time zone.
+                "ship_date": timezone.localdate(timezone=ZoneInfo(merchant.time_zone)).isoformat(),
+                "address_status": "unchecked",
+            }
+        ],
+        "errors": [],
+    }
     assert order.merchant == merchant and order.total.to_eng_string() == "36.00"
     again = post_api(key, {"orders": [API_ORDER | {"city": "Oakland"}]})
     assert again.json()["updated"] == 1
@@ -150,6 +167,7 @@ def test_api_reports_each_bad_order_with_its_index(merchant):
     response = post_api(key, {"orders": [API_ORDER, bad, "nope"]})
     body = response.json()
     assert body["created"] == 1
+    assert [o["order_number"] for o in body["orders"]] == ["API-1"]  # the refused one isn't
     assert [(e["index"], e["order_number"]) for e in body["errors"]] == [(1, "API-2"), (2, "")]
     assert "Mordor" in body["errors"][0]["reason"]
 

@@ -2,13 +2,14 @@
 local time, whatever the server's or the store's time zone says.
 
 Thursday 5 November 2026 at 8:59 pm and at 9:01 pm local time in four ZIP codes, with the
-location's shipping cut-off at 9 pm: the order page, the batch form and the SCAN-form page must
-all agree (Thursday and offered; then Friday and refused).
+location's shipping cut-off at 9 pm: the order page, the batch form, the order API and the
+SCAN-form page must all agree (Thursday and offered; then Friday and refused).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 
 import lxml.html
@@ -17,8 +18,9 @@ import time_machine
 from django.urls import reverse
 
 from locations.models import EndOfDaySettings
+from orders import api_keys
 from shipments.models import Batch
-from tests.factories import make_ship_from
+from tests.factories import make_rule, make_ship_from
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,6 +60,18 @@ def test_R43_ship_date_and_scan_form_follow_the_ship_from_zip_at_the_9pm_cut_off
     )
     account = sandbox_account(balance="100.00")
     on_page, in_batch = make_shippable(ship_from=location), make_shippable(ship_from=location)
+    # Orders the store sends through the API ship from this dock by an automation rule.
+    make_rule(merchant, "Ship from the dock", actions={"ship_from": location.pk})
+    key, _ = api_keys.rotate(merchant)
+    api_order = {
+        "order_number": f"API-{city}",
+        "recipient_name": "Jane Receiver",
+        "street1": "1 Market St",
+        "city": "San Francisco",
+        "state": "California",
+        "postal_code": "94105",
+        "items": [{"sku": "MUG", "quantity": 1, "unit_price": "9.50"}],
+    }
 
     with time_machine.travel(local_instant(zone, hour, minute), tick=False):
         panel = owner_client.get(reverse("shipments:rates", args=[on_page.pk])).text
@@ -71,6 +85,22 @@ def test_R43_ship_date_and_scan_form_follow_the_ship_from_zip_at_the_9pm_cut_off
         )
         batch = Batch.objects.get()
         assert batch.ship_date == ship_date, f"batch at {hour}:{minute} in {city}"
+        answer = owner_client.post(
+            reverse("api-orders"),
+            json.dumps({"orders": [api_order]}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()
+        assert answer["orders"] == [
+            {
+                "order_number": f"API-{city}",
+                "id": answer["orders"][0]["id"],
+                "status": "awaiting_shipment",
+                "ship_from": f"Dock {city}",
+                "ship_date": ship_date.isoformat(),
+                "address_status": "unchecked",
+            }
+        ], f"API at {hour}:{minute} in {city}"
         scan_page = owner_client.get(
             reverse("endofday:scan-forms"), {"account": account.pk, "location": location.pk}
         ).text
