@@ -156,12 +156,19 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        # Worker processes (tests, benchmarks) share a SQLite file: the same settings as below.
+        # Worker processes (tests, benchmarks) share a SQLite file: the same settings as below,
+        # and a test database that is a file beside it (never memory, which a worker process
+        # started by a test or a benchmark could not see: it would wait for rows forever).
         DATABASES["default"]["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        _db_file = Path(DATABASES["default"]["NAME"] or VAR_DIR / "shipdesk.sqlite3")
+        if str(_db_file) != ":memory:":
+            DATABASES["default"]["TEST"] = {
+                "NAME": str(_db_file.with_name(f"test_{_db_file.stem}_{os.getpid()}.sqlite3"))
+            }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -301,6 +308,12 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Two django-q2 clusters, so a 500-label batch never delays a purchase waiting to be confirmed:
+# `manage.py qcluster` runs the short jobs (following purchases, auto-funding, tracking,
+# webhooks, e-mails) and every schedule (the sweeps); `Q_CLUSTER_NAME=shipdesk-long manage.py
+# qcluster` runs the long ones (label batches, imports, address checks of an import). Each may
+# run on as many hosts as needed: they share the broker and the database.
+Q_LONG_CLUSTER = "shipdesk-long"
 Q_CLUSTER: dict = {
     "name": "shipdesk",
     "workers": envint("Q_WORKERS", 2),
@@ -313,8 +326,17 @@ Q_CLUSTER: dict = {
     "ack_failures": True,
     "save_limit": 1000,
     "label": "Background jobs",
+    "ALT_CLUSTERS": {
+        Q_LONG_CLUSTER: {
+            "workers": envint("Q_LONG_WORKERS", envint("Q_WORKERS", 2)),
+            "timeout": envint("Q_LONG_TIMEOUT", envint("Q_TIMEOUT", 600) * 3),
+            "retry": envint("Q_LONG_TIMEOUT", envint("Q_TIMEOUT", 600) * 3) + 60,
+        }
+    },
 }
 if REDIS_URL:
+    # No acknowledgements: a task a dying worker held is gone. Every job is recovered by a
+    # sweep (purchases, labels left buying, batches without a heartbeat), never by the broker.
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
