@@ -376,6 +376,14 @@ STAMPS_SERVICE_URL = os.environ.get("STAMPS_SERVICE_URL", "")
 # Temporary failures of read-only calls (and of purchases with the same IntegratorTxID).
 STAMPS_RETRIES = envint("STAMPS_RETRIES", 2)
 STAMPS_RETRY_BACKOFF_MS = envint("STAMPS_RETRY_BACKOFF_MS", 500)
+# Calls in flight at once per Stamps.com account, across every web and worker process
+# (carriers/stamps/limits.py); half as many for STAMPS_SLOW_BACKOFF_SECONDS after an answer
+# slower than STAMPS_SLOW_CALL_SECONDS (or none). A call waits at most STAMPS_IN_FLIGHT_WAIT
+# seconds for a slot.
+STAMPS_MAX_IN_FLIGHT = envint("STAMPS_MAX_IN_FLIGHT", 10)
+STAMPS_IN_FLIGHT_WAIT = envint("STAMPS_IN_FLIGHT_WAIT", 60)
+STAMPS_SLOW_CALL_SECONDS = envint("STAMPS_SLOW_CALL_SECONDS", 5)
+STAMPS_SLOW_BACKOFF_SECONDS = envint("STAMPS_SLOW_BACKOFF_SECONDS", 30)
 
 # Features. Every knob lives here, read from the environment, so code reads settings.X.
 ORDERS_IMPORT_INLINE_MAX_ROWS = envint("ORDERS_IMPORT_INLINE_MAX_ROWS", 300)
