@@ -313,9 +313,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # webhooks, e-mails) and every schedule (the sweeps); `Q_CLUSTER_NAME=shipdesk-long manage.py
 # qcluster` runs the long ones (label batches, imports, address checks of an import). Each may
 # run on as many hosts as needed: they share the broker and the database.
+# Every job names its cluster: one queued from inside a worker would otherwise go to that
+# worker's own cluster (django-q2's default), e.g. a label's auto-funding check to the batches.
+Q_SHORT_CLUSTER = "shipdesk"
 Q_LONG_CLUSTER = "shipdesk-long"
 Q_CLUSTER: dict = {
-    "name": "shipdesk",
+    "name": Q_SHORT_CLUSTER,
     "workers": envint("Q_WORKERS", 2),
     "timeout": envint("Q_TIMEOUT", 600),
     # retry must exceed timeout, or a long batch is handed to a second worker.
