@@ -44,13 +44,7 @@ def _kill_a_worker_mid_job(api, accounts, counts: Counts, env: dict[str, str]) -
     counts.faults["delay"] += len(purchases)
     for purchase in purchases:
         async_task("funding.jobs.follow_purchase", purchase.pk, task_name=f"kill-{purchase.pk}")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    worker = _start_worker(env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         # Killed once the carrier has seen a purchase (the slow call is under way).
@@ -73,10 +67,11 @@ def _kill_a_worker_mid_job(api, accounts, counts: Counts, env: dict[str, str]) -
     api.clear_faults()
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen:
+def _start_worker(env: dict[str, str], cluster: str = "") -> subprocess.Popen:
+    """A qcluster for the short jobs, or for ``cluster`` (settings.Q_LONG_CLUSTER)."""
     return subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
-        env=env,
+        env={**env, "Q_CLUSTER_NAME": cluster} if cluster else env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -89,6 +84,7 @@ def _kill_a_worker_mid_batch(campaign: Campaign, env: dict[str, str]) -> None:
     does ("Resume" once the batch is stale) and let a new cluster finish it."""
     import datetime as dt
 
+    from django.conf import settings
     from django.utils import timezone
 
     from shipments import batches
@@ -103,7 +99,7 @@ def _kill_a_worker_mid_batch(campaign: Campaign, env: dict[str, str]) -> None:
     api.set_fault("CreateIndicium", "delay", delay=0.8, times=size)
     counts.faults["delay"] += size
     batches.enqueue(batch)
-    worker = _start_worker(env)
+    worker = _start_worker(env, settings.Q_LONG_CLUSTER)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if batch.items.exclude(status=BatchItem.Status.PENDING).exists():
@@ -124,10 +120,15 @@ def _kill_a_worker_mid_batch(campaign: Campaign, env: dict[str, str]) -> None:
         campaign.counts.mismatches.append(f"batch {batch.pk} could not be resumed")
         return
     counts.batch_resumes += 1
-    worker = _start_worker(env)
+    worker = _start_worker(env, settings.Q_LONG_CLUSTER)
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not Batch.objects.get(pk=batch.pk).finished:
+        while not Batch.objects.get(pk=batch.pk).finished:
+            if time.monotonic() > deadline:
+                campaign.counts.mismatches.append(
+                    f"waited 90 s for resumed batch {batch.pk} to finish; it never did"
+                )
+                break
             time.sleep(0.2)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)

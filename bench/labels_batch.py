@@ -207,6 +207,7 @@ def main() -> int:
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
             env=child_env(
+                Q_CLUSTER_NAME=settings.Q_LONG_CLUSTER,
                 STAMPS_SANDBOX="1",
                 STAMPS_SANDBOX_URL=url,
                 Q_WORKERS="1",
@@ -219,15 +220,26 @@ def main() -> int:
         deadline = time.monotonic() + 60
         while "ready for work" not in log_path.read_text():
             if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError("the worker did not start:\n" + log_path.read_text()[-3000:])
+                raise RuntimeError(
+                    "waited 60 s for the worker to be ready for work:\n"
+                    + log_path.read_text()[-3000:]
+                )
             time.sleep(0.1)
         spans.clear()
 
         started = time.perf_counter()
         batch = batches.create_batch(merchant, [o.pk for o in orders[:COUNT]], account, None)
+        # Generous (a label a second would still finish), never endless.
+        deadline = time.monotonic() + 60 + COUNT
         while not Batch.objects.filter(pk=batch.pk, status=Batch.Status.DONE).exists():
             if worker.poll() is not None:
                 raise RuntimeError("the worker exited:\n" + log_path.read_text()[-3000:])
+            if time.monotonic() > deadline:
+                done = batches.progress(Batch.objects.get(pk=batch.pk))["done"]
+                raise RuntimeError(
+                    f"waited {60 + COUNT} s for the batch of {COUNT} labels to finish; "
+                    f"{done} done. Worker log:\n" + log_path.read_text()[-3000:]
+                )
             time.sleep(0.05)
         wall = time.perf_counter() - started
         peak_kb = _tree_peak_rss_kb(worker.pid)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F
@@ -247,4 +248,9 @@ def open_ledger(sender: object, account: CarrierAccount, **kwargs: object) -> No
 def schedule_auto_funding_check(account_id: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("funding.jobs.check_auto_funding", account_id, task_name=f"autofund-{account_id}")
+    async_task(
+        "funding.jobs.check_auto_funding",
+        account_id,
+        task_name=f"autofund-{account_id}",
+        cluster=settings.Q_SHORT_CLUSTER,  # named: a batch's worker would queue it for itself
+    )

@@ -331,7 +331,10 @@ def follow_later(purchase: PostagePurchase) -> None:
     purchase_id = purchase.pk
     transaction.on_commit(
         lambda: async_task(
-            "funding.jobs.follow_purchase", purchase_id, task_name=f"purchase-{purchase_id}"
+            "funding.jobs.follow_purchase",
+            purchase_id,
+            task_name=f"purchase-{purchase_id}",
+            cluster=settings.Q_SHORT_CLUSTER,
         )
     )
 

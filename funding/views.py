@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
 from funding.models import AutoFunding, PostagePurchase
 from merchants.errors import MerchantError
 from merchants.exports import SafeWriter
+from merchants.paging import keyset_page
 from merchants.pdf import pdf_response
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
@@ -112,9 +112,13 @@ def funds(request: MerchantRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None, accounts=accounts)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = reports.filtered_ledger(request.merchant, filters)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    # Keyset pages (no COUNT, no OFFSET): the page costs the same at any ledger size.
+    page = keyset_page(
+        entries, older=request.GET.get("older", ""), newer=request.GET.get("newer", "")
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "older", "newer"):
+        query.pop(key, None)
     context = {
         "cards": [_card(a) for a in accounts],
         "filter_form": form,

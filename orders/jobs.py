@@ -30,6 +30,7 @@ def start_import(job: ImportJob) -> ImportJob:
                 job.pk,
                 task_name=f"import-{job.pk}",
                 sync=settings.ORDERS_JOBS_SYNC,
+                cluster=settings.Q_LONG_CLUSTER,
             )
         )
         return job
@@ -92,5 +93,6 @@ def check_addresses_after_import(merchant_id: int) -> None:
             merchant_id,
             task_name=f"addresses-{merchant_id}-{timezone.now():%H%M%S%f}",
             sync=settings.ORDERS_JOBS_SYNC,
+            cluster=settings.Q_LONG_CLUSTER,
         )
     )

@@ -156,12 +156,19 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        # Worker processes (tests, benchmarks) share a SQLite file: the same settings as below.
+        # Worker processes (tests, benchmarks) share a SQLite file: the same settings as below,
+        # and a test database that is a file beside it (never memory, which a worker process
+        # started by a test or a benchmark could not see: it would wait for rows forever).
         DATABASES["default"]["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        _db_file = Path(DATABASES["default"]["NAME"] or VAR_DIR / "shipdesk.sqlite3")
+        if str(_db_file) != ":memory:":
+            DATABASES["default"]["TEST"] = {
+                "NAME": str(_db_file.with_name(f"test_{_db_file.stem}_{os.getpid()}.sqlite3"))
+            }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -301,8 +308,17 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Two django-q2 clusters, so a 500-label batch never delays a purchase waiting to be confirmed:
+# `manage.py qcluster` runs the short jobs (following purchases, auto-funding, tracking,
+# webhooks, e-mails) and every schedule (the sweeps); `Q_CLUSTER_NAME=shipdesk-long manage.py
+# qcluster` runs the long ones (label batches, imports, address checks of an import). Each may
+# run on as many hosts as needed: they share the broker and the database.
+# Every job names its cluster: one queued from inside a worker would otherwise go to that
+# worker's own cluster (django-q2's default), e.g. a label's auto-funding check to the batches.
+Q_SHORT_CLUSTER = "shipdesk"
+Q_LONG_CLUSTER = "shipdesk-long"
 Q_CLUSTER: dict = {
-    "name": "shipdesk",
+    "name": Q_SHORT_CLUSTER,
     "workers": envint("Q_WORKERS", 2),
     "timeout": envint("Q_TIMEOUT", 600),
     # retry must exceed timeout, or a long batch is handed to a second worker.
@@ -313,8 +329,17 @@ Q_CLUSTER: dict = {
     "ack_failures": True,
     "save_limit": 1000,
     "label": "Background jobs",
+    "ALT_CLUSTERS": {
+        Q_LONG_CLUSTER: {
+            "workers": envint("Q_LONG_WORKERS", envint("Q_WORKERS", 2)),
+            "timeout": envint("Q_LONG_TIMEOUT", envint("Q_TIMEOUT", 600) * 3),
+            "retry": envint("Q_LONG_TIMEOUT", envint("Q_TIMEOUT", 600) * 3) + 60,
+        }
+    },
 }
 if REDIS_URL:
+    # No acknowledgements: a task a dying worker held is gone. Every job is recovered by a
+    # sweep (purchases, labels left buying, batches without a heartbeat), never by the broker.
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
@@ -354,6 +379,14 @@ STAMPS_SERVICE_URL = os.environ.get("STAMPS_SERVICE_URL", "")
 # Temporary failures of read-only calls (and of purchases with the same IntegratorTxID).
 STAMPS_RETRIES = envint("STAMPS_RETRIES", 2)
 STAMPS_RETRY_BACKOFF_MS = envint("STAMPS_RETRY_BACKOFF_MS", 500)
+# Calls in flight at once per Stamps.com account, across every web and worker process
+# (carriers/stamps/limits.py); half as many for STAMPS_SLOW_BACKOFF_SECONDS after an answer
+# slower than STAMPS_SLOW_CALL_SECONDS (or none). A call waits at most STAMPS_IN_FLIGHT_WAIT
+# seconds for a slot.
+STAMPS_MAX_IN_FLIGHT = envint("STAMPS_MAX_IN_FLIGHT", 10)
+STAMPS_IN_FLIGHT_WAIT = envint("STAMPS_IN_FLIGHT_WAIT", 60)
+STAMPS_SLOW_CALL_SECONDS = envint("STAMPS_SLOW_CALL_SECONDS", 5)
+STAMPS_SLOW_BACKOFF_SECONDS = envint("STAMPS_SLOW_BACKOFF_SECONDS", 30)
 
 # Features. Every knob lives here, read from the environment, so code reads settings.X.
 ORDERS_IMPORT_INLINE_MAX_ROWS = envint("ORDERS_IMPORT_INLINE_MAX_ROWS", 300)

@@ -148,7 +148,13 @@ def ensure_postage(account: CarrierAccount, orders: list[Order], ship_date, *, k
 def enqueue(batch: Batch) -> None:
     from django_q.tasks import async_task
 
-    async_task("shipments.batches.run_batch", batch.pk, task_name=f"labels-{batch.pk}-{batch.runs}")
+    # The long-jobs cluster: a batch must never hold up a purchase waiting to be confirmed.
+    async_task(
+        "shipments.batches.run_batch",
+        batch.pk,
+        task_name=f"labels-{batch.pk}-{batch.runs}",
+        cluster=settings.Q_LONG_CLUSTER,
+    )
 
 
 def progress(batch: Batch) -> dict:

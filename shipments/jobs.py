@@ -7,7 +7,7 @@ import logging
 
 from django.utils import timezone
 
-from shipments import labels, voids
+from shipments import batches, labels, voids
 from shipments.models import Batch, Shipment
 
 log = logging.getLogger(__name__)
@@ -17,10 +17,25 @@ log = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(minutes=2)
 
 
+def resume_stale_batches() -> int:
+    """Queue again every batch whose run is gone: no heartbeat for LABEL_BATCH_STALE_SECONDS.
+    The Redis broker has no acknowledgements, so a batch whose worker died (a host lost) is
+    in no queue any more; without this it would wait for the merchant to press Resume. Its
+    pending items are bought again with their own IntegratorTxIDs (R28): nothing twice."""
+    resumed = 0
+    for batch in Batch.objects.filter(status__in=[Batch.Status.QUEUED, Batch.Status.RUNNING]):
+        if batches.resume(batch):
+            log.info("batch %s had no heartbeat: queued again", batch.pk)
+            resumed += 1
+    return resumed
+
+
 def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
     """Finish labels nobody came back for (R14, R28): a purchase left ``buying`` and a void
     left ``voiding`` by a lost answer or a dead worker, so the carrier's charge or refund is
-    recorded even if the merchant never retries. Returns how many were finished."""
+    recorded even if the merchant never retries; and resume batches whose worker is gone.
+    Returns how many labels were finished."""
+    resume_stale_batches()
     stuck = Shipment.objects.filter(
         status__in=[Shipment.Status.BUYING, Shipment.Status.VOIDING]
     ).select_related("order", "order__ship_from", "account")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from django.db import connection
 
@@ -36,35 +41,110 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+class Workers:
+    """``manage.py qcluster`` processes on the test database, one process group each (as
+    separate hosts would be), their output in log files so a failed wait can show it."""
+
+    def __init__(self, **extra_env: str) -> None:
+        self.env = child_env(**extra_env)
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
+        self._dir = Path(tempfile.mkdtemp(prefix="shipdesk-qcluster-"))
+
+    def start(self, cluster: str = "") -> subprocess.Popen:
+        """One qcluster for ``cluster`` (a name from settings.Q_CLUSTERS; "" = short jobs)."""
+        env = dict(self.env)
+        if cluster:
+            env["Q_CLUSTER_NAME"] = cluster
+        log = self._dir / f"qcluster-{len(self.procs)}-{cluster or 'short'}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.procs.append(proc)
+        self.logs.append(log)
+        return proc
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every cluster says it is ready for work (start-up is not counted as work)."""
+
+        def ready() -> bool:
+            for proc, log in zip(self.procs, self.logs, strict=True):
+                if proc.poll() is None and b"ready for work" not in log.read_bytes():
+                    return False
+            return True
+
+        wait_for(ready, f"{len(self.procs)} qcluster(s) to be ready for work", timeout, self)
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the whole cluster (sentinel, pusher, monitor, workers): a host lost."""
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        # SIGTERM to the cluster's main process only: it stops its own workers in a few
+        # seconds (a signal to the whole group makes it wait for children already gone).
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=20)
+            self.kill(proc)  # whatever of the group is left
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def tail(self, chars: int = 3000) -> str:
+        parts = []
+        for proc, log in zip(self.procs, self.logs, strict=True):
+            text = log.read_text(errors="replace") if log.exists() else ""
+            state = "running" if proc.poll() is None else f"exited {proc.returncode}"
+            parts.append(f"--- {log.name} ({state}) ---\n{text[-chars:]}")
+        return "\n".join(parts)
+
+
 @contextmanager
-def qcluster(**extra_env: str):
-    """A real `manage.py qcluster` process on the test database, stopped afterwards."""
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=child_env(**extra_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+def qcluster(*, clusters: tuple[str, ...] = ("", "long"), **extra_env: str) -> Iterator[Workers]:
+    """Real ``manage.py qcluster`` processes on the test database, one per cluster (short
+    jobs and long jobs, settings.Q_CLUSTER and its ALT_CLUSTERS), stopped afterwards."""
+    workers = Workers(**extra_env)
     try:
-        yield proc
+        for cluster in clusters:
+            workers.start(long_jobs_cluster() if cluster == "long" else cluster)
+        yield workers
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        workers.stop()
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+def long_jobs_cluster() -> str:
+    from django.conf import settings
+
+    return settings.Q_LONG_CLUSTER
+
+
+def wait_for(
+    predicate: Callable[[], Any],
+    what: str,
+    timeout: float = 30.0,
+    workers: Workers | None = None,
+    interval: float = 0.2,
+) -> Any:
+    """Poll ``predicate`` until it is truthy; past ``timeout`` seconds fail, saying what was
+    awaited (and showing the workers' output), never hang."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         value = predicate()
         if value:
             return value
+        if time.monotonic() > deadline:
+            detail = f"\n{workers.tail()}" if workers is not None else ""
+            raise TimeoutError(f"waited {timeout:g}s for {what}; it never happened{detail}")
         time.sleep(interval)
-    raise TimeoutError(f"condition not met within {timeout}s")
 
 
 def reference_wsdl() -> Path | None:

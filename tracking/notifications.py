@@ -179,7 +179,12 @@ def send_customer_email(shipment_id: int, kind: str) -> bool:
 def schedule(shipment_id: int, kind: str) -> None:
     from django_q.tasks import async_task
 
-    async_task("tracking.notifications.send_customer_email", shipment_id, kind)
+    async_task(
+        "tracking.notifications.send_customer_email",
+        shipment_id,
+        kind,
+        cluster=settings.Q_SHORT_CLUSTER,
+    )
 
 
 def parcel_moved(parcel: Parcel, entered: list[str]) -> None:

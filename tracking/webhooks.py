@@ -129,7 +129,7 @@ def _queue(ids: list[int]) -> None:
     from django_q.tasks import async_task
 
     for pk in ids:
-        async_task("tracking.webhooks.deliver", pk)
+        async_task("tracking.webhooks.deliver", pk, cluster=settings.Q_SHORT_CLUSTER)
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from carriers.stamps import errors, mapping, transport
+from carriers.stamps import errors, limits, mapping, transport
 from carriers.stamps.calllog import record_call
 from carriers.stamps.soap import (
     address_to_soap,
@@ -133,19 +133,23 @@ class StampsClient:
 
         ``refuse`` turns a well-formed answer that nonetheless refuses (a Rejected purchase)
         into an error, so the call log records it as one."""
-        started = timezone.now()
-        t0 = time.perf_counter()
         cause: BaseException | None = None
-        try:
-            response = transport.exchange(
-                self._zeep, self._service, operation, kwargs, self.timeout
-            )
-        except transport.EXCHANGE_ERRORS as exc:
-            response, cause = None, exc
-            error: errors.StampsError | None = transport.error_for(operation, exc, self.timeout)
-        else:
-            error = refuse(response) if refuse is not None else None
-        duration = time.perf_counter() - t0
+        # One of the account's call slots, shared by every process (limits.py): the wait for
+        # it is not the carrier's time, so the call's clock starts once it is held.
+        with limits.in_flight(self.username, operation):
+            started = timezone.now()
+            t0 = time.perf_counter()
+            try:
+                response = transport.exchange(
+                    self._zeep, self._service, operation, kwargs, self.timeout
+                )
+            except transport.EXCHANGE_ERRORS as exc:
+                response, cause = None, exc
+                error: errors.StampsError | None = transport.error_for(operation, exc, self.timeout)
+            else:
+                error = refuse(response) if refuse is not None else None
+            duration = time.perf_counter() - t0
+        limits.note_answer(self.username, duration, error)
         record_call(
             self.account,
             self.username,

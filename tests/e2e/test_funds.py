@@ -51,7 +51,7 @@ def test_R10_adding_funds_shows_pending_then_the_new_balance_and_R13_turns_on_au
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     card = page.locator(f"#account-{account.pk}")
-    with qcluster(STAMPS_SANDBOX="1", STAMPS_SANDBOX_URL=sandbox_url):
+    with qcluster(clusters=("",), STAMPS_SANDBOX="1", STAMPS_SANDBOX_URL=sandbox_url):
         page.goto("/funds/")
         expect(card.get_by_test_id("balance")).to_have_text("$5.00")
         card.get_by_label("Other amount").fill("20.01")  # the sandbox answers Pending

@@ -35,7 +35,7 @@ def test_R15_import_through_a_worker_then_set_an_option_on_an_order_a_rule_chang
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
 
-    with qcluster():
+    with qcluster(clusters=("long",)):
         page.goto("/orders/import/")
         page.get_by_label("CSV file").set_input_files(
             files=[

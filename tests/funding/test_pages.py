@@ -107,3 +107,41 @@ def test_R10_adding_funds_from_the_page_updates_the_card(sandbox_account, owner_
     response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "9999"})
     assert response.status_code == 400
     assert "You can add at most $9,970.00" in response.text
+
+
+@pytest.mark.django_db
+def test_the_ledger_pages_by_keyset_without_counting_and_each_entry_shows_once(
+    owner_client, account, django_assert_max_num_queries
+):
+    from funding.models import LedgerEntry
+
+    with transaction.atomic():
+        for n in range(118):  # 120 entries with the opening balance and label-77
+            ledger.debit_for_label(account, Decimal("0.10"), f"bulk-{n:03}")
+    seen: list[str] = []
+    url, pages = "/funds/", 0
+    while url:
+        with django_assert_max_num_queries(40) as queries:
+            page = owner_client.get(url)
+        # The ledger list is not counted (the balance chart counts its own 90-day window).
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert not [sql for sql in counts if "merchant_id" in sql], counts
+        pages += 1
+        rows = page.context["page"].rows
+        seen += [e.reference for e in rows]
+        older = page.context["page"].older
+        url = f"/funds/?older={older}" if older else ""
+    assert pages == 3
+    newest_first = list(
+        LedgerEntry.objects.filter(account=account).values_list("reference", flat=True)
+    )
+    assert seen == newest_first  # every entry once, in the ledger's order
+
+    second = owner_client.get("/funds/", {"older": _first_page_older(owner_client)})
+    back = owner_client.get("/funds/", {"newer": second.context["page"].newer})
+    assert [e.reference for e in back.context["page"].rows] == newest_first[:50]
+    assert 'aria-label="Ledger pages"' in second.text and "Newer" in second.text
+
+
+def _first_page_older(client) -> str:
+    return client.get("/funds/").context["page"].older

@@ -64,3 +64,17 @@ def test_production_refuses_to_start_with_the_stamps_sandbox_on():
     result = manage("check", env={**PROD_ENV, "STAMPS_SANDBOX": "1"})
     assert result.returncode != 0
     assert "STAMPS_SANDBOX" in result.stderr and "DEBUG" in result.stderr
+
+
+def test_a_sqlite_database_url_gets_a_test_database_file_that_workers_can_open(tmp_path):
+    """A worker process started by a test or a benchmark reads the test database through
+    DATABASE_URL: in memory it would be another database, and the wait for its rows endless."""
+    script = (
+        "from django.conf import settings; t = settings.DATABASES['default']['TEST'];"
+        "print(t['NAME'])"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/bench.sqlite3"}
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.split()[-1]
+    assert name.startswith(f"{tmp_path}/test_bench_") and name.endswith(".sqlite3")

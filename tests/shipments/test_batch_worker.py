@@ -3,17 +3,14 @@ twice (R28) and the ledger matches the carrier (R14)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
+from decimal import Decimal
 
 import pytest
 
 from funding.models import LedgerEntry
 from shipments import batches
 from shipments.models import Batch, BatchItem, Shipment
-from tests.support import ROOT, child_env, qcluster, wait_for
+from tests.support import qcluster, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -34,27 +31,27 @@ def test_a_batch_resumes_after_its_worker_is_killed_without_buying_twice(
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     batch = batches.create_batch(merchant, [o.pk for o in orders], account, None)
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=child_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for(lambda: batch.items.filter(status=BatchItem.Status.BOUGHT).exists(), timeout=60)
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the whole cluster, mid-label
-        worker.wait()
+    with qcluster(clusters=("long",), **env) as workers:
+        wait_for(
+            lambda: batch.items.filter(status=BatchItem.Status.BOUGHT).exists(),
+            "the batch's first label",
+            60,
+            workers,
+        )
+        workers.kill(workers.procs[0])  # the whole cluster, mid-label
     batch.refresh_from_db()
     assert batch.status == Batch.Status.RUNNING
     assert batch.items.filter(status=BatchItem.Status.PENDING).exists()
 
     settings.LABEL_BATCH_STALE_SECONDS = 0
-    with qcluster(**env):
+    with qcluster(clusters=("long",), **env) as workers:
         assert batches.resume(batch)
-        wait_for(lambda: Batch.objects.get(pk=batch.pk).finished, timeout=90)
+        wait_for(
+            lambda: Batch.objects.get(pk=batch.pk).finished,
+            "the resumed batch to finish",
+            90,
+            workers,
+        )
 
     assert batches.progress(Batch.objects.get(pk=batch.pk))["bought"] == 4
     indicia = stamps.indicia(account.username)
@@ -67,3 +64,54 @@ def test_a_batch_resumes_after_its_worker_is_killed_without_buying_twice(
     assert LedgerEntry.objects.filter(account=account, kind=LedgerEntry.Kind.LABEL).count() == 4
     account.refresh_from_db()
     assert account.balance == stamps.get_balance(account.username)
+
+
+def test_a_big_batch_never_delays_a_purchase_waiting_to_be_confirmed(
+    stamps, sandbox_account, make_shippable, merchant, settings, monkeypatch
+):
+    """Long jobs (batches) and short ones (following a purchase) have clusters of their own:
+    with one worker each, a purchase answered Pending settles while the batch is still
+    printing. On one shared worker the purchase would wait for the whole batch."""
+    from django_q.conf import Conf
+
+    from funding import purchases
+    from funding.models import PostagePurchase
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    account = sandbox_account("acme-big", balance="400.00")
+    orders = [make_shippable() for _ in range(8)]
+    stamps.set_fault("CreateIndicium", "delay", delay=1.0, times=0)  # about 8 s of labels
+    stamps.set_pending_settlement(calls=1, seconds=2)
+    env = {
+        "STAMPS_SANDBOX": "1",
+        "STAMPS_SANDBOX_URL": settings.STAMPS_SANDBOX_URL,
+        "Q_WORKERS": "1",
+        "LABEL_BATCH_THREADS": "1",
+        "FUNDING_POLL_SECONDS": "1",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    with qcluster(**env) as workers:
+        workers.wait_ready()
+        batch = batches.create_batch(merchant, [o.pk for o in orders], account, None)
+        wait_for(
+            lambda: batch.items.filter(status=BatchItem.Status.BOUGHT).exists(),
+            "the batch's first label",
+            60,
+            workers,
+        )
+        purchase = purchases.add_funds(account, Decimal("20.01"))  # the sandbox says Pending
+        assert purchase.status == PostagePurchase.Status.PENDING
+        wait_for(
+            lambda: (
+                PostagePurchase.objects.get(pk=purchase.pk).status == PostagePurchase.Status.SUCCESS
+            ),
+            "the pending purchase to be confirmed by the short-jobs cluster",
+            30,
+            workers,
+        )
+        assert not Batch.objects.get(pk=batch.pk).finished, "the batch was over first"
+        stamps.clear_faults()
+        wait_for(
+            lambda: Batch.objects.get(pk=batch.pk).finished, "the batch to finish", 90, workers
+        )
+    assert batches.progress(Batch.objects.get(pk=batch.pk))["bought"] == 8

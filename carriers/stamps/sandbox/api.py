@@ -29,6 +29,7 @@ FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit", "soap_fault")
 
 def reset() -> None:
     """Forget every account, label, purchase, fault and setting."""
+    state.forget_in_flight()
     with transaction.atomic():
         for model in (
             Fault,
@@ -134,6 +135,12 @@ def set_fault(
         remaining=times if times and times > 0 else None,
         message=message,
     )
+
+
+def peak_in_flight(username: str) -> int:
+    """The most requests of ``username``'s that were ever being answered at once (since the
+    last ``reset``): what Stamps.com would see of ShipDesk's concurrency on one account."""
+    return state.peak_in_flight(username)
 
 
 def clear_faults() -> None:

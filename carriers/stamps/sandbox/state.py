@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.utils import timezone
 
@@ -11,6 +14,36 @@ from carriers.stamps import faults
 
 from .models import Account, Authenticator, Config
 from .soap import SandboxFault
+
+# Requests being answered now, and the most there ever were at once, per account (lower-case
+# user name). Kept in this process: the sandbox is served by one process (the development
+# server, the tests' live server, a benchmark's server), so this sees every request.
+_in_flight: dict[str, int] = {}
+_peak_in_flight: dict[str, int] = {}
+_in_flight_lock = threading.Lock()
+
+
+@contextmanager
+def in_flight(username: str) -> Iterator[None]:
+    key = username.strip().lower()
+    with _in_flight_lock:
+        _in_flight[key] = _in_flight.get(key, 0) + 1
+        _peak_in_flight[key] = max(_peak_in_flight.get(key, 0), _in_flight[key])
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight[key] -= 1
+
+
+def peak_in_flight(username: str) -> int:
+    with _in_flight_lock:
+        return _peak_in_flight.get(username.strip().lower(), 0)
+
+
+def forget_in_flight() -> None:
+    with _in_flight_lock:
+        _peak_in_flight.clear()
 
 
 def fault(entry: faults.Fault) -> SandboxFault:

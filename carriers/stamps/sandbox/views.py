@@ -126,6 +126,17 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     except SandboxFault as bad_request:
         return _fault(bad_request)
 
+    with state.in_flight(_username(body_el)):
+        return _answer(request, body_el, op)
+
+
+def _username(body_el) -> str:
+    """The Credentials' user name of a request (empty for RegisterAccount)."""
+    found = body_el.find(f".//{{{TNS}}}Credentials/{{{TNS}}}Username")
+    return (found.text or "") if found is not None else ""
+
+
+def _answer(request: HttpRequest, body_el, op: str) -> HttpResponse:
     injected = _take_fault(op)
     if injected is not None:
         if injected.kind == "delay":

@@ -1,0 +1,198 @@
+"""At most ``STAMPS_MAX_IN_FLIGHT`` SOAP calls in flight per Stamps.com account, counted
+across every process and host, however many workers run: the carrier throttles an
+integration that floods one account, and a throttled merchant cannot print at all.
+
+The count lives where every process can see it, and a process that dies holding a slot
+gives it back by itself:
+
+- Redis (``REDIS_URL``, the many-hosts set-up): a sorted set per account of leases that
+  expire ``STAMPS_TIMEOUT`` + 5 s after they were taken (Redis' own clock, so hosts whose
+  clocks differ agree), taken and counted in one Lua script.
+- PostgreSQL: session advisory locks, one per slot; the server drops a dead connection's.
+- SQLite (one host): ``flock`` on one file per slot under ``VAR_DIR``; the kernel drops a
+  dead process's.
+
+Back-off: a call that took ``STAMPS_SLOW_CALL_SECONDS`` or more, or failed for want of an
+answer, marks the account slow in the cache for ``STAMPS_SLOW_BACKOFF_SECONDS``; meanwhile
+only half the slots (at least one) are handed out, so a struggling carrier is not pushed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from carriers.stamps import errors
+
+_ACQUIRE = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[2]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0
+"""
+
+
+class _Backend(Protocol):
+    def try_acquire(self, account: str, limit: int) -> Any | None: ...
+
+    def release(self, account: str, slot: Any) -> None: ...
+
+
+def _key(account: str) -> str:
+    """A stable name for the account (its user name is case-insensitive at Stamps.com)."""
+    return hashlib.sha256(account.strip().lower().encode()).hexdigest()[:24]
+
+
+class _RedisSlots:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self._acquire = self._redis.register_script(_ACQUIRE)
+
+    def try_acquire(self, account: str, limit: int) -> Any | None:
+        token = uuid.uuid4().hex
+        lease_ms = int((settings.STAMPS_TIMEOUT + 5) * 1000)
+        key = f"shipdesk:stamps:in-flight:{_key(account)}"
+        return token if self._acquire(keys=[key], args=[limit, lease_ms, token]) else None
+
+    def release(self, account: str, slot: Any) -> None:
+        self._redis.zrem(f"shipdesk:stamps:in-flight:{_key(account)}", slot)
+
+
+class _PostgresSlots:
+    """Advisory locks on this thread's connection: (ShipDesk's class id, slot of account)."""
+
+    CLASS_ID = 0x5D5A  # keeps these locks apart from any other advisory lock
+
+    def try_acquire(self, account: str, limit: int) -> Any | None:
+        base = int(_key(account)[:6], 16) * 64  # 64 slots per account at most
+        for slot in random.sample(range(limit), limit):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", [self.CLASS_ID, (base + slot) % 2**31]
+                )
+                (taken,) = cursor.fetchone()
+            if taken:
+                return (base + slot) % 2**31
+        return None
+
+    def release(self, account: str, slot: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [self.CLASS_ID, slot])
+
+
+class _FileSlots:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def try_acquire(self, account: str, limit: int) -> Any | None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for slot in random.sample(range(limit), limit):
+            handle = (self.folder / f"{_key(account)}-{slot}.lock").open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            return handle
+        return None
+
+    def release(self, account: str, slot: Any) -> None:
+        handle: IO[str] = slot
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+_backends: dict[str, _Backend] = {}
+_backends_lock = threading.Lock()
+
+
+def backend() -> _Backend:
+    """Redis when there is one, else the database's own means (see the module's text)."""
+    if settings.REDIS_URL:
+        name = f"redis:{settings.REDIS_URL}"
+    elif connection.vendor == "postgresql":
+        name = "postgresql"
+    else:
+        name = f"files:{settings.VAR_DIR}"
+    found = _backends.get(name)
+    if found is None:
+        with _backends_lock:
+            found = _backends.get(name)
+            if found is None:
+                if settings.REDIS_URL:
+                    found = _RedisSlots(settings.REDIS_URL)
+                elif connection.vendor == "postgresql":
+                    found = _PostgresSlots()
+                else:
+                    found = _FileSlots(Path(settings.VAR_DIR) / f"stamps-in-flight-{os.getuid()}")
+                _backends[name] = found
+    return found
+
+
+def _slow_key(account: str) -> str:
+    return f"stamps:slow:{_key(account)}"
+
+
+def limit_for(account: str) -> int:
+    """Slots for ``account`` now: all of them, or half while the carrier is slow."""
+    limit = max(1, settings.STAMPS_MAX_IN_FLIGHT)
+    if cache.get(_slow_key(account)):
+        limit = max(1, limit // 2)
+    return limit
+
+
+def note_answer(account: str, seconds: float, error: errors.StampsError | None) -> None:
+    """After each call: a slow answer, or none at all, makes the account back off."""
+    unanswered = isinstance(error, errors.CarrierUnavailable)
+    if account and (unanswered or seconds >= settings.STAMPS_SLOW_CALL_SECONDS):
+        cache.set(_slow_key(account), 1, settings.STAMPS_SLOW_BACKOFF_SECONDS)
+
+
+@contextmanager
+def in_flight(account: str, operation: str) -> Iterator[None]:
+    """Hold one of ``account``'s slots for the block; waits for one (a short, jittered
+    pause between tries) for at most ``STAMPS_IN_FLIGHT_WAIT`` seconds, then gives up
+    with a temporary failure that says so."""
+    if not account:  # RegisterAccount: no account yet
+        yield
+        return
+    slots = backend()
+    deadline = time.monotonic() + settings.STAMPS_IN_FLIGHT_WAIT
+    pause = 0.005
+    while True:
+        slot = slots.try_acquire(account, limit_for(account))
+        if slot is not None:
+            break
+        if time.monotonic() > deadline:
+            raise errors.CarrierUnavailable(
+                f"waited {settings.STAMPS_IN_FLIGHT_WAIT}s for one of the account's "
+                f"{limit_for(account)} call slots",
+                fault_code="in-flight limit",
+                operation=operation,
+            )
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(pause * 2, 0.1)
+    try:
+        yield
+    finally:
+        slots.release(account, slot)

@@ -1,0 +1,135 @@
+"""At most STAMPS_MAX_IN_FLIGHT calls in flight per Stamps.com account, whatever the number of
+threads or processes calling, fewer while the carrier is slow; the sandbox counts what it
+sees at once per account, as Stamps.com would."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from carriers.stamps import client as stamps_client
+from carriers.stamps import limits
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _together(count: int, work) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # reported by the assertions
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def _slow_calls(sandbox, sandbox_account, threads: int) -> list:
+    account = sandbox_account("acme-busy", balance="50.00")
+    sandbox.set_fault("GetAccountInfo", "delay", delay=0.3, times=0)
+    return _together(
+        threads, lambda i: stamps_client.client_for(account, retries=0).get_account_info()
+    )
+
+
+def test_an_account_never_has_more_calls_in_flight_than_the_limit(
+    sandbox, sandbox_account, settings
+):
+    settings.STAMPS_MAX_IN_FLIGHT = 3
+    results = _slow_calls(sandbox, sandbox_account, 8)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    # Bounded, and still concurrent: the limit is used, not a lock taking turns.
+    assert sandbox.peak_in_flight("acme-busy") == 3
+
+
+def test_a_slow_carrier_gets_half_the_calls_at_once(sandbox, sandbox_account, settings):
+    settings.STAMPS_MAX_IN_FLIGHT = 4
+    settings.STAMPS_SLOW_CALL_SECONDS = 0  # every answer counts as slow
+    account = sandbox_account("acme-busy", balance="50.00")
+    stamps_client.client_for(account).get_account_info()  # one slow answer: back off
+    assert limits.limit_for("acme-busy") == 2
+    sandbox.set_fault("GetAccountInfo", "delay", delay=0.3, times=0)
+    results = _together(
+        8, lambda i: stamps_client.client_for(account, retries=0).get_account_info()
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sandbox.peak_in_flight("acme-busy") == 2
+
+
+def _peak_through(slots, limit: int, holders: int) -> int:
+    """Threads that each take a slot of one account through ``slots``, hold it 50 ms, give
+    it back: the most that held one at once."""
+    lock, now, peak = threading.Lock(), [0], [0]
+
+    def work(i: int) -> None:
+        deadline = time.monotonic() + 30
+        while (slot := slots.try_acquire("Acme-Ship", limit)) is None:
+            assert time.monotonic() < deadline, "waited 30 s for a slot"
+            time.sleep(0.005)
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.05)
+        with lock:
+            now[0] -= 1
+        slots.release("acme-ship", slot)
+
+    results = _together(holders, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    return peak[0]
+
+
+def test_file_slots_bound_one_host(tmp_path):
+    assert _peak_through(limits._FileSlots(tmp_path), 3, 10) == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (CI=true)")
+def test_postgresql_advisory_slots_bound_every_process():
+    assert _peak_through(limits._PostgresSlots(), 3, 10) == 3
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI=true)")
+def test_redis_slots_bound_every_host():
+    assert _peak_through(limits._RedisSlots(os.environ["REDIS_URL"]), 3, 10) == 3
+
+
+def test_a_slot_held_by_a_process_that_died_comes_back(tmp_path):
+    """flock, advisory locks and Redis leases all end with their holder; files shown here."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+            str(tmp_path / f"{limits._key('acme-ship')}-0.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        slots = limits._FileSlots(tmp_path)
+        assert slots.try_acquire("acme-ship", 1) is None  # another process holds it
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    slot = slots.try_acquire("acme-ship", 1)
+    assert slot is not None
+    slots.release("acme-ship", slot)
