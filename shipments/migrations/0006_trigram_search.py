@@ -1,5 +1,5 @@
 """Tracking-number search that does not grow with the shipments: a pg_trgm GIN index on
-PostgreSQL (orders/migrations/0007_trigram_search.py says why the expression).
+PostgreSQL (orders/migrations/0008_trigram_search.py says why the expression).
 
 SQLite has no trigram index: there the search scans the merchant's shipments."""
 
@@ -27,7 +27,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shipments", "0005_who_did_it"), ("orders", "0007_trigram_search")]
+    dependencies = [("shipments", "0005_who_did_it"), ("orders", "0008_trigram_search")]
 
     # TrigramExtension does nothing on other databases; the indexes are made only on PostgreSQL.
     operations = [TrigramExtension(), migrations.RunPython(create, drop)]

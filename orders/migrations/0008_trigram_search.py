@@ -33,7 +33,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0006_ship_to_address_check")]
+    dependencies = [("orders", "0007_saved_views")]
 
     # TrigramExtension does nothing on other databases; the indexes are made only on PostgreSQL.
     operations = [TrigramExtension(), migrations.RunPython(create, drop)]
