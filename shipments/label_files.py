@@ -135,9 +135,10 @@ def _from_links(shipment: Shipment) -> _Images:
 
 
 def _reprinted(shipment: Shipment, image: LabelImage) -> _Images:
+    # The image comes inline (ReturnImageData): no second link that could expire too.
     answer = call(
         shipment.account,
-        lambda c: c.reprint_indicium(shipment.stamps_tx_id, image),
+        lambda c: c.reprint_indicium(shipment.stamps_tx_id, image, return_image_data=True),
     )
     label = answer.image_data or tuple(download_image(u) for u in answer.url.split())
     form = tuple(download_image(u) for u in answer.form_url.split())

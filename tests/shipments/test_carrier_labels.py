@@ -164,8 +164,12 @@ def test_R39_a_batch_prints_as_one_pdf_in_the_chosen_order(
     ]
     data = printed(bought, layout)
     assert page_count(data) == pages
-    by_number = sorted(bought, key=lambda s: s.order.number)
-    assert tracking_numbers(data) == [s.tracking_number for s in by_number]
+    expected = [s.tracking_number for s in sorted(bought, key=lambda s: s.order.number)]
+    found = tracking_numbers(data)
+    if layout == "letter":  # the first sheet holds the first two, in either reading order
+        assert sorted(found[:2]) == sorted(expected[:2]) and found[2:] == expected[2:]
+    else:
+        assert found == expected
 
 
 def test_batches_sort_by_sku_or_ship_to_and_zpl_batches_are_one_stream(
@@ -237,9 +241,7 @@ def test_R39_apo_fpo_labels_print_with_a_customs_form(stamps, account, make_ship
     assert tracking_numbers(data)[0] == shipment.tracking_number
 
 
-def test_R17_label_messages_print_on_the_label_as_reference_1_to_3(
-    stamps, account, make_shippable
-):
+def test_R17_label_messages_print_on_the_label_as_reference_1_to_3(stamps, account, make_shippable):
     order = make_shippable(label_message_1="Fragile", label_message_3="Gift wrap")
     shipment = labels.buy_label(order, account, "US-GA")
     text = pdf_text(printed([shipment]))
@@ -271,5 +273,5 @@ def test_a_label_the_carrier_cannot_give_now_is_explained_not_a_server_error(
     monkeypatch.setattr(label_files, "download_image", down)
     response = owner_client.get(reverse("shipments:label", args=[shipment.pk]), follow=True)
     assert response.status_code == 200
-    assert "couldn't get label" in response.text and "Try again" in response.text
+    assert "image from Stamps.com" in response.text and "Try again" in response.text
     assert not LabelFile.objects.exists()
