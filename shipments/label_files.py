@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -201,14 +202,55 @@ def keep_images(shipment: Shipment) -> bool:
     return True
 
 
-def read(label_file: LabelFile) -> bytes:
-    with label_file.file.open("rb") as handle:
+class Stored(NamedTuple):
+    """A stored file by name only: a batch of 500 keeps 500 of these, not 500 model rows."""
+
+    kind: str
+    part: int
+    name: str
+    prepared: str
+
+
+def stored(label_file: LabelFile) -> Stored:
+    return Stored(
+        label_file.kind,
+        label_file.part,
+        label_file.file.name or "",
+        label_file.prepared.name or "",
+    )
+
+
+def stored_for(shipment_ids: list[int], image: LabelImage) -> dict[int, list[Stored]]:
+    """The stored files of many labels in one query, label pages before form pages."""
+    found: dict[int, list[Stored]] = {pk: [] for pk in shipment_ids}
+    rows = (
+        LabelFile.objects.filter(
+            shipment__in=shipment_ids,
+            image_type=image.image_type,
+            paper_size=image.paper_size,
+            image_dpi=image.image_dpi,
+        )
+        .order_by("shipment_id", "-kind", "part")  # "label" sorts after "form"
+        .values_list("shipment_id", "kind", "part", "file", "prepared")
+    )
+    for shipment_id, kind, part, name, prepared in rows.iterator(chunk_size=500):
+        found[shipment_id].append(Stored(kind, part, name, prepared))
+    return found
+
+
+def _storage():
+    return LabelFile._meta.get_field("file").storage
+
+
+def read(item: LabelFile | Stored) -> bytes:
+    name = item.file.name if isinstance(item, LabelFile) else item.name
+    with _storage().open(name, "rb") as handle:
         return handle.read()
 
 
-def read_prepared(label_file: LabelFile) -> bytes:
+def read_prepared(item: Stored) -> bytes:
     """The PDF's prepared form (``pdf_merge``), made now if it was not when stored."""
-    if label_file.prepared:
-        with label_file.prepared.open("rb") as handle:
+    if item.prepared:
+        with _storage().open(item.prepared, "rb") as handle:
             return handle.read()
-    return pdf_merge.prepare(read(label_file))
+    return pdf_merge.prepare(read(item))

@@ -62,26 +62,20 @@ def sort_shipments(shipments: Iterable[Shipment], sort: str) -> list[Shipment]:
     return sorted(shipments, key=SORTS.get(sort, SORTS[ShippingSettings.SortOrder.ORDER]))
 
 
-def gather(shipments: list[Shipment], layout: str) -> dict[int, list[LabelFile]]:
+def gather(shipments: list[Shipment], layout: str) -> dict[int, list[label_files.Stored]]:
     """Every label's stored files in the layout's format (one query), fetching the missing
     ones from the carrier first, so a stream never fails half way (R39)."""
     image = label_files.image_for(layout)
-    found: dict[int, list[LabelFile]] = {s.pk: [] for s in shipments}
-    rows = LabelFile.objects.filter(
-        shipment__in=[s.pk for s in shipments],
-        image_type=image.image_type,
-        paper_size=image.paper_size,
-        image_dpi=image.image_dpi,
-    ).order_by("shipment_id", "-kind", "part")  # "label" before "form"
-    for row in rows:
-        found[row.shipment_id].append(row)
+    found = label_files.stored_for([s.pk for s in shipments], image)
     problems = []
     for shipment in shipments:
         if not any(f.kind == LabelFile.Kind.LABEL for f in found[shipment.pk]):
             try:
-                found[shipment.pk] = label_files.files_for(shipment, image)
+                fetched = label_files.files_for(shipment, image)
             except label_files.LabelImageUnavailable as exc:
                 problems.append(exc.message)
+            else:
+                found[shipment.pk] = [label_files.stored(f) for f in fetched]
     if problems:
         raise PrintError(" ".join(problems[:3]) + (" …" if len(problems) > 3 else ""))
     return found

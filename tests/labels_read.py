@@ -64,4 +64,6 @@ def page_count(data: bytes) -> int:
         path = Path(folder) / "doc.pdf"
         path.write_bytes(data)
         info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)[1])
+    pages = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    assert pages is not None, info.stdout
+    return int(pages[1])

@@ -40,13 +40,16 @@ def carrier_calls(operation: str) -> int:
 
 def content_streams(data: bytes) -> list[bytes]:
     """The drawing instructions of each page, or of each XObject a page places."""
-    found = []
+    found: list[bytes] = []
     for page in PdfReader(io.BytesIO(data)).pages:
-        xobjects = page["/Resources"].get("/XObject") if "/Resources" in page else None
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
         if xobjects:
             found += [xobjects[name].get_object().get_data() for name in xobjects]
         else:
-            found.append(page.get_contents().get_data())
+            contents = page.get_contents()
+            assert contents is not None
+            found.append(contents.get_data())
     return found
 
 

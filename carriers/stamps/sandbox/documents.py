@@ -16,7 +16,6 @@ from django.urls import reverse
 from merchants.pdf import html_to_pdf
 
 from . import label_images as images
-from .endofday import page_key
 from .models import Indicium, Manifest
 
 
@@ -38,6 +37,8 @@ IMAGE_SALT = "stamps-sandbox-image"
 def image_url(request, indicium: Indicium, kind: str, spec: dict) -> str:
     """A signed link to the label (``kind`` "label") or customs form ("form") in the kind,
     paper and resolution ``spec`` names; ``image_for`` honours it until it expires."""
+    from .endofday import page_key  # endofday imports this module for SCAN forms
+
     token = signing.dumps(
         {"i": str(indicium.stamps_tx_id), "k": kind, **spec}, salt=IMAGE_SALT, key=page_key()
     )
@@ -54,6 +55,8 @@ class ImageExpired(Exception):
 def image_for(token: str) -> tuple[bytes, str, str]:
     """(content, content type, file name) behind a signed image link; raises
     ``ImageExpired`` once ``STAMPS_SANDBOX_IMAGE_TTL`` has passed or for a forged link."""
+    from .endofday import page_key
+
     try:
         spec = signing.loads(
             token, salt=IMAGE_SALT, key=page_key(), max_age=settings.STAMPS_SANDBOX_IMAGE_TTL
