@@ -94,7 +94,7 @@ def _read_all(shipments) -> float:
     from shipments.models import LabelFile
 
     started = time.perf_counter()
-    rows = LabelFile.objects.filter(shipment__in=[s.pk for s in shipments]).values_list("file")
+    rows = LabelFile.objects.filter(shipment_id__in=[s.pk for s in shipments]).values_list("file")
     for (name,) in rows.iterator(chunk_size=500):
         label_files.read(label_files.Stored("label", 1, name, ""))
     return time.perf_counter() - started

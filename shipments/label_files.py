@@ -225,7 +225,7 @@ def stored_for(shipment_ids: list[int], image: LabelImage) -> dict[int, list[Sto
     found: dict[int, list[Stored]] = {pk: [] for pk in shipment_ids}
     rows = (
         LabelFile.objects.filter(
-            shipment__in=shipment_ids,
+            shipment_id__in=shipment_ids,
             image_type=image.image_type,
             paper_size=image.paper_size,
             image_dpi=image.image_dpi,

@@ -274,8 +274,8 @@ def reprint_indicium(call: Call) -> dict:
         raise SandboxFault("No StampsTxId, TrackingNumber or IntegratorTxId was given.", "00500000")
     if found.voided_at is not None:
         raise SandboxFault(
-            f"Label {found.tracking_number or found.stamps_tx_id} was voided and cannot be "
-            "reprinted.",
+            f"Label {found.tracking_number or found.stamps_tx_id} has been refunded and cannot "
+            "be printed again.",
             "00700021",
         )
     _check_image_request(data)

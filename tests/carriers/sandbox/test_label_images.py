@@ -181,7 +181,7 @@ def test_reprint_is_refused_for_a_voided_label_and_unknown_kinds_are_refused(sws
     swsim.CancelIndicium(
         Credentials=credentials(), _value_1=[{"StampsTxIDs": {"guid": [answer.StampsTxID]}}]
     )
-    with pytest.raises(Fault, match="voided"):
+    with pytest.raises(Fault, match="refunded and cannot be printed again"):
         swsim.ReprintIndicium(
             indiciumRequest={
                 "Credentials": credentials(),
