@@ -278,3 +278,22 @@ def test_a_label_the_carrier_cannot_give_now_is_explained_not_a_server_error(
     assert response.status_code == 200
     assert "image from Stamps.com" in response.text and "Try again" in response.text
     assert not LabelFile.objects.exists()
+
+
+def test_R17_an_automation_rule_sets_label_messages_that_print_on_the_label(
+    stamps, account, merchant, ship_from
+):
+    from orders import importing
+    from orders.models import Order
+    from tests.factories import make_rule
+    from tests.orders.test_import_csv import csv_text, row
+
+    make_rule(merchant, "Fragile goods", actions={"label_message_1": "Handle with care"})
+    importing.import_csv(merchant, csv_text(row("R-1")))
+    order = Order.objects.get(number="R-1")
+    assert order.label_message_1 == "Handle with care"
+    order.ship_from = ship_from
+    order.service, order.package_type, order.weight_lb = "US-GA", "Package", 1
+    order.save()
+    shipment = labels.buy_label(order, account, "US-GA")
+    assert "Ref1: Handle with care" in pdf_text(printed([shipment]))
