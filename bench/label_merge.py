@@ -96,7 +96,7 @@ def _read_all(shipments) -> float:
     started = time.perf_counter()
     rows = LabelFile.objects.filter(shipment_id__in=[s.pk for s in shipments]).values_list("file")
     for (name,) in rows.iterator(chunk_size=500):
-        label_files.read(label_files.Stored("label", 1, name, ""))
+        label_files.read(label_files.Stored(0, "label", 1, name, ""))
     return time.perf_counter() - started
 
 
@@ -127,7 +127,9 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.db import connection
+    from django_q.conf import Conf
 
+    Conf.SYNC = True  # the worker's part of storing a label (preparing PDFs) runs inline
     tmp = tempfile.TemporaryDirectory()
     settings.MEDIA_ROOT = os.path.join(tmp.name, "media")
     if connection.vendor == "sqlite":

@@ -102,21 +102,34 @@ def _save(shipment: Shipment, image: LabelImage, kind: str, part: int, data: byt
     )
     name = f"{kind}-{shipment.integrator_tx_id}-{image.image_type.lower()}-{part}.{ext}"
     row.file.save(name, ContentFile(data), save=False)
-    if image.image_type == "Pdf":
-        try:
-            prepared = pdf_merge.prepare(data)
-        except Exception:  # an unreadable PDF is prepared again (and reported) when merged
-            log.warning("label %s: the carrier's PDF could not be prepared", shipment.pk)
-        else:
-            row.prepared.save(name + ".sdpf", ContentFile(prepared), save=False)
     try:
         with transaction.atomic():
             row.save()
     except IntegrityError:
         # Another request stored the same image a moment ago: keep theirs.
         row.file.delete(save=False)
-        if row.prepared:
-            row.prepared.delete(save=False)
+        return
+    if image.image_type == "Pdf":
+        # Prepared for merging by a worker, off the purchase's path; a print that comes
+        # first prepares it itself (``read_prepared``).
+        from django_q.tasks import async_task
+
+        async_task("shipments.label_files.prepare", row.pk, task_name=f"prepare-label-{row.pk}")
+
+
+def prepare(label_file_id: int) -> None:
+    """Keep the prepared form of a stored carrier PDF (``pdf_merge.prepare``)."""
+    row = LabelFile.objects.filter(pk=label_file_id, prepared="").first()
+    if row is None:
+        return
+    try:
+        prepared = pdf_merge.prepare(read(row))
+    except Exception:  # an unreadable PDF is prepared again (and reported) when printed
+        log.warning("label file %s: the carrier's PDF could not be prepared", row.pk)
+        return
+    base = (row.file.name or "label").rsplit("/", 1)[-1]
+    row.prepared.save(f"{base}.sdpf", ContentFile(prepared), save=False)
+    LabelFile.objects.filter(pk=row.pk, prepared="").update(prepared=row.prepared.name)
 
 
 @dataclass(frozen=True)
@@ -205,6 +218,7 @@ def keep_images(shipment: Shipment) -> bool:
 class Stored(NamedTuple):
     """A stored file by name only: a batch of 500 keeps 500 of these, not 500 model rows."""
 
+    pk: int
     kind: str
     part: int
     name: str
@@ -213,6 +227,7 @@ class Stored(NamedTuple):
 
 def stored(label_file: LabelFile) -> Stored:
     return Stored(
+        label_file.pk,
         label_file.kind,
         label_file.part,
         label_file.file.name or "",
@@ -231,10 +246,10 @@ def stored_for(shipment_ids: list[int], image: LabelImage) -> dict[int, list[Sto
             image_dpi=image.image_dpi,
         )
         .order_by("shipment_id", "-kind", "part")  # "label" sorts after "form"
-        .values_list("shipment_id", "kind", "part", "file", "prepared")
+        .values_list("shipment_id", "pk", "kind", "part", "file", "prepared")
     )
-    for shipment_id, kind, part, name, prepared in rows.iterator(chunk_size=500):
-        found[shipment_id].append(Stored(kind, part, name, prepared))
+    for shipment_id, *fields in rows.iterator(chunk_size=500):
+        found[shipment_id].append(Stored(*fields))
     return found
 
 
@@ -249,8 +264,12 @@ def read(item: LabelFile | Stored) -> bytes:
 
 
 def read_prepared(item: Stored) -> bytes:
-    """The PDF's prepared form (``pdf_merge``), made now if it was not when stored."""
-    if item.prepared:
-        with _storage().open(item.prepared, "rb") as handle:
-            return handle.read()
-    return pdf_merge.prepare(read(item))
+    """The PDF's prepared form (``pdf_merge``), made and kept now if no worker made it yet."""
+    name: str | None = item.prepared
+    if not name:
+        prepare(item.pk)
+        name = LabelFile.objects.filter(pk=item.pk).values_list("prepared", flat=True).first()
+    if not name:  # the PDF could not be prepared: merged straight from the carrier's file
+        return pdf_merge.prepare(read(item))
+    with _storage().open(name, "rb") as handle:
+        return handle.read()

@@ -19,6 +19,7 @@ import io
 import json
 import re
 import zlib
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -142,8 +143,9 @@ class PdfStream:
     """Write prepared files and pages into one PDF as they come; ``finish`` closes it."""
 
     def __init__(self) -> None:
-        self._offsets: list[int] = [0, 0, 0]  # by object number; 0 heads the free list
-        self._kids: list[int] = []
+        # By object number (0 heads the free list); machine integers, 8 bytes an object.
+        self._offsets = array("q", [0, 0, 0])
+        self._kids = array("q")
         self._pos = 0
 
     def _emit(self, data: bytes) -> bytes:

@@ -62,23 +62,45 @@ def sort_shipments(shipments: Iterable[Shipment], sort: str) -> list[Shipment]:
     return sorted(shipments, key=SORTS.get(sort, SORTS[ShippingSettings.SortOrder.ORDER]))
 
 
-def gather(shipments: list[Shipment], layout: str) -> dict[int, list[label_files.Stored]]:
-    """Every label's stored files in the layout's format (one query), fetching the missing
-    ones from the carrier first, so a stream never fails half way (R39)."""
+CHUNK = 100  # labels whose file names are read at a time while a job streams
+
+
+def gather(shipments: list[Shipment], layout: str) -> None:
+    """Make sure every label has its stored files in the layout's format, fetching the
+    missing ones from the carrier first (R39), so a stream never fails half way. One query
+    for the whole job; the file names themselves are read chunk by chunk (``_files``)."""
     image = label_files.image_for(layout)
-    found = label_files.stored_for([s.pk for s in shipments], image)
+    have = set(
+        LabelFile.objects.filter(
+            shipment_id__in=[s.pk for s in shipments],
+            kind=LabelFile.Kind.LABEL,
+            image_type=image.image_type,
+            paper_size=image.paper_size,
+            image_dpi=image.image_dpi,
+        ).values_list("shipment_id", flat=True)
+    )
     problems = []
     for shipment in shipments:
-        if not any(f.kind == LabelFile.Kind.LABEL for f in found[shipment.pk]):
+        if shipment.pk not in have:
             try:
-                fetched = label_files.files_for(shipment, image)
+                label_files.files_for(shipment, image)
             except label_files.LabelImageUnavailable as exc:
                 problems.append(exc.message)
-            else:
-                found[shipment.pk] = [label_files.stored(f) for f in fetched]
     if problems:
         raise PrintError(" ".join(problems[:3]) + (" …" if len(problems) > 3 else ""))
-    return found
+
+
+def _files(
+    shipments: list[Shipment], layout: str
+) -> Iterator[tuple[int, Shipment, list[label_files.Stored]]]:
+    """Each label's stored files, in print order, looked up ``CHUNK`` labels at a time so a
+    job of 500 never holds 500 labels' worth of anything."""
+    image = label_files.image_for(layout)
+    for start in range(0, len(shipments), CHUNK):
+        chunk = shipments[start : start + CHUNK]
+        found = label_files.stored_for([s.pk for s in chunk], image)
+        for offset, shipment in enumerate(chunk):
+            yield start + offset, shipment, found[shipment.pk]
 
 
 def packing_slips_pdf(shipments: list[Shipment]) -> bytes:
@@ -87,7 +109,7 @@ def packing_slips_pdf(shipments: list[Shipment]) -> bytes:
     return html_to_pdf(html)
 
 
-def _pdf(shipments: list[Shipment], files, options: PrintOptions) -> Iterator[bytes]:
+def _pdf(shipments: list[Shipment], options: PrintOptions) -> Iterator[bytes]:
     writer = pdf_merge.PdfStream()
     yield writer.start()
     slips: list[pdf_merge.Placed] = []
@@ -106,8 +128,8 @@ def _pdf(shipments: list[Shipment], files, options: PrintOptions) -> Iterator[by
                 yield writer.sheet(waiting[0], waiting[1])
                 waiting.clear()
 
-    for index, shipment in enumerate(shipments):
-        for label_file in files[shipment.pk]:
+    for index, _shipment, stored in _files(shipments, options.layout):
+        for label_file in stored:
             chunk, placed = writer.add(label_files.read_prepared(label_file))
             yield chunk
             yield from place(placed)
@@ -120,9 +142,9 @@ def _pdf(shipments: list[Shipment], files, options: PrintOptions) -> Iterator[by
     yield writer.finish()
 
 
-def _zpl(shipments: list[Shipment], files) -> Iterator[bytes]:
-    for shipment in shipments:
-        for label_file in files[shipment.pk]:
+def _zpl(shipments: list[Shipment]) -> Iterator[bytes]:
+    for _index, _shipment, stored in _files(shipments, PrintLayout.ZPL):
+        for label_file in stored:
             data = label_files.read(label_file)
             yield data if data.endswith(b"\n") else data + b"\n"
 
@@ -151,12 +173,12 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def _zip(shipments: list[Shipment], files, options: PrintOptions) -> Iterator[bytes]:
+def _zip(shipments: list[Shipment], options: PrintOptions) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        for shipment in shipments:
+        for _index, shipment, stored in _files(shipments, PrintLayout.PNG):
             name = shipment.tracking_number or f"label-{shipment.pk}"
-            for label_file in files[shipment.pk]:
+            for label_file in stored:
                 member = f"{name}-{label_file.kind}-{label_file.part}.png"
                 archive.writestr(member, label_files.read(label_file))
                 yield sink.drain()
@@ -170,12 +192,14 @@ def print_job(shipments: Iterable[Shipment], options: PrintOptions, name: str) -
     anything is sent when a label's image cannot be had."""
     ordered = sort_shipments(shipments, options.sort)
     layout = options.layout if options.layout in label_files.IMAGES else PrintLayout.LABEL_4X6
-    files = gather(ordered, layout)
+    gather(ordered, layout)
+    options = PrintOptions(layout, options.slips, options.slip_mode, options.sort)
     if layout in PDF_LAYOUTS:
-        return PrintJob("application/pdf", f"{name}.pdf", _pdf(ordered, files, options))
+        return PrintJob("application/pdf", f"{name}.pdf", _pdf(ordered, options))
     if layout == PrintLayout.ZPL:
-        return PrintJob("application/zpl", f"{name}.zpl", _zpl(ordered, files))
-    everything = [f for s in ordered for f in files[s.pk]]
-    if len(everything) == 1 and not options.slips:
-        return PrintJob("image/png", f"{name}.png", iter([label_files.read(everything[0])]))
-    return PrintJob("application/zip", f"{name}.zip", _zip(ordered, files, options))
+        return PrintJob("application/zpl", f"{name}.zpl", _zpl(ordered))
+    if len(ordered) == 1 and not options.slips:
+        (_, _, stored), *_ = _files(ordered, layout)
+        if len(stored) == 1:
+            return PrintJob("image/png", f"{name}.png", iter([label_files.read(stored[0])]))
+    return PrintJob("application/zip", f"{name}.zip", _zip(ordered, options))
