@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -56,66 +56,56 @@ def _shipments(request: MerchantRequest, ids) -> list[Shipment]:
     )
 
 
-def _serve(shipments: list[Shipment], options: printing.PrintOptions, name: str):
-    """The print file, streamed; the labels are marked printed once it can be sent."""
+def _serve(
+    request: MerchantRequest, shipments: list[Shipment], name: str, back: HttpResponse
+) -> HttpResponseBase:
+    """The print file, streamed; the labels are marked printed once it can be sent. When a
+    label's image cannot be had, nothing is sent: ``back``, with the reason."""
     try:
-        job = printing.print_job(shipments, options, name)
+        job = printing.print_job(shipments, print_options(request), name)
     except printing.PrintError as exc:
-        return exc
+        messages.error(request, exc.message)
+        return back
     Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(printed_at=timezone.now())
     response = StreamingHttpResponse(job.chunks, content_type=job.content_type)
     response["Content-Disposition"] = content_disposition_header(False, job.filename) or "inline"
     return response
 
 
-def _answer(request: MerchantRequest, served, back: str) -> HttpResponse:
-    if isinstance(served, printing.PrintError):
-        messages.error(request, served.message)
-        return redirect(back)
-    return served
-
-
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
-def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
+def shipment_label(request: MerchantRequest, pk: int) -> HttpResponseBase:
     shipment = get_owned_or_404(
         request,
         Shipment.objects.select_related("order", "account").prefetch_related("order__items"),
         pk=pk,
     )
+    back = redirect("shipments:detail", pk=shipment.pk)
     if shipment.status != Shipment.Status.BOUGHT:
         messages.error(request, "Only created labels can be printed.")
-        return redirect("shipments:detail", pk=shipment.pk)
-    name = f"label-{shipment.tracking_number or shipment.pk}"
-    served = _serve([shipment], print_options(request), name)
-    if isinstance(served, printing.PrintError):
-        messages.error(request, served.message)
-        return redirect("shipments:detail", pk=shipment.pk)
-    return served
+        return back
+    return _serve(request, [shipment], f"label-{shipment.tracking_number or shipment.pk}", back)
 
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
-def print_selected(request: MerchantRequest) -> HttpResponse:
+def print_selected(request: MerchantRequest) -> HttpResponseBase:
     shipments = _shipments(request, parse_ids(request.GET.getlist("shipment")))
-    back = request.GET.get("from") == "queue" and "shipments:queue" or "shipments:list"
+    back = redirect("shipments:queue" if request.GET.get("from") == "queue" else "shipments:list")
     if not shipments:
         messages.warning(request, "Select one or more created labels to print.")
-        return redirect(back)
-    return _answer(request, _serve(shipments, print_options(request), "labels"), back)
+        return back
+    return _serve(request, shipments, "labels", back)
 
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
-def batch_print(request: MerchantRequest, pk: int) -> HttpResponse:
+def batch_print(request: MerchantRequest, pk: int) -> HttpResponseBase:
     batch = get_owned_or_404(request, Batch, pk=pk)
     ids = batch.items.filter(status=BatchItem.Status.BOUGHT).values_list("shipment_id", flat=True)
     shipments = _shipments(request, list(ids))
+    back = redirect("shipments:batch", pk=batch.pk)
     if not shipments:
         messages.warning(request, "This batch has no created labels to print yet.")
-        return redirect("shipments:batch", pk=batch.pk)
-    served = _serve(shipments, print_options(request), f"batch-{batch.pk}")
-    if isinstance(served, printing.PrintError):
-        messages.error(request, served.message)
-        return redirect("shipments:batch", pk=batch.pk)
-    return served
+        return back
+    return _serve(request, shipments, f"batch-{batch.pk}", back)
 
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
