@@ -45,6 +45,9 @@ class RuleForm(forms.Form):
     non_machinable = forms.ChoiceField(choices=TRI_STATE, required=False)
     hold_for_pickup = forms.ChoiceField(choices=TRI_STATE, required=False)
     saturday_delivery = forms.ChoiceField(choices=TRI_STATE, required=False)
+    label_message_1 = forms.CharField(max_length=60, required=False)
+    label_message_2 = forms.CharField(max_length=60, required=False)
+    label_message_3 = forms.CharField(max_length=60, required=False)
     add_tag = forms.CharField(max_length=40, required=False)
     hold_until = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Hold until"

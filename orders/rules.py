@@ -76,9 +76,14 @@ ACTIONS: dict[str, str] = {
     "non_machinable": "Non-machinable",
     "hold_for_pickup": "Hold for Pickup",
     "saturday_delivery": "Saturday delivery",
+    "label_message_1": "Set label message 1",
+    "label_message_2": "Set label message 2",
+    "label_message_3": "Set label message 3",
     "add_tag": "Add tag",
     "hold_until": "Hold until",
 }
+# Printed on the label as Reference1-3 (R17: not on international labels).
+TEXT_ACTIONS = ("label_message_1", "label_message_2", "label_message_3")
 
 
 @dataclass(frozen=True)
@@ -229,7 +234,7 @@ def _apply_action(
         new_value = amount
     elif key == "weight_lb":
         new_value = int(value)
-    elif key in ("service", "package_type", "confirmation"):
+    elif key in ("service", "package_type", "confirmation", *TEXT_ACTIONS):
         new_value = str(value)
     else:
         return None
@@ -297,6 +302,7 @@ UPDATABLE_FIELDS = [
     "confirmation",
     "insurance_amount",
     *BOOL_ACTIONS,
+    *TEXT_ACTIONS,
     "tags",
     "status",
     "hold_until",

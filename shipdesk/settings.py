@@ -410,6 +410,8 @@ WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10)
 # R42: Stamps.com sends and checks the code itself (``carrier``) unless ShipDesk is a
 # verification partner: then a code Stamps.com issued to the partner goes with the phone number
 # ShipDesk verified (``twilio``; ``console`` in development). The sandbox "issues" its own.
+# How long the sandbox's label image links work (the carrier's expire too).
+STAMPS_SANDBOX_IMAGE_TTL = envint("STAMPS_SANDBOX_IMAGE_TTL", 3600)
 STAMPS_SANDBOX_PARTNER_CODE = os.environ.get("STAMPS_SANDBOX_PARTNER_CODE", "SANDBOX-PARTNER-7731")
 STAMPS_PARTNER_VERIFICATION_CODE = os.environ.get(
     "STAMPS_PARTNER_VERIFICATION_CODE", STAMPS_SANDBOX_PARTNER_CODE if STAMPS_SANDBOX else ""

@@ -11,13 +11,12 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from merchants.ids import parse_ids
-from merchants.pdf import pdf_response
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from shipments import batches
 from shipments.forms import BatchForm
 from shipments.models import Batch, BatchItem
-from shipments.views import chosen_account, merchant_accounts, print_options
+from shipments.views import chosen_account, merchant_accounts
 
 
 @merchant_view(Perm.BUY_LABELS, read=Perm.VIEW)
@@ -112,10 +111,3 @@ def batch_retry(request: MerchantRequest, pk: int) -> HttpResponse:
             else "Every failed order has a label by now: nothing to buy again.",
         )
     return redirect("shipments:batch", pk=batch.pk)
-
-
-@merchant_view(Perm.LABELS, read=Perm.VIEW)
-def batch_pdf(request: MerchantRequest, pk: int) -> HttpResponse:
-    batch = get_owned_or_404(request, Batch, pk=pk)
-    layout, slip = print_options(request)
-    return pdf_response(batches.combined_pdf(batch, layout, slip), f"batch-{batch.pk}.pdf")

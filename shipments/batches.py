@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -30,7 +29,7 @@ from funding.purchases import FundsError
 from merchants.errors import MerchantError
 from merchants.permissions import Perm, require
 from orders.models import Order
-from shipments import labels, printing, rating
+from shipments import labels, rating
 from shipments.labels import (
     LabelError,
     LabelPending,
@@ -234,12 +233,10 @@ def retry_failed(batch: Batch) -> int:
         BatchItem.objects.filter(pk__in=[item.pk for item in retry]).update(
             status=BatchItem.Status.PENDING, reason=""
         )
-        # The combined PDF kept for the first run would miss the labels bought now.
         Batch.objects.filter(pk=batch.pk).update(
             status=Batch.Status.QUEUED,
             finished_at=None,
             heartbeat_at=timezone.now(),
-            combined_pdf="",
         )
         if retry:
             transaction.on_commit(lambda: enqueue(batch))
@@ -332,19 +329,3 @@ def bought_shipments(batch: Batch) -> list[Shipment]:
         .prefetch_related("order__items")
         .order_by("order__number")
     )
-
-
-def combined_pdf(batch: Batch, layout: str = "4x6", slip: bool = False) -> bytes:
-    """Every label of the batch in one document (rendered once per layout and kept)."""
-    default = layout == "4x6" and not slip
-    if default and batch.finished and batch.combined_pdf:
-        try:
-            with batch.combined_pdf.open("rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            pass
-    data = printing.render_pdf(bought_shipments(batch), layout, slip)
-    if default and batch.finished:
-        batch.combined_pdf.save(f"batch-{batch.pk}.pdf", ContentFile(data), save=False)
-        Batch.objects.filter(pk=batch.pk).update(combined_pdf=batch.combined_pdf.name)
-    return data

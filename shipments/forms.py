@@ -97,4 +97,11 @@ class BatchForm(forms.Form):
 class ShippingSettingsForm(forms.ModelForm):
     class Meta:
         model = ShippingSettings
-        fields = ["notify_customers", "share_fci_tracking", "layout", "packing_slip"]
+        fields = [
+            "notify_customers",
+            "share_fci_tracking",
+            "layout",
+            "packing_slip",
+            "slips",
+            "sort_order",
+        ]

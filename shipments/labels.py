@@ -29,11 +29,11 @@ from funding.purchases import open_book
 from merchants.errors import Fix, MerchantError
 from merchants.permissions import Perm, require
 from orders import addresses
-from orders.catalog import ContentsType
+from orders.catalog import ContentsType, NonDelivery
 from orders.models import Order
 from orders.ship_dates import default_ship_date, order_today
-from orders.validation import ShipmentInvalid, ensure_shippable
-from shipments import rating
+from orders.validation import ShipmentInvalid, ensure_shippable, label_messages_allowed
+from shipments import label_files, rating
 from shipments.models import Batch, BatchItem, Shipment
 from shipments.signals import label_bought
 
@@ -75,6 +75,15 @@ def _funds_error(account: CarrierAccount, needed: Decimal | None) -> LabelError:
         f"${account.balance:,.2f}. Add funds, or turn on auto-funding, then try again.",
         fix=Fix("funding:home", (), "Add funds"),
     )
+
+
+NON_DELIVERY: dict[str, str] = {NonDelivery.RETURN: "Return", NonDelivery.ABANDON: "Abandon"}
+
+
+def references_for(order: Order) -> list[str]:
+    """The order's label messages, printed on the label as Reference1-3 (R17: not on
+    international labels, nor First-Class letters)."""
+    return order.label_messages if label_messages_allowed(order) else []
 
 
 def customs_for(order: Order) -> Customs | None:
@@ -122,8 +131,12 @@ def _reserve(
     batch,
     by: User | None = None,
 ):
-    """Commit the shipment with its IntegratorTxID before the carrier is called (R28)."""
+    """Commit the shipment with its IntegratorTxID before the carrier is called (R28), and
+    the image format asked for, so a retry asks for the same one."""
     rate = quote.rate
+    image = label_files.image_for(
+        label_files.layout_for(order.merchant, by or (batch.created_by if batch else None))
+    )
     try:
         with transaction.atomic():
             return Shipment.objects.create(
@@ -149,6 +162,9 @@ def _reserve(
                 to_country=order.country,
                 status=Shipment.Status.BUYING,
                 bought_by=by,
+                image_type=image.image_type,
+                paper_size=image.paper_size,
+                image_dpi=image.image_dpi,
             )
     except IntegrityError:
         # Another request or worker reserved this order a moment ago: continue with its row.
@@ -292,7 +308,9 @@ def buy_label(
                 to_address=ship_to,
                 add_ons=shipment.add_ons,
                 customs=customs_for(order),
-                reference=order.number[:40],
+                image=label_files.bought_image(shipment),
+                references=references_for(order),
+                non_delivery=NON_DELIVERY.get(order.non_delivery, "Return"),
                 memo=f"Order {order.number}",
             ),
         )
@@ -307,7 +325,10 @@ def buy_label(
             ) from exc
         _fail(shipment, exc.merchant_message)
         raise LabelError(exc.merchant_message) from exc
-    return _record(shipment, indicium, batch_item_id)
+    recorded = _record(shipment, indicium, batch_item_id)
+    # The carrier's image, kept once (R39); a lost download is fetched again at print time.
+    label_files.keep_answer(recorded, indicium.image_data)
+    return recorded
 
 
 def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
@@ -332,7 +353,8 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         locked.stamps_tx_id = indicium.stamps_tx_id
         locked.tracking_number = indicium.tracking_number
         locked.label_category = indicium.label_category
-        locked.carrier_label_url = indicium.url[:300]
+        locked.carrier_label_url = indicium.url[:2000]
+        locked.carrier_form_url = indicium.form_url[:2000]
         locked.amount = amount if amount is not None else locked.amount
         if indicium.rate is not None:
             locked.postage = indicium.rate.amount

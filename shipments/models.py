@@ -24,12 +24,28 @@ def new_integrator_tx_id() -> str:
     return str(uuid.uuid4())
 
 
+class PrintLayout(models.TextChoices):
+    """How labels print: every one is the carrier's own image in that format (R39)."""
+
+    LABEL_4X6 = "4x6", "4 x 6 in PDF (label printer)"
+    LETTER = "letter", "8.5 x 11 in PDF, two labels a page"
+    PNG = "png", "PNG image"
+    ZPL = "zpl", "ZPL for thermal printers (203 dpi)"
+
+
 class ShippingSettings(MerchantOwned):
     """Per-merchant label and notification preferences."""
 
-    class Layout(models.TextChoices):
-        LABEL_4X6 = "4x6", "4 x 6 in label printer"
-        LETTER = "letter", "8.5 x 11 in, two labels a page"
+    Layout = PrintLayout
+
+    class Slips(models.TextChoices):
+        INTERLEAVED = "interleaved", "after each label"
+        SEPARATE = "separate", "all together, after the labels"
+
+    class SortOrder(models.TextChoices):
+        ORDER = "order", "order number"
+        SKU = "sku", "SKU"
+        SHIP_TO = "ship_to", "ship-to name"
 
     notify_customers = models.BooleanField("e-mail customers their tracking number", default=True)
     # R29: off by default; USPS does not track First-Class Mail International end to end.
@@ -37,8 +53,16 @@ class ShippingSettings(MerchantOwned):
         "include First-Class Mail International tracking numbers in notifications",
         default=False,
     )
-    layout = models.CharField(max_length=8, choices=Layout.choices, default=Layout.LABEL_4X6)
+    layout = models.CharField(
+        "label format", max_length=8, choices=Layout.choices, default=Layout.LABEL_4X6
+    )
     packing_slip = models.BooleanField("print a packing slip with each label", default=False)
+    slips = models.CharField(
+        "packing slips print", max_length=12, choices=Slips.choices, default=Slips.INTERLEAVED
+    )
+    sort_order = models.CharField(
+        "print batches sorted by", max_length=8, choices=SortOrder.choices, default=SortOrder.ORDER
+    )
 
     class Meta:
         constraints = [
@@ -54,6 +78,27 @@ class ShippingSettings(MerchantOwned):
         merchant_id = getattr(merchant, "pk", merchant)
         found = cls.objects.filter(merchant_id=merchant_id).first()
         return found or cls(merchant_id=merchant_id)
+
+
+class UserPrintPreference(MerchantOwned):
+    """One person's own label format at one store (their desk's printer), over the store's."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    layout = models.CharField(
+        "my label format",
+        max_length=8,
+        choices=PrintLayout.choices,
+        blank=True,
+        help_text="Leave blank to use the store's format.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "user"], name="one_print_pref_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.merchant_id}: {self.layout or 'store default'}"
 
 
 class Batch(MerchantOwned):
@@ -76,7 +121,6 @@ class Batch(MerchantOwned):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     runs = models.PositiveSmallIntegerField(default=0)
-    combined_pdf = models.FileField(upload_to="batches/", blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -201,8 +245,13 @@ class Shipment(MerchantOwned):
         max_length=8, choices=Status.choices, default=Status.BUYING, db_index=True
     )
     failure = models.TextField(blank=True)
-    label_pdf = models.FileField(upload_to="labels/%Y/%m/", blank=True)
-    carrier_label_url = models.URLField(max_length=300, blank=True)
+    # The carrier's image as bought (R39): its links (they expire) and how it was drawn.
+    carrier_label_url = models.URLField(max_length=2000, blank=True)
+    carrier_form_url = models.URLField(max_length=2000, blank=True)
+    image_type = models.CharField(max_length=16, blank=True, help_text="SWSIM ImageType")
+    paper_size = models.CharField(max_length=16, blank=True, help_text="SWSIM PaperSize")
+    image_dpi = models.CharField(max_length=16, blank=True, help_text="SWSIM ImageDpi")
+    printed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     to_name = models.CharField(max_length=100, blank=True)
     to_country = models.CharField(max_length=2, default="US")
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -251,3 +300,39 @@ class Shipment(MerchantOwned):
     @property
     def void_deadline(self):
         return (self.bought_at or self.created_at) + VOID_WINDOW
+
+
+class LabelFile(models.Model):
+    """A copy of the carrier's label or customs form image, kept in storage (R39).
+
+    Fetched once when the label is bought; another format (the store switched to ZPL) is
+    asked of the carrier again (ReprintIndicium), never drawn by ShipDesk."""
+
+    class Kind(models.TextChoices):
+        LABEL = "label", "Label"
+        FORM = "form", "Customs form"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    image_type = models.CharField(max_length=16)
+    paper_size = models.CharField(max_length=16)
+    image_dpi = models.CharField(max_length=16)
+    part = models.PositiveSmallIntegerField(default=1, help_text="page of a multi-image answer")
+    file = models.FileField(upload_to="labels/%Y/%m/")
+    # A PDF's pages as relocatable Form XObjects (``shipments.pdf_merge.prepare``), made once
+    # when stored, so a batch of 500 merges without parsing 500 PDFs.
+    prepared = models.FileField(upload_to="labels/%Y/%m/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shipment", "kind", "part"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "kind", "image_type", "paper_size", "image_dpi", "part"],
+                name="one_file_per_label_image",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.part} of {self.shipment_id} ({self.image_type})"

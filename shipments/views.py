@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,15 +26,14 @@ from locations.shipping_day import scan_form_deadlines
 from merchants.errors import Fix
 from merchants.exports import SafeWriter
 from merchants.ids import parse_id, parse_ids
-from merchants.pdf import pdf_response
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import addresses
 from orders.forms import OrderShippingForm
 from orders.models import AddressStatus, Order
-from shipments import labels, printing, rating, voids
+from shipments import labels, rating, voids
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
-from shipments.models import DeliveryStatus, Shipment, ShippingSettings
+from shipments.models import DeliveryStatus, Shipment, ShippingSettings, UserPrintPreference
 
 STALLED_AFTER = dt.timedelta(days=3)
 
@@ -349,49 +348,6 @@ def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     return render(request, "shipments/detail.html", context)
 
 
-def print_options(request: MerchantRequest) -> tuple[str, bool]:
-    prefs = ShippingSettings.get_for(request.merchant)
-    layout = request.GET.get("layout") or prefs.layout
-    slip = request.GET.get("slip", "1" if prefs.packing_slip else "0") == "1"
-    return (layout if layout in printing.LAYOUTS else "4x6"), slip
-
-
-@merchant_view(Perm.LABELS, read=Perm.VIEW)
-def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
-    shipment = get_owned_or_404(
-        request,
-        Shipment.objects.select_related("order", "order__ship_from").prefetch_related(
-            "order__items"
-        ),
-        pk=pk,
-    )
-    if shipment.status != Shipment.Status.BOUGHT:
-        raise Http404("Only created labels can be printed.")
-    layout, slip = print_options(request)
-    if layout == "4x6" and not slip:
-        data = printing.label_pdf(shipment)
-    else:
-        data = printing.render_pdf([shipment], layout, slip)
-    return pdf_response(data, f"label-{shipment.tracking_number or shipment.pk}.pdf")
-
-
-@merchant_view(Perm.LABELS, read=Perm.VIEW)
-def print_selected(request: MerchantRequest) -> HttpResponse:
-    ids = parse_ids(request.GET.getlist("shipment"))
-    shipments = list(
-        owned(request, Shipment)
-        .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
-        .select_related("order", "order__ship_from")
-        .prefetch_related("order__items")
-        .order_by("order__number")
-    )
-    if not shipments:
-        messages.warning(request, "Select one or more created labels to print.")
-        return redirect("shipments:list")
-    layout, slip = print_options(request)
-    return pdf_response(printing.render_pdf(shipments, layout, slip), "labels.pdf")
-
-
 @merchant_view(Perm.LABELS)
 @require_POST
 def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
@@ -437,4 +393,11 @@ def shipping_settings(request: MerchantRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Shipping settings saved.")
         return redirect("shipments:settings")
-    return render(request, "shipments/settings.html", {"form": form})
+    from shipments.print_views import MyPrintingForm
+
+    mine = UserPrintPreference.objects.filter(merchant=request.merchant, user=request.user).first()
+    return render(
+        request,
+        "shipments/settings.html",
+        {"form": form, "mine": MyPrintingForm(instance=mine)},
+    )

@@ -16,7 +16,7 @@ from funding.ledger import refund_for_void
 from merchants.permissions import Perm, require
 from orders.models import Order
 from shipments.labels import LabelError, LabelPending
-from shipments.models import VOID_WINDOW, Batch, Shipment
+from shipments.models import VOID_WINDOW, Shipment
 from shipments.signals import label_voided
 
 # CancelIndicium is sent this many times in one void when no answer comes back.
@@ -135,8 +135,6 @@ def _record_void(shipment: Shipment) -> Shipment:
             memo=f"Void of label {locked.tracking_number or locked.service}",
             by=locked.voided_by,
         )
-        if locked.batch_id:  # its combined PDF no longer matches
-            Batch.objects.filter(pk=locked.batch_id).update(combined_pdf="")
         Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
             status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
         )

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.utils import timezone
 
@@ -55,6 +56,7 @@ from carriers.stamps.types import (
     CreditCard,
     Customs,
     Indicium,
+    LabelImage,
     Manifest,
     Pickup,
     PickupAddress,
@@ -64,17 +66,63 @@ from carriers.stamps.types import (
     Rate,
     RateRequest,
     Registration,
+    Reprint,
     Tracking,
 )
 
 READ_ONLY = frozenset(
-    {"AuthenticateUser", "GetRates", "GetAccountInfo", "CleanseAddress", "TrackShipment", "GetURL"}
+    {
+        "AuthenticateUser",
+        "GetRates",
+        "GetAccountInfo",
+        "CleanseAddress",
+        "TrackShipment",
+        "GetURL",
+        "ReprintIndicium",
+    }
 )
 # PurchasePostage is never re-sent (R44): nothing public says Stamps.com de-duplicates a
 # repeated IntegratorTxID for purchases; a purchase left unanswered is followed with
 # GetAccountInfo (funding.purchases.resolve_purchase).
 SAME_TX_RETRY = frozenset({"CreateIndicium"})
 PARTNER_PHONE_HEADER = "X-SDC-FINISHACCOUNTVERIFICATION-PHONE"
+
+
+DEFAULT_IMAGE = LabelImage()
+# A label or customs form image is a few hundred kilobytes; anything far larger is not one.
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+def download_image(url: str, timeout: float | None = None) -> bytes:
+    """The carrier's label or form image behind ``url`` (CreateIndicium's URL or FormURL).
+
+    The one place ShipDesk fetches a carrier file. An expired or refused link raises
+    ``LabelImageExpired`` (ask again with ReprintIndicium); a network failure or a 5xx
+    raises ``CarrierUnavailable`` (try the same link again)."""
+    if not url.startswith(("https://", "http://")):
+        raise errors.LabelImageExpired(f"not a label link: {url[:60]!r}", operation="GetImage")
+    if url.startswith("http://") and not settings.STAMPS_SANDBOX:
+        raise errors.LabelImageExpired("label links must be https", operation="GetImage")
+    wait = timeout if timeout is not None else float(settings.STAMPS_TIMEOUT)
+    try:
+        with requests.get(url, timeout=wait, stream=True) as response:
+            if response.status_code in (401, 403, 404, 410):
+                raise errors.LabelImageExpired(f"HTTP {response.status_code}", operation="GetImage")
+            if response.status_code >= 400:
+                raise errors.CarrierUnavailable(
+                    f"HTTP {response.status_code}", operation="GetImage"
+                )
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_IMAGE_BYTES:
+                    raise errors.CarrierFault("label image too large", operation="GetImage")
+                chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise errors.CarrierUnavailable(
+            f"{type(exc).__name__}", fault_code="connection", operation="GetImage"
+        ) from exc
+    return b"".join(chunks)
 
 
 def reset_wsdl_cache() -> None:
@@ -339,15 +387,19 @@ class StampsClient:
         to_address: Address,
         add_ons: Iterable[str] = (),
         customs: Customs | None = None,
-        image_type: str = "Pdf",
-        paper_size: str = "",
+        image: LabelImage = DEFAULT_IMAGE,
         memo: str = "",
         sample_only: bool = False,
         return_image_data: bool = False,
-        reference: str = "",
+        references: Iterable[str] = (),
+        non_delivery: str = "",
     ) -> Indicium:
         """Buy a label. Idempotent by ``integrator_tx_id`` (R28): a retry after a timeout or
-        a crash returns the same label instead of buying a second one."""
+        a crash returns the same label instead of buying a second one.
+
+        ``image``: the kind, paper and resolution the carrier draws the label in (R39);
+        ``references``: up to three label messages (Reference1-3, printed on the label);
+        ``non_delivery``: the customs form's NonDeliveryOption (Return, Abandon)."""
         if not integrator_tx_id:
             raise ValueError("create_indicium needs an IntegratorTxID (R28)")
         args = mapping.indicium_request(
@@ -357,15 +409,31 @@ class StampsClient:
             to_address=to_address,
             add_ons=add_ons,
             customs=customs,
-            image_type=image_type,
-            paper_size=paper_size,
+            image=image,
             memo=memo,
             sample_only=sample_only,
             return_image_data=return_image_data,
-            reference=reference,
+            references=references,
+            non_delivery=non_delivery,
         )
         r = self._call("CreateIndicium", **args)
         return mapping.indicium_from_soap(r, rate, integrator_tx_id)
+
+    def reprint_indicium(
+        self, stamps_tx_id: str, image: LabelImage, *, return_image_data: bool = False
+    ) -> Reprint:
+        """The image of a label already bought, drawn again in ``image`` (any kind): no
+        postage is bought, so it is safe to repeat (a lost download is fetched this way)."""
+        request = mapping.reprint_request(
+            stamps_tx_id=stamps_tx_id, image=image, return_image_data=return_image_data
+        )
+        # The one operation whose Credentials sit inside its request element.
+        r = self._call(
+            "ReprintIndicium",
+            authenticated=False,
+            indiciumRequest={"Credentials": self._credentials(), **request},
+        )
+        return mapping.reprint_from_soap(r)
 
     def cancel_indicium(
         self, *, stamps_tx_id: str | None = None, tracking_number: str | None = None

@@ -213,6 +213,14 @@ class VoidRefused(StampsError):
     what_to_do = "Labels can be voided for a refund only within 28 days of creation."
 
 
+class LabelImageExpired(StampsError):
+    """The link to a label image no longer works (the carrier's links expire): the image is
+    asked for again with ReprintIndicium, never bought again (R39)."""
+
+    explanation = "The link to this label's image at Stamps.com has expired."
+    what_to_do = "Print again: ShipDesk asks Stamps.com for the same label's image."
+
+
 class ScanFormFailure(StampsError):
     """R32: the carrier failed while closing a SCAN form."""
 

@@ -148,6 +148,11 @@ DUPLICATE_TX = Fault(
     "00700006", "Duplicate IntegratorTxID; retry to get the label.", "CarrierUnavailable", SANDBOX
 )
 VOID_TOO_LATE = Fault("00700020", "cannot be voided", "VoidRefused", SANDBOX)
+REPRINT_VOIDED = Fault(
+    "00700021", "has been refunded and cannot be printed again.", "CarrierFault", SANDBOX
+)
+NO_INTEGRATOR_TX = Fault("00700012", "IntegratorTxId was not found.", "CarrierFault", SANDBOX)
+IMAGE_TYPE = Fault("00500003", "is not produced by the ShipDesk sandbox", "CarrierFault", SANDBOX)
 # End of day.
 MANIFEST_EMPTY = Fault("00800001", "No shipments to close", "ScanFormFailure", SANDBOX)
 MANIFEST_TOO_LATE = Fault(

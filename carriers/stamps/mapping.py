@@ -33,6 +33,7 @@ from carriers.stamps.types import (
     CreditCard,
     Customs,
     Indicium,
+    LabelImage,
     Manifest,
     Pickup,
     PickupAddress,
@@ -40,6 +41,7 @@ from carriers.stamps.types import (
     Purchase,
     Rate,
     Registration,
+    Reprint,
     Tracking,
     TrackingEvent,
 )
@@ -209,27 +211,30 @@ def indicium_request(
     to_address: Address,
     add_ons: Iterable[str],
     customs: Customs | None,
-    image_type: str,
-    paper_size: str,
+    image: LabelImage,
     memo: str,
     sample_only: bool,
     return_image_data: bool,
-    reference: str,
+    references: Iterable[str],
+    non_delivery: str,
 ) -> dict[str, Any]:
     args: dict[str, Any] = {
         "IntegratorTxID": integrator_tx_id,
         "Rate": rate_to_soap(
             rate, from_address=from_address, to_address=to_address, add_ons=add_ons
         ),
-        "ImageType": image_type,
+        "ImageType": image.image_type,
     }
+    refs = list(references)[:3]
     optional = {
         "Customs": customs_to_soap(customs) if customs is not None else None,
         "SampleOnly": True if sample_only else None,
         "memo": memo,
-        "PaperSize": paper_size,
+        "nonDeliveryOption": non_delivery if customs is not None else None,
         "ReturnImageData": True if return_image_data else None,
-        "Reference1": reference,
+        "PaperSize": image.paper_size,
+        "ImageDpi": image.image_dpi if image.image_dpi != "ImageDpiDefault" else None,
+        **{f"Reference{i}": (ref or "")[:100] for i, ref in enumerate(refs, 1)},
     }
     args.update(compact(optional))
     return args
@@ -250,6 +255,34 @@ def indicium_from_soap(r: Any, rate: Rate, integrator_tx_id: str) -> Indicium:
         image_data=tuple(items_of(r, "ImageData", "base64Binary")),
         label_category=text_of(r, "labelCategory"),
         rate=rate_from_soap(rate_back, rate) if rate_back is not None else None,
+        form_url=text_of(r, "FormURL"),
+    )
+
+
+def reprint_request(
+    *, stamps_tx_id: str, image: LabelImage, return_image_data: bool
+) -> dict[str, Any]:
+    return compact(
+        {
+            "StampsTxId": stamps_tx_id,
+            "ImageType": image.image_type,
+            "ImageDpi": image.image_dpi if image.image_dpi != "ImageDpiDefault" else None,
+            # Required by the WSDL; 0 / row 1, column 1 are the carrier's "as issued".
+            "RotationDegrees": 0,
+            "PaperSize": image.paper_size,
+            "StartRow": 1,
+            "StartColumn": 1,
+            "ReturnImageData": True if return_image_data else None,
+        }
+    )
+
+
+def reprint_from_soap(r: Any) -> Reprint:
+    result = value_of(r, "ReprintIndiciumResult")
+    return Reprint(
+        url=text_of(result, "Url"),
+        form_url=text_of(result, "FormUrl"),
+        image_data=tuple(items_of(result, "ImageData", "base64Binary")),
     )
 
 

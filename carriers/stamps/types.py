@@ -237,6 +237,25 @@ class Indicium:
     image_data: tuple[bytes, ...] = ()
     label_category: str = ""
     rate: Rate | None = None
+    form_url: str = ""  # the customs form (CN22/CP72) of an international or APO/FPO label
+
+
+@dataclass(frozen=True)
+class LabelImage:
+    """How a label is to be drawn: SWSIM ImageType, PaperSize and ImageDpi (R39)."""
+
+    image_type: str = "Pdf"
+    paper_size: str = "LabelSize"
+    image_dpi: str = "ImageDpiDefault"
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """ReprintIndicium's answer: the same label's image, drawn again, never bought again."""
+
+    url: str = ""
+    form_url: str = ""
+    image_data: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,9 @@ def make_shippable(merchant, ship_from):
             "weight_oz": Decimal("4.0"),
             "confirmation": "tracking",
         }
+        number = overrides.pop("number", None) or f"S-{next(counter)}"
         fields.update(overrides)
-        return make_order(merchant, overrides.pop("number", f"S-{next(counter)}"), **fields)
+        return make_order(merchant, number, **fields)
 
     return make
 

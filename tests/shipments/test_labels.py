@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -20,6 +19,7 @@ from orders.models import Order
 from shipments import labels, printing, voids
 from shipments.models import Shipment, ShippingSettings
 from shipments.notifications import notification_payload
+from tests.labels_read import page_count, pdf_text, tracking_numbers
 from tests.shipments.conftest import international
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,25 +45,10 @@ def assert_bought_once(stamps, account, order) -> Shipment:
     return shipments[0]
 
 
-def pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def barcodes(data: bytes, tmp_path) -> list[str]:
-    path = tmp_path / "label.pdf"
-    path.write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "200", "-png", str(path), str(tmp_path / "p")], check=True)
-    found = []
-    for png in sorted(tmp_path.glob("p*.png")):
-        out = subprocess.run(
-            ["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True
-        )
-        found += [line.strip() for line in out.stdout.splitlines() if line.strip()]
-    return found
+def printed(shipment: Shipment, layout: str = "4x6", **options) -> bytes:
+    """What the merchant's printer gets for ``shipment``."""
+    job = printing.print_job([shipment], printing.PrintOptions(layout=layout, **options), "t")
+    return b"".join(job.chunks)
 
 
 def test_R28_buy_label_charges_once_and_ships_the_order(stamps, account, make_shippable):
@@ -184,18 +169,18 @@ def test_R24_international_priority_gets_a_global_advantage_program_label(
     order = make_shippable(**international())
     shipment = labels.buy_label(order, account, "US-PMI")
     assert shipment.label_category == "GlobalAdvantageProgram"
-    assert "Global Advantage Program" in pdf_text(printing.label_pdf(shipment), tmp_path)
+    assert "Global Advantage Program" in pdf_text(printed(shipment))
 
 
 def test_R25_labels_show_no_postage_and_priority_mail_shows_no_transit_time(
     stamps, account, make_shippable, tmp_path
 ):
     priority = labels.buy_label(make_shippable(), account, "US-PM")
-    text = pdf_text(printing.label_pdf(priority), tmp_path)
+    text = pdf_text(printed(priority))
     assert "$" not in text and str(priority.amount) not in text
     assert "Expected delivery" not in text
     ground = labels.buy_label(make_shippable(), account, "US-GA")
-    text = pdf_text(printing.label_pdf(ground), tmp_path)
+    text = pdf_text(printed(ground))
     assert "Expected delivery" in text  # other services may show it
     assert "$" not in text and str(ground.amount) not in text
 
@@ -208,16 +193,16 @@ def test_R26_first_class_flats_have_no_tracking_and_no_barcode(
     )
     shipment = labels.buy_label(order, account, "US-FC")
     assert shipment.tracking_number == ""
-    assert barcodes(printing.label_pdf(shipment), tmp_path) == []
+    assert tracking_numbers(printed(shipment)) == []
 
 
 def test_the_label_barcode_decodes_to_the_tracking_number(
     stamps, account, make_shippable, tmp_path
 ):
     shipment = labels.buy_label(make_shippable(), account, "US-GA")
-    assert barcodes(printing.label_pdf(shipment), tmp_path) == [shipment.tracking_number]
-    shipment.refresh_from_db()
-    assert shipment.label_pdf.name  # kept in storage for reprints
+    assert tracking_numbers(printed(shipment)) == [shipment.tracking_number]
+    # Kept in storage for reprints, in the format it was bought in (R39).
+    assert [(f.kind, f.image_type) for f in shipment.files.all()] == [("label", "Pdf")]
 
 
 def test_label_with_packing_slip_and_two_labels_a_letter_page(
@@ -225,14 +210,12 @@ def test_label_with_packing_slip_and_two_labels_a_letter_page(
 ):
     a = labels.buy_label(make_shippable(), account, "US-PM")
     b = labels.buy_label(make_shippable(), account, "US-GA")
-    for s in (a, b):
-        s.refresh_from_db()
-    data = printing.render_pdf([a, b], "letter", slip=False)
-    text = pdf_text(data, tmp_path)
-    assert text.count("\f") == 1  # one sheet holds both
-    assert sorted(barcodes(data, tmp_path)) == sorted([a.tracking_number, b.tracking_number])
-    with_slips = pdf_text(printing.render_pdf([a], "4x6", slip=True), tmp_path)
-    assert "Packing slip" in with_slips and with_slips.count("\f") == 2
+    job = printing.print_job([a, b], printing.PrintOptions(layout="letter"), "t")
+    data = b"".join(job.chunks)
+    assert page_count(data) == 1  # one sheet holds both
+    assert sorted(tracking_numbers(data)) == sorted([a.tracking_number, b.tracking_number])
+    with_slips = printed(a, slips=True)
+    assert "Packing slip" in pdf_text(with_slips) and page_count(with_slips) == 2
 
 
 def test_R27_void_within_28_days_refunds_and_reopens_the_order(stamps, account, make_shippable):

@@ -1,4 +1,5 @@
-"""Label and SCAN form PDFs (weasyprint) with real Code 128 barcodes (python-barcode)."""
+"""SCAN form PDFs (weasyprint) with real Code 128 barcodes (python-barcode), and the signed,
+expiring links to label images (drawn by ``label_images``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from io import BytesIO
 
 import barcode
 from barcode.writer import SVGWriter
+from django.conf import settings
+from django.core import signing
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from merchants.pdf import html_to_pdf
 
+from . import label_images as images
 from .models import Indicium, Manifest
 
 
@@ -26,37 +31,46 @@ def _pdf(html: str) -> bytes:
     return html_to_pdf(html)
 
 
-def label_html(indicium: Indicium) -> str:
-    rate = indicium.rate
-    # R26: First-Class letters and flats carry no tracking barcode. R25: no postage amount,
-    # and no transit time on Priority Mail.
-    return render_to_string(
-        "stamps_sandbox/label.html",
-        {
-            "indicium": indicium,
-            "rate": rate,
-            "from": rate.get("From") or {},
-            "to": rate.get("To") or {},
-            "barcode": barcode_data_uri(indicium.tracking_number)
-            if indicium.tracking_number
-            else None,
-            "gap": indicium.label_category == "GlobalAdvantageProgram",
-            "globalpost": indicium.label_category == "GlobalPost",
-            "show_transit": indicium.service_type not in ("US-PM", "US-PMI")
-            and indicium.tracking_number,
-            "deliver_days": rate.get("DeliverDays"),
-            "to_region": (rate.get("To") or {}).get("State")
-            or (rate.get("To") or {}).get("Province")
-            or "",
-            "to_postal": (rate.get("To") or {}).get("ZIPCode")
-            or (rate.get("To") or {}).get("PostalCode")
-            or "",
-        },
+IMAGE_SALT = "stamps-sandbox-image"
+
+
+def image_url(request, indicium: Indicium, kind: str, spec: dict) -> str:
+    """A signed link to the label (``kind`` "label") or customs form ("form") in the kind,
+    paper and resolution ``spec`` names; ``image_for`` honours it until it expires."""
+    from .endofday import page_key  # endofday imports this module for SCAN forms
+
+    token = signing.dumps(
+        {"i": str(indicium.stamps_tx_id), "k": kind, **spec}, salt=IMAGE_SALT, key=page_key()
+    )
+    name = f"{kind}.{images.extension(spec['t'])}"
+    return request.build_absolute_uri(
+        reverse("stamps_sandbox:image", kwargs={"token": token, "name": name})
     )
 
 
-def label_pdf(indicium: Indicium) -> bytes:
-    return _pdf(label_html(indicium))
+class ImageExpired(Exception):
+    pass
+
+
+def image_for(token: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) behind a signed image link; raises
+    ``ImageExpired`` once ``STAMPS_SANDBOX_IMAGE_TTL`` has passed or for a forged link."""
+    from .endofday import page_key
+
+    try:
+        spec = signing.loads(
+            token, salt=IMAGE_SALT, key=page_key(), max_age=settings.STAMPS_SANDBOX_IMAGE_TTL
+        )
+    except signing.BadSignature as exc:
+        raise ImageExpired from exc
+    indicium = Indicium.objects.filter(stamps_tx_id=spec["i"]).first()
+    if indicium is None:
+        raise ImageExpired
+    data = images.label_data(indicium)
+    pages = [images.label_page(data)] if spec["k"] == "label" else images.form_pages(data)
+    content = images.render(pages, spec["t"], spec["p"], spec["d"])
+    name = f"{spec['k']}-{indicium.tracking_number or indicium.stamps_tx_id}"
+    return content, images.content_type(spec["t"]), f"{name}.{images.extension(spec['t'])}"
 
 
 def manifest_pdf(manifest: Manifest) -> bytes:

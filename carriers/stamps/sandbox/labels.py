@@ -8,9 +8,9 @@ import uuid
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
-from . import addresses, rates, state
+from . import addresses, documents, rates, state
+from . import label_images as images
 from .accounts import Call, auto_buy, settle_pending
 from .models import Account, Indicium
 from .soap import SandboxFault
@@ -90,6 +90,7 @@ def create_indicium(call: Call) -> dict:
         raise SandboxFault("The required element 'ServiceType' is missing.", "00500000")
     customs = data.get("Customs")
     _check_label_rules(requested, customs)
+    _check_image_request(data)
     addresses.require_cleansed(requested.get("To"))  # R37
     quoted = rates.get_rates(requested, pro=account.plan == Account.PRO, today=call.now.date())[0]
     offered = {a["AddOnType"]: a for a in quoted["AddOns"]}
@@ -136,6 +137,10 @@ def create_indicium(call: Call) -> dict:
         rate=_jsonable(quoted),
         customs=_jsonable(customs) if customs else None,
         memo=(data.get("memo") or "")[:200],
+        label_options={
+            "references": [data.get(f"Reference{i}") or "" for i in (1, 2, 3)],
+            "non_delivery": data.get("nonDeliveryOption") or "",
+        },
         ship_date=requested.get("ShipDate") or call.now.date(),
         balance_after=account.balance,
         control_total_after=account.control_total,
@@ -177,34 +182,117 @@ def _rate_from_json(rate: dict) -> dict:
     return out
 
 
-def label_url(call: Call, indicium: Indicium) -> str:
-    path = reverse("stamps_sandbox:label", args=[indicium.stamps_tx_id])
-    return call.request.build_absolute_uri(path)
+MAIL_CLASS = {
+    "US-FC": "FirstClass",
+    "US-PM": "Priority",
+    "US-XM": "Express",
+    "US-MM": "MediaMail",
+    "US-GA": "GroundAdvantage",
+    "US-EMI": "ExpressMailInternational",
+    "US-PMI": "PriorityMailInternational",
+    "US-FCI": "FirstClassMailInternational",
+    "SC-GPE": "GlobalPostEconomy",
+    "SC-GPP": "GlobalPostPriority",
+    "SC-GPESS": "GlobalPostEconomySmartSaver",
+    "SC-GPPSS": "GlobalPostPrioritySmartSaver",
+}
+
+
+def _check_image_request(data: dict) -> None:
+    kind = data.get("ImageType") or "Auto"
+    if kind in images.NOT_DRAWN:
+        raise SandboxFault(
+            f"ImageType {kind} is not produced by the ShipDesk sandbox; ask for Pdf, Png, "
+            "Gif, Jpg, Bmp (or their Monochrome kinds), Zpl, AZpl or BZpl.",
+            "00500003",
+        )
+
+
+def _image_answer(call: Call, indicium: Indicium, data: dict) -> dict:
+    """``URL`` (or ``ImageData``) and ``FormURL`` in the kind, paper and resolution asked.
+
+    URLs are signed and expire (``STAMPS_SANDBOX_IMAGE_TTL`` seconds), as the carrier's do:
+    whoever needs the image later keeps a copy or asks again (ReprintIndicium)."""
+    spec = {
+        "t": data.get("ImageType") or "Auto",
+        "p": data.get("PaperSize") or "Default",
+        "d": data.get("ImageDpi") or "ImageDpiDefault",
+    }
+    url = ""
+    image_data = None
+    if data.get("ReturnImageData"):
+        label = images.label_data(indicium)
+        image_data = images.render_each([images.label_page(label)], spec["t"], spec["p"], spec["d"])
+    else:
+        url = documents.image_url(call.request, indicium, "label", spec)
+    form_url = None
+    if indicium.customs:
+        form_url = documents.image_url(call.request, indicium, "form", spec)
+    return {"URL": url, "ImageData": image_data, "FormURL": form_url}
 
 
 def _indicium_answer(call: Call, indicium: Indicium) -> dict:
-    image = None
-    if call.data.get("ReturnImageData"):
-        from .documents import label_pdf
-
-        image = [label_pdf(indicium)]
     mac = hashlib.sha256(f"mac:{indicium.stamps_tx_id}".encode()).hexdigest()
-    return {
+    references = (indicium.label_options or {}).get("references") or []
+    answer = {
         "IntegratorTxID": indicium.integrator_tx_id,
         "TrackingNumber": indicium.tracking_number or None,
         "Rate": _rate_from_json(indicium.rate),
         "StampsTxID": str(indicium.stamps_tx_id),
-        "URL": label_url(call, indicium),
         "PostageBalance": {
             "AvailablePostage": indicium.balance_after,
             "ControlTotal": indicium.control_total_after,
         },
         "Mac": mac[:32],
         "PostageHash": mac[32:],
-        "ImageData": image,
-        "Reference1": call.data.get("Reference1"),
         "labelCategory": indicium.label_category,
         "LabelID": str(indicium.pk),
+        **_image_answer(call, indicium, call.data),
+    }
+    for i, reference in enumerate(references[:3], 1):
+        answer[f"Reference{i}"] = reference or None
+    return answer
+
+
+def reprint_indicium(call: Call) -> dict:
+    """The label again, in any kind, without charging: by StampsTxId, TrackingNumber or
+    IntegratorTxId. A voided label is not reprinted (its postage was refunded)."""
+    data = call.data
+    account = call.account
+    found = None
+    if data.get("StampsTxId"):
+        found = find_indicia(account, [], [data["StampsTxId"]])[0]
+    elif data.get("TrackingNumber"):
+        found = find_indicia(account, [data["TrackingNumber"]], [])[0]
+    elif data.get("IntegratorTxId"):
+        found = account.indicia.filter(integrator_tx_id=data["IntegratorTxId"]).first()
+        if found is None:
+            raise SandboxFault(
+                f"IntegratorTxId {data['IntegratorTxId']} was not found.", "00700012"
+            )
+    else:
+        raise SandboxFault("No StampsTxId, TrackingNumber or IntegratorTxId was given.", "00500000")
+    if found.voided_at is not None:
+        raise SandboxFault(
+            f"Label {found.tracking_number or found.stamps_tx_id} has been refunded and cannot "
+            "be printed again.",
+            "00700021",
+        )
+    _check_image_request(data)
+    answer = _image_answer(call, found, data)
+    src = (found.rate or {}).get("From") or {}
+    return {
+        "IntegratorTxId": found.integrator_tx_id,
+        "TrackingNumber": found.tracking_number,
+        "FromZipCode": src.get("ZIPCode") or "",
+        "Amount": found.postage,
+        "ServiceType": MAIL_CLASS.get(found.service_type, "Unknown"),
+        "ShipDate": found.ship_date,
+        "StampsTxId": str(found.stamps_tx_id),
+        "Url": answer["URL"],
+        "FormUrl": answer["FormURL"],
+        "ImageData": answer["ImageData"],
+        "IssuedLabelCount": 1,
     }
 
 

@@ -140,6 +140,9 @@ class Indicium(models.Model):
     rate = models.JSONField(default=dict)  # the RateV46 answered, for replays and the label
     customs = models.JSONField(null=True, blank=True)
     memo = models.CharField(max_length=200, blank=True)
+    # What the label prints besides the rate: Reference1-3 and the customs non-delivery
+    # option (reprints draw the same label again from them).
+    label_options = models.JSONField(default=dict, blank=True)
     ship_date = models.DateField()
     balance_after = models.DecimalField(max_digits=12, decimal_places=2)
     control_total_after = models.DecimalField(max_digits=12, decimal_places=2)

@@ -9,19 +9,27 @@ from django.views.decorators.csrf import csrf_exempt
 
 from merchants.tenancy import sandbox_view
 
-from .documents import label_pdf, manifest_pdf
+from .documents import ImageExpired, image_for, manifest_pdf
 from .endofday import PAGE_SALT, page_key
-from .models import Account, Indicium, Manifest
+from .models import Account, Manifest
 
 TOKEN_MAX_AGE = 60 * 60
 
 
 @csrf_exempt
 @sandbox_view
-def label(request: HttpRequest, stamps_tx_id) -> HttpResponse:
-    indicium = get_object_or_404(Indicium, stamps_tx_id=stamps_tx_id)
-    response = HttpResponse(label_pdf(indicium), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="label-{stamps_tx_id}.pdf"'
+def image(request: HttpRequest, token: str, name: str) -> HttpResponse:
+    """A label or customs form behind a CreateIndicium/ReprintIndicium link, while it lasts."""
+    try:
+        content, content_type, filename = image_for(token)
+    except ImageExpired:
+        return HttpResponse(
+            "This label link has expired. Ask Stamps.com for the label again (ReprintIndicium).",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 

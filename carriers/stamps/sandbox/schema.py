@@ -116,8 +116,50 @@ ENUMS = {
     "AccountType": ["Individual", "HomeOffice", "HomeBasedBusiness", "OfficeBasedBusiness"],
     "RegistrationStatus": ["Success", "Fail"],
     "CreditCardType": ["Visa", "MasterCard", "AmericanExpress", "Discover"],
-    "ImageType": ["Auto", "Pdf"],
-    "PaperSizeV1": ["Default", "LabelSize"],
+    "ImageType": [
+        "Auto",
+        "Png",
+        "Gif",
+        "Pdf",
+        "Epl",
+        "Jpg",
+        "PrintOncePdf",
+        "EncryptedPngUrl",
+        "Zpl",
+        "AZpl",
+        "BZpl",
+        "Bmp",
+        "BmpMonochrome",
+        "PngMonochrome",
+        "JpgMonochrome",
+        "GifMonochrome",
+    ],
+    "PaperSizeV1": ["Default", "Letter85x11", "LabelSize"],
+    "ImageDpi": [
+        "ImageDpiDefault",
+        "ImageDpi200",
+        "ImageDpi300",
+        "ImageDpi203",
+        "ImageDpi96",
+        "ImageDpi150",
+    ],
+    "EltronPrinterDPIType": ["Default", "High"],
+    "NonDeliveryOption": ["Undefined", "Return", "Abandon", "Redirect"],
+    "MailClass": [
+        "Unknown",
+        "FirstClass",
+        "Priority",
+        "Express",
+        "MediaMail",
+        "ExpressMailInternational",
+        "PriorityMailInternational",
+        "FirstClassMailInternational",
+        "GroundAdvantage",
+        "GlobalPostEconomy",
+        "GlobalPostPriority",
+        "GlobalPostEconomySmartSaver",
+        "GlobalPostPrioritySmartSaver",
+    ],
     "ResidentialDeliveryIndicatorType": ["Yes", "No", "Unknown", "Unsupported"],
     "AddressVerificationLevel": ["Partial", "Maximum", "None"],
     "TrackingEventType": [
@@ -326,6 +368,34 @@ COMPLEX = {
         CustomsLines ArrayOfCustomsLine
         CustomsSigner string-2-100 ?
     """,
+    "ReprintIndiciumRequest": f"""
+        {AUTH}
+        IntegratorTxId string-0-128 ?
+        StampsTxId string-0-128 ?
+        TrackingNumber string-0-128 ?
+        ImageType ImageType ?
+        ImageDpi ImageDpi ?
+        EltronPrinterDpiType EltronPrinterDPIType ?
+        RotationDegrees s:int
+        PaperSize PaperSizeV1 ?
+        StartRow s:int
+        StartColumn s:int
+        ReturnImageData s:boolean ?
+    """,
+    "ReprintIndiciumResponse": """
+        Authenticator s:string ?
+        IntegratorTxId s:string ?
+        TrackingNumber s:string ?
+        FromZipCode s:string ?
+        Amount s:decimal !
+        ServiceType MailClass !
+        ShipDate s:date !
+        StampsTxId s:string ?
+        Url s:string ?
+        FormUrl s:string ?
+        ImageData ArrayOfBase64Binary ?
+        IssuedLabelCount s:int !
+    """,
     "EndOfDayManifest": """
         PickupCarrier PickupCarrier
         ManifestType ManifestType
@@ -515,10 +585,14 @@ OPERATIONS = {
         SampleOnly s:boolean ?
         ImageType ImageType ?
         memo s:string ?
+        nonDeliveryOption NonDeliveryOption ?
         ReturnImageData s:boolean ? !
         PaperSize PaperSizeV1 ?
+        ImageDpi ImageDpi ?
         OrderId string-0-100 ?
         Reference1 string-0-100 ?
+        Reference2 string-0-100 ?
+        Reference3 string-0-100 ?
         """,
         """
         Authenticator s:string
@@ -531,7 +605,10 @@ OPERATIONS = {
         Mac s:string
         PostageHash s:string
         ImageData ArrayOfBase64Binary ?
+        FormURL s:string ?
         Reference1 s:string ?
+        Reference2 s:string ?
+        Reference3 s:string ?
         labelCategory s:string ?
         LabelID s:string ?
         """,
@@ -613,6 +690,10 @@ OPERATIONS = {
         Authenticator s:string
         PickupStatus s:string
         """,
+    ),
+    "ReprintIndicium": (
+        "indiciumRequest ReprintIndiciumRequest",
+        "ReprintIndiciumResult ReprintIndiciumResponse ?",
     ),
     "GetURL": (
         f"""

@@ -6,7 +6,7 @@ app_name = "stamps_sandbox"
 
 urlpatterns = [
     path("swsim.asmx", views.endpoint, name="endpoint"),
-    path("labels/<uuid:stamps_tx_id>.pdf", pages.label, name="label"),
+    path("images/<str:token>/<str:name>", pages.image, name="image"),
     path("scan-forms/<str:manifest_id>.pdf", pages.manifest, name="manifest"),
     path("pages/<slug:name>/", pages.page, name="page"),
 ]

@@ -41,8 +41,11 @@ HANDLERS = {
     "ModifyCarrierPickup": endofday.modify_carrier_pickup,
     "CancelCarrierPickup": endofday.cancel_carrier_pickup,
     "GetURL": endofday.get_url,
+    "ReprintIndicium": labels.reprint_indicium,
 }
 NO_AUTHENTICATOR = {"RegisterAccount"}
+# Operations whose request and answer are wrapped in one element (the Authenticator inside).
+WRAPPED = {"ReprintIndicium": ("indiciumRequest", "ReprintIndiciumResult")}
 # Faults can be injected on fetching the WSDL too (GET ?wsdl): a client that never parsed it
 # fails before its first call of any operation.
 WSDL = "WSDL"
@@ -154,7 +157,8 @@ def _answer(request: HttpRequest, body_el, op: str) -> HttpResponse:
     started = time.perf_counter()
     try:
         data = parse_children(body_el, REQUESTS[op])
-        call = accounts.Call(op, data, request)
+        wrapped = WRAPPED.get(op)
+        call = accounts.Call(op, data[wrapped[0]] if wrapped else data, request)
         fault: SandboxFault | None = None
         with transaction.atomic():
             try:
@@ -164,6 +168,8 @@ def _answer(request: HttpRequest, body_el, op: str) -> HttpResponse:
             else:
                 if op not in NO_AUTHENTICATOR:
                     result = {"Authenticator": state.issue_token(call.account), **result}
+                if wrapped:
+                    result = {wrapped[1]: result}
         if fault is not None:
             raise fault
     except SandboxFault as exc:

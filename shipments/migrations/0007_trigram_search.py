@@ -27,7 +27,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shipments", "0005_who_did_it"), ("orders", "0008_trigram_search")]
+    dependencies = [("shipments", "0006_carrier_label_images"), ("orders", "0008_trigram_search")]
 
     # TrigramExtension does nothing on other databases; the indexes are made only on PostgreSQL.
     operations = [TrigramExtension(), migrations.RunPython(create, drop)]
