@@ -7,7 +7,7 @@ import logging
 
 from django.utils import timezone
 
-from shipments import labels, voids
+from shipments import labels, returns, voids
 from shipments.models import Batch, Shipment
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
     recorded even if the merchant never retries. Returns how many were finished."""
     stuck = Shipment.objects.filter(
         status__in=[Shipment.Status.BUYING, Shipment.Status.VOIDING]
-    ).select_related("order", "order__ship_from", "account")
+    ).select_related("order", "order__ship_from", "account", "return_of", "return_to")
     # A batch's worker resumes its own purchases (and marks its items) when it runs again.
     stuck = stuck.exclude(
         status=Shipment.Status.BUYING, batch__status__in=[Batch.Status.QUEUED, Batch.Status.RUNNING]
@@ -37,6 +37,8 @@ def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
         try:
             if shipment.status == Shipment.Status.VOIDING:
                 voids.void_label(shipment)
+            elif shipment.is_return:
+                returns.resume(shipment)
             else:
                 labels.buy_label(shipment.order, shipment.account, shipment.service)
         except labels.LabelError as exc:

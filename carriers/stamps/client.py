@@ -64,6 +64,7 @@ from carriers.stamps.types import (
     Rate,
     RateRequest,
     Registration,
+    ReturnLabel,
     Tracking,
 )
 
@@ -341,9 +342,11 @@ class StampsClient:
         sample_only: bool = False,
         return_image_data: bool = False,
         reference: str = "",
+        return_label: ReturnLabel | None = None,
     ) -> Indicium:
         """Buy a label. Idempotent by ``integrator_tx_id`` (R28): a retry after a timeout or
-        a crash returns the same label instead of buying a second one."""
+        a crash returns the same label instead of buying a second one. ``return_label``
+        makes it a prepaid return label (R46)."""
         if not integrator_tx_id:
             raise ValueError("create_indicium needs an IntegratorTxID (R28)")
         args = mapping.indicium_request(
@@ -359,6 +362,7 @@ class StampsClient:
             sample_only=sample_only,
             return_image_data=return_image_data,
             reference=reference,
+            return_label=return_label,
         )
         r = self._call("CreateIndicium", **args)
         return mapping.indicium_from_soap(r, rate, integrator_tx_id)

@@ -40,6 +40,7 @@ from carriers.stamps.types import (
     Purchase,
     Rate,
     Registration,
+    ReturnLabel,
     Tracking,
     TrackingEvent,
 )
@@ -215,20 +216,29 @@ def indicium_request(
     sample_only: bool,
     return_image_data: bool,
     reference: str,
+    return_label: ReturnLabel | None = None,
 ) -> dict[str, Any]:
     args: dict[str, Any] = {
         "IntegratorTxID": integrator_tx_id,
         "Rate": rate_to_soap(
-            rate, from_address=from_address, to_address=to_address, add_ons=add_ons
+            rate,
+            from_address=from_address,
+            to_address=to_address,
+            add_ons=add_ons,
+            print_layout=return_label.print_layout if return_label else "",
         ),
         "ImageType": image_type,
     }
     optional = {
+        "ReturnTo": address_to_soap(return_label.return_to)
+        if return_label is not None and return_label.return_to is not None
+        else None,
         "Customs": customs_to_soap(customs) if customs is not None else None,
         "SampleOnly": True if sample_only else None,
         "memo": memo,
         "PaperSize": paper_size,
         "ReturnImageData": True if return_image_data else None,
+        "ReturnLabelExpirationDays": return_label.expiration_days if return_label else None,
         "Reference1": reference,
     }
     args.update(compact(optional))

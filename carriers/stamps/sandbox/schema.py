@@ -517,6 +517,7 @@ OPERATIONS = {
         memo s:string ?
         ReturnImageData s:boolean ? !
         PaperSize PaperSizeV1 ?
+        ReturnLabelExpirationDays s:int ? !
         OrderId string-0-100 ?
         Reference1 string-0-100 ?
         """,
