@@ -31,12 +31,31 @@ def barcode_data_uri(value: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _order_address(order) -> dict:
+    return {
+        "contact_name": order.recipient_name,
+        "company": order.company,
+        "street1": order.street1,
+        "street2": order.street2,
+        "city": order.city,
+        "state": order.state,
+        "postal_code": order.postal_code,
+        "country": order.country,
+    }
+
+
 def label_context(shipment: Shipment) -> dict:
     order = shipment.order
+    # A return label (R46) runs the other way: from the buyer back to the store's location.
+    sender: object = order.ship_from
+    recipient: object = _order_address(order)
+    if shipment.is_return:
+        sender, recipient = _order_address(order), shipment.return_to
     return {
         "s": shipment,
         "order": order,
-        "ship_from": order.ship_from,
+        "ship_from": sender,
+        "to": recipient,
         "barcode": barcode_data_uri(shipment.tracking_number) if shipment.tracking_number else "",
         "gap": shipment.label_category == "GlobalAdvantageProgram",
         "globalpost": shipment.label_category == "GlobalPost"

@@ -379,7 +379,7 @@ def print_options(request: MerchantRequest) -> tuple[str, bool]:
 def shipment_label(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
-        Shipment.objects.select_related("order", "order__ship_from").prefetch_related(
+        Shipment.objects.select_related("order", "order__ship_from", "return_to").prefetch_related(
             "order__items"
         ),
         pk=pk,
@@ -400,7 +400,7 @@ def print_selected(request: MerchantRequest) -> HttpResponse:
     shipments = list(
         owned(request, Shipment)
         .filter(pk__in=ids, status=Shipment.Status.BOUGHT)
-        .select_related("order", "order__ship_from")
+        .select_related("order", "order__ship_from", "return_to")
         .prefetch_related("order__items")
         .order_by("order__number")
     )

@@ -15,8 +15,10 @@ from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 
+from merchants.pdf import pdf_response
 from merchants.tenancy import public_view
-from tracking import notifications
+from shipments import printing
+from tracking import notifications, returns
 from tracking.models import Branding, Parcel
 
 # The store's colours go in a <style> block with the request's nonce.
@@ -86,3 +88,23 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         done = notifications.unsubscribe(token)
     return render(request, "tracking/unsubscribe.html", {"done": done, "email": found[1]})
+
+
+@public_view
+@never_cache
+def return_label(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer's return label (R46), by its signed, expiring link; a forged, expired or
+    voided link gets the tracking page's not-found answer."""
+    if over_limit(request):
+        response = render(request, "tracking/too_many.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+    shipment = returns.label_for_token(token)
+    if shipment is None:
+        return render(request, NOT_FOUND, status=404)
+    response = pdf_response(
+        printing.label_pdf(shipment), f"return-label-{shipment.order.number}.pdf"
+    )
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -283,6 +283,9 @@ def label_payload(shipment) -> dict:
             "ship_date": shipment.ship_date.isoformat(),
             "status": shipment.status,
             "delivery_status": shipment.delivery_status,
+            # A prepaid return label (R46) and the label whose parcel it brings back.
+            "is_return": shipment.return_of_id is not None,
+            "return_of": shipment.return_of_id,
         }
     }
 

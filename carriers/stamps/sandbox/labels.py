@@ -118,7 +118,7 @@ def _check_return(data: dict, rate: dict) -> dict | None:
     src, dst = rate.get("From") or {}, rate.get("To") or {}
     if not (_is_domestic(src) and _is_domestic(dst)) or data.get("Customs"):
         raise _fault(faults.RETURN_DOMESTIC)
-    service = rate.get("ServiceType")
+    service = rate.get("ServiceType") or ""
     if service not in RETURN_SERVICES:
         raise _fault(
             faults.RETURN_SERVICE,
