@@ -108,6 +108,17 @@ def subscribed(merchant_id: int, event: str) -> list[WebhookEndpoint]:
     ]
 
 
+def merchants_listening(merchant_ids: set[int], event: str = "tracking.updated") -> set[int]:
+    """Which of these stores has an active endpoint for ``event`` (one query): a poll builds
+    payloads only for them, since most stores have no webhooks."""
+    if not merchant_ids:
+        return set()
+    rows = WebhookEndpoint.objects.filter(merchant_id__in=merchant_ids, is_active=True).values_list(
+        "merchant_id", "events"
+    )
+    return {merchant_id for merchant_id, events in rows if event in events}
+
+
 def emit(merchant_id: int, event: str, payloads: list[dict]) -> int:
     """One delivery per subscribed active endpoint and payload, sent after commit."""
     endpoints = subscribed(merchant_id, event)
