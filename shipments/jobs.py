@@ -7,7 +7,7 @@ import logging
 
 from django.utils import timezone
 
-from shipments import batches, labels, voids
+from shipments import batches, labels, returns, voids
 from shipments.models import Batch, Shipment
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
     resume_stale_batches()
     stuck = Shipment.objects.filter(
         status__in=[Shipment.Status.BUYING, Shipment.Status.VOIDING]
-    ).select_related("order", "order__ship_from", "account")
+    ).select_related("order", "order__ship_from", "account", "return_of", "return_to")
     # A batch's worker resumes its own purchases (and marks its items) when it runs again.
     stuck = stuck.exclude(
         status=Shipment.Status.BUYING, batch__status__in=[Batch.Status.QUEUED, Batch.Status.RUNNING]
@@ -52,6 +52,8 @@ def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
         try:
             if shipment.status == Shipment.Status.VOIDING:
                 voids.void_label(shipment)
+            elif shipment.is_return:
+                returns.resume(shipment)
             else:
                 labels.buy_label(shipment.order, shipment.account, shipment.service)
         except labels.LabelError as exc:

@@ -23,7 +23,7 @@ from carriers.models import CarrierAccount
 from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
-from carriers.stamps.types import Customs, CustomsLine
+from carriers.stamps.types import Address, Customs, CustomsLine, Rate, ReturnLabel
 from funding.ledger import debit_for_label
 from funding.purchases import open_book
 from merchants.errors import Fix, MerchantError
@@ -175,8 +175,9 @@ def _reserve(
 
 
 def _live_shipment(order: Order) -> Shipment | None:
+    """The order's outbound label in flight, bought or being voided (never a return label)."""
     return (
-        Shipment.objects.filter(order_id=order.pk, status__in=Shipment.LIVE)
+        Shipment.objects.filter(order_id=order.pk, status__in=Shipment.LIVE, return_of__isnull=True)
         .select_related("account")
         .first()
     )
@@ -298,20 +299,49 @@ def buy_label(
         )
     ship_from = order.ship_from
     assert ship_from is not None  # ensure_shippable refuses an order without one
+    return send_purchase(
+        shipment,
+        rate,
+        from_address=rating.from_address(ship_from),
+        to_address=ship_to,
+        customs=customs_for(order),
+        batch_item_id=batch_item_id,
+    )
+
+
+def send_purchase(
+    shipment: Shipment,
+    rate: Rate,
+    *,
+    from_address: Address,
+    to_address: Address,
+    customs: Customs | None = None,
+    return_label: ReturnLabel | None = None,
+    batch_item_id: int | None = None,
+) -> Shipment:
+    """CreateIndicium for a reserved shipment (its IntegratorTxID committed), then the label,
+    its debit and its order in one transaction; every label is bought through here (R14, R28).
+
+    Raises ``LabelPending`` when the answer was lost (retrying finishes the same purchase)
+    and ``LabelError`` when the carrier refused (the shipment is then failed)."""
+    account = shipment.account
+    order = shipment.order
+    order_number = order.number
     try:
         indicium = call(
             account,
             lambda c: c.create_indicium(
                 shipment.integrator_tx_id,
                 rate,
-                from_address=rating.from_address(ship_from),
-                to_address=ship_to,
+                from_address=from_address,
+                to_address=to_address,
                 add_ons=shipment.add_ons,
-                customs=customs_for(order),
+                customs=customs,
                 image=label_files.bought_image(shipment),
-                references=references_for(order),
+                references=[order_number[:40]] if return_label else references_for(order),
                 non_delivery=NON_DELIVERY.get(order.non_delivery, "Return"),
-                memo=f"Order {order.number}",
+                memo=("Return of order " if return_label else "Order ") + order_number,
+                return_label=return_label,
             ),
         )
     except errors.InsufficientFunds as exc:
@@ -361,14 +391,19 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         locked.bought_at = timezone.now()
         locked.failure = ""
         locked.save()
+        kind = "Return label" if locked.is_return else "Label"
         debit_for_label(
             locked.account,
             locked.amount,
             reference=locked.integrator_tx_id,
-            memo=f"Label {locked.tracking_number or locked.service} (order {order_number})",
+            memo=f"{kind} {locked.tracking_number or locked.service} (order {order_number})",
             control_total=indicium.control_total,
             by=locked.bought_by,
         )
+        if locked.is_return:
+            # The order shipped long ago; its return label changes nothing about it.
+            transaction.on_commit(lambda: label_bought.send(Shipment, shipment=locked))
+            return locked
         Order.objects.filter(pk=locked.order_id).update(
             status=Order.Status.SHIPPED, updated_at=timezone.now()
         )

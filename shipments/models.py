@@ -270,22 +270,44 @@ class Shipment(MerchantOwned):
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A prepaid return label (R46): the buyer sends the parcel of ``return_of`` back to the
+    # store's ``return_to`` location. It has no ``ship_from`` (the buyer mails it), so SCAN
+    # forms and pickups, which go by the ship-from location, never take it.
+    return_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returns"
+    )
+    return_to = models.ForeignKey(
+        ShipFromLocation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    return_expires_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # One label in flight, bought or being voided per order: a second "Buy"
+            # One outbound label in flight, bought or being voided per order: a second "Buy"
             # resumes the first.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=models.Q(status__in=["buying", "bought", "voiding"]),
+                condition=models.Q(
+                    status__in=["buying", "bought", "voiding"], return_of__isnull=True
+                ),
                 name="one_live_shipment_per_order",
-            )
+            ),
+            # And one return label per outbound label (R46): a second "Create" resumes it.
+            models.UniqueConstraint(
+                fields=["return_of"],
+                condition=models.Q(status__in=["buying", "bought", "voiding"]),
+                name="one_live_return_per_label",
+            ),
         ]
         indexes = [models.Index(fields=["merchant", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.service} {self.tracking_number or self.integrator_tx_id}"
+
+    @property
+    def is_return(self) -> bool:
+        return self.return_of_id is not None
 
     @property
     def is_international(self) -> bool:

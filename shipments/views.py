@@ -31,7 +31,7 @@ from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, 
 from orders import addresses
 from orders.forms import OrderShippingForm
 from orders.models import AddressStatus, Order
-from shipments import labels, rating, voids
+from shipments import labels, rating, returns, voids
 from shipments.forms import BuyForm, RateCalculatorForm, ShippingSettingsForm
 from shipments.models import DeliveryStatus, Shipment, ShippingSettings, UserPrintPreference
 
@@ -105,7 +105,9 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     else:
         shop = rating.rate_shop(account, rating.query_for_order(preview))
     today = labels.order_today(order)
-    live = order.shipments.filter(status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT])
+    live = order.shipments.filter(
+        status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT], return_of__isnull=True
+    )
     offered = [q.service for q in shop.quotes]
     # The service the order (or a rule) chose is preselected; otherwise the cheapest.
     selected = preview.service if preview.service in offered else next(iter(offered), "")
@@ -294,7 +296,17 @@ def shipment_list(request: MerchantRequest) -> HttpResponse:
         response["Content-Disposition"] = content_disposition_header(True, "shipments.csv")
         writer = SafeWriter(response)
         writer.writerow(
-            ["Order", "Service", "Tracking", "Cost", "Ship date", "Status", "Created", "Voided"]
+            [
+                "Order",
+                "Service",
+                "Tracking",
+                "Cost",
+                "Ship date",
+                "Status",
+                "Created",
+                "Voided",
+                "Return label",
+            ]
         )
         for s in qs.iterator():
             writer.writerow(
@@ -309,6 +321,7 @@ def shipment_list(request: MerchantRequest) -> HttpResponse:
                     timezone.localtime(s.voided_at).isoformat(timespec="seconds")
                     if s.voided_at
                     else "",
+                    "yes" if s.is_return else "",
                 ]
             )
         return response
@@ -329,12 +342,15 @@ def shipment_list(request: MerchantRequest) -> HttpResponse:
 def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     shipment = get_owned_or_404(
         request,
-        Shipment.objects.select_related("order", "account", "batch", "bought_by", "voided_by"),
+        Shipment.objects.select_related(
+            "order", "account", "batch", "bought_by", "voided_by", "return_of", "return_to"
+        ),
         pk=pk,
     )
     prefs = ShippingSettings.get_for(request.merchant)
     from shipments.notifications import notification_payload
 
+    return_labels = list(shipment.returns.order_by("-created_at", "-pk"))
     context = {
         "s": shipment,
         "prefs": prefs,
@@ -342,8 +358,11 @@ def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
         if shipment.status == Shipment.Status.BOUGHT
         else "",
         "payload": notification_payload(shipment, prefs)
-        if shipment.status == Shipment.Status.BOUGHT
+        if shipment.status == Shipment.Status.BOUGHT and not shipment.is_return
         else None,
+        "return_labels": return_labels,
+        "return_live": any(r.status in Shipment.LIVE for r in return_labels),
+        "return_refused": returns.refused_reason(shipment),
     }
     return render(request, "shipments/detail.html", context)
 
@@ -359,11 +378,12 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
     except labels.LabelError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            f"Label voided: ${shipment.refunded:,.2f} refunded; order {shipment.order.number} "
-            "is awaiting shipment again.",
+        after = (
+            "it can no longer be used."
+            if shipment.is_return
+            else f"order {shipment.order.number} is awaiting shipment again."
         )
+        messages.success(request, f"Label voided: ${shipment.refunded:,.2f} refunded; {after}")
     return redirect("shipments:detail", pk=shipment.pk)
 
 

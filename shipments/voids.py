@@ -31,6 +31,8 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
         return ""  # a void under way is always finished, whatever the date
     if shipment.status != Shipment.Status.BOUGHT:
         return "Only created labels can be voided."
+    if Shipment.objects.filter(return_of=shipment, status__in=Shipment.LIVE).exists():
+        return "This label has a return label: void the return label first."
     form = (
         Shipment.objects.filter(pk=shipment.pk, scan_form_entry__isnull=False)
         .values_list(
@@ -58,7 +60,8 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
 
 
 def void_label(shipment: Shipment, *, by: User | None = None) -> Shipment:
-    """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27).
+    """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27);
+    a return label's order stays shipped (R46).
 
     The label is saved as ``voiding`` before the carrier is called: an answer lost after the
     carrier refunded (a timeout, an HTTP 500, a killed worker) must not leave a ``bought``
@@ -135,9 +138,10 @@ def _record_void(shipment: Shipment) -> Shipment:
             memo=f"Void of label {locked.tracking_number or locked.service}",
             by=locked.voided_by,
         )
-        Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
-            status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
-        )
+        if not locked.is_return:  # a voided return label leaves its shipped order alone
+            Order.objects.filter(pk=locked.order_id, status=Order.Status.SHIPPED).update(
+                status=Order.Status.AWAITING_SHIPMENT, updated_at=timezone.now()
+            )
         transaction.on_commit(lambda: label_voided.send(Shipment, shipment=locked))
     return locked
 

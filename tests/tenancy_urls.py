@@ -102,6 +102,8 @@ OBJECT_URLS: dict[str, Callable[[Merchant], dict]] = {
     "tracking:order-panel": lambda m: {"pk": make_parcel(m, "T-16").shipment.order_id},
     "tracking:shipment-panel": lambda m: {"pk": make_parcel(m, "T-17").shipment_id},
     "tracking:refresh": lambda m: {"pk": make_parcel(m, "T-18").shipment_id},
+    "tracking:return-new": lambda m: {"pk": make_shipment(m, "T-18b").pk},
+    "tracking:return-email": lambda m: {"pk": make_shipment(m, "T-18c").pk},
     "tracking:webhook": lambda m: {"pk": make_endpoint(m).pk},
     "tracking:webhook-toggle": lambda m: {"pk": make_endpoint(m).pk},
     "tracking:webhook-replay": lambda m: {"pk": make_delivery(m).pk},
@@ -205,6 +207,9 @@ URL_PERMISSIONS: dict[str, tuple[Perm, Perm]] = {
     "tracking:order-panel": both(Perm.VIEW),
     "tracking:shipment-panel": both(Perm.VIEW),
     "tracking:refresh": both(Perm.LABELS),
+    # A return label is bought like any label (R46).
+    "tracking:return-new": both(Perm.BUY_LABELS),
+    "tracking:return-email": both(Perm.BUY_LABELS),
     "tracking:branding": (Perm.VIEW, Perm.SETTINGS),
     "tracking:preview": (Perm.VIEW, Perm.SETTINGS),
     "tracking:webhooks": both(Perm.SETTINGS),

@@ -4,6 +4,8 @@ import re
 
 from django import forms
 
+from locations.models import ShipFromLocation
+from shipments import returns
 from tracking import webhooks
 from tracking.models import Branding, WebhookEndpoint
 
@@ -97,3 +99,28 @@ class WebhookEndpointForm(forms.ModelForm):
         except webhooks.EndpointRefused as exc:
             raise forms.ValidationError(str(exc)) from exc
         return url
+
+
+class ReturnLabelForm(forms.Form):
+    """What a return label needs from the merchant (R46); the rest comes from the label."""
+
+    service = forms.ChoiceField(choices=list(returns.RETURN_SERVICES.items()))
+    location = forms.ModelChoiceField(
+        queryset=ShipFromLocation.objects.none(),
+        label="Return to",
+        empty_label=None,
+        help_text="The store location the parcel comes back to.",
+    )
+    days = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(d, f"{d} days") for d in returns.EXPIRY_DAYS],
+        label="Valid for",
+        help_text="The buyer's download link stops working after that.",
+    )
+    email_buyer = forms.BooleanField(required=False, label="E-mail the label to the buyer")
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        location_field = self.fields["location"]
+        assert isinstance(location_field, forms.ModelChoiceField)
+        location_field.queryset = locations.filter(country="US")

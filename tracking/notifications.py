@@ -142,6 +142,8 @@ def send_customer_email(shipment_id: int, kind: str) -> bool:
     address or unsubscribed, R29 keeps the tracking private, or it was sent already."""
     shipment = Shipment.objects.select_related("order", "merchant").get(pk=shipment_id)
     order = shipment.order
+    if shipment.is_return:
+        return False  # the order's e-mails speak of the parcel going out, not coming back
     if kind == Kind.SHIPPED and shipment.status != Shipment.Status.BOUGHT:
         return False  # voided before the e-mail went out
     parcel = Parcel.objects.filter(shipment=shipment).first()
@@ -189,6 +191,8 @@ def schedule(shipment_id: int, kind: str) -> None:
 
 def parcel_moved(parcel: Parcel, entered: list[str]) -> None:
     """After a poll stored new events: the e-mails for the statuses the parcel entered."""
+    if parcel.shipment.return_of_id is not None:
+        return  # a return on its way back: the buyer mailed it and needs no news of it
     for status in dict.fromkeys(entered):
         kind = STATUS_EMAIL.get(status)
         if kind is not None:

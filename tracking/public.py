@@ -9,14 +9,16 @@ from typing import Any
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.csp import CSP
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 
 from merchants.tenancy import public_view
-from tracking import notifications
+from shipments import printing
+from tracking import notifications, returns
 from tracking.models import Branding, Parcel
 
 # The store's colours go in a <style> block with the request's nonce.
@@ -86,3 +88,32 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         done = notifications.unsubscribe(token)
     return render(request, "tracking/unsubscribe.html", {"done": done, "email": found[1]})
+
+
+@public_view
+@never_cache
+def return_label(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The buyer's return label (R46), by its signed, expiring link; a forged, expired or
+    voided link gets the tracking page's not-found answer."""
+    if over_limit(request):
+        response = render(request, "tracking/too_many.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+    shipment = returns.label_for_token(token)
+    if shipment is None:
+        return render(request, NOT_FOUND, status=404)
+    try:  # the carrier's own image, as stored at purchase (R39)
+        job = printing.print_job(
+            [shipment], printing.PrintOptions(), f"return-label-{shipment.order.number}"
+        )
+    except printing.PrintError:
+        return HttpResponse(
+            "The return label cannot be fetched right now. Please try again in a few minutes.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = StreamingHttpResponse(job.chunks, content_type=job.content_type)
+    response["Content-Disposition"] = content_disposition_header(False, job.filename) or "inline"
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -35,7 +35,9 @@ def safely(listener):
 @safely
 def on_label_bought(sender, shipment, **kwargs) -> None:
     polling.start_tracking(shipment)
-    if shipment.order.email:
+    # A return label's "shipped" e-mail would tell the buyer their order left again: the
+    # merchant sends it on purpose instead (tracking.returns, R46).
+    if shipment.order.email and not shipment.is_return:
         notifications.schedule(shipment.pk, CustomerEmail.Kind.SHIPPED)
     webhooks.emit(shipment.merchant_id, "label.bought", [webhooks.label_payload(shipment)])
 

@@ -16,12 +16,15 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from merchants.permissions import Perm
+from locations.models import ShipFromLocation
+from merchants.permissions import Perm, role_allows
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.models import Order
+from shipments import returns as return_labels
+from shipments.labels import LabelError, LabelPending
 from shipments.models import Shipment, ShippingSettings
-from tracking import notifications, polling, webhooks
-from tracking.forms import BrandingForm, WebhookEndpointForm
+from tracking import notifications, polling, returns, webhooks
+from tracking.forms import BrandingForm, ReturnLabelForm, WebhookEndpointForm
 from tracking.models import (
     Branding,
     CustomerEmail,
@@ -48,7 +51,25 @@ def _parcels(request: MerchantRequest, **lookup):
 def order_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = get_owned_or_404(request, Order, pk=pk)
     parcels = _parcels(request, shipment__order=order)
-    return render(request, "tracking/panel.html", {"parcels": parcels, "order": order})
+    context = {"parcels": parcels, "order": order, "return_from": _returnable(request, order)}
+    return render(request, "tracking/panel.html", context)
+
+
+def _returnable(request: MerchantRequest, order: Order) -> Shipment | None:
+    """The order's bought label a return label can be made for now (R46), for the button."""
+    if not role_allows(request.role, Perm.BUY_LABELS):
+        return None
+    outbound = (
+        owned(request, Shipment)
+        .filter(order=order, status=Shipment.Status.BOUGHT, return_of__isnull=True)
+        .select_related("order")
+        .first()
+    )
+    if outbound is None or return_labels.refused_reason(outbound):
+        return None
+    if outbound.returns.filter(status__in=Shipment.LIVE).exists():
+        return None
+    return outbound
 
 
 @merchant_view(Perm.VIEW)
@@ -69,6 +90,81 @@ def refresh(request: MerchantRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Tracking could not be read: {parcel.last_error}")
     else:
         messages.success(request, "Tracking updated.")
+    return redirect("shipments:detail", pk=shipment.pk)
+
+
+@merchant_view(Perm.BUY_LABELS)
+def return_new(request: MerchantRequest, pk: int) -> HttpResponse:
+    """The return label form for a bought label (GET), and its purchase (POST) (R46)."""
+    outbound = get_owned_or_404(
+        request,
+        Shipment.objects.select_related("order", "account", "ship_from").filter(
+            return_of__isnull=True
+        ),
+        pk=pk,
+    )
+    locations = owned(request, ShipFromLocation)
+    default_location = outbound.ship_from or locations.first()
+    form = ReturnLabelForm(
+        request.POST or None,
+        locations=locations,
+        initial={
+            "service": return_labels.default_service(outbound),
+            "location": default_location,
+            "days": return_labels.DEFAULT_EXPIRY_DAYS,
+            "email_buyer": bool(outbound.order.email),
+        },
+    )
+    refused = return_labels.refused_reason(outbound)
+    error: LabelError | None = None
+    if request.method == "POST" and not refused and form.is_valid():
+        data = form.cleaned_data
+        try:
+            shipment = return_labels.buy_return_label(
+                outbound,
+                location=data["location"],
+                service=data["service"],
+                days=data["days"],
+                by=request.user,
+            )
+        except LabelError as exc:
+            error = exc
+        else:
+            done = f"Return label created for order {outbound.order.number}."
+            if data["email_buyer"]:
+                try:
+                    done += f" E-mailed to {returns.email_to_buyer(shipment)}."
+                except returns.NoBuyerEmail as exc:
+                    messages.warning(request, f"{exc} Print the label and send it instead.")
+            messages.success(request, done)
+            return redirect("shipments:detail", pk=shipment.pk)
+    location = default_location
+    if form.is_bound and form.is_valid():
+        location = form.cleaned_data["location"]
+    shop = None
+    if not refused and location is not None:
+        shop = return_labels.quotes(outbound, location)
+    context = {"outbound": outbound, "form": form, "error": error, "refused": refused, "shop": shop}
+    failed = request.method == "POST" and (error is not None or not form.is_valid() or refused)
+    status = 409 if isinstance(error, LabelPending) else 400 if failed else 200
+    return render(request, "tracking/return_new.html", context, status=status)
+
+
+@merchant_view(Perm.BUY_LABELS)
+@require_POST
+def return_email(request: MerchantRequest, pk: int) -> HttpResponse:
+    shipment = get_owned_or_404(
+        request, Shipment.objects.select_related("order", "merchant"), pk=pk
+    )
+    if not shipment.is_return or shipment.status != Shipment.Status.BOUGHT:
+        messages.error(request, "Only a created return label can be e-mailed to the buyer.")
+    else:
+        try:
+            to = returns.email_to_buyer(shipment)
+        except returns.NoBuyerEmail as exc:
+            messages.error(request, f"{exc} Print the label and send it instead.")
+        else:
+            messages.success(request, f"Return label e-mailed to {to}.")
     return redirect("shipments:detail", pk=shipment.pk)
 
 

@@ -108,6 +108,17 @@ def subscribed(merchant_id: int, event: str) -> list[WebhookEndpoint]:
     ]
 
 
+def merchants_listening(merchant_ids: set[int], event: str = "tracking.updated") -> set[int]:
+    """Which of these stores has an active endpoint for ``event`` (one query): a poll builds
+    payloads only for them, since most stores have no webhooks."""
+    if not merchant_ids:
+        return set()
+    rows = WebhookEndpoint.objects.filter(merchant_id__in=merchant_ids, is_active=True).values_list(
+        "merchant_id", "events"
+    )
+    return {merchant_id for merchant_id, events in rows if event in events}
+
+
 def emit(merchant_id: int, event: str, payloads: list[dict]) -> int:
     """One delivery per subscribed active endpoint and payload, sent after commit."""
     endpoints = subscribed(merchant_id, event)
@@ -283,6 +294,9 @@ def label_payload(shipment) -> dict:
             "ship_date": shipment.ship_date.isoformat(),
             "status": shipment.status,
             "delivery_status": shipment.delivery_status,
+            # A prepaid return label (R46) and the label whose parcel it brings back.
+            "is_return": shipment.return_of_id is not None,
+            "return_of": shipment.return_of_id,
         }
     }
 

@@ -67,6 +67,7 @@ from carriers.stamps.types import (
     RateRequest,
     Registration,
     Reprint,
+    ReturnLabel,
     Tracking,
 )
 
@@ -393,13 +394,15 @@ class StampsClient:
         return_image_data: bool = False,
         references: Iterable[str] = (),
         non_delivery: str = "",
+        return_label: ReturnLabel | None = None,
     ) -> Indicium:
         """Buy a label. Idempotent by ``integrator_tx_id`` (R28): a retry after a timeout or
         a crash returns the same label instead of buying a second one.
 
         ``image``: the kind, paper and resolution the carrier draws the label in (R39);
         ``references``: up to three label messages (Reference1-3, printed on the label);
-        ``non_delivery``: the customs form's NonDeliveryOption (Return, Abandon)."""
+        ``non_delivery``: the customs form's NonDeliveryOption (Return, Abandon);
+        ``return_label`` makes it a prepaid return label (R46)."""
         if not integrator_tx_id:
             raise ValueError("create_indicium needs an IntegratorTxID (R28)")
         args = mapping.indicium_request(
@@ -415,6 +418,7 @@ class StampsClient:
             return_image_data=return_image_data,
             references=references,
             non_delivery=non_delivery,
+            return_label=return_label,
         )
         r = self._call("CreateIndicium", **args)
         return mapping.indicium_from_soap(r, rate, integrator_tx_id)

@@ -153,6 +153,27 @@ REPRINT_VOIDED = Fault(
 )
 NO_INTEGRATOR_TX = Fault("00700012", "IntegratorTxId was not found.", "CarrierFault", SANDBOX)
 IMAGE_TYPE = Fault("00500003", "is not produced by the ShipDesk sandbox", "CarrierFault", SANDBOX)
+# Return labels (R46): a Rate.PrintLayout starting with "Return" on CreateIndicium.
+RETURN_LAYOUT = Fault("00700040", "is not a return label layout", "CarrierFault", SANDBOX)
+RETURN_DOMESTIC = Fault(
+    "00700041",
+    "Return labels can only carry parcels from and to domestic addresses.",
+    "CarrierFault",
+    SANDBOX,
+)
+RETURN_SERVICE = Fault("00700042", "is not offered for return labels", "CarrierFault", SANDBOX)
+RETURN_EXPIRY = Fault(
+    "00700043", "ReturnLabelExpirationDays must be from 1 to 365.", "CarrierFault", SANDBOX
+)
+RETURN_FROM = Fault(
+    "00700044",
+    "A return label needs the sender's full name and address in Rate.From.",
+    "CarrierFault",
+    SANDBOX,
+)
+RETURN_TO_ADDRESS = Fault(
+    "00700045", "The ReturnTo address is incomplete.", "CarrierFault", SANDBOX
+)
 # End of day.
 MANIFEST_EMPTY = Fault("00800001", "No shipments to close", "ScanFormFailure", SANDBOX)
 MANIFEST_TOO_LATE = Fault(

@@ -42,6 +42,7 @@ from carriers.stamps.types import (
     Rate,
     Registration,
     Reprint,
+    ReturnLabel,
     Tracking,
     TrackingEvent,
 )
@@ -217,16 +218,24 @@ def indicium_request(
     return_image_data: bool,
     references: Iterable[str],
     non_delivery: str,
+    return_label: ReturnLabel | None = None,
 ) -> dict[str, Any]:
     args: dict[str, Any] = {
         "IntegratorTxID": integrator_tx_id,
         "Rate": rate_to_soap(
-            rate, from_address=from_address, to_address=to_address, add_ons=add_ons
+            rate,
+            from_address=from_address,
+            to_address=to_address,
+            add_ons=add_ons,
+            print_layout=return_label.print_layout if return_label else "",
         ),
         "ImageType": image.image_type,
     }
     refs = list(references)[:3]
     optional = {
+        "ReturnTo": address_to_soap(return_label.return_to)
+        if return_label is not None and return_label.return_to is not None
+        else None,
         "Customs": customs_to_soap(customs) if customs is not None else None,
         "SampleOnly": True if sample_only else None,
         "memo": memo,
@@ -235,6 +244,7 @@ def indicium_request(
         "PaperSize": image.paper_size,
         "ImageDpi": image.image_dpi if image.image_dpi != "ImageDpiDefault" else None,
         **{f"Reference{i}": (ref or "")[:100] for i, ref in enumerate(refs, 1)},
+        "ReturnLabelExpirationDays": return_label.expiration_days if return_label else None,
     }
     args.update(compact(optional))
     return args

@@ -224,6 +224,7 @@ def rate_to_soap(
     from_address: Address | None = None,
     to_address: Address | None = None,
     add_ons: Iterable[str] = (),
+    print_layout: str = "",
 ) -> dict[str, Any]:
     to = to_address or r.to or Address()
     from_ = address_to_soap(from_address) if from_address is not None else {"ZIPCode": r.from_zip}
@@ -231,6 +232,8 @@ def rate_to_soap(
         "From": from_,
         "To": address_to_soap(to),
         "ServiceType": r.service_type,
+        # "Return" (or a sized "Return..." layout) makes CreateIndicium a return label.
+        "PrintLayout": print_layout,
         "PackageType": r.package_type,
         "WeightLb": r.weight_lb,
         "WeightOz": r.weight_oz,

@@ -224,6 +224,19 @@ class Customs:
 
 
 @dataclass(frozen=True)
+class ReturnLabel:
+    """What makes CreateIndicium a prepaid return label: the Rate's ``PrintLayout`` (Normal
+    layouts have Return twins; plain "Return" lets the carrier size it) and
+    ``ReturnLabelExpirationDays``. ``return_to`` is CreateIndicium's ``ReturnTo``, the return
+    address printed on the label when it is not the From address; ShipDesk leaves it out
+    (the buyer is the From). See carriers/stamps/sandbox/README.md for what is unknown."""
+
+    expiration_days: int
+    print_layout: str = "Return"
+    return_to: Address | None = None
+
+
+@dataclass(frozen=True)
 class Indicium:
     """A label (CreateIndicium answer)."""
 

@@ -1,5 +1,6 @@
 """In a browser: buy a label, let the sandbox clock run, refresh and watch the status change
-on the shipment list, then open the buyer's branded tracking page."""
+on the shipment list, open the buyer's branded tracking page, then create a return label from
+the shipped order (R46)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,36 @@ def test_buy_then_follow_the_parcel_to_the_buyers_tracking_page(
         expect(timeline.first).to_contain_text("In Transit to Next Facility")
         expect(timeline).to_have_count(4)
 
-        token = Shipment.objects.get(order=order).parcel.token
+        token = Shipment.objects.get(order=order, return_of__isnull=True).parcel.token
         page.goto(f"/t/{token}/")
         expect(page.get_by_test_id("public-status")).to_have_text("In transit")
         expect(page.get_by_text("Acme Trail Shop")).to_be_visible()
         expect(page.get_by_text("Acme Outfitters")).to_have_count(0)
+
+        # The buyer wants to send it back: a prepaid return label from the shipped order.
+        page.goto(f"/orders/{order.pk}/")
+        page.get_by_test_id("create-return").click()
+        expect(page.locator('#return-quotes tr[data-service="US-GA"]')).to_be_visible()
+        page.get_by_label("Service").select_option("US-GA")
+        page.get_by_label("Valid for").select_option("14")
+        page.get_by_role("button", name="Create return label").click()
+        expect(page).to_have_url(re.compile(r"/shipments/\d+/$"))
+        expect(
+            page.get_by_role("heading", name=re.compile("Return label for order TRK-1"))
+        ).to_be_visible()
+        expires = timezone.localdate() + dt.timedelta(days=14)
+        expect(page.get_by_test_id("return-expires")).to_have_text(f"{expires:%b %-d, %Y}")
+        expect(page.get_by_test_id("delivery-status")).to_have_text(
+            "Label created, not yet scanned"
+        )
+        returned = Shipment.objects.get(order=order, return_of__isnull=False)
+        assert returned.status == "bought" and returned.return_to_id == order.ship_from_id
+
+        page.goto("/shipments/")
+        rows = page.locator("#shipments-table tbody tr", has_text="TRK-1")
+        expect(rows).to_have_count(2)
+        expect(rows.get_by_test_id("return-marker")).to_have_count(1)
+        page.goto(f"/orders/{order.pk}/")
+        expect(page.locator("#tracking-panel").get_by_test_id("return-marker")).to_be_visible()
+        expect(page.get_by_test_id("create-return")).to_have_count(0)
     assert page.console_errors == []

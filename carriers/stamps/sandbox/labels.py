@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from . import addresses, documents, rates, state
+from carriers.stamps import faults
+
+from . import addresses, documents, geo, rates, state
 from . import label_images as images
 from .accounts import Call, auto_buy, settle_pending
 from .models import Account, Indicium
@@ -77,6 +79,66 @@ def _check_label_rules(rate: dict, customs: dict | None) -> None:
         )
 
 
+# Return labels (R46). A Rate.PrintLayout starting with "Return" asks for one; the names are
+# the Normal layouts' twins as public SWSIM clients list them (see README: unknowns).
+RETURN_LAYOUTS = {"Return", "Return4X6", "Return4X675", "Return4x825", "Return6X4", "Return4X45"}
+RETURN_SERVICES = {"US-GA", "US-PM", "US-XM"}
+RETURN_DAYS = range(1, 366)
+DEFAULT_RETURN_DAYS = 30
+
+
+def _fault(fault: faults.Fault, text: str = "") -> SandboxFault:
+    return SandboxFault(text or fault.text, fault.code)
+
+
+def _is_domestic(address: dict) -> bool:
+    state_code = (address.get("State") or "").upper()
+    country = (address.get("Country") or "US").upper()
+    return country == "US" and state_code not in geo.MILITARY_STATES
+
+
+def _complete(address: dict) -> bool:
+    return all((address.get(k) or "").strip() for k in ("Address1", "City", "State", "ZIPCode"))
+
+
+def _check_return(data: dict, rate: dict) -> dict | None:
+    """The return options of a CreateIndicium, checked; None for an ordinary label.
+
+    Only the layout makes a label a return label: ReturnLabelExpirationDays on an ordinary
+    label is ignored, as public clients send it on every label (README)."""
+    layout = rate.get("PrintLayout") or ""
+    if not layout.startswith("Return"):
+        return None
+    if layout not in RETURN_LAYOUTS:
+        raise _fault(
+            faults.RETURN_LAYOUT,
+            f"PrintLayout {layout} {faults.RETURN_LAYOUT.text} the sandbox offers "
+            f"({', '.join(sorted(RETURN_LAYOUTS))}); customs layouts are not modelled.",
+        )
+    src, dst = rate.get("From") or {}, rate.get("To") or {}
+    if not (_is_domestic(src) and _is_domestic(dst)) or data.get("Customs"):
+        raise _fault(faults.RETURN_DOMESTIC)
+    service = rate.get("ServiceType") or ""
+    if service not in RETURN_SERVICES:
+        raise _fault(
+            faults.RETURN_SERVICE,
+            f"{rates.DESCRIPTIONS.get(service, service)} {faults.RETURN_SERVICE.text}.",
+        )
+    # The buyer's address is printed as the sender's and is where USPS brings the parcel back
+    # if the store can't take it: a ZIP code alone (enough for rating) won't do.
+    if not (_full_name(src).strip() and _complete(src)):
+        raise _fault(faults.RETURN_FROM)
+    days = data.get("ReturnLabelExpirationDays")
+    if days is None:
+        days = DEFAULT_RETURN_DAYS
+    if days not in RETURN_DAYS:
+        raise _fault(faults.RETURN_EXPIRY)
+    return_to = data.get("ReturnTo")
+    if return_to is not None and not _complete(return_to):
+        raise _fault(faults.RETURN_TO_ADDRESS)
+    return {"layout": layout, "days": days, "return_to": return_to}
+
+
 def create_indicium(call: Call) -> dict:
     data = call.data
     account = call.locked_account()
@@ -91,7 +153,8 @@ def create_indicium(call: Call) -> dict:
     customs = data.get("Customs")
     _check_label_rules(requested, customs)
     _check_image_request(data)
-    addresses.require_cleansed(requested.get("To"))  # R37
+    returning = _check_return(data, requested)
+    addresses.require_cleansed(requested.get("To"))  # R37: for a return, the store's address
     quoted = rates.get_rates(requested, pro=account.plan == Account.PRO, today=call.now.date())[0]
     offered = {a["AddOnType"]: a for a in quoted["AddOns"]}
     chosen = [a["AddOnType"] for a in requested.get("AddOns") or [] if a]
@@ -104,6 +167,8 @@ def create_indicium(call: Call) -> dict:
             )
     add_ons_total = sum((offered[c]["Amount"] for c in chosen), Decimal("0.00"))
     quoted["AddOns"] = [offered[c] for c in chosen]
+    if returning is not None:
+        quoted["PrintLayout"] = returning["layout"]
     total = quoted["Amount"] + add_ons_total
     settle_pending(account, call.now, count_call=False)
     if not data.get("SampleOnly") and account.balance < total:
@@ -145,6 +210,10 @@ def create_indicium(call: Call) -> dict:
         balance_after=account.balance,
         control_total_after=account.control_total,
         created_at=call.now,
+        return_expires_on=(
+            call.now.date() + dt.timedelta(days=returning["days"]) if returning else None
+        ),
+        return_to=_jsonable(returning["return_to"]) if returning else None,
     )
     try:
         with transaction.atomic():

@@ -151,6 +151,10 @@ class Indicium(models.Model):
     manifest = models.ForeignKey(
         Manifest, null=True, blank=True, on_delete=models.SET_NULL, related_name="indicia"
     )
+    # A return label (Rate.PrintLayout "Return..."): its last valid day, and the ReturnTo
+    # address printed on it when one was sent.
+    return_expires_on = models.DateField(null=True, blank=True)
+    return_to = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "stamps_sandbox_indicium"

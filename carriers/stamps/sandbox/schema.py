@@ -588,6 +588,7 @@ OPERATIONS = {
         nonDeliveryOption NonDeliveryOption ?
         ReturnImageData s:boolean ? !
         PaperSize PaperSizeV1 ?
+        ReturnLabelExpirationDays s:int ? !
         ImageDpi ImageDpi ?
         OrderId string-0-100 ?
         Reference1 string-0-100 ?
