@@ -19,6 +19,7 @@ from . import accounts, endofday, labels, state
 from .models import Fault
 from .schema import REQUESTS, RESPONSES, TNS
 from .soap import SandboxFault, envelope, fault_envelope, parse_children, parse_envelope
+from .validation import validate_request
 from .wsdl import render_wsdl
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     try:
         body_el = parse_envelope(request.body)
         op = _operation(request, body_el)
+        validate_request(body_el)
     except SandboxFault as bad_request:
         return _fault(bad_request)
 
