@@ -37,7 +37,7 @@ class _SchemaResolver(etree.Resolver):
         super().__init__()
         self.documents = documents
 
-    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+    def resolve(self, system_url, public_id, context):
         if system_url in self.documents:
             return self.resolve_string(self.documents[system_url], context)
         return None
