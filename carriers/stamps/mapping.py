@@ -33,6 +33,7 @@ from carriers.stamps.types import (
     CreditCard,
     Customs,
     Indicium,
+    LabelRefund,
     Manifest,
     Pickup,
     PickupAddress,
@@ -251,6 +252,29 @@ def indicium_from_soap(r: Any, rate: Rate, integrator_tx_id: str) -> Indicium:
         label_category=text_of(r, "labelCategory"),
         rate=rate_from_soap(rate_back, rate) if rate_back is not None else None,
     )
+
+
+def refunds_from_soap(r: Any) -> list[LabelRefund]:
+    """GetShipmentList's answer: the refund of every voided label in it."""
+    out = []
+    for shipment in items_of(r, "Shipments", "ShipmentV39"):
+        refund = value_of(shipment, "RefundStatus")
+        if refund is None:
+            continue
+        out.append(
+            LabelRefund(
+                stamps_tx_id=text_of(shipment, "StampsTxId"),
+                tracking_number=text_of(shipment, "TrackingNumber"),
+                shipment_status=text_of(shipment, "ShipmentStatus"),
+                refund_type=text_of(shipment, "RefundType"),
+                status=text_of(refund, "PostageRefundStatus"),
+                requested=value_of(refund, "PostageAmountRequested", Decimal("0.00")),
+                approved=value_of(refund, "PostageAmountApproved", Decimal("0.00")),
+                requested_at=value_of(refund, "RequestDate"),
+                expected_at=value_of(refund, "EstimatedPostageRefundCompletionDate"),
+            )
+        )
+    return out
 
 
 def manifest_request(

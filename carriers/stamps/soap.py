@@ -47,6 +47,8 @@ _DECIMALS = frozenset(
         "OutstandingLabelBalance",
         "MaxOutstandingLabelBalance",
         "PerPrintLimit",
+        "PostageAmountRequested",
+        "PostageAmountApproved",
     ]
 )
 _INTS = frozenset(
@@ -69,7 +71,15 @@ _INTS = frozenset(
 _FLOATS = frozenset(["WeightLb", "WeightOz", "Length", "Width", "Height"])
 _DATES = frozenset(["ShipDate", "DeliveryDate"])
 _DATETIMES = frozenset(
-    ["LastLoginTime", "Timestamp", "ExpectedDeliveryDate", "GuaranteedDeliveryDate"]
+    [
+        "LastLoginTime",
+        "Timestamp",
+        "ExpectedDeliveryDate",
+        "GuaranteedDeliveryDate",
+        "PrintDate",
+        "RequestDate",
+        "EstimatedPostageRefundCompletionDate",
+    ]
 )
 _BINARY = frozenset(["base64Binary", "IndiciumData"])
 

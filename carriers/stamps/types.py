@@ -240,6 +240,28 @@ class Indicium:
 
 
 @dataclass(frozen=True)
+class LabelRefund:
+    """A voided label's refund as GetShipmentList reports it (``ShipmentV39.RefundStatus``).
+
+    A void is a refund request (R41): ``complete`` once USPS approved it and the carrier
+    credited ``approved`` to the balance."""
+
+    stamps_tx_id: str
+    tracking_number: str = ""
+    shipment_status: str = ""  # Printed | Pending Refund | Refunded | ...
+    refund_type: str = ""  # E-refund | Mail-in
+    status: str = ""  # PostageRefundStatus: Pending | Processing | Complete | Duplicate
+    requested: Decimal = Decimal("0.00")
+    approved: Decimal = Decimal("0.00")
+    requested_at: dt.datetime | None = None
+    expected_at: dt.datetime | None = None  # EstimatedPostageRefundCompletionDate
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "Complete"
+
+
+@dataclass(frozen=True)
 class Manifest:
     manifest_id: str
     url: str = ""

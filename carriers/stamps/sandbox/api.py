@@ -162,8 +162,20 @@ def set_pending_settlement(*, calls: int = 2, seconds: int = 5) -> None:
     )
 
 
+def set_refund_delay(seconds: int | None) -> None:
+    """How long a voided label's refund stays pending before the balance is credited (R41);
+    None: settings.STAMPS_SANDBOX_REFUND_DELAY. Move the clock (``set_clock``) to get past it."""
+    Config.objects.update_or_create(pk=1, defaults={"refund_delay_seconds": seconds})
+
+
 def get_balance(username: str) -> Decimal:
-    return get_account(username).balance
+    """The balance as of the sandbox clock (refunds and purchases due by now settled)."""
+    from .accounts import settle_pending
+
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(username__iexact=username)
+        settle_pending(account, state.now(), count_call=False)
+        return account.balance
 
 
 def purchases(username: str) -> list[Purchase]:

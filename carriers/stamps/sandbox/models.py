@@ -144,7 +144,11 @@ class Indicium(models.Model):
     balance_after = models.DecimalField(max_digits=12, decimal_places=2)
     control_total_after = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField()
+    # A void is a refund request (R41): the postage comes back at refund_due_at, when USPS
+    # "approves" it (the first call that settles after that moment credits the balance).
     voided_at = models.DateTimeField(null=True, blank=True)
+    refund_due_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
     manifest = models.ForeignKey(
         Manifest, null=True, blank=True, on_delete=models.SET_NULL, related_name="indicia"
     )
@@ -208,6 +212,8 @@ class Config(models.Model):
     now_override = models.DateTimeField(null=True, blank=True)
     pending_settle_calls = models.PositiveIntegerField(default=2)
     pending_settle_seconds = models.PositiveIntegerField(default=5)
+    # Seconds from a void to its refund; None: settings.STAMPS_SANDBOX_REFUND_DELAY.
+    refund_delay_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "stamps_sandbox_config"

@@ -70,7 +70,7 @@ def _convert(type_: str, raw: str) -> Any:
             value = Decimal(raw_s)
         elif base == "s:double":
             value = float(raw_s)
-        elif base in ("s:int", "s:long"):
+        elif base in ("s:int", "s:long", "s:integer"):
             value = int(raw_s)
         elif base == "s:boolean":
             value = raw_s in ("true", "1")

@@ -37,6 +37,7 @@ HANDLERS = {
     "CreateIndicium": labels.create_indicium,
     "CancelIndicium": labels.cancel_indicium,
     "TrackShipment": labels.track_shipment,
+    "GetShipmentList": labels.get_shipment_list,
     "CreateManifest": endofday.create_manifest,
     "ScheduleCarrierPickup": endofday.schedule_carrier_pickup,
     "ModifyCarrierPickup": endofday.modify_carrier_pickup,
