@@ -352,10 +352,16 @@ def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
         return purchase
     PostagePurchase.objects.filter(pk=purchase.pk).update(checks=purchase.checks + 1)
     account = purchase.account
+    from funding.refunds import sync_with_refunds
+
     try:
-        info = sync_balance(account)
+        # With every refund the balance holds in the ledger: an unbooked refund would look
+        # like this purchase landing (R41).
+        info = sync_with_refunds(account)
     except errors.StampsError:
         return purchase  # unreachable or refused (stamps.call flags the account): next check
+    if info is None:
+        return purchase  # refunds were landing while it looked: next check
     settle_from_balance(account, money(info.balance), money(info.control_total), purchase)
     purchase.refresh_from_db()
     return purchase
@@ -372,7 +378,7 @@ def settle_from_balance(
     The gap between the carrier's balance and the ledger's is postage bought but not yet
     recorded. A label bought at the carrier whose debit is not yet in the ledger makes the
     gap smaller (a purchase waits one more check, never settles wrongly); a void's refund is
-    credited right after the carrier's answer, so its window is that one request. A purchase
+    in the ledger before the balance is read (``refunds.sync_with_refunds``). A purchase
     the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
     the gap does not show was not bought; one the carrier answered Pending or Processing is
     waited for. Only ``followed`` is ever given up: another one may be on its way right now."""

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ShipmentsConfig(AppConfig):
     name = "shipments"
     verbose_name = "Shipments and labels"
+
+    def ready(self) -> None:
+        from funding.signals import refund_settled
+        from shipments.voids import record_refund
+
+        refund_settled.connect(record_refund, dispatch_uid="shipments.record_refund")
