@@ -327,11 +327,7 @@ def buy_label(
 
 def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
     """The label, its ledger debit and the order's status: one transaction (R14)."""
-    amount = indicium.amount
-    if indicium.rate is not None:
-        amount = indicium.rate.amount + sum(
-            (a.amount or Decimal("0")) for a in indicium.rate.add_ons
-        )
+    amount = indicium.total  # postage, add-ons and surcharges (R40)
     order_number = shipment.order.number
     with transaction.atomic():
         locked = (

@@ -240,6 +240,15 @@ def indicium_from_soap(r: Any, rate: Rate, integrator_tx_id: str) -> Indicium:
     """CreateIndicium's answer; ``rate`` is what was asked, for fields the answer leaves out."""
     balance, total = balance_of(r)
     rate_back = value_of(r, "Rate")
+    bought = rate_from_soap(rate_back, rate) if rate_back is not None else None
+    cost = value_of(rate_back, "Amount") if rate_back is not None else rate.amount
+    if bought is not None:
+        # The answer's AddOns are the ones bought; its Surcharges are charged too (R40).
+        cost = (
+            bought.amount
+            + sum((a.amount or Decimal("0")) for a in bought.add_ons)
+            + bought.surcharges_total
+        )
     return Indicium(
         integrator_tx_id=text_of(r, "IntegratorTxID") or integrator_tx_id,
         stamps_tx_id=text_of(r, "StampsTxID"),
@@ -250,7 +259,8 @@ def indicium_from_soap(r: Any, rate: Rate, integrator_tx_id: str) -> Indicium:
         control_total=total,
         image_data=tuple(items_of(r, "ImageData", "base64Binary")),
         label_category=text_of(r, "labelCategory"),
-        rate=rate_from_soap(rate_back, rate) if rate_back is not None else None,
+        rate=bought,
+        total=cost,
     )
 
 

@@ -16,7 +16,15 @@ from typing import Any
 import requests
 from lxml import etree
 
-from carriers.stamps.types import AddOn, Address, Customs, PickupContact, Rate, RateRequest
+from carriers.stamps.types import (
+    AddOn,
+    Address,
+    Customs,
+    PickupContact,
+    Rate,
+    RateRequest,
+    Surcharge,
+)
 
 # --------------------------------------------------------------------------------------------
 # Reading answers.
@@ -313,6 +321,10 @@ def rate_from_soap(obj: Any, request: RateRequest | Rate | None = None) -> Rate:
         insured_value=value_of(obj, "InsuredValue"),
         declared_value=value_of(obj, "DeclaredValue"),
         non_machinable=bool(value_of(obj, "NonMachinable", False)),
+        surcharges=tuple(
+            Surcharge(type=text_of(f, "SurchargeType"), amount=value_of(f, "Amount", Decimal("0")))
+            for f in items_of(obj, "Surcharges", "SurchargeV5")
+        ),
     )
 
 

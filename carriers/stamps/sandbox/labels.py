@@ -103,7 +103,8 @@ def create_indicium(call: Call) -> dict:
             )
     add_ons_total = sum((offered[c]["Amount"] for c in chosen), Decimal("0.00"))
     quoted["AddOns"] = [offered[c] for c in chosen]
-    total = quoted["Amount"] + add_ons_total
+    fees = rates.surcharges_total(quoted)  # R40: charged with the postage
+    total = quoted["Amount"] + add_ons_total + fees
     settle_pending(account, call.now, count_call=False)
     if not data.get("SampleOnly") and account.balance < total:
         raise SandboxFault(
@@ -133,6 +134,7 @@ def create_indicium(call: Call) -> dict:
         label_category=category,
         postage=quoted["Amount"],
         add_ons_total=add_ons_total,
+        surcharges_total=fees,
         rate=_jsonable(quoted),
         customs=_jsonable(customs) if customs else None,
         memo=(data.get("memo") or "")[:200],
@@ -174,6 +176,9 @@ def _rate_from_json(rate: dict) -> dict:
         if out.get(key):
             out[key] = dt.date.fromisoformat(out[key])
     out["AddOns"] = [{**a, "Amount": Decimal(a["Amount"])} for a in out.get("AddOns") or []]
+    out["Surcharges"] = [
+        {**f, "Amount": Decimal(f["Amount"])} for f in out.get("Surcharges") or []
+    ] or None
     return out
 
 

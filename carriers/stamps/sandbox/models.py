@@ -137,6 +137,7 @@ class Indicium(models.Model):
     label_category = models.CharField(max_length=30)
     postage = models.DecimalField(max_digits=12, decimal_places=2)
     add_ons_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    surcharges_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     rate = models.JSONField(default=dict)  # the RateV46 answered, for replays and the label
     customs = models.JSONField(null=True, blank=True)
     memo = models.CharField(max_length=200, blank=True)
@@ -166,7 +167,7 @@ class Indicium(models.Model):
 
     @property
     def total(self) -> Decimal:
-        return self.postage + self.add_ons_total
+        return self.postage + self.add_ons_total + self.surcharges_total
 
 
 class Pickup(models.Model):

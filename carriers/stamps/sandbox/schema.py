@@ -144,6 +144,7 @@ ENUMS = {
     "RatesetType": ["Retail", "CBP", "CPP"],
     "PickupCarrier": ["None", "Usps"],
     "SearchFor": ["All", "Refund"],
+    "SurchargeTypeV5": ["SUR-A-NSDIM1", "SUR-A-NSDIM2", "SUR-A-NSVOL"],
     "IncludeField": [
         "StampsTxId",
         "ShipmentStatus",
@@ -287,6 +288,11 @@ COMPLEX = {
         AddOnDescription s:string ?
     """,
     "ArrayOfAddOnV20": "AddOnV20 AddOnV20 * !",
+    "SurchargeV5": """
+        Amount s:decimal ?
+        SurchargeType SurchargeTypeV5
+    """,
+    "ArrayOfSurchargeV5": "SurchargeV5 SurchargeV5 * !",
     "RateV46": """
         From Address
         To Address
@@ -308,6 +314,7 @@ COMPLEX = {
         DeclaredValue s:decimal ?
         NonMachinable s:boolean ?
         AddOns ArrayOfAddOnV20 ?
+        Surcharges ArrayOfSurchargeV5 ?
         EffectiveWeightInOunces s:int ?
         Zone s:int ?
         RateCategory s:int ?
