@@ -12,6 +12,7 @@ import math
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from . import geo
+from .addresses import require_province
 from .soap import SandboxFault
 
 CENT = Decimal("0.01")
@@ -308,6 +309,8 @@ def validate(rate: dict) -> None:
     """Carrier checks that apply to every rate and label request."""
     if weight_oz(rate) <= 0:
         raise SandboxFault("Weight must be greater than 0.", "00500010")
+    require_province(rate.get("From"))
+    require_province(rate.get("To"))
     to = rate.get("To") or {}
     if is_international(rate):
         if not (to.get("PostalCode") or "").strip():
