@@ -34,6 +34,7 @@ from funding.ledger import (
     record_entry,
 )
 from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
+from funding.signals import unsettled_debits
 from merchants.errors import MerchantError
 from merchants.permissions import Perm, require
 
@@ -381,10 +382,19 @@ def settle_from_balance(
     in the ledger before the balance is read (``refunds.sync_with_refunds``). A purchase
     the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
     the gap does not show was not bought; one the carrier answered Pending or Processing is
-    waited for. Only ``followed`` is ever given up: another one may be on its way right now."""
+    waited for, and so is one a label charged in the meantime could hide (``unsettled_debits``).
+    Only ``followed`` is ever given up: another one may be on its way right now."""
     with transaction.atomic():
         locked = lock_account(account)
         gap = balance - ledger_balance(locked)
+        # Labels the carrier may have charged without ShipDesk knowing yet make the gap
+        # smaller than the postage bought: a lost purchase is not given up while they could
+        # explain the difference.
+        uncertain = sum(
+            (amount for _, amount in unsettled_debits.send(CarrierAccount, account_id=locked.pk)
+             if amount),
+            ZERO,
+        )  # fmt: skip
         waiting = PostagePurchase.objects.select_for_update().filter(
             account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
         )
@@ -392,9 +402,11 @@ def settle_from_balance(
             if purchase.amount <= gap:
                 apply_success(purchase, control_total=control_total, balance_includes_it=True)
                 gap -= purchase.amount
-            elif purchase.pk == followed.pk and purchase.status in (
-                PostagePurchase.Status.SENDING,
-                PostagePurchase.Status.UNKNOWN,
+            elif (
+                purchase.pk == followed.pk
+                and purchase.status
+                in (PostagePurchase.Status.SENDING, PostagePurchase.Status.UNKNOWN)
+                and purchase.amount > gap + uncertain
             ):
                 _reject(purchase, NOT_BOUGHT)
 

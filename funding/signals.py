@@ -8,3 +8,8 @@ from django.dispatch import Signal
 
 # refund=funding.models.Refund, settled by the carrier (refunded or denied)
 refund_settled = Signal()
+
+# account_id=int. Receivers return the Decimal the carrier may have charged the account that
+# the ledger does not show yet (labels whose CreateIndicium answer was lost), or None. A lost
+# purchase is judged "not bought" only when the balance proves it even counting these.
+unsettled_debits = Signal()

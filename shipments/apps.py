@@ -6,7 +6,9 @@ class ShipmentsConfig(AppConfig):
     verbose_name = "Shipments and labels"
 
     def ready(self) -> None:
-        from funding.signals import refund_settled
+        from funding.signals import refund_settled, unsettled_debits
+        from shipments.labels import unsettled_charges
         from shipments.voids import record_refund
 
         refund_settled.connect(record_refund, dispatch_uid="shipments.record_refund")
+        unsettled_debits.connect(unsettled_charges, dispatch_uid="shipments.unsettled_charges")

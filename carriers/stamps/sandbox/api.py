@@ -24,7 +24,7 @@ from .models import (
     VerificationCode,
 )
 
-FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit", "soap_fault")
+FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit", "soap_fault", "out_of_sync")
 
 
 def reset() -> None:
@@ -118,8 +118,10 @@ def set_fault(
     STAMPS_TIMEOUT + 1), then answer 504 without doing the work. ``http500``: answer 500
     with a plain-text body, nothing done. ``drop_after_commit``: do and commit the work, then
     answer 500 with a plain-text body, so the client cannot know it succeeded.
-    ``soap_fault``: a soap:Fault whose faultstring is ``message``. ``operation="WSDL"``
-    fails fetching the WSDL (``timeout``, ``delay``; any other kind answers 500).
+    ``soap_fault``: a soap:Fault whose faultstring is ``message``. ``out_of_sync``: the
+    conversation fault 0x002b0204 (R38), before any work, as a superseded Authenticator gets.
+    ``operation="WSDL"`` fails fetching the WSDL (``timeout``, ``delay``; any other kind
+    answers 500).
     """
     from .views import HANDLERS, WSDL
 

@@ -190,7 +190,7 @@ class Pickup(models.Model):
 class Fault(models.Model):
     """An injected failure for one operation; ``remaining`` None means every call."""
 
-    KINDS = ["delay", "timeout", "http500", "drop_after_commit", "soap_fault"]
+    KINDS = ["delay", "timeout", "http500", "drop_after_commit", "soap_fault", "out_of_sync"]
 
     operation = models.CharField(max_length=40)
     kind = models.CharField(max_length=20)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
+from carriers.stamps import faults
 from merchants.tenancy import sandbox_view
 
 from . import accounts, endofday, labels, state
@@ -142,6 +143,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             return HttpResponse("500 Internal Server Error", status=500, content_type="text/plain")
         elif injected.kind == "soap_fault":
             return _fault(SandboxFault(injected.message or "Internal error", "00ff0000"))
+        elif injected.kind == "out_of_sync":
+            return _fault(state.fault(faults.CONVERSATION_OUT_OF_SYNC))
 
     started = time.perf_counter()
     try:
