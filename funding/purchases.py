@@ -390,11 +390,8 @@ def settle_from_balance(
         # Labels the carrier may have charged without ShipDesk knowing yet make the gap
         # smaller than the postage bought: a lost purchase is not given up while they could
         # explain the difference.
-        uncertain = sum(
-            (amount for _, amount in unsettled_debits.send(CarrierAccount, account_id=locked.pk)
-             if amount),
-            ZERO,
-        )  # fmt: skip
+        answers = unsettled_debits.send(CarrierAccount, account_id=locked.pk)
+        uncertain = sum((Decimal(amount) for _, amount in answers if amount), ZERO)
         waiting = PostagePurchase.objects.select_for_update().filter(
             account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
         )
