@@ -226,19 +226,30 @@ def _is_control_total_mismatch(exc: errors.StampsError) -> bool:
     return "control total" in (exc.fault_text or "").lower()
 
 
+# Labels bought at the same moment by other web threads and workers move the control total
+# between ShipDesk's read and its purchase; each refusal costs two quick calls.
+CONTROL_TOTAL_ATTEMPTS = 8
+
+
+def _purchase_with_current_control_total(purchase: PostagePurchase) -> Purchase:
+    """PurchasePostage; when labels bought elsewhere moved the control total, read it again
+    and ask again. The carrier refused before acting, so nothing was bought and this is not
+    the re-sending R44 forbids (a purchase whose outcome is unknown is never sent again)."""
+    for attempt in range(1, CONTROL_TOTAL_ATTEMPTS + 1):
+        try:
+            return _purchase_call(purchase)
+        except errors.StampsError as exc:
+            if not _is_control_total_mismatch(exc) or attempt == CONTROL_TOTAL_ATTEMPTS:
+                raise
+            sync_balance(purchase.account)
+    raise AssertionError("unreachable")
+
+
 def submit_purchase(purchase: PostagePurchase) -> PostagePurchase:
     """Send (or send again, with the same IntegratorTxID) and record the answer."""
     account = purchase.account
     try:
-        try:
-            answer = _purchase_call(purchase)
-        except errors.StampsError as exc:
-            if not _is_control_total_mismatch(exc):
-                raise
-            # Labels bought elsewhere moved the control total: read it and ask once more
-            # (the carrier refused before acting, so the same IntegratorTxID is still unused).
-            sync_balance(account)
-            answer = _purchase_call(purchase)
+        answer = _purchase_with_current_control_total(purchase)
     except errors.CarrierUnavailable:
         # The carrier may or may not have bought it: find out later with the same id.
         _set_status(purchase, PostagePurchase.Status.UNKNOWN)
