@@ -26,8 +26,8 @@ def main() -> int:
     for line in lines:
         if line.startswith(f"{float(SECONDS):.0f} s:") or " passed" in line or " failed" in line:
             print(line)
-    if done.returncode:
-        print("\n".join(lines[-60:]))
+    if done.returncode:  # the assertion that failed, with its values
+        print("\n".join(line for line in lines if line.startswith(("E ", ">", "FAILED"))))
     return done.returncode
 
 

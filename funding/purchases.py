@@ -34,7 +34,7 @@ from funding.ledger import (
     record_entry,
 )
 from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
-from funding.signals import unsettled_debits
+from funding.signals import unsettled_credits, unsettled_debits
 from merchants.errors import MerchantError
 from merchants.permissions import Perm, require
 
@@ -393,7 +393,9 @@ def settle_from_balance(
     in the ledger before the balance is read (``refunds.sync_with_refunds``). A purchase
     the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
     the gap does not show was not bought; one the carrier answered Pending or Processing is
-    waited for, and so is one a label charged in the meantime could hide (``unsettled_debits``).
+    waited for, and so is one a label charged in the meantime could hide (``unsettled_debits``);
+    a refund credited for a void ShipDesk has not recorded yet is never taken for a purchase
+    (``unsettled_credits``).
     Only ``followed`` is ever given up: another one may be on its way right now."""
     with transaction.atomic():
         locked = lock_account(account)
@@ -401,13 +403,17 @@ def settle_from_balance(
         # Labels the carrier may have charged without ShipDesk knowing yet make the gap
         # smaller than the postage bought: a lost purchase is not given up while they could
         # explain the difference.
-        answers = unsettled_debits.send(CarrierAccount, account_id=locked.pk)
-        uncertain = sum((Decimal(amount) for _, amount in answers if amount), ZERO)
+        debits = unsettled_debits.send(CarrierAccount, account_id=locked.pk)
+        uncertain = sum((Decimal(amount) for _, amount in debits if amount), ZERO)
+        # Refunds the carrier may have credited for voids whose answer was lost make it
+        # larger: a purchase is settled only from what they cannot explain.
+        credits = unsettled_credits.send(CarrierAccount, account_id=locked.pk)
+        unsure_credit = sum((Decimal(amount) for _, amount in credits if amount), ZERO)
         waiting = PostagePurchase.objects.select_for_update().filter(
             account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
         )
         for purchase in waiting.order_by("created_at", "pk"):
-            if purchase.amount <= gap:
+            if purchase.amount <= gap - unsure_credit:
                 apply_success(purchase, control_total=control_total, balance_includes_it=True)
                 gap -= purchase.amount
             elif (

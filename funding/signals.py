@@ -13,3 +13,8 @@ refund_settled = Signal()
 # the ledger does not show yet (labels whose CreateIndicium answer was lost), or None. A lost
 # purchase is judged "not bought" only when the balance proves it even counting these.
 unsettled_debits = Signal()
+
+# account_id=int. Receivers return the Decimal the carrier may have credited the account that
+# ShipDesk does not know of yet (refunds of labels whose CancelIndicium answer was lost), or
+# None. A purchase is judged bought from the balance only beyond these.
+unsettled_credits = Signal()

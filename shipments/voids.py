@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from carriers.stamps import errors
@@ -175,3 +177,12 @@ def void_many(
         except LabelError as exc:
             refused.append((shipment, exc.message))
     return voided, refused
+
+
+def unsettled_refunds(sender: object, account_id: int, **kwargs: object) -> Decimal:
+    """funding.signals.unsettled_credits: a label being voided whose answer was lost may have
+    been refunded by the carrier before ShipDesk records its void (R41)."""
+    total = Shipment.objects.filter(
+        account_id=account_id, status=Shipment.Status.VOIDING
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0.00")

@@ -123,3 +123,31 @@ def test_a_refund_landing_is_never_mistaken_for_a_lost_purchase_R41_R44(voided, 
     assert void_refunds(account) == [voided.amount]  # the rise was the refund
     assert_books_agree(sandbox, account)
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PURCHASE).exists()
+
+
+def test_a_refund_for_a_void_whose_answer_was_lost_is_never_taken_for_a_purchase_R41_R44(
+    account, merchant, bought_label, sandbox
+):
+    from shipments import jobs as shipment_jobs
+    from shipments.labels import LabelPending
+
+    sandbox.set_refund_delay(0)  # USPS approves at once: the balance rises with the void
+    label = bought_label(account, make_ship_from(merchant), service="US-XM")
+    sandbox.set_fault("CancelIndicium", "drop_after_commit", times=0)
+    with pytest.raises(LabelPending):
+        voids.void_label(Shipment.objects.get(pk=label.pk))
+    sandbox.clear_faults()
+    # ShipDesk does not know the void happened; a purchase's request is lost meanwhile.
+    sandbox.set_fault("PurchasePostage", "http500")
+    purchase = purchases.add_funds(account, Decimal("10.00"))  # followed at once (inline job)
+    purchase.refresh_from_db()
+    assert purchase.status != PostagePurchase.Status.SUCCESS  # the rise is not this purchase
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PURCHASE).exists()
+
+    shipment_jobs.sweep_labels(older_than=None)  # the void is recorded, its refund followed
+    jobs.follow_all_refunds()
+    purchases.resolve_purchase(purchase)
+    purchase.refresh_from_db()
+    assert purchase.status == PostagePurchase.Status.REJECTED
+    assert void_refunds(account) == [label.amount]
+    assert_books_agree(sandbox, account)
