@@ -412,8 +412,16 @@ def settle_from_balance(
         waiting = PostagePurchase.objects.select_for_update().filter(
             account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
         )
-        for purchase in waiting.order_by("created_at", "pk"):
-            if purchase.amount <= gap - unsure_credit:
+        flying = list(waiting.order_by("created_at", "pk"))
+        landed = _only_subset(flying, gap) if not (uncertain or unsure_credit) else None
+        if landed is not None:
+            flying.sort(key=lambda p: p not in landed)  # settled first, then the rest judged
+        for purchase in flying:
+            if landed is not None and purchase not in landed:
+                fits = False  # the gap is exactly other purchases
+            else:
+                fits = purchase.amount <= gap - unsure_credit
+            if fits:
                 apply_success(purchase, control_total=control_total, balance_includes_it=True)
                 gap -= purchase.amount
             elif (
@@ -423,6 +431,27 @@ def settle_from_balance(
                 and purchase.amount > gap + uncertain
             ):
                 _reject(purchase, NOT_BOUGHT)
+
+
+# Subsets of in-flight purchases tried when telling which of them the gap holds.
+MAX_SUBSET_PURCHASES = 10
+
+
+def _only_subset(flying: list[PostagePurchase], gap: Decimal) -> list[PostagePurchase] | None:
+    """The one set of in-flight purchases whose amounts add up to ``gap`` exactly, when only
+    one does: several purchases whose answers were lost are then told apart by their amounts
+    (a $50 that landed is not taken for three lost $10s). None when no set or several sets
+    fit (equal amounts), or there are too many to try: oldest first, as before."""
+    if not flying or len(flying) > MAX_SUBSET_PURCHASES or gap <= 0:
+        return None
+    found: list[PostagePurchase] | None = None
+    for mask in range(1, 1 << len(flying)):
+        subset = [p for i, p in enumerate(flying) if mask >> i & 1]
+        if sum((p.amount for p in subset), ZERO) == gap:
+            if found is not None:
+                return None
+            found = subset
+    return found
 
 
 def poll_seconds() -> float:
