@@ -228,7 +228,7 @@ def _is_control_total_mismatch(exc: errors.StampsError) -> bool:
 
 # Labels bought at the same moment by other web threads and workers move the control total
 # between ShipDesk's read and its purchase; each refusal costs two quick calls.
-CONTROL_TOTAL_ATTEMPTS = 8
+CONTROL_TOTAL_ATTEMPTS = 20
 
 
 def _purchase_with_current_control_total(purchase: PostagePurchase) -> Purchase:
