@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount
 from carriers.stamps import errors
-from funding import auto_funding, purchases, reconciliation
-from funding.models import AutoFunding, PostagePurchase
+from funding import auto_funding, purchases, reconciliation, refunds
+from funding.models import AutoFunding, PostagePurchase, Refund
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +74,20 @@ def reconcile_all() -> int:
         except errors.StampsError:
             log.warning("reconciliation failed for %s", account.pk, exc_info=True)
     return flagged
+
+
+def follow_all_refunds() -> int:
+    """R41: credit the refunds Stamps.com completed since the last run (each exactly once),
+    and read those accounts' balances with them."""
+    settled = 0
+    awaited = Refund.objects.filter(status=Refund.Status.REQUESTED).values("account_id")
+    for account in CarrierAccount.objects.filter(
+        pk__in=awaited, status=CarrierAccount.Status.ACTIVE
+    ):
+        try:
+            before = refunds.pending_total(account)
+            refunds.sync_with_refunds(account)
+            settled += before != refunds.pending_total(account)
+        except errors.StampsError:
+            log.warning("following refunds failed for %s", account.pk, exc_info=True)
+    return settled

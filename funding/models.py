@@ -135,6 +135,52 @@ class PostagePurchase(MerchantOwned):
         return self.status in self.IN_FLIGHT
 
 
+class Refund(MerchantOwned):
+    """A voided label's refund (R41). Voiding asks Stamps.com for it; USPS approves it and the
+    carrier credits the balance days later. Only then is it written to the ledger (once, by
+    ``funding.refunds``), so the ledger always says what the carrier's balance holds and a
+    refund still awaited is shown apart."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Refund requested"
+        REFUNDED = "refunded", "Refunded"
+        DENIED = "denied", "Refund denied"
+
+    account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="refunds")
+    # The label's IntegratorTxID (the ledger's reference for it) and the carrier's ids.
+    reference = models.CharField(max_length=128)
+    stamps_tx_id = models.CharField(max_length=40)
+    tracking_number = models.CharField(max_length=40, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, help_text="Requested")
+    approved = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    )
+    # The date the label was printed: GetShipmentList finds it by it.
+    printed_on = models.DateField()
+    requested_at = models.DateTimeField(default=timezone.now)
+    expected_by = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(default=0)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "reference"], name="funding_refund_label")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ${self.amount:,.2f} ({self.account})"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == self.Status.REQUESTED
+
+
 class AutoFunding(MerchantOwned):
     """R13: "when the balance drops below ``threshold``, add ``amount``, at most
     ``max_per_day`` times a day", plus what Stamps.com's own auto-buy was last seen doing."""

@@ -34,6 +34,7 @@ from funding.ledger import (
     record_entry,
 )
 from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
+from funding.signals import unsettled_credits, unsettled_debits
 from merchants.errors import MerchantError
 from merchants.permissions import Perm, require
 
@@ -225,19 +226,30 @@ def _is_control_total_mismatch(exc: errors.StampsError) -> bool:
     return "control total" in (exc.fault_text or "").lower()
 
 
+# Labels bought at the same moment by other web threads and workers move the control total
+# between ShipDesk's read and its purchase; each refusal costs two quick calls.
+CONTROL_TOTAL_ATTEMPTS = 20
+
+
+def _purchase_with_current_control_total(purchase: PostagePurchase) -> Purchase:
+    """PurchasePostage; when labels bought elsewhere moved the control total, read it again
+    and ask again. The carrier refused before acting, so nothing was bought and this is not
+    the re-sending R44 forbids (a purchase whose outcome is unknown is never sent again)."""
+    for attempt in range(1, CONTROL_TOTAL_ATTEMPTS + 1):
+        try:
+            return _purchase_call(purchase)
+        except errors.StampsError as exc:
+            if not _is_control_total_mismatch(exc) or attempt == CONTROL_TOTAL_ATTEMPTS:
+                raise
+            sync_balance(purchase.account)
+    raise AssertionError("unreachable")
+
+
 def submit_purchase(purchase: PostagePurchase) -> PostagePurchase:
     """Send (or send again, with the same IntegratorTxID) and record the answer."""
     account = purchase.account
     try:
-        try:
-            answer = _purchase_call(purchase)
-        except errors.StampsError as exc:
-            if not _is_control_total_mismatch(exc):
-                raise
-            # Labels bought elsewhere moved the control total: read it and ask once more
-            # (the carrier refused before acting, so the same IntegratorTxID is still unused).
-            sync_balance(account)
-            answer = _purchase_call(purchase)
+        answer = _purchase_with_current_control_total(purchase)
     except errors.CarrierUnavailable:
         # The carrier may or may not have bought it: find out later with the same id.
         _set_status(purchase, PostagePurchase.Status.UNKNOWN)
@@ -355,10 +367,16 @@ def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
         return purchase
     PostagePurchase.objects.filter(pk=purchase.pk).update(checks=purchase.checks + 1)
     account = purchase.account
+    from funding.refunds import sync_with_refunds
+
     try:
-        info = sync_balance(account)
+        # With every refund the balance holds in the ledger: an unbooked refund would look
+        # like this purchase landing (R41).
+        info = sync_with_refunds(account)
     except errors.StampsError:
         return purchase  # unreachable or refused (stamps.call flags the account): next check
+    if info is None:
+        return purchase  # refunds were landing while it looked: next check
     settle_from_balance(account, money(info.balance), money(info.control_total), purchase)
     purchase.refresh_from_db()
     return purchase
@@ -375,25 +393,68 @@ def settle_from_balance(
     The gap between the carrier's balance and the ledger's is postage bought but not yet
     recorded. A label bought at the carrier whose debit is not yet in the ledger makes the
     gap smaller (a purchase waits one more check, never settles wrongly); a void's refund is
-    credited right after the carrier's answer, so its window is that one request. A purchase
+    in the ledger before the balance is read (``refunds.sync_with_refunds``). A purchase
     the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
     the gap does not show was not bought; one the carrier answered Pending or Processing is
-    waited for. Only ``followed`` is ever given up: another one may be on its way right now."""
+    waited for, and so is one a label charged in the meantime could hide (``unsettled_debits``);
+    a refund credited for a void ShipDesk has not recorded yet is never taken for a purchase
+    (``unsettled_credits``).
+    Only ``followed`` is ever given up: another one may be on its way right now."""
     with transaction.atomic():
         locked = lock_account(account)
         gap = balance - ledger_balance(locked)
+        # Labels the carrier may have charged without ShipDesk knowing yet make the gap
+        # smaller than the postage bought: a lost purchase is not given up while they could
+        # explain the difference.
+        debits = unsettled_debits.send(CarrierAccount, account_id=locked.pk)
+        uncertain = sum((Decimal(amount) for _, amount in debits if amount), ZERO)
+        # Refunds the carrier may have credited for voids whose answer was lost make it
+        # larger: a purchase is settled only from what they cannot explain.
+        credits = unsettled_credits.send(CarrierAccount, account_id=locked.pk)
+        unsure_credit = sum((Decimal(amount) for _, amount in credits if amount), ZERO)
         waiting = PostagePurchase.objects.select_for_update().filter(
             account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
         )
-        for purchase in waiting.order_by("created_at", "pk"):
-            if purchase.amount <= gap:
+        flying = list(waiting.order_by("created_at", "pk"))
+        landed = _only_subset(flying, gap) if not (uncertain or unsure_credit) else None
+        if landed is not None:
+            flying.sort(key=lambda p: p not in landed)  # settled first, then the rest judged
+        for purchase in flying:
+            if landed is not None and purchase not in landed:
+                fits = False  # the gap is exactly other purchases
+            else:
+                fits = purchase.amount <= gap - unsure_credit
+            if fits:
                 apply_success(purchase, control_total=control_total, balance_includes_it=True)
                 gap -= purchase.amount
-            elif purchase.pk == followed.pk and purchase.status in (
-                PostagePurchase.Status.SENDING,
-                PostagePurchase.Status.UNKNOWN,
+            elif (
+                purchase.pk == followed.pk
+                and purchase.status
+                in (PostagePurchase.Status.SENDING, PostagePurchase.Status.UNKNOWN)
+                and purchase.amount > gap + uncertain
             ):
                 _reject(purchase, NOT_BOUGHT)
+
+
+# Subsets of in-flight purchases tried when telling which of them the gap holds.
+MAX_SUBSET_PURCHASES = 10
+
+
+def _only_subset(flying: list[PostagePurchase], gap: Decimal) -> list[PostagePurchase] | None:
+    """The one set of in-flight purchases whose amounts add up to ``gap`` exactly, when only
+    one does: several purchases whose answers were lost are then told apart by their amounts
+    (a $50 that landed is not taken for three lost $10s). None when no set or several sets
+    fit (equal amounts), or there are too many to try: oldest first, as before."""
+    if not flying or len(flying) > MAX_SUBSET_PURCHASES or gap <= 0:
+        return None
+    found: list[PostagePurchase] | None = None
+    for mask in range(1, 1 << len(flying)):
+        subset = [p for i, p in enumerate(flying) if mask >> i & 1]
+        if sum((p.amount for p in subset), ZERO) == gap:
+            if found is not None:
+                return None
+            found = subset
+    return found
 
 
 def poll_seconds() -> float:

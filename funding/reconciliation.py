@@ -18,7 +18,8 @@ from funding.ledger import (
     record_adjustment,
 )
 from funding.models import BalanceDrift, LedgerEntry, PostagePurchase
-from funding.purchases import FundsError, in_flight_total, sync_balance
+from funding.purchases import FundsError, in_flight_total
+from funding.refunds import sync_with_refunds
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def reconcile(account: CarrierAccount) -> BalanceDrift | None:
         account_id=account.pk, status__in=PostagePurchase.IN_FLIGHT
     ).exists():
         return None  # a purchase between the two books is not drift
-    sync_balance(account)
+    if sync_with_refunds(account) is None:
+        return None  # refunds were landing while it looked: judged on the next run
     now = timezone.now()
     with transaction.atomic():
         locked = lock_account(account)
@@ -109,7 +111,11 @@ def resolve_drift(
             "A postage purchase on this account is still being confirmed with Stamps.com; "
             "adjust once it has settled, or the adjustment would count it twice."
         )
-    sync_balance(account)
+    if sync_with_refunds(account) is None:
+        raise FundsError(
+            "Stamps.com was crediting refunds of voided labels while ShipDesk read the "
+            "balance; try again in a moment."
+        )
     who = getattr(by, "email", "") or str(by)
     with transaction.atomic():
         locked = lock_account(drift.account_id)

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -20,9 +20,9 @@ from carriers.models import CarrierAccount
 from carriers.services import CarrierAccountError
 from carriers.stamps.errors import StampsError
 from funding import auto_funding as autofunding
-from funding import purchases, reports
+from funding import purchases, refunds, reports
 from funding.forms import AddFundsForm, AutoFundingForm, LedgerFilterForm
-from funding.models import AutoFunding, PostagePurchase
+from funding.models import AutoFunding, PostagePurchase, Refund
 from merchants.errors import MerchantError
 from merchants.exports import SafeWriter
 from merchants.paging import keyset_page
@@ -31,6 +31,7 @@ from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
 NOTICE_DAYS = 7
+REFUNDS_SHOWN = 10
 
 
 def _accounts(request: MerchantRequest) -> QuerySet[CarrierAccount]:
@@ -57,6 +58,13 @@ def _card(account: CarrierAccount, **extra: Any) -> dict[str, Any]:
     recent = list(PostagePurchase.objects.filter(account=account).order_by("-pk")[:5])
     in_flight = [p for p in recent if p.in_flight]
     since = timezone.now() - dt.timedelta(days=NOTICE_DAYS)
+    # R41: refunds of voided labels the carrier has not credited (not in the balance nor the
+    # ledger yet), and the ones it credited lately.
+    refunds_shown = list(
+        Refund.objects.filter(account=account)
+        .filter(Q(status=Refund.Status.REQUESTED) | Q(settled_at__gte=since))
+        .order_by("-requested_at", "-pk")[:REFUNDS_SHOWN]
+    )
     auto_form = extra.pop("auto_form", None) or AutoFundingForm(
         initial={
             "enabled": auto.enabled if auto else False,
@@ -71,6 +79,8 @@ def _card(account: CarrierAccount, **extra: Any) -> dict[str, Any]:
         "auto_form": auto_form,
         "in_flight": in_flight,
         "latest": recent[0] if recent else None,
+        "refunds": refunds_shown,
+        "refunds_pending": refunds.pending_total(account),
         "auto_notices": [
             p
             for p in recent
@@ -189,7 +199,9 @@ def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
     if request.method != "POST":
         return _account_response(request, account)
     try:
-        purchases.sync_balance(account)
+        # Refunds Stamps.com credited since the last look are written to the ledger too (R41).
+        if refunds.sync_with_refunds(account) is None:
+            purchases.sync_balance(account)
     except StampsError as exc:
         return _failed(request, account, purchases.FundsError(exc.merchant_message))
     return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")

@@ -374,6 +374,9 @@ STAMPS_TIMEOUT = envint("STAMPS_TIMEOUT", 20)
 STAMPS_SANDBOX_URL = os.environ.get(
     "STAMPS_SANDBOX_URL", "http://127.0.0.1:8000/sandbox/stamps/swsim.asmx"
 )
+# Seconds the sandbox keeps a voided label's refund pending before it credits the balance
+# (R41: live, USPS approves refunds within days, up to about three weeks).
+STAMPS_SANDBOX_REFUND_DELAY = envint("STAMPS_SANDBOX_REFUND_DELAY", 300)
 # Re-addresses the WSDL's service (e.g. the real v135 WSDL pointed at the sandbox).
 STAMPS_SERVICE_URL = os.environ.get("STAMPS_SERVICE_URL", "")
 # Temporary failures of read-only calls (and of purchases with the same IntegratorTxID).

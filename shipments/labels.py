@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
@@ -363,11 +364,7 @@ def send_purchase(
 
 def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
     """The label, its ledger debit and the order's status: one transaction (R14)."""
-    amount = indicium.amount
-    if indicium.rate is not None:
-        amount = indicium.rate.amount + sum(
-            (a.amount or Decimal("0")) for a in indicium.rate.add_ons
-        )
+    amount = indicium.total  # postage, add-ons and surcharges (R40)
     order_number = shipment.order.number
     with transaction.atomic():
         locked = (
@@ -419,3 +416,12 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         transaction.on_commit(lambda: label_bought.send(Shipment, shipment=locked))
     shipment.order.status = Order.Status.SHIPPED
     return locked
+
+
+def unsettled_charges(sender: object, account_id: int, **kwargs: object) -> Decimal:
+    """funding.signals.unsettled_debits: labels being bought whose answer was lost may have
+    been charged by the carrier before their debit reaches the ledger (R28)."""
+    total = Shipment.objects.filter(account_id=account_id, status=Shipment.Status.BUYING).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal("0.00")

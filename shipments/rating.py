@@ -230,6 +230,8 @@ def quote_from_rate(rate: Rate, query: RateQuery) -> tuple[Quote | None, list[st
         for c in codes
         if offered[c].amount
     ]
+    # R40: the carrier's own fees (non-standard length, volume...) are lines of the quote too.
+    surcharges += [(fee.name, fee.amount) for fee in rate.surcharges if fee.amount]
     tier = None
     if rate.cubic_pricing and query.has_dimensions:
         tier = cubic_tier(query.length, query.width, query.height)

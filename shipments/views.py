@@ -354,6 +354,7 @@ def shipment_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     context = {
         "s": shipment,
         "prefs": prefs,
+        "refund": voids.refund_of(shipment) if shipment.status == Shipment.Status.VOIDED else None,
         "void_refused": voids.void_refused_reason(shipment)
         if shipment.status == Shipment.Status.BOUGHT
         else "",
@@ -379,11 +380,15 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         after = (
-            "it can no longer be used."
+            "The return label can no longer be used."
             if shipment.is_return
-            else f"order {shipment.order.number} is awaiting shipment again."
+            else f"Order {shipment.order.number} is awaiting shipment again."
         )
-        messages.success(request, f"Label voided: ${shipment.refunded:,.2f} refunded; {after}")
+        messages.success(
+            request,
+            f"Label voided: a refund of ${shipment.amount:,.2f} is requested; it is added to "
+            f"your balance when Stamps.com credits it (R41). {after}",
+        )
     return redirect("shipments:detail", pk=shipment.pk)
 
 
@@ -394,9 +399,13 @@ def void_selected(request: MerchantRequest) -> HttpResponse:
     shipments = owned(request, Shipment).filter(pk__in=ids).select_related("order", "account")
     voided, refused = voids.void_many(list(shipments), by=request.user)
     if voided:
-        total = sum(s.refunded for s in voided)
+        total = sum(s.amount for s in voided)
         labels_voided = ngettext("%(n)d label voided", "%(n)d labels voided", len(voided))
-        messages.success(request, f"{labels_voided % {'n': len(voided)}}; ${total:,.2f} refunded.")
+        messages.success(
+            request,
+            f"{labels_voided % {'n': len(voided)}}; refunds of ${total:,.2f} requested, added "
+            "to your balance when Stamps.com credits them.",
+        )
     for shipment, reason in refused:
         messages.error(request, f"{shipment.order.number}: {reason}")
     if not ids:

@@ -1,18 +1,22 @@
-"""Void labels for a refund (R27): the carrier cancels, the ledger is refunded and the order
-reopens, once, whatever fails in between (R28)."""
+"""Void labels for a refund (R27): the carrier cancels, the refund is requested and the order
+reopens, once, whatever fails in between (R28). The refund reaches the ledger only when
+Stamps.com credits it (R41, ``funding.refunds``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
-from funding.ledger import refund_for_void
+from funding.models import Refund
+from funding.refunds import request_refund
 from merchants.permissions import Perm, require
 from orders.models import Order
 from shipments.labels import LabelError, LabelPending
@@ -60,15 +64,16 @@ def void_refused_reason(shipment: Shipment, now: dt.datetime | None = None) -> s
 
 
 def void_label(shipment: Shipment, *, by: User | None = None) -> Shipment:
-    """CancelIndicium, then the refund and the order back to Awaiting shipment (R14, R27);
-    a return label's order stays shipped (R46).
+    """CancelIndicium, then the refund request and the order back to Awaiting shipment (R14,
+    R27, R41: the ledger is credited later, when Stamps.com has); a return label's order
+    stays shipped (R46).
 
     The label is saved as ``voiding`` before the carrier is called: an answer lost after the
     carrier refunded (a timeout, an HTTP 500, a killed worker) must not leave a ``bought``
     label whose postage came back unrecorded. CancelIndicium for a label already voided
     succeeds and refunds nothing more, so a ``voiding`` label is finished by sending it again:
     here (a few times), on the merchant's next attempt or by ``shipments.jobs.sweep_labels``.
-    The refund is written once, with the state, in one transaction (``_record_void``).
+    The refund request is written once, with the state, in one transaction (``_record_void``).
     ``by``: the person voiding (checked against their role, recorded on label and refund).
     """
     require(by, shipment.order.merchant if by else None, Perm.LABELS)
@@ -118,7 +123,8 @@ def void_label(shipment: Shipment, *, by: User | None = None) -> Shipment:
 
 
 def _record_void(shipment: Shipment) -> Shipment:
-    """The voided state, its refund and the order reopened: one transaction (R14)."""
+    """The voided state, its refund request and the order reopened: one transaction (R14).
+    ``refunded`` stays 0 until the carrier credits the refund (``record_refund``)."""
     with transaction.atomic():
         locked = (
             Shipment.objects.select_for_update(of=("self", "account"))
@@ -129,13 +135,15 @@ def _record_void(shipment: Shipment) -> Shipment:
             return locked
         locked.status = Shipment.Status.VOIDED
         locked.voided_at = timezone.now()
-        locked.refunded = locked.amount
-        locked.save(update_fields=["status", "voided_at", "refunded"])
-        refund_for_void(
+        locked.save(update_fields=["status", "voided_at"])
+        request_refund(
             locked.account,
-            locked.amount,
+            amount=locked.amount,
             reference=locked.integrator_tx_id,
-            memo=f"Void of label {locked.tracking_number or locked.service}",
+            stamps_tx_id=locked.stamps_tx_id,
+            tracking_number=locked.tracking_number,
+            printed_on=timezone.localdate(locked.bought_at or locked.created_at),
+            description=locked.tracking_number or locked.service,
             by=locked.voided_by,
         )
         if not locked.is_return:  # a voided return label leaves its shipped order alone
@@ -144,6 +152,20 @@ def _record_void(shipment: Shipment) -> Shipment:
             )
         transaction.on_commit(lambda: label_voided.send(Shipment, shipment=locked))
     return locked
+
+
+def refund_of(shipment: Shipment) -> Refund | None:
+    """The refund a voided label is awaiting or got (R41)."""
+    return Refund.objects.filter(
+        account_id=shipment.account_id, reference=shipment.integrator_tx_id
+    ).first()
+
+
+def record_refund(sender: object, refund: Refund, **kwargs: object) -> None:
+    """funding.signals.refund_settled: the label shows what the carrier credited."""
+    Shipment.objects.filter(account_id=refund.account_id, integrator_tx_id=refund.reference).update(
+        refunded=refund.approved or 0
+    )
 
 
 def void_many(
@@ -157,3 +179,12 @@ def void_many(
         except LabelError as exc:
             refused.append((shipment, exc.message))
     return voided, refused
+
+
+def unsettled_refunds(sender: object, account_id: int, **kwargs: object) -> Decimal:
+    """funding.signals.unsettled_credits: a label being voided whose answer was lost may have
+    been refunded by the carrier before ShipDesk records its void (R41)."""
+    total = Shipment.objects.filter(
+        account_id=account_id, status=Shipment.Status.VOIDING
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0.00")

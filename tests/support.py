@@ -163,3 +163,22 @@ REFERENCE_WSDL_MISSING = (
     "the real SWSIM v135 WSDL is absent (shared/stamps/swsimv135.wsdl beside the checkout or a "
     "parent folder, or STAMPS_REFERENCE_WSDL): cannot prove fidelity to Stamps.com"
 )
+
+
+def credit_refunds(sandbox) -> int:
+    """R41: let USPS approve every refund requested so far (the sandbox clock moves past its
+    refund delay), then run ShipDesk's refund follow-up as its schedule does. Returns how many
+    accounts had refunds settled."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from carriers.stamps.sandbox.models import Config
+    from funding.jobs import follow_all_refunds
+
+    config = Config.objects.filter(pk=1).first()
+    delay = config.refund_delay_seconds if config and config.refund_delay_seconds else None
+    seconds = delay if delay is not None else settings.STAMPS_SANDBOX_REFUND_DELAY
+    sandbox.set_clock(timezone.now() + dt.timedelta(seconds=seconds + 1))
+    return follow_all_refunds()

@@ -57,6 +57,7 @@ from carriers.stamps.types import (
     Customs,
     Indicium,
     LabelImage,
+    LabelRefund,
     Manifest,
     Pickup,
     PickupAddress,
@@ -80,8 +81,11 @@ READ_ONLY = frozenset(
         "TrackShipment",
         "GetURL",
         "ReprintIndicium",
+        "GetShipmentList",
     }
 )
+# GetShipmentList's largest page (its ShipmentsPerPage is integer-ge-1-le-500).
+REFUNDS_PER_PAGE = 500
 # PurchasePostage is never re-sent (R44): nothing public says Stamps.com de-duplicates a
 # repeated IntegratorTxID for purchases; a purchase left unanswered is followed with
 # GetAccountInfo (funding.purchases.resolve_purchase).
@@ -513,6 +517,30 @@ class StampsClient:
         """R9: a link to the carrier's own pages (AccountSettingsPage, OnlineReportsPage)."""
         r = self._call("GetURL", URLType=url_type, ApplicationContext=application_context)
         return text_of(r, "URL")
+
+    def get_refunds(self, printed_from: dt.date, printed_to: dt.date) -> list[LabelRefund]:
+        """R41: the refunds of labels printed between the two dates (inclusive) and voided,
+        as GetShipmentList (SearchCriteria ``Refund``) reports them. One page of at most
+        ``REFUNDS_PER_PAGE``: callers ask for narrow date ranges."""
+        r = self._call(
+            "GetShipmentList",
+            ShipmentsPerPage=REFUNDS_PER_PAGE,
+            Filters={
+                "PrintDateMin": printed_from,
+                "PrintDateMax": printed_to,
+                "SearchCriteria": {"SearchFor": ["Refund"]},
+            },
+            IncludeFields={
+                "IncludeField": [
+                    "StampsTxId",
+                    "ShipmentStatus",
+                    "TrackingNumber",
+                    "RefundType",
+                    "RefundStatus",
+                ]
+            },
+        )
+        return mapping.refunds_from_soap(r)
 
     def track_shipment(
         self, *, tracking_number: str | None = None, stamps_tx_id: str | None = None

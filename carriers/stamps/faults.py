@@ -136,6 +136,16 @@ FROM_NAME = Fault(
 CLEANSE_HASH = Fault(
     "00700030", "To Address does not match Cleanse Hash.", "AddressValidation", SANDBOX
 )
+# SWSIM's Address has State for US addresses and Province for every other country (issue 15,
+# point 8); whether the live service refuses State abroad or ignores it is unknown, so the
+# sandbox refuses it, and ShipDesk never sends it.
+STATE_ABROAD = Fault(
+    "00700031",
+    "State is only for US addresses: send the province or region of an address outside the "
+    "US in Province.",
+    "AddressValidation",
+    SANDBOX,
+)
 TO_NAME = Fault(
     "00700002", "Ship To Name must contain at least two words.", "AddressValidation", SANDBOX
 )

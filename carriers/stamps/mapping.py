@@ -34,6 +34,7 @@ from carriers.stamps.types import (
     Customs,
     Indicium,
     LabelImage,
+    LabelRefund,
     Manifest,
     Pickup,
     PickupAddress,
@@ -254,6 +255,15 @@ def indicium_from_soap(r: Any, rate: Rate, integrator_tx_id: str) -> Indicium:
     """CreateIndicium's answer; ``rate`` is what was asked, for fields the answer leaves out."""
     balance, total = balance_of(r)
     rate_back = value_of(r, "Rate")
+    bought = rate_from_soap(rate_back, rate) if rate_back is not None else None
+    cost = value_of(rate_back, "Amount") if rate_back is not None else rate.amount
+    if bought is not None:
+        # The answer's AddOns are the ones bought; its Surcharges are charged too (R40).
+        cost = (
+            bought.amount
+            + sum((a.amount or Decimal("0")) for a in bought.add_ons)
+            + bought.surcharges_total
+        )
     return Indicium(
         integrator_tx_id=text_of(r, "IntegratorTxID") or integrator_tx_id,
         stamps_tx_id=text_of(r, "StampsTxID"),
@@ -264,7 +274,8 @@ def indicium_from_soap(r: Any, rate: Rate, integrator_tx_id: str) -> Indicium:
         control_total=total,
         image_data=tuple(items_of(r, "ImageData", "base64Binary")),
         label_category=text_of(r, "labelCategory"),
-        rate=rate_from_soap(rate_back, rate) if rate_back is not None else None,
+        rate=bought,
+        total=cost,
         form_url=text_of(r, "FormURL"),
     )
 
@@ -294,6 +305,29 @@ def reprint_from_soap(r: Any) -> Reprint:
         form_url=text_of(result, "FormUrl"),
         image_data=tuple(items_of(result, "ImageData", "base64Binary")),
     )
+
+
+def refunds_from_soap(r: Any) -> list[LabelRefund]:
+    """GetShipmentList's answer: the refund of every voided label in it."""
+    out = []
+    for shipment in items_of(r, "Shipments", "ShipmentV39"):
+        refund = value_of(shipment, "RefundStatus")
+        if refund is None:
+            continue
+        out.append(
+            LabelRefund(
+                stamps_tx_id=text_of(shipment, "StampsTxId"),
+                tracking_number=text_of(shipment, "TrackingNumber"),
+                shipment_status=text_of(shipment, "ShipmentStatus"),
+                refund_type=text_of(shipment, "RefundType"),
+                status=text_of(refund, "PostageRefundStatus"),
+                requested=value_of(refund, "PostageAmountRequested", Decimal("0.00")),
+                approved=value_of(refund, "PostageAmountApproved", Decimal("0.00")),
+                requested_at=value_of(refund, "RequestDate"),
+                expected_at=value_of(refund, "EstimatedPostageRefundCompletionDate"),
+            )
+        )
+    return out
 
 
 def manifest_request(

@@ -16,7 +16,15 @@ from typing import Any
 import requests
 from lxml import etree
 
-from carriers.stamps.types import AddOn, Address, Customs, PickupContact, Rate, RateRequest
+from carriers.stamps.types import (
+    AddOn,
+    Address,
+    Customs,
+    PickupContact,
+    Rate,
+    RateRequest,
+    Surcharge,
+)
 
 # --------------------------------------------------------------------------------------------
 # Reading answers.
@@ -47,6 +55,8 @@ _DECIMALS = frozenset(
         "OutstandingLabelBalance",
         "MaxOutstandingLabelBalance",
         "PerPrintLimit",
+        "PostageAmountRequested",
+        "PostageAmountApproved",
     ]
 )
 _INTS = frozenset(
@@ -69,7 +79,15 @@ _INTS = frozenset(
 _FLOATS = frozenset(["WeightLb", "WeightOz", "Length", "Width", "Height"])
 _DATES = frozenset(["ShipDate", "DeliveryDate"])
 _DATETIMES = frozenset(
-    ["LastLoginTime", "Timestamp", "ExpectedDeliveryDate", "GuaranteedDeliveryDate"]
+    [
+        "LastLoginTime",
+        "Timestamp",
+        "ExpectedDeliveryDate",
+        "GuaranteedDeliveryDate",
+        "PrintDate",
+        "RequestDate",
+        "EstimatedPostageRefundCompletionDate",
+    ]
 )
 _BINARY = frozenset(["base64Binary", "IndiciumData"])
 
@@ -175,6 +193,9 @@ def compact(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def address_to_soap(a: Address) -> dict[str, Any]:
+    """SWSIM ``Address``. State is for US addresses (APO/FPO/DPO included); everywhere else
+    the province or region goes in Province (issue 15, point 8)."""
+    domestic = (a.country or "US").upper() == "US"
     return compact(
         {
             "FullName": a.full_name,
@@ -183,10 +204,10 @@ def address_to_soap(a: Address) -> dict[str, Any]:
             "Address2": a.address2,
             "Address3": a.address3,
             "City": a.city,
-            "State": a.state,
+            "State": a.state if domestic else "",
             "ZIPCode": a.zip_code,
             "ZIPCodeAddOn": a.zip_addon,
-            "Province": a.province,
+            "Province": a.province or ("" if domestic else a.state),
             "PostalCode": a.postal_code,
             "Country": a.country,
             "PhoneNumber": a.phone,
@@ -198,6 +219,9 @@ def address_to_soap(a: Address) -> dict[str, Any]:
 
 
 def address_from_soap(obj: Any) -> Address:
+    """An answered ``Address``; abroad its Province is also the ``state`` ShipDesk shows."""
+    country = text_of(obj, "Country") or "US"
+    province = text_of(obj, "Province")
     return Address(
         full_name=text_of(obj, "FullName"),
         company=text_of(obj, "Company"),
@@ -205,12 +229,12 @@ def address_from_soap(obj: Any) -> Address:
         address2=text_of(obj, "Address2"),
         address3=text_of(obj, "Address3"),
         city=text_of(obj, "City"),
-        state=text_of(obj, "State"),
+        state=text_of(obj, "State") or ("" if country.upper() == "US" else province),
         zip_code=text_of(obj, "ZIPCode"),
         zip_addon=text_of(obj, "ZIPCodeAddOn"),
         postal_code=text_of(obj, "PostalCode"),
-        province=text_of(obj, "Province"),
-        country=text_of(obj, "Country") or "US",
+        province=province,
+        country=country,
         phone=text_of(obj, "PhoneNumber"),
         email=text_of(obj, "EmailAddress"),
         cleanse_hash=text_of(obj, "CleanseHash"),
@@ -306,6 +330,10 @@ def rate_from_soap(obj: Any, request: RateRequest | Rate | None = None) -> Rate:
         insured_value=value_of(obj, "InsuredValue"),
         declared_value=value_of(obj, "DeclaredValue"),
         non_machinable=bool(value_of(obj, "NonMachinable", False)),
+        surcharges=tuple(
+            Surcharge(type=text_of(f, "SurchargeType"), amount=value_of(f, "Amount", Decimal("0")))
+            for f in items_of(obj, "Surcharges", "SurchargeV5")
+        ),
     )
 
 

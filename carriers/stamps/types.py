@@ -155,6 +155,32 @@ class AddOn:
     prohibited_with: tuple[str, ...] = ()
 
 
+# R40: SWSIM SurchargeTypeV5 codes ShipDesk names for merchants (others show their code).
+SURCHARGE_NAMES = {
+    "SUR-A-NSDIM1": "Non-standard length fee (over 22 in)",
+    "SUR-A-NSDIM2": "Non-standard length fee (over 30 in)",
+    "SUR-A-NSVOL": "Non-standard volume fee (over 2 cu ft)",
+    "SUR-A-NM": "Non-machinable surcharge",
+    "SUR-A-FUEL": "Fuel surcharge",
+    "SUR-A-RD": "Residential delivery surcharge",
+    "SUR-A-DAS": "Delivery area surcharge",
+    "SUR-A-OS": "Oversize surcharge",
+    "SUR-A-OW": "Overweight surcharge",
+}
+
+
+@dataclass(frozen=True)
+class Surcharge:
+    """SWSIM ``SurchargeV5``: a fee the carrier charges on top of ``Rate.amount`` (R40)."""
+
+    type: str  # SurchargeTypeV5, e.g. SUR-A-NSDIM1
+    amount: Decimal = Decimal("0.00")
+
+    @property
+    def name(self) -> str:
+        return SURCHARGE_NAMES.get(self.type, self.type)
+
+
 @dataclass(frozen=True)
 class Rate:
     """One priced service. Pass it (with chosen ``add_ons``) to ``create_indicium``."""
@@ -184,9 +210,15 @@ class Rate:
     insured_value: Decimal | None = None
     declared_value: Decimal | None = None
     non_machinable: bool = False
+    # R40: charged on top of ``amount`` (SWSIM RateV46.Surcharges), apart from add-ons.
+    surcharges: tuple[Surcharge, ...] = ()
 
     def add_on(self, add_on_type: str) -> AddOn | None:
         return next((a for a in self.add_ons if a.type == add_on_type), None)
+
+    @property
+    def surcharges_total(self) -> Decimal:
+        return sum((s.amount for s in self.surcharges), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -251,6 +283,8 @@ class Indicium:
     label_category: str = ""
     rate: Rate | None = None
     form_url: str = ""  # the customs form (CN22/CP72) of an international or APO/FPO label
+    # What the label cost: Amount, the add-ons bought and the surcharges (R40).
+    total: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +303,28 @@ class Reprint:
     url: str = ""
     form_url: str = ""
     image_data: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelRefund:
+    """A voided label's refund as GetShipmentList reports it (``ShipmentV39.RefundStatus``).
+
+    A void is a refund request (R41): ``complete`` once USPS approved it and the carrier
+    credited ``approved`` to the balance."""
+
+    stamps_tx_id: str
+    tracking_number: str = ""
+    shipment_status: str = ""  # Printed | Pending Refund | Refunded | ...
+    refund_type: str = ""  # E-refund | Mail-in
+    status: str = ""  # PostageRefundStatus: Pending | Processing | Complete | Duplicate
+    requested: Decimal = Decimal("0.00")
+    approved: Decimal = Decimal("0.00")
+    requested_at: dt.datetime | None = None
+    expected_at: dt.datetime | None = None  # EstimatedPostageRefundCompletionDate
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "Complete"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ also hit the WSDL fetch (the parsed WSDL forgotten first) and the very first cal
 account, including accounts connected mid-campaign (issue 20). Labels are bought and voided for
 real through ``shipments.labels`` (faults on CreateIndicium and CancelIndicium), and also
 simulated at the carrier (balance and control total move, ShipDesk debits its ledger) to
-exercise auto-funding at a higher rate. ``campaign_checks`` says what must hold afterwards.
+exercise auto-funding at a higher rate. Voids are refund requests the sandbox credits 0-4 s
+later (R41), followed by the refund schedule's job while purchases are being followed, and
+every operation can get the conversation fault 0x002b0204 (R38), which must never reach the
+merchant. ``campaign_checks`` says what must hold afterwards.
 
 ``tests/proof/test_fault_campaign.py`` runs a short campaign; ``python -m bench fault_campaign``
 runs the long one (with django-q2 workers killed mid-job and mid-batch) on this engine.
@@ -19,7 +22,10 @@ from decimal import Decimal
 
 from tests.proof.campaign_checks import CampaignChecks, Counts
 
-FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit")
+FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit", "out_of_sync")
+# Seconds from a void to the carrier's credit (R41): some land at once, some while the campaign
+# goes on (racing purchase follow-ups and syncs), the rest are waited for by the drain.
+REFUND_DELAYS = (0, 1, 2, 4)
 AMOUNTS = ["10", "25", "50", "100", "20.01", "40.02"]  # 20.01 pends, 40.02 is declined
 # Real labels and voids through shipments.labels (buy_label, void_label) beside the simulated
 # ones ("label", "void"), which keep the carrier-side arithmetic honest on their own.
@@ -32,6 +38,8 @@ MOVES += ["batch"] * 2
 # A new account connected mid-campaign, its very first carrier call (the WSDL, authenticating,
 # reading its balance) often failing: its ledger must still open with the carrier's balance.
 MOVES += ["new_account"]
+# The refund follow-up's schedule (R41) and the hourly reconciliation, faults on their calls.
+MOVES += ["refunds"] * 2 + ["reconcile"]
 BATCH_DEATH_CHANCE = 1 / 3
 # Before this share of moves the parsed WSDL is forgotten and its next fetch faulted, so a move
 # can fail before any operation is sent (what a process starting while Stamps.com is down sees).
@@ -71,8 +79,10 @@ class Campaign(CampaignChecks):
         # Up to the client's own retries plus one: sometimes it has to give up and follow up.
         times = self.rng.randint(1, 3)
         delay = self.rng.uniform(0.01, 0.15) if kind == "delay" else self.timeout_delay
-        if kind == "timeout":
-            times = 1  # each one costs the client's whole timeout
+        if kind in ("timeout", "out_of_sync"):
+            # A timeout costs the client's whole timeout. A conversation fault comes before
+            # any work; the client signs the call again once (R38), as it would live.
+            times = 1
         if operation == "WSDL":
             times = 1  # one fetch per parse; the client does not retry it
         self.api.set_fault(operation, kind, delay=delay, times=times)
@@ -99,10 +109,15 @@ class Campaign(CampaignChecks):
             self.fault_the_wsdl()
         try:
             getattr(self, f"do_{move}")(account)
-        except purchases.FundsError:
-            self.counts.refused += 1
+        except purchases.FundsError as exc:
+            self.refused(exc.message)
         finally:
             self.api.clear_faults()
+
+    def refused(self, message: str) -> None:
+        """What the merchant was told (checked: never a conversation fault, R38)."""
+        self.counts.refused += 1
+        self.counts.merchant_messages.append(message)
 
     def do_buy(self, account) -> None:
         from funding import purchases
@@ -154,8 +169,8 @@ class Campaign(CampaignChecks):
         self.maybe_fault("CreateIndicium")
         try:
             labels.buy_label(order, account, "US-PM", timezone.localdate())
-        except labels.LabelError:
-            self.counts.refused += 1
+        except labels.LabelError as exc:
+            self.refused(exc.message)
         self.maybe_fault("PurchasePostage", chance=0.3)
         auto_funding.check_auto_funding(account.pk)
 
@@ -260,11 +275,27 @@ class Campaign(CampaignChecks):
         )
         if shipment is None:
             return
+        self.api.set_refund_delay(self.rng.choice(REFUND_DELAYS))
         self.maybe_fault("CancelIndicium")
         try:
             voids.void_label(shipment)
-        except labels.LabelError:
-            self.counts.refused += 1
+        except labels.LabelError as exc:
+            self.refused(exc.message)
+
+    def do_refunds(self, account) -> None:
+        """The refund follow-up's scheduled run (R41)."""
+        from funding import jobs
+
+        self.maybe_fault(self.rng.choice(["GetShipmentList", "GetAccountInfo"]))
+        jobs.follow_all_refunds()  # a failing account is logged and tried next time
+
+    def do_reconcile(self, account) -> None:
+        from carriers.stamps import errors
+        from funding import reconciliation
+
+        self.maybe_fault(self.rng.choice(["GetShipmentList", "GetAccountInfo"]))
+        with contextlib.suppress(errors.StampsError):
+            reconciliation.reconcile(account)
 
     def do_void(self, account) -> None:
         from django.db import transaction
@@ -341,9 +372,31 @@ class Campaign(CampaignChecks):
         for _ in range(attempts):
             left = list(PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT))
             if not left:
-                return
+                break
             for purchase in left:
                 purchases.resolve_purchase(purchase)
+        self.drain_refunds(attempts)
+
+    def drain_refunds(self, attempts: int) -> None:
+        """Wait for the carrier's last refund to be due (R41), then follow them all up."""
+        import time
+
+        from django.db.models import Max
+
+        from carriers.stamps.sandbox import state
+        from carriers.stamps.sandbox.models import Indicium
+        from funding import jobs
+        from funding.models import Refund
+
+        last = Indicium.objects.filter(refunded_at__isnull=True).aggregate(
+            due=Max("refund_due_at")
+        )["due"]
+        if last is not None:
+            time.sleep(max(0.0, (last - state.now()).total_seconds()) + 0.05)
+        for _ in range(attempts):
+            if not Refund.objects.filter(status=Refund.Status.REQUESTED).exists():
+                return
+            jobs.follow_all_refunds()
 
 
 def make_accounts(

@@ -30,9 +30,18 @@ class Counts:
     wsdl_faults: int = 0  # WSDL fetches faulted
     first_call_faults: int = 0  # new accounts whose first carrier call was faulted
     new_accounts: int = 0
+    refunds_credited: int = 0  # refunds of voided labels the carrier credited later (R41)
+    merchant_messages: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # ledgers beside the carrier, on failure
     seed: int | None = None
+
+    @property
+    def conversation_faults_shown(self) -> int:
+        from carriers.stamps import errors
+
+        said = errors.AuthenticatorExpired.explanation
+        return sum(said in m or "out-of-sync" in m for m in self.merchant_messages)
 
     def report(self) -> str:
         ops = ", ".join(f"{k} {v}" for k, v in sorted(self.operations.items()))
@@ -51,6 +60,8 @@ class Counts:
             f"WSDL fetches faulted: {self.wsdl_faults}; accounts connected mid-campaign: "
             f"{self.new_accounts}; first calls of a new account faulted: "
             f"{self.first_call_faults}\n"
+            f"refunds credited after the void: {self.refunds_credited}; conversation faults "
+            f"shown to the merchant: {self.conversation_faults_shown}\n"
             f"mismatches: {len(self.mismatches)}"
             + "".join(f"\n  - {m}" for m in self.mismatches)
             + "".join(f"\n{d}" for d in self.details)
@@ -90,6 +101,12 @@ class CampaignChecks:
         if voiding:
             problems.append(f"{voiding} label(s) still voiding")
         problems.extend(self.verify_batches())
+        problems.extend(self.verify_refunds())
+        if self.counts.conversation_faults_shown:
+            problems.append(
+                f"{self.counts.conversation_faults_shown} conversation fault(s) reached the "
+                "merchant (R38)"
+            )
         for p in PostagePurchase.objects.filter(status__in=PostagePurchase.IN_FLIGHT):
             last = CarrierCall.objects.filter(account=p.account_id).order_by("-pk").first()
             problems.append(
@@ -154,6 +171,45 @@ class CampaignChecks:
         keys = Counter(autos.values_list("idempotency_key", flat=True))
         if any(n > 1 for n in keys.values()):
             problems.append(f"{account.username}: auto-funding bought twice for one drop")
+
+    def verify_refunds(self) -> list[str]:
+        """R41: every voided label's refund requested once and, once the carrier credited it,
+        in the ledger exactly once."""
+        from collections import Counter as Tally
+
+        from carriers.stamps.sandbox.models import Indicium
+        from funding.models import LedgerEntry, Refund
+        from shipments.models import Shipment
+
+        problems = []
+        refunds = list(Refund.objects.all())
+        self.counts.refunds_credited = sum(r.status == Refund.Status.REFUNDED for r in refunds)
+        waiting = [r.reference for r in refunds if r.pending]
+        if waiting:
+            problems.append(f"refunds still awaited after the drain: {waiting}")
+        voided = set(
+            Shipment.objects.filter(status=Shipment.Status.VOIDED).values_list(
+                "account_id", "integrator_tx_id"
+            )
+        )
+        requested = Tally((r.account_id, r.reference) for r in refunds)
+        if set(requested) != voided or any(n > 1 for n in requested.values()):
+            problems.append("voided labels and refund requests differ")
+        credited = {str(i.stamps_tx_id) for i in Indicium.objects.filter(refunded_at__isnull=False)}
+        ours = {r.stamps_tx_id for r in refunds if r.status == Refund.Status.REFUNDED}
+        if ours != credited:
+            problems.append(
+                f"refunds credited at the carrier only {sorted(credited - ours)}, "
+                f"in ShipDesk only {sorted(ours - credited)}"
+            )
+        entries = Tally(
+            LedgerEntry.objects.filter(kind=LedgerEntry.Kind.VOID_REFUND).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        if any(n > 1 for n in entries.values()):
+            problems.append("a refund was written to the ledger twice")
+        return problems
 
     def verify_batches(self) -> list[str]:
         """Every batch done, each item bought (with its label) or failed (with a reason and
@@ -221,8 +277,15 @@ def ledger_beside_carrier(api, account, carrier_moves=()) -> str:
         )
     for i in api.indicia(account.username):
         lines.append(
-            f"    label {i.integrator_tx_id} {-(i.postage + i.add_ons_total):>9} -> "
-            f"{i.balance_after}{' voided' if i.voided_at else ''}"
+            f"    label {i.integrator_tx_id} {-i.total:>9} -> {i.balance_after}"
+            f"{' voided' if i.voided_at else ''}{' refunded' if i.refunded_at else ''}"
+        )
+    from funding.models import PostagePurchase
+
+    for p in PostagePurchase.objects.filter(account=account).order_by("pk"):
+        lines.append(
+            f"    ShipDesk purchase {p.integrator_tx_id} {p.amount:>9} {p.status} after "
+            f"{p.checks} checks {p.rejection_reason[:80]}"
         )
     for pk, what, reference, amount in carrier_moves:
         if pk == account.pk:

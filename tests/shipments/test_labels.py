@@ -21,6 +21,7 @@ from shipments.models import Shipment, ShippingSettings
 from shipments.notifications import notification_payload
 from tests.labels_read import page_count, pdf_text, tracking_numbers
 from tests.shipments.conftest import international
+from tests.support import credit_refunds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -218,19 +219,31 @@ def test_label_with_packing_slip_and_two_labels_a_letter_page(
     assert "Packing slip" in pdf_text(with_slips) and page_count(with_slips) == 2
 
 
-def test_R27_void_within_28_days_refunds_and_reopens_the_order(stamps, account, make_shippable):
+def test_R27_R41_void_within_28_days_requests_the_refund_and_reopens_the_order(
+    stamps, account, make_shippable
+):
     order = make_shippable()
     shipment = labels.buy_label(order, account, "US-PM")
     voided = voids.void_label(shipment)
     assert voided.status == Shipment.Status.VOIDED
+    assert Order.objects.get(pk=order.pk).status == Order.Status.AWAITING_SHIPMENT
+    # R41: requested, not refunded: neither the carrier's balance nor the ledger has it yet.
+    refunds = LedgerEntry.objects.filter(account=account, kind=LedgerEntry.Kind.VOID_REFUND)
+    assert not refunds.exists()
+    account.refresh_from_db()
+    assert account.balance == Decimal("100.00") - shipment.amount
+    assert ledger_balance(account) == account.balance == stamps.get_balance(account.username)
+    assert voids.refund_of(voided).pending
+    assert voids.void_label(voided).status == Shipment.Status.VOIDED  # twice: one request
+
+    assert credit_refunds(stamps) == 1
+    assert [r.amount for r in refunds] == [shipment.amount]
+    voided.refresh_from_db()
     assert voided.refunded == shipment.amount
     account.refresh_from_db()
     assert account.balance == Decimal("100.00") == stamps.get_balance(account.username)
-    assert Order.objects.get(pk=order.pk).status == Order.Status.AWAITING_SHIPMENT
-    refunds = LedgerEntry.objects.filter(account=account, kind=LedgerEntry.Kind.VOID_REFUND)
-    assert [r.amount for r in refunds] == [shipment.amount]
-    assert voids.void_label(voided).status == Shipment.Status.VOIDED  # twice: one refund
-    assert refunds.count() == 1
+    assert ledger_balance(account) == Decimal("100.00")
+    assert credit_refunds(stamps) == 0 and refunds.count() == 1
 
 
 def test_R27_the_carrier_refuses_a_void_after_28_days_with_the_reason(

@@ -1,15 +1,17 @@
-"""R14, R27: a void whose CancelIndicium answer is lost (the carrier refunded, ShipDesk
-heard nothing) is recorded exactly once, by the same void, the next attempt or the sweep."""
+"""R14, R27, R41: a void whose CancelIndicium answer is lost (the carrier accepted it,
+ShipDesk heard nothing) is recorded exactly once, by the same void, the next attempt or the
+sweep; its refund reaches the ledger once, when the carrier credits it."""
 
 from __future__ import annotations
 
 import pytest
 
 from funding.ledger import ledger_balance
-from funding.models import LedgerEntry
+from funding.models import LedgerEntry, Refund
 from orders.models import Order
 from shipments import labels, voids
 from shipments.models import Shipment
+from tests.support import credit_refunds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,12 +23,19 @@ def refunds(account) -> list[LedgerEntry]:
 def assert_voided_once(stamps, account, shipment) -> None:
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.VOIDED
+    assert Order.objects.get(pk=shipment.order_id).status == Order.Status.AWAITING_SHIPMENT
+    assert [r.amount for r in Refund.objects.filter(account=account)] == [shipment.amount]
+    assert_books_agree(stamps, account)
+    credit_refunds(stamps)  # R41: USPS approves; the follow-up credits it once
     assert [r.amount for r in refunds(account)] == [shipment.amount]
+    assert_books_agree(stamps, account)
+
+
+def assert_books_agree(stamps, account) -> None:
     account.refresh_from_db()
     carrier = stamps.get_balance(account.username)
     assert account.balance == carrier
     assert ledger_balance(account) == carrier  # the book opened with the carrier's balance
-    assert Order.objects.get(pk=shipment.order_id).status == Order.Status.AWAITING_SHIPMENT
 
 
 @pytest.mark.parametrize("fault", ["drop_after_commit", "http500", "timeout"])
@@ -48,7 +57,7 @@ def test_R14_a_void_the_carrier_keeps_dropping_is_left_voiding_and_the_sweep_rec
     with pytest.raises(labels.LabelPending, match="void"):
         voids.void_label(shipment)
     shipment.refresh_from_db()
-    # The carrier refunded; ShipDesk doesn't know yet. Not printable, not refunded twice.
+    # The carrier took the void; ShipDesk doesn't know yet. Not printable, not requested twice.
     assert shipment.status == Shipment.Status.VOIDING
     assert refunds(account) == []
     assert stamps.indicia(account.username)[0].voided_at is not None

@@ -11,6 +11,7 @@ from merchants.permissions import NotAllowed
 from shipments import labels, voids
 from shipments.models import Shipment
 from tests.factories import make_member
+from tests.support import credit_refunds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +30,7 @@ def test_a_buy_and_a_void_record_the_person_on_the_label_and_the_ledger(
     voids.void_label(Shipment.objects.get(pk=shipment.pk), by=owner)
     voided = Shipment.objects.get(pk=shipment.pk)
     assert voided.voided_by == owner
+    credit_refunds(stamps)  # R41: the refund reaches the ledger once the carrier credits it
     assert LedgerEntry.objects.get(kind=LedgerEntry.Kind.VOID_REFUND).by == owner
 
     page = owner_client.get(reverse("shipments:detail", args=[shipment.pk])).text

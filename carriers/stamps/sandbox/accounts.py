@@ -168,6 +168,10 @@ class CommittedFault(SandboxFault):
 
 
 def settle_pending(account: Account, now: dt.datetime, *, count_call: bool) -> None:
+    """What the carrier settles on its own time, as of ``now``: Pending purchases and the
+    refunds of voided labels (R41). Lazily, on the next call that reads or moves the balance,
+    which no client can tell from settling at the very moment."""
+    settle_refunds(account, now)
     for purchase in account.purchases.select_for_update().filter(status=Purchase.PENDING):
         if count_call and purchase.settle_after_calls:
             purchase.settle_after_calls -= 1
@@ -178,6 +182,28 @@ def settle_pending(account: Account, now: dt.datetime, *, count_call: bool) -> N
             account.balance += purchase.amount
             account.save(update_fields=["balance"])
         purchase.save()
+
+
+def settle_refunds(account: Account, now: dt.datetime) -> None:
+    due = account.indicia.select_for_update().filter(
+        refunded_at__isnull=True, refund_due_at__lte=now
+    )
+    refunded = False
+    for indicium in due.order_by("refund_due_at", "pk"):
+        indicium.refunded_at = now
+        indicium.save(update_fields=["refunded_at"])
+        account.balance += indicium.total
+        account.control_total -= indicium.total
+        refunded = True
+    if refunded:
+        account.save(update_fields=["balance", "control_total"])
+
+
+def refund_delay() -> dt.timedelta:
+    seconds = state.config().refund_delay_seconds
+    if seconds is None:
+        seconds = settings.STAMPS_SANDBOX_REFUND_DELAY
+    return dt.timedelta(seconds=seconds)
 
 
 def balance_of(account: Account) -> dict:
@@ -255,6 +281,7 @@ def purchase_postage(call: Call) -> dict:
     # de-duplicates purchases, so ShipDesk must never re-send one (R44).
     tx_id = data.get("IntegratorTxID") or ""
     state.require_verified(account)
+    settle_pending(account, call.now, count_call=False)
     amount = data["PurchaseAmount"]
     if amount < MIN_PURCHASE:
         raise SandboxFault("Purchase amount must be at least $10.00.", "00600001")

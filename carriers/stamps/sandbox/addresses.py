@@ -35,7 +35,17 @@ DIRECTORY: dict[str, tuple[str, tuple[str, ...]]] = {
     "02134": ("ALLSTON", ("HARVARD AVE", "BRIGHTON AVE", "CAMBRIDGE ST", "N HARVARD ST")),
 }
 # The fields a CleanseHash covers. The live service's exact set is unknown (README).
-HASHED = ("Address1", "Address2", "City", "State", "ZIPCode", "ZIPCodeAddOn", "Country")
+HASHED = (
+    "Address1",
+    "Address2",
+    "City",
+    "State",
+    "ZIPCode",
+    "ZIPCodeAddOn",
+    "Province",
+    "PostalCode",
+    "Country",  # last: an empty one counts as US
+)
 _STREET = re.compile(r"^\s*(\d+[A-Z]?)\s+(.+?)\s*$")
 
 
@@ -73,8 +83,17 @@ def _close_streets(street: str, streets: tuple[str, ...]) -> list[str]:
     return sorted(s for score, s in scored if score >= best - 0.1)
 
 
+def require_province(address: dict | None) -> None:
+    """State is for US addresses; abroad the province or region goes in Province."""
+    address = address or {}
+    country = (address.get("Country") or "US").strip().upper()
+    if country != "US" and (address.get("State") or "").strip():
+        raise SandboxFault(faults.STATE_ABROAD.text, faults.STATE_ABROAD.code)
+
+
 def cleanse(address: dict) -> dict:
     """The CleanseAddress answer (without the Authenticator) for ``address``."""
+    require_province(address)
     address = {k: (v.strip().upper() if isinstance(v, str) else v) for k, v in address.items()}
     for stale in ("CleanseHash", "OverrideHash", "ZIPCodeAddOn"):
         address.pop(stale, None)

@@ -24,7 +24,7 @@ from .models import (
     VerificationCode,
 )
 
-FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit", "soap_fault")
+FAULT_KINDS = ("delay", "timeout", "http500", "drop_after_commit", "soap_fault", "out_of_sync")
 
 
 def reset() -> None:
@@ -119,8 +119,10 @@ def set_fault(
     STAMPS_TIMEOUT + 1), then answer 504 without doing the work. ``http500``: answer 500
     with a plain-text body, nothing done. ``drop_after_commit``: do and commit the work, then
     answer 500 with a plain-text body, so the client cannot know it succeeded.
-    ``soap_fault``: a soap:Fault whose faultstring is ``message``. ``operation="WSDL"``
-    fails fetching the WSDL (``timeout``, ``delay``; any other kind answers 500).
+    ``soap_fault``: a soap:Fault whose faultstring is ``message``. ``out_of_sync``: the
+    conversation fault 0x002b0204 (R38), before any work, as a superseded Authenticator gets.
+    ``operation="WSDL"`` fails fetching the WSDL (``timeout``, ``delay``; any other kind
+    answers 500).
     """
     from .views import HANDLERS, WSDL
 
@@ -169,8 +171,20 @@ def set_pending_settlement(*, calls: int = 2, seconds: int = 5) -> None:
     )
 
 
+def set_refund_delay(seconds: int | None) -> None:
+    """How long a voided label's refund stays pending before the balance is credited (R41);
+    None: settings.STAMPS_SANDBOX_REFUND_DELAY. Move the clock (``set_clock``) to get past it."""
+    Config.objects.update_or_create(pk=1, defaults={"refund_delay_seconds": seconds})
+
+
 def get_balance(username: str) -> Decimal:
-    return get_account(username).balance
+    """The balance as of the sandbox clock (refunds and purchases due by now settled)."""
+    from .accounts import settle_pending
+
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(username__iexact=username)
+        settle_pending(account, state.now(), count_call=False)
+        return account.balance
 
 
 def purchases(username: str) -> list[Purchase]:

@@ -13,7 +13,7 @@ from carriers.stamps import faults
 
 from . import addresses, documents, geo, rates, state
 from . import label_images as images
-from .accounts import Call, auto_buy, settle_pending
+from .accounts import Call, auto_buy, refund_delay, settle_pending
 from .models import Account, Indicium
 from .soap import SandboxFault
 
@@ -169,7 +169,8 @@ def create_indicium(call: Call) -> dict:
     quoted["AddOns"] = [offered[c] for c in chosen]
     if returning is not None:
         quoted["PrintLayout"] = returning["layout"]
-    total = quoted["Amount"] + add_ons_total
+    fees = rates.surcharges_total(quoted)  # R40: charged with the postage
+    total = quoted["Amount"] + add_ons_total + fees
     settle_pending(account, call.now, count_call=False)
     if not data.get("SampleOnly") and account.balance < total:
         raise SandboxFault(
@@ -199,6 +200,7 @@ def create_indicium(call: Call) -> dict:
         label_category=category,
         postage=quoted["Amount"],
         add_ons_total=add_ons_total,
+        surcharges_total=fees,
         rate=_jsonable(quoted),
         customs=_jsonable(customs) if customs else None,
         memo=(data.get("memo") or "")[:200],
@@ -248,6 +250,9 @@ def _rate_from_json(rate: dict) -> dict:
         if out.get(key):
             out[key] = dt.date.fromisoformat(out[key])
     out["AddOns"] = [{**a, "Amount": Decimal(a["Amount"])} for a in out.get("AddOns") or []]
+    out["Surcharges"] = [
+        {**f, "Amount": Decimal(f["Amount"])} for f in out.get("Surcharges") or []
+    ] or None
     return out
 
 
@@ -398,15 +403,76 @@ def cancel_indicium(call: Call) -> dict:
                 f"{indicium.created_at.date().isoformat()}).",
                 "00700020",
             )
+    due = call.now + refund_delay()
     for indicium in found:
         if indicium.voided_at is not None:
             continue  # voiding twice is harmless and refunds once
+        # R41: a void is a refund request; the balance is credited when it is due.
         indicium.voided_at = call.now
-        indicium.save(update_fields=["voided_at"])
-        account.balance += indicium.total
-        account.control_total -= indicium.total
-    account.save(update_fields=["balance", "control_total"])
+        indicium.refund_due_at = due
+        indicium.save(update_fields=["voided_at", "refund_due_at"])
+    settle_pending(account, call.now, count_call=False)  # a delay of 0 refunds at once
     return {}
+
+
+SHIPMENTS_PER_PAGE = 50
+
+
+def shipment_status(indicium: Indicium) -> str:
+    if indicium.refunded_at is not None:
+        return "Refunded"
+    return "Pending Refund" if indicium.voided_at is not None else "Printed"
+
+
+def _refund_status(indicium: Indicium) -> dict:
+    done = indicium.refunded_at is not None
+    return {
+        "PostageRefundId": f"SBXR{indicium.pk:09d}",
+        "ClaimNumber": None,
+        "RequestDate": indicium.voided_at,
+        "PostageRefundStatus": "Complete" if done else "Pending",
+        "EstimatedPostageRefundCompletionDate": indicium.refund_due_at,
+        "PostageAmountRequested": indicium.total,
+        "PostageAmountApproved": indicium.total if done else Decimal("0.00"),
+    }
+
+
+def get_shipment_list(call: Call) -> dict:
+    """The account's labels printed between PrintDateMin and PrintDateMax (the sandbox
+    clock's UTC dates), with their refund status; SearchCriteria ``Refund``: voided ones
+    only. One page of ``ShipmentsPerPage`` (default 50), oldest first."""
+    account = call.locked_account()
+    settle_pending(account, call.now, count_call=False)
+    filters = call.data["Filters"]
+    found = account.indicia.all()
+    if filters.get("PrintDateMin"):
+        found = found.filter(created_at__date__gte=filters["PrintDateMin"])
+    if filters.get("PrintDateMax"):
+        found = found.filter(created_at__date__lte=filters["PrintDateMax"])
+    if "Refund" in (filters.get("SearchCriteria") or []):
+        found = found.filter(voided_at__isnull=False)
+    per_page = call.data.get("ShipmentsPerPage") or SHIPMENTS_PER_PAGE
+    total = found.count()
+    include = set(call.data.get("IncludeFields") or []) | {"StampsTxId"}
+    shipments = []
+    for indicium in found.order_by("pk")[:per_page]:
+        voided = indicium.voided_at is not None
+        shipment = {
+            "StampsTxId": str(indicium.stamps_tx_id),
+            "ShipmentStatus": shipment_status(indicium),
+            "PrintDate": indicium.created_at,
+            "TrackingNumber": indicium.tracking_number or None,
+            "RefundType": "E-refund" if voided else None,
+            "RefundStatus": _refund_status(indicium) if voided else None,
+        }
+        if call.data.get("IncludeFields"):
+            shipment = {k: (v if k in include else None) for k, v in shipment.items()}
+        shipments.append(shipment)
+    return {
+        "ShipmentListToken": f"sbx-{account.pk}-{call.now.timestamp():.0f}",
+        "TotalPages": max(1, -(-total // per_page)),
+        "Shipments": shipments,
+    }
 
 
 def track_shipment(call: Call) -> dict:

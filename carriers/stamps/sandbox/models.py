@@ -137,6 +137,7 @@ class Indicium(models.Model):
     label_category = models.CharField(max_length=30)
     postage = models.DecimalField(max_digits=12, decimal_places=2)
     add_ons_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    surcharges_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     rate = models.JSONField(default=dict)  # the RateV46 answered, for replays and the label
     customs = models.JSONField(null=True, blank=True)
     memo = models.CharField(max_length=200, blank=True)
@@ -147,7 +148,11 @@ class Indicium(models.Model):
     balance_after = models.DecimalField(max_digits=12, decimal_places=2)
     control_total_after = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField()
+    # A void is a refund request (R41): the postage comes back at refund_due_at, when USPS
+    # "approves" it (the first call that settles after that moment credits the balance).
     voided_at = models.DateTimeField(null=True, blank=True)
+    refund_due_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
     manifest = models.ForeignKey(
         Manifest, null=True, blank=True, on_delete=models.SET_NULL, related_name="indicia"
     )
@@ -169,7 +174,7 @@ class Indicium(models.Model):
 
     @property
     def total(self) -> Decimal:
-        return self.postage + self.add_ons_total
+        return self.postage + self.add_ons_total + self.surcharges_total
 
 
 class Pickup(models.Model):
@@ -192,7 +197,7 @@ class Pickup(models.Model):
 class Fault(models.Model):
     """An injected failure for one operation; ``remaining`` None means every call."""
 
-    KINDS = ["delay", "timeout", "http500", "drop_after_commit", "soap_fault"]
+    KINDS = ["delay", "timeout", "http500", "drop_after_commit", "soap_fault", "out_of_sync"]
 
     operation = models.CharField(max_length=40)
     kind = models.CharField(max_length=20)
@@ -215,6 +220,8 @@ class Config(models.Model):
     now_override = models.DateTimeField(null=True, blank=True)
     pending_settle_calls = models.PositiveIntegerField(default=2)
     pending_settle_seconds = models.PositiveIntegerField(default=5)
+    # Seconds from a void to its refund; None: settings.STAMPS_SANDBOX_REFUND_DELAY.
+    refund_delay_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "stamps_sandbox_config"

@@ -12,6 +12,7 @@ import math
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from . import geo
+from .addresses import require_province
 from .soap import SandboxFault
 
 CENT = Decimal("0.01")
@@ -220,6 +221,33 @@ def add_ons(service: str, package: str, rate: dict, oz: float) -> list[dict]:
     ]
 
 
+# R40: USPS's non-standard fees for parcels, itemised apart from Amount as SWSIM's
+# RateV46.Surcharges (SurchargeTypeV5). Same on every plan.
+NON_STANDARD = ("US-GA", "US-PM", "US-XM")
+LENGTH_FEE = Decimal("4.00")  # SUR-A-NSDIM1: longest side over 22 in, up to 30 in
+LONG_LENGTH_FEE = Decimal("15.00")  # SUR-A-NSDIM2: longest side over 30 in
+VOLUME_FEE = Decimal("15.00")  # SUR-A-NSVOL: over 2 cubic feet
+
+
+def surcharges(service: str, rate: dict) -> list[dict]:
+    if service not in NON_STANDARD:
+        return []
+    dims = [Decimal(str(rate.get(side) or 0)) for side in ("Length", "Width", "Height")]
+    out = []
+    longest = max(dims)
+    if longest > 30:
+        out.append({"Amount": LONG_LENGTH_FEE, "SurchargeType": "SUR-A-NSDIM2"})
+    elif longest > 22:
+        out.append({"Amount": LENGTH_FEE, "SurchargeType": "SUR-A-NSDIM1"})
+    if dims[0] * dims[1] * dims[2] > 2 * 1728:
+        out.append({"Amount": VOLUME_FEE, "SurchargeType": "SUR-A-NSVOL"})
+    return out
+
+
+def surcharges_total(rate: dict) -> Decimal:
+    return sum((s["Amount"] for s in rate.get("Surcharges") or []), Decimal("0.00"))
+
+
 def quote(rate: dict, service: str, *, pro: bool, today: dt.date) -> dict | None:
     """One RateV46 for ``service``, or None when the service cannot carry this piece."""
     package = rate.get("PackageType") or "Package"
@@ -245,9 +273,6 @@ def quote(rate: dict, service: str, *, pro: bool, today: dt.date) -> dict | None
         tier = cubic_tier(*dims)
         if tier is not None and _cubic_price(tier, zone) < base:
             base, cubic = _cubic_price(tier, zone), True
-    longest = max((float(d or 0) for d in dims), default=0)
-    if service in ("US-GA", "US-PM", "US-XM") and longest > 22:
-        base += 15.00 if longest > 30 else 4.00
     if not pro and service != "US-FC":
         base = base * 1.15 + 0.20
     ship_date = rate.get("ShipDate") or today
@@ -271,6 +296,7 @@ def quote(rate: dict, service: str, *, pro: bool, today: dt.date) -> dict | None
         "DeclaredValue": rate.get("DeclaredValue"),
         "NonMachinable": rate.get("NonMachinable"),
         "AddOns": add_ons(service, package, rate, oz),
+        "Surcharges": surcharges(service, rate) or None,
         "EffectiveWeightInOunces": math.ceil(oz),
         "Zone": None if international else zone,
         "CubicPricing": cubic,
@@ -283,6 +309,8 @@ def validate(rate: dict) -> None:
     """Carrier checks that apply to every rate and label request."""
     if weight_oz(rate) <= 0:
         raise SandboxFault("Weight must be greater than 0.", "00500010")
+    require_province(rate.get("From"))
+    require_province(rate.get("To"))
     to = rate.get("To") or {}
     if is_international(rate):
         if not (to.get("PostalCode") or "").strip():

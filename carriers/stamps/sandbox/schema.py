@@ -57,6 +57,7 @@ RESTRICTED = {
     "double-le-999": ("s:double", None, 999),
     "double-ge-1": ("s:double", 1, None),
     "decimal-ge-0": ("s:decimal", 0, None),
+    "integer-ge-1-le-500": ("s:integer", 1, 500),
 }
 
 ENUMS = {
@@ -184,6 +185,19 @@ ENUMS = {
     "ResubmissionStatus": ["NOT_IN_RESUBMISSION"],
     "RatesetType": ["Retail", "CBP", "CPP"],
     "PickupCarrier": ["None", "Usps"],
+    "SearchFor": ["All", "Refund"],
+    "SurchargeTypeV5": ["SUR-A-NSDIM1", "SUR-A-NSDIM2", "SUR-A-NSVOL"],
+    "IncludeField": [
+        "StampsTxId",
+        "ShipmentStatus",
+        "PrintDate",
+        "TrackingNumber",
+        "RefundType",
+        "RefundStatus",
+    ],
+    "ShipmentStatusV2": ["Printed", "Pending Refund", "Refunded", "Voided"],
+    "RefundTypeV1": ["E-refund", "Mail-in"],
+    "PostageRefundStatusV1": ["Pending", "Processing", "Complete"],
 }
 
 # CanPrintShipping .. CanPrintGP: the leading, required part of the CapabilitiesV1..V50 chain.
@@ -316,6 +330,11 @@ COMPLEX = {
         AddOnDescription s:string ?
     """,
     "ArrayOfAddOnV20": "AddOnV20 AddOnV20 * !",
+    "SurchargeV5": """
+        Amount s:decimal ?
+        SurchargeType SurchargeTypeV5
+    """,
+    "ArrayOfSurchargeV5": "SurchargeV5 SurchargeV5 * !",
     "RateV46": """
         From Address
         To Address
@@ -337,6 +356,7 @@ COMPLEX = {
         DeclaredValue s:decimal ?
         NonMachinable s:boolean ?
         AddOns ArrayOfAddOnV20 ?
+        Surcharges ArrayOfSurchargeV5 ?
         EffectiveWeightInOunces s:int ?
         Zone s:int ?
         RateCategory s:int ?
@@ -449,6 +469,31 @@ COMPLEX = {
         AuthorizedAgent s:boolean
     """,
     "ArrayOfTrackingEvent": "TrackingEvent TrackingEvent * !",
+    "Filters": """
+        PrintDateMin s:date !
+        PrintDateMax s:date ? !
+        SearchCriteria ArrayOfSearchFor ?
+    """,
+    "ArrayOfSearchFor": "SearchFor SearchFor *",
+    "ArrayOfIncludeField": "IncludeField IncludeField *",
+    "RefundStatusV1": """
+        PostageRefundId s:string
+        ClaimNumber s:int !
+        RequestDate s:dateTime
+        PostageRefundStatus PostageRefundStatusV1
+        EstimatedPostageRefundCompletionDate s:dateTime ? !
+        PostageAmountRequested s:decimal
+        PostageAmountApproved s:decimal
+    """,
+    "ShipmentV39": """
+        StampsTxId s:string ?
+        ShipmentStatus ShipmentStatusV2 ? !
+        PrintDate s:dateTime ? !
+        TrackingNumber string-1-128 ?
+        RefundType RefundTypeV1 ? !
+        RefundStatus RefundStatusV1 ?
+    """,
+    "ArrayOfShipmentV39": "ShipmentV39 ShipmentV39 * !",
     "DestinationInfo": """
         DestinationCity s:string
         DestinationState s:string
@@ -705,6 +750,21 @@ OPERATIONS = {
         """
         Authenticator s:string
         URL s:string
+        """,
+    ),
+    # Refunds of voided labels (R41): ShipDesk asks for SearchCriteria Refund.
+    "GetShipmentList": (
+        f"""
+        {AUTH}
+        ShipmentsPerPage integer-ge-1-le-500 ?
+        Filters Filters
+        IncludeFields ArrayOfIncludeField ?
+        """,
+        """
+        Authenticator s:string
+        ShipmentListToken s:string
+        TotalPages s:int
+        Shipments ArrayOfShipmentV39 ?
         """,
     ),
     "TrackShipment": (

@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
+from carriers.stamps import faults
 from merchants.tenancy import sandbox_view
 
 from . import accounts, endofday, labels, state
 from .models import Fault
 from .schema import REQUESTS, RESPONSES, TNS
 from .soap import SandboxFault, envelope, fault_envelope, parse_children, parse_envelope
+from .validation import validate_request
 from .wsdl import render_wsdl
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ HANDLERS = {
     "CreateIndicium": labels.create_indicium,
     "CancelIndicium": labels.cancel_indicium,
     "TrackShipment": labels.track_shipment,
+    "GetShipmentList": labels.get_shipment_list,
     "CreateManifest": endofday.create_manifest,
     "ScheduleCarrierPickup": endofday.schedule_carrier_pickup,
     "ModifyCarrierPickup": endofday.modify_carrier_pickup,
@@ -126,6 +129,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     try:
         body_el = parse_envelope(request.body)
         op = _operation(request, body_el)
+        validate_request(body_el)
     except SandboxFault as bad_request:
         return _fault(bad_request)
 
@@ -153,6 +157,8 @@ def _answer(request: HttpRequest, body_el, op: str) -> HttpResponse:
             return HttpResponse("500 Internal Server Error", status=500, content_type="text/plain")
         elif injected.kind == "soap_fault":
             return _fault(SandboxFault(injected.message or "Internal error", "00ff0000"))
+        elif injected.kind == "out_of_sync":
+            return _fault(state.fault(faults.CONVERSATION_OUT_OF_SYNC))
 
     started = time.perf_counter()
     try:

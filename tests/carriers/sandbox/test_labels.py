@@ -148,16 +148,25 @@ def test_carrier_auto_buy_tops_up_after_a_label_R13(swsim, alice):
     assert [p.auto_buy for p in api.purchases("auto")] == [True]
 
 
-def test_void_within_28_days_refunds_R27(swsim, alice):
+def test_void_within_28_days_refunds_when_usps_approves_R27_R41(swsim, alice):
+    api.set_refund_delay(3600)
     result = label(swsim, login(swsim))
     swsim.CancelIndicium(
         Authenticator=result.Authenticator,
         _value_1=[{"StampsTxIDs": {"guid": [result.StampsTxID]}}],
     )
-    assert api.get_balance("alice") == Decimal("100.00")
+    paid = Decimal("100.00") - result.Rate.Amount
+    assert api.get_balance("alice") == paid  # a refund request: not credited yet
     token = login(swsim)  # voiding again is harmless and refunds nothing more
     swsim.CancelIndicium(
         Authenticator=token, _value_1=[{"TrackingNumbers": {"string": [result.TrackingNumber]}}]
+    )
+    assert api.get_balance("alice") == paid
+    api.set_clock(timezone.now() + dt.timedelta(seconds=3601))
+    assert api.get_balance("alice") == Decimal("100.00")
+    swsim.CancelIndicium(
+        Authenticator=login(swsim),
+        _value_1=[{"TrackingNumbers": {"string": [result.TrackingNumber]}}],
     )
     assert api.get_balance("alice") == Decimal("100.00")
 

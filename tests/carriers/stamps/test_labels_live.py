@@ -170,3 +170,20 @@ def test_pickups_schedule_modify_cancel_R33(amy):
 def test_carrier_links_R9(amy):
     for url_type in ("AccountSettingsPage", "OnlineReportsPage"):
         assert amy.get_url(url_type).startswith("http")
+
+
+def test_a_label_costs_its_amount_add_ons_and_surcharges_R40(stamps, amy):
+    (rate,) = amy.get_rates(
+        RateRequest(from_zip="11201", to=TO, weight_lb=5, service_type="US-GA", length=24,
+                    width=10, height=8, insured_value=Decimal("200.00"))
+    )  # fmt: skip
+    fee = rate.surcharges_total
+    insurance = rate.add_on("US-A-INS").amount
+    assert fee == Decimal("4.00") and insurance > 0
+    label = buy(amy, rate=rate, add_ons=["US-A-INS"])
+    assert label.total == rate.amount + insurance + fee
+    assert label.balance == Decimal("100.00") - label.total
+    assert [f.type for f in label.rate.surcharges] == ["SUR-A-NSDIM1"]
+    amy.cancel_indicium(stamps_tx_id=label.stamps_tx_id)  # the refund returns all of it
+    stamps.set_clock(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    assert amy.get_account_info().balance == Decimal("100.00")

@@ -109,3 +109,32 @@ def test_the_sandbox_wsdl_is_fetched_and_parsed_once_for_many_clients_and_calls(
     for username in ["amy", "bob"] * 3:
         get_client(username, "Secret123").get_rates(request)
     assert list(stamps_client.wsdl_parse_count.values()) == [1]
+
+
+def test_surcharges_come_apart_from_the_amount_R40(stamps):
+    stamps.create_account("amy", "Secret123")
+    client = get_client("amy", "Secret123")
+
+    def ground(length, width, height):
+        (rate,) = client.get_rates(
+            RateRequest(
+                from_zip="11201",
+                to=SF,
+                weight_lb=5,
+                service_type="US-GA",
+                length=length,
+                width=width,
+                height=height,
+            )
+        )
+        return rate
+
+    plain = ground(12, 10, 8)
+    assert plain.surcharges == () and plain.surcharges_total == Decimal("0.00")
+    long_box = ground(24, 10, 8)  # longest side over 22 in
+    assert long_box.amount == plain.amount  # the fee is not folded into Amount
+    assert [(f.type, f.amount) for f in long_box.surcharges] == [("SUR-A-NSDIM1", Decimal("4.00"))]
+    assert long_box.surcharges[0].name == "Non-standard length fee (over 22 in)"
+    big = ground(32, 14, 10)  # over 30 in and over 2 cubic feet
+    assert {f.type for f in big.surcharges} == {"SUR-A-NSDIM2", "SUR-A-NSVOL"}
+    assert big.surcharges_total == Decimal("30.00")
