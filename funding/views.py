@@ -107,6 +107,9 @@ def _account_response(
     htmx swaps only 2xx answers, so refusals reach it as 200 with the message in the card.
     A poll that finds nothing in flight answers 286, which tells htmx to stop polling.
     """
+    # The purchase or sync that just ran wrote the balance through the ledger on its own copy
+    # of the row: the card shows what is stored now, not what the view loaded before it.
+    account.refresh_from_db()
     card = _card(account, **extra)
     if request.htmx:
         html = render_to_string("funding/funds.html#account-card", {"card": card}, request)

@@ -101,7 +101,9 @@ def test_R10_adding_funds_from_the_page_updates_the_card(sandbox_account, owner_
     account = sandbox_account(balance="5.00")
     response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "25"}, **HTMX)
     assert response.status_code == 200
-    assert "$30.00" in response.text and "$25.00 added" in response.text
+    # The card's balance itself, not only the chart's "high $30.00".
+    assert 'data-testid="balance">$30.00<' in response.text
+    assert "$25.00 added" in response.text
     response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "5"}, **HTMX)
     assert "at least $10.00" in response.text
     response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "9999"})
