@@ -84,6 +84,8 @@ READ_ONLY = frozenset(
         "GetShipmentList",
     }
 )
+# Conversation faults (R38) a call sends again before telling the merchant.
+STALE_RETRIES = 3
 # GetShipmentList's largest page (its ShipmentsPerPage is integer-ge-1-le-500).
 REFUNDS_PER_PAGE = 500
 # PurchasePostage is never re-sent (R44): nothing public says Stamps.com de-duplicates a
@@ -242,7 +244,7 @@ class StampsClient:
         and worker process would have to take turns on one chain; with Credentials no call
         depends on another, whatever the live service allows for parallel conversations."""
         attempt = 0
-        stale_retried = False
+        stale = 0
         while True:
             attempt += 1
             args = {"Credentials": self._credentials(), **kwargs} if authenticated else kwargs
@@ -250,10 +252,12 @@ class StampsClient:
                 return self._attempt(operation, args, attempt, refuse)
             except errors.AuthenticatorExpired:
                 # Not expected with Credentials; should the carrier still answer a
-                # conversation fault, the request was refused before any work: once more.
-                if stale_retried:
+                # conversation fault, the request was refused before any work, so it is
+                # safe to send again. A few times: a call that waited for an in-flight slot
+                # may meet another process's fault on the way back.
+                stale += 1
+                if stale > STALE_RETRIES:
                     raise
-                stale_retried = True
                 continue
             except errors.StampsError as error:
                 if not self._may_retry(operation, error, attempt):

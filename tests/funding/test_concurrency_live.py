@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -32,7 +29,7 @@ from funding.ledger import ledger_balance
 from funding.models import PostagePurchase, Refund
 from shipments.models import Batch, BatchItem, Shipment
 from tests.factories import make_order, make_ship_from
-from tests.support import ROOT, child_env, wait_for
+from tests.support import qcluster, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.slow]
 
@@ -136,28 +133,6 @@ def inject_conversation_faults(sandbox, deadline: float, injected: list[str]) ->
         connection.close()
 
 
-@contextmanager
-def quiet_qcluster(**env: str):
-    """A real qcluster whose output goes nowhere: for a minute, 4 workers log more than a pipe
-    nobody reads can hold, and a worker blocked writing to it would stall its batch."""
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=child_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def drain(rounds: int = 20) -> list[str]:
     """What the schedule's sweeps do (labels, purchases, refunds) until nothing is left in
     flight; what is still left after ``rounds`` passes, described."""
@@ -217,7 +192,9 @@ def test_workers_and_web_threads_on_one_account_R14_R28_R38_R41_R44(
         "FUNDING_POLL_SECONDS": "0",
     }
     injected: list[str] = []
-    with quiet_qcluster(**env):
+    # Both clusters (short and long jobs), logging to files: for a minute, 4 workers log more
+    # than a pipe nobody reads can hold.
+    with qcluster(**env) as workers:
         deadline = time.monotonic() + SECONDS
         threads = [
             threading.Thread(target=load.web_thread, args=(seed, deadline))
@@ -233,7 +210,7 @@ def test_workers_and_web_threads_on_one_account_R14_R28_R38_R41_R44(
         sandbox.clear_faults()
         # The workers finish the batches and jobs already queued.
         wait_for(lambda: not Batch.objects.exclude(status=Batch.Status.DONE).exists(),
-                 timeout=180, interval=0.5)  # fmt: skip
+                 "every batch to finish", timeout=180, workers=workers, interval=0.5)  # fmt: skip
     left = drain()
     assert left == [], left
 
