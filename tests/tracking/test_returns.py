@@ -20,6 +20,7 @@ from orders.models import Order
 from shipments import jobs, labels, returns, voids
 from shipments.models import Shipment
 from tests.factories import make_ship_from
+from tests.support import credit_refunds
 from tracking import polling
 from tracking import returns as buyer_side
 from tracking.models import Branding, CustomerEmail, Parcel
@@ -100,12 +101,15 @@ def test_a_lost_answer_is_finished_with_the_same_integrator_tx_id_R28(
 
 
 def test_voiding_a_return_label_refunds_it_and_leaves_the_order_shipped_R46(
-    shipped, ship_from, owner
+    sandbox, shipped, ship_from, owner
 ):
     label = returns.buy_return_label(fresh(shipped), location=ship_from, service="US-GA")
     assert "void the return label first" in voids.void_refused_reason(fresh(shipped))
     voided = voids.void_label(fresh(label), by=owner)
-    assert voided.status == Shipment.Status.VOIDED and voided.refunded == label.amount
+    # R41: the void requests the refund; it is credited once the carrier has.
+    assert voided.status == Shipment.Status.VOIDED and voided.refunded == 0
+    assert credit_refunds(sandbox) == 1
+    assert fresh(label).refunded == label.amount
     assert Order.objects.get(pk=shipped.order_id).status == Order.Status.SHIPPED
     assert Parcel.objects.get(shipment=label).stopped == Parcel.Stop.VOIDED
     assert voids.void_refused_reason(fresh(shipped)) == ""
