@@ -5,8 +5,9 @@ Every carrier call goes through ``carriers.stamps.accounts.call`` (R7/R8 health)
 *outside* a database transaction: a purchase is first reserved (a ``PostagePurchase`` row with
 its IntegratorTxID, committed), then sent, then applied in a second short transaction that
 locks the account row and writes the ledger entry. A timeout or a lost answer leaves the row
-``unknown``; ``resolve_purchase`` asks again with the same IntegratorTxID, which Stamps.com
-treats as the same transaction, so a purchase can never happen twice.
+``unknown``; ``resolve_purchase`` follows it through the carrier's balance and never sends it
+again (R44). An account has at most one purchase not yet confirmed (R44a), so the balance
+always says which purchase landed.
 """
 
 from __future__ import annotations
