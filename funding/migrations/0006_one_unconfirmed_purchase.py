@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# R44a: at most one unconfirmed purchase per account. An account that still has two in flight
+# when this runs makes it fail: let the purchase sweep settle them first, then migrate.
+
 
 class Migration(migrations.Migration):
 
