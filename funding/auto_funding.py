@@ -25,6 +25,7 @@ from funding.models import ZERO, AutoFunding, PostagePurchase
 from funding.purchases import (
     MIN_PURCHASE,
     FundsError,
+    StillConfirming,
     in_flight_total,
     open_book,
     open_book_for_postage,
@@ -32,6 +33,7 @@ from funding.purchases import (
     room_to_add,
     submit_purchase,
     sync_balance,
+    unconfirmed_purchase,
 )
 from merchants.errors import Fix
 from merchants.permissions import Perm, require
@@ -139,12 +141,24 @@ def check_auto_funding(account: CarrierAccount | int) -> PostagePurchase | None:
         if auto is None or not auto.enabled:
             return None
         if locked.balance >= auto.threshold:
-            if not auto.armed:
-                auto.armed = True
-                auto.drop_seq += 1
-                auto.save(update_fields=["armed", "drop_seq", "updated_at"])
+            if not auto.armed or auto.last_skip_reason:
+                if not auto.armed:
+                    auto.armed = True
+                    auto.drop_seq += 1
+                auto.last_skip_reason = ""  # nothing is waiting any more
+                auto.save(update_fields=["armed", "drop_seq", "last_skip_reason", "updated_at"])
             return None
         if not auto.armed or not locked.is_usable:
+            return None
+        pending = unconfirmed_purchase(locked)
+        if pending is not None:
+            # R44a: no second purchase while one is unconfirmed; still armed, so the check
+            # after its follow-up (or the schedule's next pass) buys if it is still needed.
+            auto.last_skip_reason = (
+                f"Waiting for Stamps.com to confirm a ${pending.amount:,.2f} purchase; "
+                "auto-funding checks again once it does."
+            )
+            auto.save(update_fields=["last_skip_reason", "updated_at"])
             return None
         if automatic_purchases_today(locked) >= auto.max_per_day:
             auto.last_skip_reason = (
@@ -202,8 +216,11 @@ def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[Po
     With auto-funding on, the shortfall is bought in the merchant's chosen amount, as many
     times as it takes, within the daily limit (R13), the $10 minimum (R10) and the maximum
     balance (R11); each purchase carries ``key`` and its number as idempotency key, so
-    checking the same batch twice never buys twice. When that cannot cover it (or
-    auto-funding is off) nothing is bought and ``PostageShort`` says exactly what is missing.
+    checking the same batch twice never buys twice. One purchase is unconfirmed at a time
+    (R44a): each is sent once the one before it is confirmed, and when one is not confirmed
+    at once the batch waits for it (``PostageShort``, "try again in a minute"). When that
+    cannot cover it (or auto-funding is off) nothing is bought and ``PostageShort`` says
+    exactly what is missing.
     """
     needed = money(needed)
     # Before the lock: opening the book may ask the carrier, never inside a transaction.
@@ -214,6 +231,9 @@ def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[Po
         missing = needed - locked.balance - in_flight_total(locked)
         if missing <= ZERO:
             return []
+        pending = unconfirmed_purchase(locked)
+        if pending is not None:
+            raise StillConfirming(pending)
         have = (
             f"This batch needs about ${needed:,.2f} of postage and “{locked.nickname}” has "
             f"${locked.balance:,.2f}: ${missing:,.2f} is missing."
@@ -245,18 +265,19 @@ def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[Po
             )
         if refusal:
             raise PostageShort(f"{have} {refusal} Add funds by hand, then try again.", missing)
-        purchases = [
-            reserve_purchase(
-                locked, auto.amount, automatic=True, idempotency_key=f"{key}:{earlier + n}"
-            )
-            for n in range(times)
-        ]
-    for purchase in purchases:
-        submit_purchase(purchase)
+    purchases: list[PostagePurchase] = []
+    for n in range(times):
+        purchase = reserve_purchase(
+            account, auto.amount, automatic=True, idempotency_key=f"{key}:{earlier + n}"
+        )
+        purchases.append(submit_purchase(purchase))
+        if purchase.status != PostagePurchase.Status.SUCCESS:
+            break  # the next one waits until this one is confirmed (R44a)
     account.refresh_from_db()
     if account.balance < needed:
+        asked = sum((p.amount for p in purchases), ZERO)
         raise PostageShort(
-            f"Auto-funding asked Stamps.com for ${times * auto.amount:,.2f} and it is not "
+            f"Auto-funding asked Stamps.com for ${asked:,.2f} and it is not "
             f"confirmed yet: “{account.nickname}” has ${account.balance:,.2f} of the "
             f"${needed:,.2f} this batch needs. Try again in a minute.",
             needed - account.balance,

@@ -30,7 +30,9 @@ def follow_purchase(purchase_id: int) -> str:
         purchase = purchases.resolve_purchase(purchase)
         if not purchase.in_flight:
             break
-    if purchase.status == PostagePurchase.Status.SUCCESS and purchase.automatic is False:
+    if not purchase.in_flight and not purchase.automatic:
+        # Auto-funding waited while this purchase was unconfirmed (R44a): whether it landed
+        # or not, look again now.
         auto_funding.check_auto_funding(purchase.account_id)
     return purchase.status
 

@@ -126,6 +126,18 @@ class PostagePurchase(MerchantOwned):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # R44a: the carrier's balance is all that tells whether a purchase whose answer was
+            # lost landed, and it can't tell two of them apart, so an account has at most one
+            # purchase not yet confirmed. In the database, so two processes can't both start one.
+            models.UniqueConstraint(
+                fields=["account"],
+                # IN_FLIGHT's values (Meta can't see the class it is in).
+                condition=models.Q(status__in=["sending", "pending", "processing", "unknown"]),
+                name="funding_one_unconfirmed_purchase",
+                violation_error_message="A purchase on this account is still being confirmed.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"${self.amount:,.2f} to {self.account} ({self.get_status_display()})"

@@ -5,20 +5,23 @@ Every carrier call goes through ``carriers.stamps.accounts.call`` (R7/R8 health)
 *outside* a database transaction: a purchase is first reserved (a ``PostagePurchase`` row with
 its IntegratorTxID, committed), then sent, then applied in a second short transaction that
 locks the account row and writes the ledger entry. A timeout or a lost answer leaves the row
-``unknown``; ``resolve_purchase`` asks again with the same IntegratorTxID, which Stamps.com
-treats as the same transaction, so a purchase can never happen twice.
+``unknown``; ``resolve_purchase`` follows it through the carrier's balance and never sends it
+again (R44). An account has at most one purchase not yet confirmed (R44a), so the balance
+always says which purchase landed.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from carriers import services as carrier_services
 from carriers.models import CarrierAccount
@@ -67,6 +70,28 @@ class AboveMaximum(FundsError):
         super().__init__(f"An account can hold at most ${max_balance:,.2f} of postage. {hint}")
 
 
+class StillConfirming(FundsError):
+    """R44a: a purchase on the account is not confirmed yet, so no other one is sent."""
+
+    def __init__(self, pending: PostagePurchase) -> None:
+        self.pending = pending
+        super().__init__(
+            f"A ${pending.amount:,.2f} purchase from {_when(pending)} is still being confirmed "
+            "by Stamps.com; ShipDesk will add it as soon as Stamps.com confirms. Try again in "
+            "a minute."
+        )
+
+
+def _when(purchase: PostagePurchase) -> str:
+    """When the purchase was made, in the store's time zone: its time, and its date too
+    when that was not today."""
+    zone = ZoneInfo(purchase.account.merchant.time_zone)
+    made = timezone.localtime(purchase.created_at, zone)
+    if made.date() == timezone.localtime(timezone.now(), zone).date():
+        return date_format(made, "g:i A")
+    return date_format(made, "M j, g:i A")
+
+
 def card_declined(account: CarrierAccount) -> FundsError:
     """R12 (the carrier's ``errors.CardDeclined``, said for the funds page): the balance is
     unchanged; the card is fixed in the carrier's Account Settings."""
@@ -82,6 +107,16 @@ def card_declined(account: CarrierAccount) -> FundsError:
 
 # --------------------------------------------------------------------------------------------
 # Balance.
+
+
+def unconfirmed_purchase(account: CarrierAccount | int) -> PostagePurchase | None:
+    """The account's purchase not yet confirmed by Stamps.com (R44a: at most one)."""
+    pk = account.pk if isinstance(account, CarrierAccount) else account
+    return (
+        PostagePurchase.objects.filter(account_id=pk, status__in=PostagePurchase.IN_FLIGHT)
+        .select_related("account__merchant")
+        .first()
+    )
 
 
 def in_flight_total(account: CarrierAccount) -> Decimal:
@@ -170,8 +205,10 @@ def reserve_purchase(
     idempotency_key: str | None = None,
     by: User | None = None,
 ) -> PostagePurchase:
-    """Check R3/R10/R11 under the account lock and save the purchase (with its
-    IntegratorTxID) before Stamps.com is asked."""
+    """Check R3/R10/R11/R44a under the account lock and save the purchase (with its
+    IntegratorTxID) before Stamps.com is asked. ``StillConfirming`` when another purchase on
+    the account is not confirmed yet: the lock and the table's constraint hold that across
+    processes, so two purchases can never be unconfirmed at once."""
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
@@ -180,15 +217,27 @@ def reserve_purchase(
         locked = lock_account(account)
         carrier_services.require_usable(locked)
         ensure_opening_balance(locked)
+        pending = unconfirmed_purchase(locked)
+        if pending is not None:
+            raise StillConfirming(pending)
         amount = validate_amount(locked, amount)
-        return PostagePurchase.objects.create(
-            merchant_id=locked.merchant_id,
-            account=locked,
-            amount=amount,
-            automatic=automatic,
-            idempotency_key=idempotency_key,
-            requested_by=by,
-        )
+        try:
+            with transaction.atomic():
+                return PostagePurchase.objects.create(
+                    merchant_id=locked.merchant_id,
+                    account=locked,
+                    amount=amount,
+                    automatic=automatic,
+                    idempotency_key=idempotency_key,
+                    requested_by=by,
+                )
+        except IntegrityError:
+            # Only where the row lock does not serialize (it does on PostgreSQL, and SQLite
+            # writes one transaction at a time): the constraint caught the second purchase.
+            pending = unconfirmed_purchase(locked)
+            if pending is None:
+                raise  # another constraint (an auto-funding drop's key)
+            raise StillConfirming(pending) from None
 
 
 def add_funds(
@@ -388,20 +437,24 @@ def settle_from_balance(
     control_total: Decimal,
     followed: PostagePurchase,
 ) -> None:
-    """Settle in-flight purchases that the carrier's balance shows, oldest first.
+    """Settle ``followed``, the account's one unconfirmed purchase (R44a), from the carrier's
+    balance.
 
     The gap between the carrier's balance and the ledger's is postage bought but not yet
-    recorded. A label bought at the carrier whose debit is not yet in the ledger makes the
-    gap smaller (a purchase waits one more check, never settles wrongly); a void's refund is
-    in the ledger before the balance is read (``refunds.sync_with_refunds``). A purchase
-    the carrier never answered (sent into a timeout, or left "sending" by a dead worker) that
-    the gap does not show was not bought; one the carrier answered Pending or Processing is
-    waited for, and so is one a label charged in the meantime could hide (``unsettled_debits``);
-    a refund credited for a void ShipDesk has not recorded yet is never taken for a purchase
-    (``unsettled_credits``).
-    Only ``followed`` is ever given up: another one may be on its way right now."""
+    recorded, and with one purchase unconfirmed at most it can only be that one. A label
+    bought at the carrier whose debit is not yet in the ledger makes the gap smaller (the
+    purchase waits one more check, never settles wrongly); a void's refund is in the ledger
+    before the balance is read (``refunds.sync_with_refunds``). A purchase the carrier never
+    answered (sent into a timeout, or left "sending" by a dead worker) that the gap does not
+    show was not bought; one the carrier answered Pending or Processing is waited for, and so
+    is one a label charged in the meantime could hide (``unsettled_debits``); a refund
+    credited for a void ShipDesk has not recorded yet is never taken for the purchase
+    (``unsettled_credits``)."""
     with transaction.atomic():
         locked = lock_account(account)
+        purchase = PostagePurchase.objects.select_for_update().get(pk=followed.pk)
+        if not purchase.in_flight:
+            return
         gap = balance - ledger_balance(locked)
         # Labels the carrier may have charged without ShipDesk knowing yet make the gap
         # smaller than the postage bought: a lost purchase is not given up while they could
@@ -409,52 +462,16 @@ def settle_from_balance(
         debits = unsettled_debits.send(CarrierAccount, account_id=locked.pk)
         uncertain = sum((Decimal(amount) for _, amount in debits if amount), ZERO)
         # Refunds the carrier may have credited for voids whose answer was lost make it
-        # larger: a purchase is settled only from what they cannot explain.
+        # larger: the purchase is settled only from what they cannot explain.
         credits = unsettled_credits.send(CarrierAccount, account_id=locked.pk)
         unsure_credit = sum((Decimal(amount) for _, amount in credits if amount), ZERO)
-        waiting = PostagePurchase.objects.select_for_update().filter(
-            account_id=locked.pk, status__in=PostagePurchase.IN_FLIGHT
-        )
-        flying = list(waiting.order_by("created_at", "pk"))
-        landed = _only_subset(flying, gap) if not (uncertain or unsure_credit) else None
-        if landed is not None:
-            flying.sort(key=lambda p: p not in landed)  # settled first, then the rest judged
-        for purchase in flying:
-            if landed is not None and purchase not in landed:
-                fits = False  # the gap is exactly other purchases
-            else:
-                fits = purchase.amount <= gap - unsure_credit
-            if fits:
-                apply_success(purchase, control_total=control_total, balance_includes_it=True)
-                gap -= purchase.amount
-            elif (
-                purchase.pk == followed.pk
-                and purchase.status
-                in (PostagePurchase.Status.SENDING, PostagePurchase.Status.UNKNOWN)
-                and purchase.amount > gap + uncertain
-            ):
-                _reject(purchase, NOT_BOUGHT)
-
-
-# Subsets of in-flight purchases tried when telling which of them the gap holds.
-MAX_SUBSET_PURCHASES = 10
-
-
-def _only_subset(flying: list[PostagePurchase], gap: Decimal) -> list[PostagePurchase] | None:
-    """The one set of in-flight purchases whose amounts add up to ``gap`` exactly, when only
-    one does: several purchases whose answers were lost are then told apart by their amounts
-    (a $50 that landed is not taken for three lost $10s). None when no set or several sets
-    fit (equal amounts), or there are too many to try: oldest first, as before."""
-    if not flying or len(flying) > MAX_SUBSET_PURCHASES or gap <= 0:
-        return None
-    found: list[PostagePurchase] | None = None
-    for mask in range(1, 1 << len(flying)):
-        subset = [p for i, p in enumerate(flying) if mask >> i & 1]
-        if sum((p.amount for p in subset), ZERO) == gap:
-            if found is not None:
-                return None
-            found = subset
-    return found
+        if purchase.amount <= gap - unsure_credit:
+            apply_success(purchase, control_total=control_total, balance_includes_it=True)
+        elif (
+            purchase.status in (PostagePurchase.Status.SENDING, PostagePurchase.Status.UNKNOWN)
+            and purchase.amount > gap + uncertain
+        ):
+            _reject(purchase, NOT_BOUGHT)
 
 
 def poll_seconds() -> float:

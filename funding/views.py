@@ -176,7 +176,8 @@ def add_funds(request: MerchantRequest, account_id: int) -> HttpResponse:
     try:
         purchase = purchases.add_funds(account, form.cleaned_data["amount"], by=request.user)
     except purchases.FundsError as exc:
-        return _failed(request, account, exc)
+        # The amount stays in the field, ready to send again (after a wait, R44a).
+        return _failed(request, account, exc, amount_typed=form.cleaned_data["amount"])
     if purchase.status == PostagePurchase.Status.SUCCESS:
         return _done(request, account, f"${purchase.amount:,.2f} added to {account.nickname}.")
     if purchase.status == PostagePurchase.Status.UNKNOWN:

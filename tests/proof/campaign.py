@@ -362,6 +362,7 @@ class Campaign(CampaignChecks):
     def drain(self, attempts: int = 20) -> None:
         """Faults off; follow every purchase, label and void still in flight to its end (the
         sweeps' job)."""
+        from funding import jobs as funding_jobs
         from funding import purchases
         from funding.models import PostagePurchase
         from shipments import jobs
@@ -376,6 +377,10 @@ class Campaign(CampaignChecks):
             for purchase in left:
                 purchases.resolve_purchase(purchase)
         self.drain_refunds(attempts)
+        # The hourly reconciliation reads every account: one connected mid-campaign whose
+        # first balance read failed, and that moved no money since, has its book opened
+        # there (R45), as it would be within the hour.
+        funding_jobs.reconcile_all()
 
     def drain_refunds(self, attempts: int) -> None:
         """Wait for the carrier's last refund to be due (R41), then follow them all up."""
