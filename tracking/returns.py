@@ -15,8 +15,8 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
+from orders.ship_dates import order_today
 from shipments.models import Shipment
 from tracking import polling
 from tracking.models import Branding, Parcel
@@ -55,8 +55,6 @@ def label_for_token(token: str) -> Shipment | None:
         expires_on = dt.date.fromisoformat(str(data["x"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    if timezone.localdate() > expires_on:
-        return None
     parcel = (
         Parcel.objects.filter(token=str(data.get("p", "")))
         .select_related("shipment", "shipment__order", "shipment__return_to")
@@ -66,6 +64,10 @@ def label_for_token(token: str) -> Shipment | None:
         return None
     shipment = parcel.shipment
     if not shipment.is_return or shipment.status != Shipment.Status.BOUGHT:
+        return None
+    # The last valid day is a day where the label was bought (the ship-from's time zone,
+    # as its ship date), not in the server's UTC.
+    if order_today(shipment.order) > expires_on:
         return None
     return shipment
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from carriers.stamps.sandbox import api
 from funding.models import LedgerEntry
 from orders.models import Order
+from orders.ship_dates import order_today
 from shipments import jobs, labels, returns, voids
 from shipments.models import Shipment
 from tests.factories import make_ship_from
@@ -58,7 +59,8 @@ def test_a_return_label_is_bought_from_the_buyer_to_the_store_once_R46(
     )
     assert label.status == Shipment.Status.BOUGHT and label.is_return
     assert label.tracking_number and label.return_of_id == shipped.pk
-    assert label.return_expires_on == timezone.localdate() + dt.timedelta(days=14)
+    # Fourteen days from the ship date, which is the ship-from location's date (R43).
+    assert label.return_expires_on == order_today(label.order) + dt.timedelta(days=14)
     # At the carrier: a return layout, the buyer as the sender, the store's location as the
     # recipient, and the postage paid now (prepaid).
     indicium = next(

@@ -191,6 +191,7 @@ def create_indicium(call: Call) -> dict:
         account.balance -= total
         account.control_total += total
         account.save(update_fields=["balance", "control_total"])
+    ship_date = requested.get("ShipDate") or call.now.date()
     indicium = Indicium(
         account=account,
         integrator_tx_id=tx_id,
@@ -208,13 +209,12 @@ def create_indicium(call: Call) -> dict:
             "references": [data.get(f"Reference{i}") or "" for i in (1, 2, 3)],
             "non_delivery": data.get("nonDeliveryOption") or "",
         },
-        ship_date=requested.get("ShipDate") or call.now.date(),
+        ship_date=ship_date,
         balance_after=account.balance,
         control_total_after=account.control_total,
         created_at=call.now,
-        return_expires_on=(
-            call.now.date() + dt.timedelta(days=returning["days"]) if returning else None
-        ),
+        # Counted from the label's ship date (the sender's day), not the server's date.
+        return_expires_on=(ship_date + dt.timedelta(days=returning["days"]) if returning else None),
         return_to=_jsonable(returning["return_to"]) if returning else None,
     )
     try:
