@@ -132,7 +132,9 @@ def settle(refund: Refund, approved: Decimal) -> bool:
     already settled."""
     with transaction.atomic():
         account = lock_account(refund.account_id)
-        current = Refund.objects.select_for_update().select_related("by").get(pk=refund.pk)
+        current = (
+            Refund.objects.select_for_update(of=("self",)).select_related("by").get(pk=refund.pk)
+        )
         if not current.pending:
             return False
         if approved > 0:
