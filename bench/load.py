@@ -1,20 +1,28 @@
-"""Load: ShipDesk under gunicorn on PostgreSQL, driven by concurrent clients on 127.0.0.1.
+"""Load: ShipDesk in its production shape under concurrent clients on 127.0.0.1.
 
 Starts a throwaway PostgreSQL (initdb as the postgres user, pg_ctl on a free port, see
-ENVIRONMENT.md), migrates and seeds a merchant with LOAD_ORDERS orders plus LOAD_BUY_ORDERS
-shippable ones (ship-from, service and package weight set) and a Stamps.com sandbox account
-funded with $1,000,000, serves ShipDesk with gunicorn in production mode (DEBUG off) with the
-sandbox mounted in the same gunicorn (STAMPS_SANDBOX=1, STAMPS_SANDBOX_URL pointing at it),
-then for LOAD_SECONDS has LOAD_CLIENTS threads fetch the order list (pages, filters, search),
-order pages, the rates panel (the htmx fragment, GetRates at the sandbox) and buy labels
-(POST to the buy view with the CSRF token of the rates panel, each order bought once).
-Reports throughput, p50/p95/p99 latency and errors per endpoint and overall (errors must be
-0), and checks afterwards that each label exists once at the sandbox. Everything is stopped
-and removed at the end.
+ENVIRONMENT.md) and a throwaway Redis (broker and cache, sessions in the cache), migrates and
+seeds a merchant with LOAD_ORDERS orders plus LOAD_BUY_ORDERS shippable ones (ship-from,
+service and package weight set) and a Stamps.com sandbox account funded with $1,000,000, then
+serves ShipDesk with gunicorn in production mode (DEBUG off, gunicorn.conf.py: gthread,
+LOAD_WORKERS processes x LOAD_THREADS threads) beside a short-jobs qcluster (purchase
+follow-ups, label files, tracking, auto-funding). The Stamps.com sandbox answers from a
+gunicorn of its own, as the carrier is another system whose waits must not hold ShipDesk's
+threads (it still shares the machine's cores, which makes the figures pessimistic).
 
-Run: python -m bench load   (LOAD_SECONDS=20 LOAD_CLIENTS=8 LOAD_ORDERS=5000 LOAD_WORKERS=2
-LOAD_BUY_ORDERS=3000; gunicorn threads per worker: LOAD_THREADS, LOAD_CLIENTS + 4, so a page
-waiting on the sandbox in the same server always finds a free thread)
+For LOAD_SECONDS, LOAD_CLIENTS threads each loop over a mix: the order list (pages, a status
+filter), substring search, order pages, the rates panel (the htmx fragment, GetRates at the
+sandbox), label buying (the panel, then its form posted with its CSRF token, each order bought
+once), the shipments list, the funds page and the bare view of bench/load_app.py (one query
+for 50 rows, a plain template, the same middleware), so the bare view's p95 is measured under
+the very same load. Reports throughput and p50/p95/p99 per endpoint, ShipDesk's p95 over
+every page but the bare one against the bare view's (target <= LOAD_TARGET, 3x), and checks
+that there were no errors, that each label bought exists once at the sandbox and that the
+jobs the purchases queued ran without a failure. Non-zero exit on any miss. Everything is
+stopped and removed at the end.
+
+Run: python -m bench load   (LOAD_SECONDS=60 LOAD_CLIENTS=16 LOAD_ORDERS=5000
+LOAD_BUY_ORDERS=3000 LOAD_WORKERS=cores LOAD_THREADS=8 LOAD_Q_WORKERS=2 LOAD_TARGET=3)
 """
 
 from __future__ import annotations
@@ -35,12 +43,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
-CLIENTS = int(os.environ.get("LOAD_CLIENTS", "8"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
+CLIENTS = int(os.environ.get("LOAD_CLIENTS", "16"))
 ORDERS = int(os.environ.get("LOAD_ORDERS", "5000"))
-WORKERS = int(os.environ.get("LOAD_WORKERS", "2"))
 BUY_ORDERS = int(os.environ.get("LOAD_BUY_ORDERS", "3000"))
-THREADS = int(os.environ.get("LOAD_THREADS", str(CLIENTS + 4)))
+# gunicorn.conf.py's production defaults: a process per core, 8 threads each.
+WORKERS = int(os.environ.get("LOAD_WORKERS", str(os.cpu_count() or 2)))
+THREADS = int(os.environ.get("LOAD_THREADS", "8"))
+Q_WORKERS = int(os.environ.get("LOAD_Q_WORKERS", "2"))
+TARGET = float(os.environ.get("LOAD_TARGET", "3"))
 FUNDS = "1000000.00"
 SANDBOX_USER = "load-demo"
 
@@ -86,6 +97,52 @@ class Postgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Redis:
+    """A throwaway redis-server: memory only, loopback, its log in a temp dir."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="shipdesk-load-redis-"))
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir), "--logfile",
+             str(self.dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=self.port).ping()
+                return f"redis://127.0.0.1:{self.port}/0"
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server did not start (see {self.dir}/redis.log)"
+                    ) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 20 s: one of the processes this benchmark started."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def fill_orders(merchant, count: int) -> None:
     import datetime as dt
     from decimal import Decimal
@@ -122,13 +179,18 @@ def fill_shippable(merchant, count: int) -> list[int]:
     from tests.factories import make_ship_from
 
     ship_from = make_ship_from(merchant)
-    zips = ["94105", "10001", "60601", "73301", "98101", "33101", "02108", "80202"]
+    # Deliverable addresses: the sandbox checks the state against the ZIP code, as USPS does.
+    places = [
+        ("94105", "San Francisco", "CA"), ("10001", "New York", "NY"), ("60601", "Chicago", "IL"),
+        ("78701", "Austin", "TX"), ("98101", "Seattle", "WA"), ("33101", "Miami", "FL"),
+        ("02108", "Boston", "MA"), ("80202", "Denver", "CO"),
+    ]  # fmt: skip
     now = dt.datetime.now(dt.UTC)
     orders = Order.objects.bulk_create(
         Order(merchant=merchant, number=f"L-{i:06}", store="Shopify", order_date=now,
               status="awaiting_shipment", recipient_name="Jane Receiver",
-              street1=f"{i} Market St", city="Somewhere", state="CA",
-              postal_code=zips[i % len(zips)], country="US", total=Decimal("25.00"),
+              street1=f"{i + 1} Market St", city=places[i % 8][1], state=places[i % 8][2],
+              postal_code=places[i % 8][0], country="US", total=Decimal("25.00"),
               ship_from=ship_from, service="US-PM", package_type="Package",
               weight_lb=i % 3, weight_oz=Decimal(1 + i % 15), confirmation="tracking")
         for i in range(count)
@@ -145,8 +207,9 @@ def seed() -> None:
 
     django.setup()
     from decimal import Decimal
+    from importlib import import_module
 
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.conf import settings
 
     from carriers.models import CarrierAccount
     from carriers.stamps.sandbox import api
@@ -164,17 +227,22 @@ def seed() -> None:
         password="LoadDemo1234", status=CarrierAccount.Status.ACTIVE,
         plan=CarrierAccount.Plan.PRO_FREE, balance=Decimal(FUNDS), is_default=True,
     )  # fmt: skip
-    session = SessionStore()
-    session["_auth_user_id"] = str(owner.pk)
-    session["_auth_user_backend"] = "merchants.auth.EmailBackend"
-    session["_auth_user_hash"] = owner.get_session_auth_hash()
-    session.create()
+    # The session engine the server uses (cached_db on Redis), so it finds this one.
+    # One sign-in per client, as many people at one store would have.
+    sessions = []
+    for _ in range(CLIENTS):
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
+        session["_auth_user_id"] = str(owner.pk)
+        session["_auth_user_backend"] = "merchants.auth.EmailBackend"
+        session["_auth_user_hash"] = owner.get_session_auth_hash()
+        session.create()
+        sessions.append(session.session_key)
     ids = list(
         Order.objects.filter(merchant=merchant, ship_from__isnull=True).values_list(
             "pk", flat=True
         )[:2000]
     )
-    print(json.dumps({"session": session.session_key, "orders": ids, "shippable": shippable}))
+    print(json.dumps({"sessions": sessions, "orders": ids, "shippable": shippable}))
 
 
 def check() -> None:
@@ -184,8 +252,11 @@ def check() -> None:
     django.setup()
     from collections import Counter
 
+    from django_q.brokers import get_broker
+    from django_q.models import Failure
+
     from carriers.stamps.sandbox import api
-    from shipments.models import Shipment
+    from shipments.models import LabelFile, Shipment
 
     made = Counter(i.integrator_tx_id for i in api.indicia(SANDBOX_USER))
     ours = set(
@@ -201,6 +272,11 @@ def check() -> None:
                 "twice": sum(1 for n in made.values() if n > 1),
                 "mismatched": len(set(made) ^ ours),
                 "buying": Shipment.objects.filter(status=Shipment.Status.BUYING).count(),
+                # The label files the short-jobs cluster prepares after each purchase.
+                "files": LabelFile.objects.count(),
+                "unprepared": LabelFile.objects.filter(prepared="").count(),
+                "queued": get_broker().queue_size() or 0,
+                "failed_jobs": sorted({f.func for f in Failure.objects.all()}),
             }
         )
     )
@@ -208,24 +284,35 @@ def check() -> None:
 
 TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 SERVICE = re.compile(rb'name="service" value="([^"]+)"')
-ENDPOINTS = ["order list", "order list filtered", "order page", "rates panel", "buy label"]
+# (endpoint, share of the mix). "bare" is the baseline, not one of ShipDesk's pages.
+MIX = [
+    ("order list", 0.16),
+    ("search", 0.12),
+    ("order page", 0.14),
+    ("rates panel", 0.14),
+    ("buy label", 0.10),
+    ("shipments list", 0.08),
+    ("funds page", 0.06),
+    ("bare", 0.20),
+]
+ENDPOINTS = [name for name, _ in MIX]
+PAGES = [name for name in ENDPOINTS if name != "bare"]
+# Substrings the way people type them: part of an order number, a name, a city, a street.
+LISTS = ["/orders/", "/orders/?status=shipped", "/orders/?status=awaiting_shipment"]
+SEARCHES = ["B-00012", "0034", "Becker", "jane", "Chicago", "Main St", "4417", "York"]
 
 
 def pick(rng: random.Random) -> str:
     roll = rng.random()
-    if roll < 0.25:
-        return "order list"
-    if roll < 0.4:
-        return "order list filtered"
-    if roll < 0.62:
-        return "order page"
-    if roll < 0.87:
-        return "rates panel"
-    return "buy label"
+    for name, share in MIX:
+        if roll < share:
+            return name
+        roll -= share
+    return MIX[-1][0]
 
 
 def drive(
-    base: str, cookie: str, order_ids: list[int], shippable: list[int]
+    base: str, sessions: list[str], order_ids: list[int], shippable: list[int]
 ) -> tuple[dict[str, list[float]], dict[str, list[str]], float, int]:
     import requests
 
@@ -242,7 +329,7 @@ def drive(
         rng.shuffle(mine)
         with requests.Session() as http:
             # The cookies are Secure in production mode: send them by hand over http.
-            cookies = {"sessionid": cookie}
+            cookies = {"sessionid": sessions[n]}
             http.headers["X-Forwarded-Proto"] = "https"
 
             def timed(name: str, method: str, path: str, ok, headers=None, **kwargs):
@@ -257,6 +344,8 @@ def drive(
                                             allow_redirects=False,
                                             headers=headers, **kwargs)  # fmt: skip
                     problem = "" if ok(response) else f"{response.status_code} {method} {path}"
+                    if problem and response.headers.get("Location"):
+                        problem += f" -> {response.headers['Location']}"
                 except requests.RequestException as exc:
                     problem = f"{type(exc).__name__} {method} {path}"
                 elapsed = time.perf_counter() - started
@@ -264,8 +353,9 @@ def drive(
                     latencies[name].append(elapsed)
                     if problem:
                         errors[name].append(problem)
-                if response is not None and "csrftoken" in response.cookies:
-                    cookies["csrftoken"] = response.cookies["csrftoken"]
+                if response is not None:
+                    # As a browser keeps them (the messages cookie carries a failure's reason).
+                    cookies.update(response.cookies.get_dict())
                 return None if problem else response
 
             def page(r) -> bool:
@@ -285,13 +375,18 @@ def drive(
             while time.monotonic() < deadline:
                 name = pick(rng)
                 if name == "order list":
-                    path = rng.choice(["/orders/", f"/orders/?page={rng.randint(2, 20)}"])
-                    timed(name, "GET", path, page)
-                elif name == "order list filtered":
                     path = rng.choice(
-                        ["/orders/?status=shipped", "/orders/?q=Chicago", "/orders/?q=B-00012"]
+                        ["/orders/", "/orders/?status=shipped", "/orders/?status=awaiting_shipment"]
                     )
                     timed(name, "GET", path, page)
+                elif name == "search":
+                    timed(name, "GET", f"/orders/?q={rng.choice(SEARCHES)}", page)
+                elif name == "shipments list":
+                    timed(name, "GET", "/shipments/", page)
+                elif name == "funds page":
+                    timed(name, "GET", "/funds/", page)
+                elif name == "bare":
+                    timed(name, "GET", "/bench/bare/", page)
                 elif name == "order page":
                     order = rng.choice(order_ids + shippable)
                     timed(name, "GET", f"/orders/{order}/", page)
@@ -315,10 +410,14 @@ def drive(
                         continue
                     form = {"csrfmiddlewaretoken": token.group(1).decode(),
                             "service": service.group(1).decode()}  # fmt: skip
-                    timed(name, "POST", f"/orders/{order}/buy/", bought, data=form,
+                    answer = timed(name, "POST", f"/orders/{order}/buy/", bought, data=form,
                           headers={"Origin": base.replace("http://", "https://"),
                                    "Referer": base.replace("http://", "https://")
                                    + f"/orders/{order}/"})  # fmt: skip
+                    if answer is None:
+                        reason = _reason(http, base, f"/orders/{order}/", cookies)
+                        with lock:
+                            errors[name][-1] += f": {reason}"
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     started = time.monotonic()
@@ -329,6 +428,17 @@ def drive(
     return latencies, errors, time.monotonic() - started, out_of_orders[0]
 
 
+def _reason(http, base: str, path: str, cookies: dict[str, str]) -> str:
+    """The message a failed purchase left for the merchant, as the order page shows it."""
+    page = http.get(
+        base + path,
+        headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+        timeout=30,
+    )
+    found = re.findall(rb'<li class="message message-[a-z ]+">(.*?)</li>', page.content, re.S)
+    return " / ".join(m.decode(errors="replace").strip() for m in found) or "no message"
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
@@ -337,14 +447,19 @@ def main() -> int:
     if not (PG_BIN / "initdb").exists():
         print(f"SKIP: no PostgreSQL at {PG_BIN} (apt-get install postgresql, or set PG_BIN)")
         return 0
-    pg = Postgres()
-    server = None
+    if shutil.which("redis-server") is None:
+        print("SKIP: no redis-server (scripts/bootstrap installs it with CI=true)")
+        return 0
+    pg, redis = Postgres(), Redis()
+    processes: list[subprocess.Popen] = []
     var = Path(tempfile.mkdtemp(prefix="shipdesk-load-var-"))
     try:
+        redis_url = redis.start()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "shipdesk.settings",
             "DATABASE_URL": pg.start(),
+            "REDIS_URL": redis_url,
             "DEBUG": "0",
             "SECRET_KEY": "load-bench-" + "k" * 60,
             "FIELD_ENCRYPTION_KEYS": "mG4kNc0f1cG1nVYbUwrv8kMYbZ7A1Q2hD3Xc0n4f5aY=",
@@ -353,63 +468,119 @@ def main() -> int:
             "SHIPDESK_VAR_DIR": str(var),
             "LOG_LEVEL": "WARNING",
             "STAMPS_INTEGRATION_ID": "00000000-0000-0000-0000-000000000000",
+            "Q_WORKERS": str(Q_WORKERS),
         }
         env.pop("SHIPDESK_TESTING", None)
         python = sys.executable
-        port = free_port()
+        port, sandbox_port = free_port(), free_port()
         base = f"http://127.0.0.1:{port}"
-        # The Stamps.com sandbox is served by the same gunicorn.
         env["STAMPS_SANDBOX"] = "1"
         env["STAMPS_SANDBOX_LOAD_BENCHMARK"] = "1"  # production mode refuses it otherwise
-        env["STAMPS_SANDBOX_URL"] = f"{base}/sandbox/stamps/swsim.asmx"
+        env["STAMPS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}/sandbox/stamps/swsim.asmx"
         run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env)
         run([python, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env)
         seeded = json.loads(
             run([python, "-m", "bench.load", "--seed"], cwd=ROOT, env=env).stdout.splitlines()[-1]
         )
-        server = subprocess.Popen(
-            [python, "-m", "gunicorn", "shipdesk.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", str(WORKERS), "--threads", str(THREADS), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+
+        def start(name: str, cmd: list[str]) -> subprocess.Popen:
+            log = open(var / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+            process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+            process.log = var / f"{name}.log"  # type: ignore[attr-defined]
+            processes.append(process)
+            return process
+
+        # gunicorn.conf.py (read from ROOT) sets gthread and the timeouts; the counts here.
+        gunicorn = [python, "-m", "gunicorn", "--log-level", "warning"]
+        sandbox = start("sandbox", [*gunicorn, "shipdesk.wsgi", "-b", f"127.0.0.1:{sandbox_port}",
+                                    "-w", "1", "--threads", "8"])  # fmt: skip
+        server = start("gunicorn", [*gunicorn, "bench.load_app:application", "-b",
+                                    f"127.0.0.1:{port}", "-w", str(WORKERS), "--threads",
+                                    str(THREADS)])  # fmt: skip
+        cluster = start("qcluster", [python, "manage.py", "qcluster"])
+        _wait_healthy(f"http://127.0.0.1:{sandbox_port}", sandbox)
         _wait_healthy(base, server)
         latencies, errors, elapsed, out_of_orders = drive(
-            base, seeded["session"], seeded["orders"], seeded["shippable"]
+            base, seeded["sessions"], seeded["orders"], seeded["shippable"]
         )
-        after = json.loads(
-            run([python, "-m", "bench.load", "--check"], cwd=ROOT, env=env).stdout.splitlines()[-1]
-        )
+        # The purchases' follow-up jobs finish after the clients stop: wait for them (bounded).
+        deadline = time.monotonic() + 60
+        while True:
+            after = json.loads(
+                run([python, "-m", "bench.load", "--check"], cwd=ROOT, env=env).stdout.splitlines()[
+                    -1
+                ]
+            )
+            drained = not after["queued"] and not after["unprepared"]
+            if drained or time.monotonic() > deadline or cluster.poll() is not None:
+                break
+            time.sleep(1)
+        load = os.getloadavg()
         print(
-            f"gunicorn {WORKERS} workers x {THREADS} threads on PostgreSQL (sandbox in the same "
-            f"server), {ORDERS:,} + {BUY_ORDERS:,} shippable orders, {CLIENTS} clients for "
-            f"{elapsed:.1f} s"
+            f"gunicorn {WORKERS} workers x {THREADS} threads (gthread) + a short-jobs qcluster "
+            f"({Q_WORKERS} workers) on PostgreSQL and Redis, the sandbox in a gunicorn of its "
+            f"own; {ORDERS:,} + {BUY_ORDERS:,} shippable orders, {CLIENTS} clients for "
+            f"{elapsed:.1f} s; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on "
+            f"{os.cpu_count()} cores"
         )
-        every = [x for name in ENDPOINTS for x in latencies[name]]
+        every = [x for name in PAGES for x in latencies[name]]
         problems = [p for name in ENDPOINTS for p in errors[name]]
         for name, values, errs in [
             *((n, latencies[n], errors[n]) for n in ENDPOINTS),
-            ("overall", every, problems),
+            ("ShipDesk pages", every, [p for n in PAGES for p in errors[n]]),
         ]:
-            print(f"  {name:<20} {_figures(values, errs, elapsed)}")
+            print(f"  {name:<16} {_figures(values, errs, elapsed)}")
+        total = sum(len(v) for v in latencies.values())
+        print(
+            f"  throughput: {total / elapsed:.1f} req/s, {total} requests, {len(problems)} errors"
+        )
         print(
             f"labels: {after['labels']} bought in ShipDesk, {after['indicia']} at the sandbox, "
             f"{after['twice']} made twice, {after['mismatched']} on one side only, "
-            f"{after['buying']} left buying"
+            f"{after['buying']} left buying; label files {after['files']} stored, "
+            f"{after['unprepared']} unprepared, {after['queued']} jobs still queued, failed jobs: "
+            f"{', '.join(after['failed_jobs']) or 'none'}"
             + (f"; buys skipped, out of orders: {out_of_orders}" if out_of_orders else "")
         )
         for problem in sorted(set(problems))[:10]:
             print(f"  error: {problem}")
-        label_problems = after["twice"] or after["mismatched"] or after["buying"]
-        return 1 if problems or label_problems or not every else 0
+        ok = True
+        if len(every) < 2 or len(latencies["bare"]) < 2:
+            print("MISS: too few requests to measure")
+            return 1
+        ours, bare = (
+            percentile([x * 1000 for x in every], 95),
+            percentile([x * 1000 for x in latencies["bare"]], 95),
+        )
+        ratio = ours / bare
+        verdict = "ok" if ratio <= TARGET else "MISS"
+        ok &= ratio <= TARGET
+        print(
+            f"{verdict}: ShipDesk's p95 {ours:.1f} ms vs the bare view's p95 {bare:.1f} ms under "
+            f"the same load: {ratio:.2f}x (target <= {TARGET:g}x)"
+        )
+        label_problems = (
+            after["twice"] or after["mismatched"] or after["buying"] or after["failed_jobs"]
+        )
+        if problems or label_problems or after["unprepared"] or after["queued"]:
+            print(
+                f"MISS: {len(problems)} errors, labels or jobs wrong (see above); errors must be 0"
+            )
+            ok = False
+        else:
+            print("ok: 0 errors, each label once at the sandbox, every follow-up job done")
+        return 0 if ok else 1
+    except Exception:
+        for process in processes:
+            log = getattr(process, "log", None)
+            if log and log.exists():
+                print(f"--- {log.name} (last lines) ---\n" + log.read_text()[-2000:])
+        raise
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        for process in reversed(processes):
+            stop(process)
         pg.stop()
+        redis.stop()
         shutil.rmtree(var, ignore_errors=True)
 
 
@@ -430,8 +601,7 @@ def _wait_healthy(base: str, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            errors = server.stderr.read() if server.stderr else ""
-            raise RuntimeError(f"gunicorn exited: {errors[-2000:]}")
+            raise RuntimeError(f"gunicorn at {base} exited")
         try:
             if requests.get(base + "/healthz", timeout=2).status_code == 200:
                 return

@@ -76,6 +76,16 @@ def role_of(user: AbstractBaseUser | AnonymousUser, merchant) -> str | None:
     return merchant.memberships.filter(user=user).values_list("role", flat=True).first()
 
 
+def _read_for(user, merchant) -> bool:
+    """Whether ``merchant`` carries ``user``'s membership as tenancy read it for a request."""
+    return (
+        user.is_authenticated
+        and merchant is not None
+        and getattr(merchant, "member_user_id", None) == user.pk
+        and getattr(merchant, "member_role", None) is not None
+    )
+
+
 def check(
     user, merchant, perm: Perm, *, role: str | None = None, confirmed: bool | None = None
 ) -> None:
@@ -85,6 +95,13 @@ def check(
     decorator does, with the merchant)."""
     from merchants.confirmation import is_confirmed
 
+    if role is None and _read_for(user, merchant):
+        # The request's merchant, read with this member's role and confirmed e-mail
+        # (merchants.tenancy.resolve_merchant): a service checking again costs no query.
+        role = merchant.member_role
+        if confirmed is None:
+            known = merchant.member_confirmed_email or ""
+            confirmed = bool(user.email) and known.lower() == user.email.lower()
     role = role if role is not None else role_of(user, merchant)
     if not role_allows(role, perm):
         raise NotAllowed(

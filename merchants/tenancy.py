@@ -16,10 +16,21 @@ from typing import cast
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Model,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -30,12 +41,14 @@ from django_htmx.middleware import HtmxDetails
 
 from merchants import twostep
 from merchants.confirmation import confirmed_email, request_is_confirmed
-from merchants.models import Merchant
+from merchants.models import Membership, Merchant
 from merchants.permissions import ROLE_PERMISSIONS, NotAllowed, Perm, check, role_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SESSION_KEY = "shipdesk_merchant_id"
+# The permission that opens the support console (merchants.models.AuditLog's Meta).
+SUPPORT_PERMISSION = ("shipdesk", "use_support_console")
 
 
 class ShipDeskRequest(HttpRequest):
@@ -86,6 +99,9 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
         return None
     # A deleted store (front.store_deletion) is kept for support but opens for nobody.
     merchants = Merchant.objects.filter(memberships__user=user, deleted_at__isnull=True).annotate(
+        # Whose membership the annotations describe: the permission check of a service called
+        # with this merchant trusts them for this user only (merchants.permissions.check).
+        member_user_id=F("memberships__user_id"),
         member_role=F("memberships__role"),
         member_confirmed_email=Coalesce(
             F("memberships__user__shipdesk_profile__confirmed_email"), Value("")
@@ -94,6 +110,22 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
             Q(memberships__user__shipdesk_profile__totp_enabled_at__isnull=False)
             | Q(memberships__user__shipdesk_profile__sms_enabled_at__isnull=False),
             output_field=BooleanField(),
+        ),
+        # For the page around the view (merchant_context): how many stores the switcher would
+        # list, and whether the navigation shows the support console, in this same query.
+        member_stores=Subquery(
+            Membership.objects.filter(user_id=user.pk, merchant__deleted_at__isnull=True)
+            .order_by()
+            .values("user_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        member_support=Exists(
+            Permission.objects.filter(
+                Q(user=user.pk) | Q(group__user=user.pk),
+                content_type__app_label=SUPPORT_PERMISSION[0],
+                codename=SUPPORT_PERMISSION[1],
+            )
         ),
     )
     wanted = request.session.get(SESSION_KEY)
@@ -120,6 +152,7 @@ def switch_merchant(request: ShipDeskRequest, merchant: Merchant) -> None:
     # What resolve_merchant's query annotates, so the rest of this request reads the same
     # (set by name: mypy knows these only on the annotated queryset's rows).
     member = {
+        "member_user_id": user.pk,
         "member_role": role,
         "member_confirmed_email": confirmed_email(user),
         "member_two_step": twostep.is_enabled(user),
@@ -272,7 +305,11 @@ def owned[M: Model](request: MerchantRequest, model_or_qs: type[M] | QuerySet[M]
 def get_owned_or_404[M: Model](
     request: MerchantRequest, model_or_qs: type[M] | QuerySet[M], **lookup
 ) -> M:
-    return get_object_or_404(owned(request, model_or_qs), **lookup)
+    found = get_object_or_404(owned(request, model_or_qs), **lookup)
+    # Its merchant is the request's (the query said so): reading ``found.merchant`` costs no
+    # second query, and carries the member's role the request was checked with.
+    found.merchant = request.merchant  # type: ignore[attr-defined]
+    return found
 
 
 def merchant_context(request: ShipDeskRequest) -> dict:
@@ -281,15 +318,31 @@ def merchant_context(request: ShipDeskRequest) -> dict:
         return {}
     merchant = getattr(request, "merchant", None)
     role = getattr(merchant, "member_role", None)
-    return {
-        # What the member may do here, for navigation only: views enforce it themselves.
-        "can": {p.value for p in ROLE_PERMISSIONS.get(role, ())} if role else set(),
-        "current_merchant": request.merchant,
-        "my_merchants": SimpleLazyObject(
+    support = getattr(merchant, "member_support", None)
+    if getattr(merchant, "member_stores", None) == 1:
+        # A member of one store (most people): the switcher has nothing to list.
+        my_merchants: object = [merchant]
+    else:
+        my_merchants = SimpleLazyObject(
             lambda: list(
                 Merchant.objects.filter(memberships__user=user, deleted_at__isnull=True).order_by(
                     "name"
                 )
             )
-        ),
+        )
+    return {
+        # What the member may do here, for navigation only: views enforce it themselves.
+        "can": {p.value for p in ROLE_PERMISSIONS.get(role, ())} if role else set(),
+        "current_merchant": request.merchant,
+        "my_merchants": my_merchants,
+        "support_console": SimpleLazyObject(lambda: _support_console(user, support)),
     }
+
+
+def _support_console(user: User, read_with_merchant: bool | None) -> bool:
+    """Whether the navigation offers the support console: read with the merchant when there
+    is one, as the auth back-ends would answer (a superuser has every permission, an inactive
+    user none); else asked of the back-ends."""
+    if read_with_merchant is None:
+        return user.has_perm(".".join(SUPPORT_PERMISSION))
+    return user.is_superuser or (user.is_active and read_with_merchant)

@@ -351,6 +351,14 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Sessions: with Redis, read from the cache and written through to the database (cached_db), so
+# a page costs no session query and a Redis flush signs nobody out. Without Redis the cache is
+# per process, so the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # Stamps.com. The sandbox is served by this same process in development and tests.
 STAMPS_SANDBOX = envbool("STAMPS_SANDBOX", DEBUG)
