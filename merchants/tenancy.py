@@ -16,7 +16,7 @@ from typing import cast
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import (
@@ -47,8 +47,9 @@ from merchants.permissions import ROLE_PERMISSIONS, NotAllowed, Perm, check, rol
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SESSION_KEY = "shipdesk_merchant_id"
-# The permission that opens the support console (merchants.models.AuditLog's Meta).
-SUPPORT_PERMISSION = ("shipdesk", "use_support_console")
+# The group whose members may open the support console (support.views, a higher layer,
+# enforces it with staff_view; the group holds the use_support_console permission).
+SUPPORT_GROUP = "Support"
 
 
 class ShipDeskRequest(HttpRequest):
@@ -121,11 +122,7 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
             .values("n")
         ),
         member_support=Exists(
-            Permission.objects.filter(
-                Q(user=user.pk) | Q(group__user=user.pk),
-                content_type__app_label=SUPPORT_PERMISSION[0],
-                codename=SUPPORT_PERMISSION[1],
-            )
+            User.groups.through.objects.filter(user_id=user.pk, group__name=SUPPORT_GROUP)
         ),
     )
     wanted = request.session.get(SESSION_KEY)
@@ -340,9 +337,11 @@ def merchant_context(request: ShipDeskRequest) -> dict:
 
 
 def _support_console(user: User, read_with_merchant: bool | None) -> bool:
-    """Whether the navigation offers the support console: read with the merchant when there
-    is one, as the auth back-ends would answer (a superuser has every permission, an inactive
-    user none); else asked of the back-ends."""
+    """Whether the navigation offers the support console: exactly when its views let the
+    person in (``staff_view(SUPPORT_GROUP)``: a superuser, or a member of the group). The
+    membership was read with the merchant when there is one."""
+    if user.is_superuser:
+        return True
     if read_with_merchant is None:
-        return user.has_perm(".".join(SUPPORT_PERMISSION))
-    return user.is_superuser or (user.is_active and read_with_merchant)
+        return user.groups.filter(name=SUPPORT_GROUP).exists()
+    return read_with_merchant

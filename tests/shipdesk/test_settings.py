@@ -78,3 +78,17 @@ def test_a_sqlite_database_url_gets_a_test_database_file_that_workers_can_open(t
     assert result.returncode == 0, result.stderr
     name = result.stdout.split()[-1]
     assert name.startswith(f"{tmp_path}/test_bench_") and name.endswith(".sqlite3")
+
+
+def test_sessions_are_read_from_redis_when_there_is_one_and_kept_in_the_database():
+    script = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    alone = manage("shell", "-c", script, env=PROD_ENV)
+    with_redis = manage(
+        "shell", "-c", script, env={**PROD_ENV, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    engines = (alone.stdout.split()[-1:], with_redis.stdout.split()[-1:])
+    # Without Redis the cache is per process: a session must be the same on every worker.
+    assert engines == (
+        ["django.contrib.sessions.backends.db"],
+        ["django.contrib.sessions.backends.cached_db"],
+    ), alone.stderr + with_redis.stderr
