@@ -131,3 +131,21 @@ def test_the_support_link_shows_exactly_for_who_may_open_the_console(merchant, o
     owner.is_superuser = True
     owner.save(update_fields=["is_superuser"])
     assert link in clients[owner].get("/orders/").text
+
+
+def test_the_carrier_banner_is_read_for_pages_not_for_fragments(
+    merchant, owner_client, sandbox_account
+):
+    account = sandbox_account(balance="100.00")
+    order = make_order(
+        merchant, "3001", ship_from=make_ship_from(merchant), service="US-PM",
+        package_type="Package", weight_lb=1,
+    )  # fmt: skip
+    panel, sql = page_queries(owner_client, f"/orders/{order.pk}/rates/", HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200 and 'id="rates-table"' in panel.text
+    assert not [q for q in sql if "needs_reauth" in q], "a fragment read the banner's accounts"
+    # R7: a page still warns about an account Stamps.com no longer signs in to.
+    account.status = account.Status.NEEDS_REAUTH
+    account.save(update_fields=["status"])
+    page = owner_client.get("/orders/").text
+    assert "Update password" in page and account.nickname in page
