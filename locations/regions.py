@@ -25,6 +25,8 @@ from localflavor.us.us_states import (
     US_TERRITORIES,
 )
 
+from merchants.widgets import QuickSelect
+
 US_GROUPS = (
     ("States", tuple(US_STATES)),
     ("US territories", tuple(US_TERRITORIES)),
@@ -87,7 +89,7 @@ def region_problem(country: str, text: str) -> str:
     return f"“{text}” is not a {full}: choose the {noun} from the list or type its name."
 
 
-class RegionSelect(forms.Select):
+class RegionSelect(QuickSelect):
     """A select whose choices are grouped; it also shows a value that is not among them (an
     old address typed before the check existed) rather than silently picking another."""
 

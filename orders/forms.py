@@ -6,6 +6,7 @@ from django import forms
 
 from locations.models import ShipFromLocation
 from locations.regions import RegionField, settle_region
+from merchants.widgets import QuickSelect
 from orders import validation
 from orders.catalog import Confirmation
 from orders.countries import COUNTRIES, country_code
@@ -131,7 +132,7 @@ class ShipToForm(forms.ModelForm):
 
     state = RegionField(countries=("US", "CA"), required=False)
     region = region_text_field()
-    country = forms.ChoiceField(choices=list(COUNTRIES.items()))
+    country = forms.ChoiceField(choices=list(COUNTRIES.items()), widget=QuickSelect)
 
     class Meta:
         model = Order
