@@ -21,14 +21,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import (
     BooleanField,
-    Count,
     Exists,
     ExpressionWrapper,
     F,
     Model,
+    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -112,14 +111,12 @@ def resolve_merchant(request: HttpRequest) -> Merchant | None:
             | Q(memberships__user__shipdesk_profile__sms_enabled_at__isnull=False),
             output_field=BooleanField(),
         ),
-        # For the page around the view (merchant_context): how many stores the switcher would
-        # list, and whether the navigation shows the support console, in this same query.
-        member_stores=Subquery(
-            Membership.objects.filter(user_id=user.pk, merchant__deleted_at__isnull=True)
-            .order_by()
-            .values("user_id")
-            .annotate(n=Count("pk"))
-            .values("n")
+        # For the page around the view (merchant_context): whether the switcher has another
+        # store to list, and whether the navigation shows the support console, in this query.
+        member_elsewhere=Exists(
+            Membership.objects.filter(user_id=user.pk, merchant__deleted_at__isnull=True).exclude(
+                merchant_id=OuterRef("pk")
+            )
         ),
         member_support=Exists(
             User.groups.through.objects.filter(user_id=user.pk, group__name=SUPPORT_GROUP)
@@ -316,7 +313,8 @@ def merchant_context(request: ShipDeskRequest) -> dict:
     merchant = getattr(request, "merchant", None)
     role = getattr(merchant, "member_role", None)
     support = getattr(merchant, "member_support", None)
-    if getattr(merchant, "member_stores", None) == 1:
+    elsewhere = getattr(merchant, "member_elsewhere", None)
+    if elsewhere is not None and not elsewhere:
         # A member of one store (most people): the switcher has nothing to list.
         my_merchants: object = [merchant]
     else:

@@ -1,7 +1,7 @@
 """What a merchant page reads about the person and the store: once, with the merchant.
 
 The merchant middleware reads the store with the member's role, confirmed e-mail, two-step
-state, number of stores and support-group membership in one query; the decorator, the page
+state, whether they have another store and support-group membership in one query; the decorator, the page
 around the view (navigation, store switcher) and a service's own permission check
 (``require``) reuse it instead of asking again. Issue 21's load benchmark measures why.
 """
