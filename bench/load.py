@@ -349,13 +349,16 @@ def drive(
                 except requests.RequestException as exc:
                     problem = f"{type(exc).__name__} {method} {path}"
                 elapsed = time.perf_counter() - started
+                if response is not None:
+                    # As a browser keeps them (the messages cookie carries a failure's reason).
+                    cookies.update(response.cookies.get_dict())
+                if problem and response is not None and response.status_code == 302:
+                    # A refused purchase goes back to the order page with the reason.
+                    problem += f": {_reason(http, base, response.headers['Location'], cookies)}"
                 with lock:
                     latencies[name].append(elapsed)
                     if problem:
                         errors[name].append(problem)
-                if response is not None:
-                    # As a browser keeps them (the messages cookie carries a failure's reason).
-                    cookies.update(response.cookies.get_dict())
                 return None if problem else response
 
             def page(r) -> bool:
@@ -410,14 +413,10 @@ def drive(
                         continue
                     form = {"csrfmiddlewaretoken": token.group(1).decode(),
                             "service": service.group(1).decode()}  # fmt: skip
-                    answer = timed(name, "POST", f"/orders/{order}/buy/", bought, data=form,
+                    timed(name, "POST", f"/orders/{order}/buy/", bought, data=form,
                           headers={"Origin": base.replace("http://", "https://"),
                                    "Referer": base.replace("http://", "https://")
                                    + f"/orders/{order}/"})  # fmt: skip
-                    if answer is None:
-                        reason = _reason(http, base, f"/orders/{order}/", cookies)
-                        with lock:
-                            errors[name][-1] += f": {reason}"
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     started = time.monotonic()
@@ -430,11 +429,16 @@ def drive(
 
 def _reason(http, base: str, path: str, cookies: dict[str, str]) -> str:
     """The message a failed purchase left for the merchant, as the order page shows it."""
-    page = http.get(
-        base + path,
-        headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
-        timeout=30,
-    )
+    import requests
+
+    try:
+        page = http.get(
+            path if path.startswith("http") else base + path,
+            headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+            timeout=30,
+        )
+    except requests.RequestException as exc:
+        return f"({type(exc).__name__} reading the reason)"
     found = re.findall(rb'<li class="message message-[a-z ]+">(.*?)</li>', page.content, re.S)
     return " / ".join(m.decode(errors="replace").strip() for m in found) or "no message"
 
