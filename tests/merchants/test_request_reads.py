@@ -1,9 +1,10 @@
 """What a merchant page reads about the person and the store: once, with the merchant.
 
 The merchant middleware reads the store with the member's role, confirmed e-mail, two-step
-state, whether they have another store and support-group membership in one query; the decorator, the page
-around the view (navigation, store switcher) and a service's own permission check
-(``require``) reuse it instead of asking again. Issue 21's load benchmark measures why.
+state, whether they have another store and support-group membership in one query; the
+decorator, the page around the view (navigation, store switcher) and a service's own
+permission check (``require``) reuse it instead of asking again. Issue 21's load benchmark
+measures why.
 """
 
 from __future__ import annotations
