@@ -176,7 +176,7 @@ def enqueue(batch: Batch) -> None:
     earlier one left claimed."""
     from django_q.tasks import async_task
 
-    run = _next_run(batch.pk)
+    run = new_run(batch.pk)
     for runner in range(batch_runners()):
         async_task(
             "shipments.batches.run_batch",
@@ -188,7 +188,8 @@ def enqueue(batch: Batch) -> None:
         )
 
 
-def _next_run(batch_id: int) -> int:
+def new_run(batch_id: int) -> int:
+    """The number of a new run of the batch (its claims outrank every earlier run's)."""
     Batch.objects.filter(pk=batch_id).update(runs=F("runs") + 1)
     return Batch.objects.values_list("runs", flat=True).get(pk=batch_id)
 
@@ -375,7 +376,7 @@ def run_batch(batch_id: int, run: int | None = None, runner: int = 0) -> dict:
     batch's pending items until none is left to claim. Called with the batch alone (inline,
     or a duplicate delivery), it starts a run of its own and buys every pending item."""
     if run is None:
-        run = _next_run(batch_id)
+        run = new_run(batch_id)
     Batch.objects.filter(pk=batch_id).exclude(status=Batch.Status.DONE).update(
         status=Batch.Status.RUNNING, heartbeat_at=timezone.now()
     )
