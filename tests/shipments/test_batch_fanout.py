@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.db import connections
 
 from shipments import batches, jobs
 from shipments.models import Batch, BatchItem, Shipment
@@ -72,9 +73,13 @@ def test_two_runners_racing_share_the_items_and_announce_the_batch_once(
         return finished_by[-1]
 
     monkeypatch.setattr(batches, "finish", finish)
-    runners = [
-        threading.Thread(target=batches.run_batch, args=(batch.pk, run, n)) for n in (0, 1)
-    ]
+    def runner(n: int) -> None:
+        try:
+            batches.run_batch(batch.pk, run, n)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    runners = [threading.Thread(target=runner, args=(n,)) for n in (0, 1)]
     for runner in runners:
         runner.start()
     for runner in runners:
