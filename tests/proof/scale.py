@@ -28,11 +28,15 @@ class ScaleRun:
     label_delay: float = 0.4
     stale_seconds: int = 10
     kill: bool = True  # SIGKILL one cluster mid-batch
+    # Addresses checked before the batch, as after an import (R37a): each label is then one
+    # carrier call (CreateIndicium) rather than three (CleanseAddress, GetRates again).
+    checked_addresses: bool = False
     accounts: list[Any] = field(default_factory=list)
     batches: list[Any] = field(default_factory=list)
     killed_batches: set[int] = field(default_factory=set)
     sweeps: int = 0
     seconds: float = 0.0
+    create_seconds: float = 0.0  # creating the batches: rating every order, funding
 
     def env(self, sandbox_url: str) -> dict[str, str]:
         """What every cluster process is started with."""
@@ -55,12 +59,17 @@ class ScaleRun:
                 f"Scale Store {m}", f"scale-{m}", balance=balance, password="Scale-pass-1"
             )
             make_orders(store, self.labels_per_merchant, f"S{m}-", varied=False)
+            if self.checked_addresses:
+                from orders import addresses
+
+                addresses.check_unchecked(store.merchant.pk, limit=self.labels_per_merchant)
             self.accounts.append(store.account)
 
     def start_batches(self) -> None:
         from orders.models import Order
         from shipments import batches
 
+        started = time.monotonic()
         for account in self.accounts:
             ids = list(
                 Order.objects.filter(merchant_id=account.merchant_id)
@@ -68,6 +77,7 @@ class ScaleRun:
                 .values_list("pk", flat=True)
             )
             self.batches.append(batches.create_batch(account.merchant, ids, account, None))
+        self.create_seconds = time.monotonic() - started
 
     def kill_one_mid_batch(self, workers, wait_for) -> None:
         """SIGKILL the first cluster seen working on a batch that has bought a label and
