@@ -7,10 +7,15 @@ carrier call. Three ``manage.py qcluster`` processes of the long-jobs cluster (e
 process group, two workers each) on PostgreSQL and Redis buy the batch; the sandbox, served
 over real HTTP by this process, answers every CreateIndicium after the delay and counts the
 calls in flight.
-Reported: the batch's wall time from being queued to done (its created_at to its finished_at),
-its ratio to the ideal, the peak calls in flight at the carrier, how many runners and
-processes bought its labels, duplicates (labels at the carrier and in ShipDesk, once each),
-ledger against carrier balance, and the load average.
+
+Reported: the batch's wall time from being queued to done (its created_at to its finished_at)
+and its ratio to the ideal; the peak calls in flight at the carrier; how many runners and
+processes bought its labels; duplicates (labels at the carrier and in ShipDesk, once each);
+ledger against carrier balance; the load average. The verdict compares the wall time with
+the best possible against the sandbox *as it answered in this run* (labels x its mean answer
+time / limit): the sandbox shares the machine, and a loaded host answers CreateIndicium in
+1.1 s rather than 1 s, which no client could make up for. On a quiet machine both ratios
+agree; both are printed.
 
 Run: python -m bench batch_throughput   (one command: it starts a throwaway PostgreSQL and
 Redis when DATABASE_URL/REDIS_URL do not name them, and skips, saying so, when neither is
@@ -137,8 +142,15 @@ def main() -> int:
         )
         if peak < IN_FLIGHT:
             problems.append(f"the batch never reached the limit: peak {peak} of {IN_FLIGHT}")
-        if ratio > TARGET:
-            problems.append(f"{wall:.1f} s is {ratio:.3f}x the ideal {ideal:.1f} s")
+        # The same target against what the sandbox actually took in this run (it shares the
+        # machine: a loaded host answers late, and no client could then reach the ideal).
+        floor = COUNT * answered / IN_FLIGHT
+        print(
+            f"against the sandbox as it answered in this run ({answered:.3f} s a label): best "
+            f"possible {floor:.1f} s, ratio {wall / floor:.3f} (target <= {TARGET:g})"
+        )
+        if wall / floor > TARGET:
+            problems.append(f"{wall:.1f} s is {wall / floor:.3f}x the best possible {floor:.1f} s")
         for problem in problems:
             print("PROBLEM:", problem)
         print("duplicates 0, ledger == carrier balance" if not problems else "")
