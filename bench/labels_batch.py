@@ -136,6 +136,7 @@ def main() -> int:
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
+    settings.LABEL_BATCH_RUNNERS = 1  # this process queues the batch: one runner task
     Conf.SYNC = False
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -166,6 +167,8 @@ def main() -> int:
                 STAMPS_SANDBOX="1",
                 STAMPS_SANDBOX_URL=url,
                 Q_WORKERS="1",
+                # One runner of ``threads`` threads: the one worker buys the whole batch.
+                LABEL_BATCH_RUNNERS="1",
                 LABEL_BATCH_THREADS=str(threads),
             ),
             stdout=log,
