@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-ZIPS = ["94105", "10001", "60601", "73301", "98101", "33101", "02108", "80202", "85001", "30301"]
+# Deliverable destinations (the sandbox matches a ZIP code outside its street directory on
+# its state, so each ZIP goes with its own state).
+PLACES = [
+    ("94105", "San Francisco", "CA"),
+    ("10001", "New York", "NY"),
+    ("60601", "Chicago", "IL"),
+    ("78701", "Austin", "TX"),
+    ("98101", "Seattle", "WA"),
+    ("33101", "Miami", "FL"),
+    ("02108", "Boston", "MA"),
+    ("80202", "Denver", "CO"),
+    ("85001", "Phoenix", "AZ"),
+    ("30301", "Atlanta", "GA"),
+]
 
 
 @dataclass
@@ -71,10 +84,10 @@ def make_orders(store: Store, count: int, prefix: str, *, varied: bool = True) -
             number=f"{prefix}{n:05d}",
             order_date=now,
             recipient_name="Jane Receiver",
-            street1=f"{n} Market St" if varied else f"{n + 1} Market St",
-            city="Somewhere" if varied else "San Francisco",
-            state="CA",
-            postal_code=ZIPS[n % len(ZIPS)] if varied else "94105",
+            street1=f"{n + 1} Market St",
+            city=PLACES[n % len(PLACES) if varied else 0][1],
+            state=PLACES[n % len(PLACES) if varied else 0][2],
+            postal_code=PLACES[n % len(PLACES) if varied else 0][0],
             ship_from=store.ship_from,
             service=("US-GA" if n % 2 else "US-PM") if varied else "US-PM",
             weight_lb=n % 5 if varied else 1,
