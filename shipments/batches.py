@@ -332,9 +332,8 @@ def claim_next(batch_id: int, run: int, runner: str) -> BatchItem | None:
             )
             if item is None:
                 return None
-            taken = (
-                BatchItem.objects.filter(_claimable(run), pk=item.pk)
-                .update(claim_run=run, runner=runner[:120])
+            taken = BatchItem.objects.filter(_claimable(run), pk=item.pk).update(
+                claim_run=run, runner=runner[:120]
             )
         if taken:
             item.claim_run, item.runner = run, runner[:120]

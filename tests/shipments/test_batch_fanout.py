@@ -73,6 +73,7 @@ def test_two_runners_racing_share_the_items_and_announce_the_batch_once(
         return finished_by[-1]
 
     monkeypatch.setattr(batches, "finish", finish)
+
     def runner(n: int) -> None:
         try:
             batches.run_batch(batch.pk, run, n)
