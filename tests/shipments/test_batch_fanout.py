@@ -133,3 +133,25 @@ def test_a_runner_killed_after_claiming_leaves_items_the_resume_sweep_buys_once(
     indicia = stamps.indicia(account.username)
     assert len(indicia) == 6 == len({i.integrator_tx_id for i in indicia})
     assert Shipment.objects.filter(status=Shipment.Status.BOUGHT).count() == 6
+
+
+def test_a_batch_buys_with_the_rates_quoted_when_it_was_created(
+    stamps, account, merchant, make_shippable, monkeypatch
+):
+    """Creating the batch rates every order; its labels reuse those quotes (cached), so each
+    label is one carrier call, not a second GetRates taking one of the account's slots."""
+    from carriers.models import CarrierCall
+    from orders import addresses
+
+    orders = [make_shippable() for _ in range(3)]
+    addresses.check_unchecked(merchant.pk)  # as after an import (R37a)
+    monkeypatch.setattr(batches, "enqueue", lambda batch: None)
+    # ``account`` as just created (its plan an enum member), as a view may hold it.
+    batch = batches.create_batch(merchant, [o.pk for o in orders], account, None)
+    rated = CarrierCall.objects.filter(operation="GetRates").count()
+    assert rated >= 1
+
+    batches.run_batch(batch.pk)
+
+    assert batches.progress(Batch.objects.get(pk=batch.pk))["bought"] == 3
+    assert CarrierCall.objects.filter(operation="GetRates").count() == rated
