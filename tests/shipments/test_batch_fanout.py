@@ -46,11 +46,12 @@ def test_the_number_of_labels_in_the_works_follows_the_accounts_in_flight_limit(
     settings.LABEL_BATCH_THREADS = 0
     settings.LABEL_BATCH_RUNNERS = 3
     settings.STAMPS_MAX_IN_FLIGHT = 10
-    # Enough threads over the runners to keep all 10 slots busy, one spare per runner.
+    # Enough threads over the runners to keep all 10 slots busy while as many again record
+    # their labels, and not so many that they would queue long for a slot.
     assert batches.batch_runners() == 3
-    assert batches.threads_per_runner() * 3 >= 10 + 3
+    assert 2 * 10 <= batches.threads_per_runner() * 3 <= 2 * 10 + 2
     settings.STAMPS_MAX_IN_FLIGHT = 30
-    assert batches.threads_per_runner() * 3 >= 30 + 3
+    assert 2 * 30 <= batches.threads_per_runner() * 3 <= 2 * 30 + 2
     settings.LABEL_BATCH_THREADS = 1  # set by hand: one runner, one label at a time
     assert (batches.batch_runners(), batches.threads_per_runner()) == (1, 1)
 
