@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -27,7 +26,6 @@ COUNT = int(os.environ.get("LABELS_BENCH_COUNT", "500"))
 TARGET = 0.5
 THREADS = int(os.environ.get("LABEL_BATCH_THREADS", "3"))
 ROOT = Path(__file__).resolve().parent.parent
-ZIPS = ["94105", "10001", "60601", "73301", "98101", "33101", "02108", "80202", "85001", "30301"]
 
 
 class _Intervals:
@@ -104,55 +102,12 @@ def _tree_peak_rss_kb(pid: int) -> int:
 
 
 def _setup(count: int):
-    from django.utils import timezone
-
-    from carriers.models import CarrierAccount
+    from bench._store import make_orders, make_store
     from carriers.stamps.sandbox import api
-    from locations.models import ShipFromLocation
-    from merchants.models import Merchant
-    from orders.models import Order
 
     api.reset()
-    api.create_account("bench-labels", "Bench1234", plan="pro", balance=Decimal("9999.00"))
-    merchant = Merchant.objects.create(name="Bench labels", slug="bench-labels")
-    ship_from = ShipFromLocation.objects.create(
-        merchant=merchant,
-        name="Main",
-        contact_name="Pat Shipper",
-        street1="100 Main St",
-        city="Brooklyn",
-        state="NY",
-        postal_code="11201",
-        is_default=True,
-    )
-    account = CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Bench",
-        username="bench-labels",
-        password="Bench1234",
-        plan=CarrierAccount.Plan.PRO_FREE,
-        balance=Decimal("9999.00"),
-        is_default=True,
-    )
-    now = timezone.now()
-    orders = Order.objects.bulk_create(
-        Order(
-            merchant=merchant,
-            number=f"B-{n:05d}",
-            order_date=now,
-            recipient_name="Jane Receiver",
-            street1=f"{n} Market St",
-            city="Somewhere",
-            state="CA",
-            postal_code=ZIPS[n % len(ZIPS)],
-            ship_from=ship_from,
-            service="US-GA" if n % 2 else "US-PM",
-            weight_lb=n % 5,
-            weight_oz=Decimal(1 + n % 15),
-        )
-        for n in range(count)
-    )
-    return merchant, account, orders
+    store = make_store("Bench labels", "bench-labels", balance="9999.00")
+    return store.merchant, store.account, make_orders(store, count, "B-")
 
 
 def _queries_per_label(merchant, account, orders) -> float:
@@ -181,6 +136,7 @@ def main() -> int:
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
+    settings.LABEL_BATCH_RUNNERS = 1  # this process queues the batch: one runner task
     Conf.SYNC = False
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -211,6 +167,8 @@ def main() -> int:
                 STAMPS_SANDBOX="1",
                 STAMPS_SANDBOX_URL=url,
                 Q_WORKERS="1",
+                # One runner of ``threads`` threads: the one worker buys the whole batch.
+                LABEL_BATCH_RUNNERS="1",
                 LABEL_BATCH_THREADS=str(threads),
             ),
             stdout=log,

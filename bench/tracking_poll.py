@@ -29,37 +29,21 @@ ZIPS = ["94105", "10001", "60601", "73301", "98101", "33101", "02108", "80202", 
 
 
 def _setup(count: int, bought_at: dt.datetime):
-    from carriers.models import CarrierAccount
+    from bench._store import make_store
     from carriers.stamps.sandbox import api
     from carriers.stamps.sandbox.labels import tracking_number
     from carriers.stamps.sandbox.models import Indicium
-    from locations.models import ShipFromLocation
-    from merchants.models import Merchant
     from orders.models import Order
     from shipments.models import DeliveryStatus, Shipment
     from tracking.models import Parcel
 
     api.reset()
-    carrier = api.create_account("bench-track", "Bench1234", plan="pro", balance=Decimal("10"))
-    merchant = Merchant.objects.create(name="Bench tracking", slug="bench-tracking")
-    ship_from = ShipFromLocation.objects.create(
-        merchant=merchant,
-        name="Main",
-        contact_name="Pat Shipper",
-        street1="100 Main St",
-        city="Brooklyn",
-        state="NY",
-        postal_code="11201",
-        is_default=True,
-    )
-    account = CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Bench",
-        username="bench-track",
-        password="Bench1234",
-        plan=CarrierAccount.Plan.PRO_FREE,
-        balance=Decimal("10.00"),
-        is_default=True,
+    store = make_store("Bench tracking", "bench-track", balance="10.00")
+    merchant, ship_from, account, carrier = (
+        store.merchant,
+        store.ship_from,
+        store.account,
+        store.carrier,
     )
     src = {"City": "BROOKLYN", "State": "NY", "ZIPCode": "11201", "Country": "US"}
     numbers = [tracking_number("US-PM", 1_000_000 + n) for n in range(count)]

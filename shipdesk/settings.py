@@ -407,7 +407,11 @@ ORDERS_IMPORT_MAX_ROWS = envint("ORDERS_IMPORT_MAX_ROWS", 100_000)
 ORDERS_MAX_ITEMS_PER_ORDER = envint("ORDERS_MAX_ITEMS_PER_ORDER", 100)
 ORDERS_JOBS_SYNC = envbool("ORDERS_JOBS_SYNC", False)
 RATE_CACHE_SECONDS = envint("RATE_CACHE_SECONDS", 120)
-LABEL_BATCH_THREADS = envint("LABEL_BATCH_THREADS", 3)
+# A label batch is bought by LABEL_BATCH_RUNNERS tasks at once on the long-jobs clusters,
+# LABEL_BATCH_THREADS labels at once over all of them (0: twice STAMPS_MAX_IN_FLIGHT, so one
+# batch alone keeps the account's every slot busy). shipments/batches.py.
+LABEL_BATCH_RUNNERS = envint("LABEL_BATCH_RUNNERS", 3)
+LABEL_BATCH_THREADS = envint("LABEL_BATCH_THREADS", 0)
 LABEL_BATCH_STALE_SECONDS = envint("LABEL_BATCH_STALE_SECONDS", 120)
 FUNDING_POLL_SECONDS = envint("FUNDING_POLL_SECONDS", 2)
 # Tracking (the tracking app): where links in customer e-mails point, how many public

@@ -1,23 +1,36 @@
-"""Batches of up to 500 labels, bought by a django-q2 job.
+"""Batches of up to 500 labels, bought by django-q2 jobs on the long-jobs clusters.
 
-The job takes the batch's primary key and works through its pending items in order; each
-item ends ``bought`` or ``failed`` (with the reason and a link to fix the order), so the
-successes are kept whatever happens to the others. A batch whose worker died (no heartbeat
-for a while) can be resumed: the items still pending are bought again through ``buy_label``,
-which reuses each order's IntegratorTxID (R28), so nothing is bought twice.
+A batch is bought by a *run*: ``batch_runners()`` runner tasks queued at once, so the
+clusters on every host share one batch. Each runner has a few threads; each thread claims the
+next pending item (an atomic claim: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, then a
+conditional UPDATE that also stands alone on SQLite), buys it and claims the next, until none
+is left. The per-account limit (carriers/stamps/limits.py) bounds the calls in flight; a run
+has more threads than that limit (``batch_threads``), so a lone batch keeps every slot busy
+while some threads record their labels. Each item ends ``bought`` or ``failed`` (with the
+reason and a link to fix the order), so the successes are kept whatever happens to the
+others; whichever runner sees no item left pending marks the batch done and announces it,
+exactly once. Several batches share the clusters' workers: a batch takes
+LABEL_BATCH_RUNNERS of them, and each runner leaves as soon as nothing is left to claim.
+
+A batch whose runners all died (no heartbeat for a while) can be resumed: a new run takes over
+every item still pending, claimed or not, and buys it through ``buy_label``, which reuses each
+order's IntegratorTxID (R28), so nothing is bought twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import os
+import socket
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -48,9 +61,28 @@ class BatchError(MerchantError):
     pass
 
 
+def batch_runners() -> int:
+    """Runner tasks per run of a batch (LABEL_BATCH_RUNNERS, 3): several, so one batch is
+    shared by the long-jobs clusters of every host; few, so other merchants' batches still
+    find a free worker."""
+    return max(1, min(settings.LABEL_BATCH_RUNNERS, batch_threads()))
+
+
 def batch_threads() -> int:
-    """Labels in flight at once in one batch (setting or env LABEL_BATCH_THREADS, 3)."""
-    return settings.LABEL_BATCH_THREADS
+    """Labels one batch works on at once, over all its runners: LABEL_BATCH_THREADS when set,
+    else twice the account's in-flight limit. Each thread holds a call slot only while the
+    carrier prints; the rest of its time goes to recording the label and readying the next,
+    so half the threads are at the carrier while the others do ShipDesk's part and queue for
+    a freed slot (a busy host measured 96% of the slots in use this way, 89% with one spare
+    thread per runner). The limiter still bounds the calls; the extra threads wait their
+    turn for a few seconds at most, far from STAMPS_IN_FLIGHT_WAIT."""
+    if settings.LABEL_BATCH_THREADS > 0:
+        return settings.LABEL_BATCH_THREADS
+    return 2 * max(1, settings.STAMPS_MAX_IN_FLIGHT)
+
+
+def threads_per_runner() -> int:
+    return math.ceil(batch_threads() / batch_runners())
 
 
 def stale_after() -> dt.timedelta:
@@ -145,15 +177,27 @@ def ensure_postage(account: CarrierAccount, orders: list[Order], ship_date, *, k
 
 
 def enqueue(batch: Batch) -> None:
+    """Start a new run of the batch: its runner tasks, on the long-jobs clusters (a batch must
+    never hold up a purchase waiting to be confirmed). The new run takes over whatever an
+    earlier one left claimed."""
     from django_q.tasks import async_task
 
-    # The long-jobs cluster: a batch must never hold up a purchase waiting to be confirmed.
-    async_task(
-        "shipments.batches.run_batch",
-        batch.pk,
-        task_name=f"labels-{batch.pk}-{batch.runs}",
-        cluster=settings.Q_LONG_CLUSTER,
-    )
+    run = new_run(batch.pk)
+    for runner in range(batch_runners()):
+        async_task(
+            "shipments.batches.run_batch",
+            batch.pk,
+            run,
+            runner,
+            task_name=f"labels-{batch.pk}-{run}-{runner}",
+            cluster=settings.Q_LONG_CLUSTER,
+        )
+
+
+def new_run(batch_id: int) -> int:
+    """The number of a new run of the batch (its claims outrank every earlier run's)."""
+    Batch.objects.filter(pk=batch_id).update(runs=F("runs") + 1)
+    return Batch.objects.values_list("runs", flat=True).get(pk=batch_id)
 
 
 def progress(batch: Batch) -> dict:
@@ -273,50 +317,124 @@ def _buy_item(item: BatchItem, batch: Batch) -> tuple[str, str, Shipment | None]
     raise AssertionError("unreachable")
 
 
-def run_batch(batch_id: int) -> dict:
-    """The django-q2 task: buy every pending item of the batch."""
+def _claimable(run: int) -> Q:
+    """Pending and not taken by this run or a later one: a claim an earlier run left (its
+    runner killed, or the run resumed) is free again."""
+    return Q(status=BatchItem.Status.PENDING) & (Q(claim_run__isnull=True) | Q(claim_run__lt=run))
+
+
+def claim_next(batch_id: int, run: int, runner: str) -> BatchItem | None:
+    """The batch's next pending item, taken by ``runner`` of ``run``; None when every pending
+    item is taken. Runners on PostgreSQL skip the rows others are taking rather than wait;
+    the conditional UPDATE makes the claim atomic on any database."""
+    while True:
+        with transaction.atomic():
+            item = (
+                BatchItem.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(_claimable(run), batch_id=batch_id)
+                .select_related("order", "order__ship_from")
+                .order_by("position")
+                .first()
+            )
+            if item is None:
+                return None
+            taken = BatchItem.objects.filter(_claimable(run), pk=item.pk).update(
+                claim_run=run, runner=runner[:120]
+            )
+        if taken:
+            item.claim_run, item.runner = run, runner[:120]
+            return item
+        # Another runner took it between the two statements (SQLite): the next one.
+
+
+def _settle(item: BatchItem, batch: Batch) -> None:
+    """Buy the item's label and mark the item with the outcome."""
+    status, reason, shipment = _buy_item(item, batch)
+    if status == BatchItem.Status.FAILED:
+        BatchItem.objects.filter(pk=item.pk).update(status=status, reason=reason[:2000])
+    elif shipment is not None and shipment.batch_id != batch.pk:
+        BatchItem.objects.filter(pk=item.pk).update(status=status, shipment=shipment)
+    # A label bought for this batch marked its item in its own transaction (buy_label).
+
+
+def finish(batch_id: int) -> bool:
+    """Mark the batch done when no item is left pending, and announce it; True only for the
+    one caller that did (one UPDATE decides, whichever runner settled the last item)."""
     now = timezone.now()
-    Batch.objects.filter(pk=batch_id).exclude(status=Batch.Status.DONE).update(
-        status=Batch.Status.RUNNING, heartbeat_at=now
-    )
-    batch = Batch.objects.select_related("account", "created_by").get(pk=batch_id)
-    Batch.objects.filter(pk=batch_id).update(runs=batch.runs + 1)
-    items = list(
-        batch.items.filter(status=BatchItem.Status.PENDING)
-        .select_related("order", "order__ship_from")
-        .order_by("position")
-    )
-
-    def work(item: BatchItem):
-        try:
-            return item, _buy_item(item, batch)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    # A few labels in flight at once: while Stamps.com prints one, ShipDesk records another.
-    # Each order is bought by one thread only, with its own IntegratorTxID (R28).
-    threads = max(1, batch_threads())
-    beat = time.monotonic()
-    with ThreadPoolExecutor(threads, thread_name_prefix=f"batch-{batch_id}") as pool:
-        for item, (status, reason, shipment) in pool.map(work, items):
-            if status == BatchItem.Status.FAILED:
-                BatchItem.objects.filter(pk=item.pk).update(status=status, reason=reason[:2000])
-            elif shipment is not None and shipment.batch_id != batch.pk:
-                BatchItem.objects.filter(pk=item.pk).update(status=status, shipment=shipment)
-            # A bought label marked its item in its own transaction; the heartbeat (for
-            # resume) moves every few seconds rather than with each label.
-            if time.monotonic() - beat > HEARTBEAT_SECONDS:
-                beat = time.monotonic()
-                Batch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
     finished_now = (
         Batch.objects.filter(pk=batch_id)
         .exclude(status=Batch.Status.DONE)
-        .update(status=Batch.Status.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now())
+        .exclude(
+            Exists(
+                BatchItem.objects.filter(batch_id=OuterRef("pk"), status=BatchItem.Status.PENDING)
+            )
+        )
+        .update(status=Batch.Status.DONE, finished_at=now, heartbeat_at=now)
     )
-    done = Batch.objects.get(pk=batch_id)
-    if finished_now:  # a second run racing to the end does not announce it again
-        batch_finished.send(Batch, batch=done)
-    return progress(done)
+    if finished_now:
+        batch_finished.send(Batch, batch=Batch.objects.get(pk=batch_id))
+    return bool(finished_now)
+
+
+def run_batch(batch_id: int, run: int | None = None, runner: int = 0) -> dict:
+    """One runner task of a run (``enqueue`` queues several): its threads claim and buy the
+    batch's pending items until none is left to claim. Called with the batch alone (inline,
+    or a duplicate delivery), it starts a run of its own and buys every pending item."""
+    if run is None:
+        run = new_run(batch_id)
+    Batch.objects.filter(pk=batch_id).exclude(status=Batch.Status.DONE).update(
+        status=Batch.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    batch = Batch.objects.select_related("account", "created_by").get(pk=batch_id)
+    me = f"{run}.{runner}@{socket.gethostname()}:{os.getpid()}"
+    beat = _Heartbeat(batch_id)
+    stop = threading.Event()
+    errors_seen: list[BaseException] = []
+
+    def work(thread_no: int) -> None:
+        try:
+            while not stop.is_set():
+                item = claim_next(batch_id, run, f"{me}/{thread_no}")
+                if item is None:
+                    return
+                _settle(item, batch)
+                beat.maybe()
+        except BaseException as exc:  # noqa: BLE001 - the runner re-raises it below
+            # The runner dies as a whole: the other threads finish the label in hand and
+            # claim no more; what this run claimed goes to the next run (resume).
+            errors_seen.append(exc)
+            stop.set()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    threads = [
+        threading.Thread(target=work, args=(n,), name=f"batch-{batch_id}-{runner}-{n}")
+        for n in range(threads_per_runner())
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors_seen:
+        raise errors_seen[0]
+    finish(batch_id)
+    return progress(Batch.objects.get(pk=batch_id))
+
+
+class _Heartbeat:
+    """Moves the batch's heartbeat (what resume looks at) every few seconds, not per label."""
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = batch_id
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def maybe(self) -> None:
+        with self.lock:
+            if time.monotonic() - self.last <= HEARTBEAT_SECONDS:
+                return
+            self.last = time.monotonic()
+        Batch.objects.filter(pk=self.batch_id).update(heartbeat_at=timezone.now())
 
 
 def bought_shipments(batch: Batch) -> list[Shipment]:

@@ -21,7 +21,8 @@ def resume_stale_batches() -> int:
     """Queue again every batch whose run is gone: no heartbeat for LABEL_BATCH_STALE_SECONDS.
     The Redis broker has no acknowledgements, so a batch whose worker died (a host lost) is
     in no queue any more; without this it would wait for the merchant to press Resume. Its
-    pending items are bought again with their own IntegratorTxIDs (R28): nothing twice."""
+    pending items, those its dead runners had claimed too (a new run outranks their claims),
+    are bought again with their own IntegratorTxIDs (R28): nothing twice."""
     resumed = 0
     for batch in Batch.objects.filter(status__in=[Batch.Status.QUEUED, Batch.Status.RUNNING]):
         if batches.resume(batch):

@@ -147,6 +147,11 @@ class BatchItem(models.Model):
     shipment = models.ForeignKey(
         "Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Which runner of which run took the item (shipments.batches): several runners, on any
+    # long-jobs cluster, buy one batch's items at once and each item is taken by one of them.
+    # A later run (a resume, a retry) takes over a claim an earlier run left behind.
+    claim_run = models.PositiveSmallIntegerField(null=True, blank=True)
+    runner = models.CharField(max_length=120, blank=True)
 
     class Meta:
         ordering = ["position"]

@@ -95,7 +95,8 @@ class RateQuery:
         )
 
     def cache_key(self, account: CarrierAccount, service: str = "") -> str:
-        raw = repr((account.pk, account.plan, account.username, service, self))
+        # str(): the plan is an enum member on an account just made, a str once read back.
+        raw = repr((account.pk, str(account.plan), account.username, service, self))
         return "rates:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -24,14 +24,19 @@ class ScaleRun:
     labels_per_merchant: int
     clusters: int = 3
     in_flight: int = 2
-    threads: int = 3
+    threads: int = 3  # labels in the works per batch (LABEL_BATCH_THREADS; 0: from in_flight)
     label_delay: float = 0.4
     stale_seconds: int = 10
+    kill: bool = True  # SIGKILL one cluster mid-batch
+    # Addresses checked before the batch, as after an import (R37a): each label is then one
+    # carrier call (CreateIndicium) rather than three (CleanseAddress, GetRates again).
+    checked_addresses: bool = False
     accounts: list[Any] = field(default_factory=list)
     batches: list[Any] = field(default_factory=list)
     killed_batches: set[int] = field(default_factory=set)
     sweeps: int = 0
     seconds: float = 0.0
+    create_seconds: float = 0.0  # creating the batches: rating every order, funding
 
     def env(self, sandbox_url: str) -> dict[str, str]:
         """What every cluster process is started with."""
@@ -46,51 +51,25 @@ class ScaleRun:
 
     def set_up(self, api) -> None:
         """Merchants, each with a carrier account holding enough postage, and orders."""
-        from django.utils import timezone
-
-        from carriers.models import CarrierAccount
-        from orders.models import Order
-        from tests.factories import make_merchant, make_ship_from
+        from bench._store import make_orders, make_store
 
         balance = Decimal(40) * self.labels_per_merchant + 100
         for m in range(self.merchants):
-            merchant = make_merchant(f"Scale Store {m}", owner_email=f"scale{m}@bench.test")
-            ship_from = make_ship_from(merchant)
-            username = f"scale-{m}"
-            api.create_account(username, "Scale-pass-1", balance=balance, plan="pro")
-            account = CarrierAccount.objects.create(
-                merchant=merchant,
-                nickname=username,
-                username=username,
-                password="Scale-pass-1",
-                plan=CarrierAccount.Plan.PRO_FREE,
-                balance=balance,
-                is_default=True,
+            store = make_store(
+                f"Scale Store {m}", f"scale-{m}", balance=balance, password="Scale-pass-1"
             )
-            now = timezone.now()
-            Order.objects.bulk_create(
-                Order(
-                    merchant=merchant,
-                    number=f"S{m}-{n:05d}",
-                    order_date=now,
-                    recipient_name="Jane Receiver",
-                    street1=f"{n + 1} Market St",
-                    city="San Francisco",
-                    state="CA",
-                    postal_code="94105",
-                    ship_from=ship_from,
-                    service="US-PM",
-                    weight_lb=1,
-                    weight_oz=Decimal(4),
-                )
-                for n in range(self.labels_per_merchant)
-            )
-            self.accounts.append(account)
+            make_orders(store, self.labels_per_merchant, f"S{m}-", varied=False)
+            if self.checked_addresses:
+                from orders import addresses
+
+                addresses.check_unchecked(store.merchant.pk, limit=self.labels_per_merchant)
+            self.accounts.append(store.account)
 
     def start_batches(self) -> None:
         from orders.models import Order
         from shipments import batches
 
+        started = time.monotonic()
         for account in self.accounts:
             ids = list(
                 Order.objects.filter(merchant_id=account.merchant_id)
@@ -98,6 +77,7 @@ class ScaleRun:
                 .values_list("pk", flat=True)
             )
             self.batches.append(batches.create_batch(account.merchant, ids, account, None))
+        self.create_seconds = time.monotonic() - started
 
     def kill_one_mid_batch(self, workers, wait_for) -> None:
         """SIGKILL the first cluster seen working on a batch that has bought a label and
@@ -187,17 +167,21 @@ class ScaleRun:
 
         api.set_fault("CreateIndicium", "delay", delay=self.label_delay, times=0)
         started = time.monotonic()
-        with qcluster(clusters=("long",) * self.clusters, **self.env(sandbox_url)) as workers:
-            workers.wait_ready()
-            started = time.monotonic()
-            self.start_batches()
-            self.kill_one_mid_batch(workers, wait_for)
-            stale = settings.LABEL_BATCH_STALE_SECONDS
-            settings.LABEL_BATCH_STALE_SECONDS = self.stale_seconds
-            try:
+        stale, threads = settings.LABEL_BATCH_STALE_SECONDS, settings.LABEL_BATCH_THREADS
+        # This process queues the runners: as many as the clusters' own settings expect.
+        settings.LABEL_BATCH_THREADS = self.threads
+        try:
+            with qcluster(clusters=("long",) * self.clusters, **self.env(sandbox_url)) as workers:
+                workers.wait_ready()
+                started = time.monotonic()
+                self.start_batches()
+                if self.kill:
+                    self.kill_one_mid_batch(workers, wait_for)
+                settings.LABEL_BATCH_STALE_SECONDS = self.stale_seconds
                 self.finish(workers, wait_for, timeout)
-            finally:
-                settings.LABEL_BATCH_STALE_SECONDS = stale
-            self.seconds = time.monotonic() - started
+                self.seconds = time.monotonic() - started
+        finally:
+            settings.LABEL_BATCH_STALE_SECONDS = stale
+            settings.LABEL_BATCH_THREADS = threads
         api.clear_faults()
         return self.check(api)

@@ -28,20 +28,27 @@ def test_a_batch_resumes_after_its_worker_is_killed_without_buying_twice(
         "STAMPS_SANDBOX": "1",
         "STAMPS_SANDBOX_URL": settings.STAMPS_SANDBOX_URL,
         "Q_WORKERS": "1",
+        # One label at a time in each of two runners: the batch is still going when killed.
+        "LABEL_BATCH_THREADS": "2",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     batch = batches.create_batch(merchant, [o.pk for o in orders], account, None)
+    pending = batch.items.filter(status=BatchItem.Status.PENDING)
     with qcluster(clusters=("long",), **env) as workers:
         wait_for(
-            lambda: batch.items.filter(status=BatchItem.Status.BOUGHT).exists(),
-            "the batch's first label",
+            lambda: (
+                batch.items.filter(status=BatchItem.Status.BOUGHT).exists()
+                and pending.filter(claim_run__isnull=False).exists()
+            ),
+            "the batch's first label, and the next one claimed",
             60,
             workers,
         )
         workers.kill(workers.procs[0])  # the whole cluster, mid-label
     batch.refresh_from_db()
     assert batch.status == Batch.Status.RUNNING
-    assert batch.items.filter(status=BatchItem.Status.PENDING).exists()
+    # The dead runner's claim is left behind: a new run must take it over.
+    assert pending.filter(claim_run=batch.runs).exists()
 
     settings.LABEL_BATCH_STALE_SECONDS = 0
     with qcluster(clusters=("long",), **env) as workers:
@@ -115,3 +122,47 @@ def test_a_big_batch_never_delays_a_purchase_waiting_to_be_confirmed(
             lambda: Batch.objects.get(pk=batch.pk).finished, "the batch to finish", 90, workers
         )
     assert batches.progress(Batch.objects.get(pk=batch.pk))["bought"] == 8
+
+
+def test_one_batch_is_bought_by_two_runners_in_two_processes_at_once(
+    stamps, account, make_shippable, merchant, settings, monkeypatch
+):
+    """The batch is shared: its runner tasks buy its labels side by side in different worker
+    processes (one label at a time each here, so two calls in flight at once prove it), each
+    label once, and the batch is announced once, by whichever runner settled the last item."""
+    from django_q.conf import Conf
+
+    from tests.tracking.factories import make_endpoint
+    from tracking.models import WebhookDelivery
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    settings.LABEL_BATCH_THREADS = 2  # two runners of one thread each, queued from here
+    make_endpoint(merchant, events=["batch.finished"])
+    orders = [make_shippable() for _ in range(6)]
+    stamps.set_fault("CreateIndicium", "delay", delay=0.5, times=0)
+    env = {
+        "STAMPS_SANDBOX": "1",
+        "STAMPS_SANDBOX_URL": settings.STAMPS_SANDBOX_URL,
+        "Q_WORKERS": "2",
+        "LABEL_BATCH_THREADS": "2",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    with qcluster(clusters=("long", "long"), **env) as workers:
+        workers.wait_ready()
+        batch = batches.create_batch(merchant, [o.pk for o in orders], account, None)
+        wait_for(lambda: Batch.objects.get(pk=batch.pk).finished, "the batch", 90, workers)
+
+    items = list(batch.items.all())
+    assert {i.status for i in items} == {BatchItem.Status.BOUGHT}
+    # runner: "<run>.<runner>@<host>:<pid>/<thread>"
+    runners = {i.runner.split("@")[0] for i in items}
+    processes = {i.runner.split("@")[1].split("/")[0] for i in items}
+    assert runners == {"1.0", "1.1"}, runners
+    assert len(processes) == 2, processes
+    assert stamps.peak_in_flight(account.username) == 2
+    indicia = stamps.indicia(account.username)
+    assert len(indicia) == 6 == len({i.integrator_tx_id for i in indicia})
+    assert Shipment.objects.filter(status=Shipment.Status.BOUGHT).count() == 6
+    account.refresh_from_db()
+    assert account.balance == stamps.get_balance(account.username)
+    assert WebhookDelivery.objects.filter(event="batch.finished").count() == 1
