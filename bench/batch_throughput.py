@@ -11,11 +11,11 @@ calls in flight.
 Reported: the batch's wall time from being queued to done (its created_at to its finished_at)
 and its ratio to the ideal; the peak calls in flight at the carrier; how many runners and
 processes bought its labels; duplicates (labels at the carrier and in ShipDesk, once each);
-ledger against carrier balance; the load average. The verdict compares the wall time with
-the best possible against the sandbox *as it answered in this run* (labels x its mean answer
-time / limit): the sandbox shares the machine, and a loaded host answers CreateIndicium in
-1.1 s rather than 1 s, which no client could make up for. On a quiet machine both ratios
-agree; both are printed.
+ledger against carrier balance; the load average. The verdict is the issue's: the wall time
+against the ideal 50 s. Printed beside it, for reading a run on a busy machine, is the ratio
+against the best possible with the sandbox *as it answered in this run* (labels x its mean
+answer time / limit): the sandbox shares the machine, and a loaded host answers CreateIndicium
+in 1.1 s rather than 1 s, which no client could make up for.
 
 Run: python -m bench batch_throughput   (one command: it starts a throwaway PostgreSQL and
 Redis when DATABASE_URL/REDIS_URL do not name them, and skips, saying so, when neither is
@@ -140,17 +140,17 @@ def main() -> int:
             f"batch queued -> done {wall:.1f} s | ideal {COUNT} x {DELAY:g} s / {IN_FLIGHT} = "
             f"{ideal:.1f} s | ratio {ratio:.3f} (target <= {TARGET:g}) | load average {load}"
         )
+        if ratio > TARGET:
+            problems.append(f"{wall:.1f} s is {ratio:.3f}x the ideal {ideal:.1f} s")
         if peak < IN_FLIGHT:
             problems.append(f"the batch never reached the limit: peak {peak} of {IN_FLIGHT}")
-        # The same target against what the sandbox actually took in this run (it shares the
-        # machine: a loaded host answers late, and no client could then reach the ideal).
+        # For reading a busy run only (the verdict stays on the ideal): the sandbox shares the
+        # machine, and a loaded host answers late, which no client could make up for.
         floor = COUNT * answered / IN_FLIGHT
         print(
             f"against the sandbox as it answered in this run ({answered:.3f} s a label): best "
-            f"possible {floor:.1f} s, ratio {wall / floor:.3f} (target <= {TARGET:g})"
+            f"possible {floor:.1f} s, ratio {wall / floor:.3f} (information)"
         )
-        if wall / floor > TARGET:
-            problems.append(f"{wall:.1f} s is {wall / floor:.3f}x the best possible {floor:.1f} s")
         for problem in problems:
             print("PROBLEM:", problem)
         print("duplicates 0, ledger == carrier balance" if not problems else "")
