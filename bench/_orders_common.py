@@ -27,21 +27,96 @@ CITIES = [
 ]
 SKUS = ["MUG-11", "TEE-BLK-M", "CARD-SET", "CANDLE-CED", "BATT-18650", "KIT-POUR"]
 
-FIRST_NAMES = (
-    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
-    "Richard Susan Joseph Jessica Thomas Sarah Carlos Karen Aisha Nancy Liam Lisa Noah Betty "
-    "Olivia Sandra Emma Ashley Mateo Kimberly Sofia Emily Hiro Donna Priya Michelle Omar Carol "
-    "Chloe Amanda Lucas Melissa Mia Deborah Ethan Stephanie Zoe Rebecca Ivan Laura Fatima "
-    "Helen Diego Sharon Grace Cynthia Yuki Kathleen"
-).split()
+FIRST_NAMES = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "Karen",
+    "Aisha",
+    "Nancy",
+    "Liam",
+    "Lisa",
+    "Noah",
+    "Betty",
+    "Olivia",
+    "Sandra",
+    "Emma",
+    "Ashley",
+    "Mateo",
+    "Kimberly",
+    "Sofia",
+    "Emily",
+    "Hiro",
+    "Donna",
+    "Priya",
+    "Michelle",
+    "Omar",
+    "Carol",
+    "Chloe",
+    "Amanda",
+    "Lucas",
+    "Melissa",
+    "Mia",
+    "Deborah",
+    "Ethan",
+    "Stephanie",
+    "Zoe",
+    "Rebecca",
+    "Ivan",
+    "Laura",
+    "Fatima",
+    "Helen",
+    "Diego",
+    "Sharon",
+    "Grace",
+    "Cynthia",
+    "Yuki",
+    "Kathleen",
+    ").split()",
+]
 SURNAME_HEADS = "Mar Ben Kol Sta Ver Lin Dor Hal Ric Tam Fer Gold Win Ash Bro Cal Del Har Mon Pet"
 SURNAME_TAILS = "son ley ton ski ford man ez ini berg wood field stein well ova ard"
 SURNAMES = [h + t for h in SURNAME_HEADS.split() for t in SURNAME_TAILS.split()]
 DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "proton.me"]
-PRODUCTS = (
-    "MUG TEE HOODIE CARD CANDLE POSTER TOTE CAP SOCKS PIN STICKER JOURNAL PRINT SCARF APRON "
-    "BEANIE PATCH KEYRING COASTER BLANKET"
-).split()
+PRODUCTS = [
+    "MUG",
+    "TEE",
+    "HOODIE",
+    "CARD",
+    "CANDLE",
+    "POSTER",
+    "TOTE",
+    "CAP",
+    "SOCKS",
+    "PIN",
+    "STICKER",
+    "JOURNAL",
+    "PRINT",
+    "SCARF",
+    "APRON",
+    "BEANIE",
+    "PATCH",
+    "KEYRING",
+    "COASTER",
+    "BLANKET",
+    ").split()",
+]
 COLORS = ["BLK", "WHT", "NVY", "RED", "GRN", "GRY", "PNK", "OAT"]
 SIZES = ["XS", "S", "M", "L", "XL"]
 CATALOG = [f"{p}-{c}-{s}" for p in PRODUCTS for c in COLORS for s in SIZES]  # 800 SKUs
@@ -236,7 +311,7 @@ def bulk_insert(model, rows: Iterable[dict[str, Any]], batch: int = 5000) -> Non
                 buffer = []
         model.objects.bulk_create(buffer)
         return
-    fields = [f for f in model._meta.concrete_fields]
+    fields = list(model._meta.concrete_fields)
     defaults = {
         f.attname: f.get_db_prep_save(f.get_default(), connection)
         for f in fields
@@ -259,7 +334,7 @@ def bulk_insert(model, rows: Iterable[dict[str, Any]], batch: int = 5000) -> Non
             cursor.execute(f"DROP INDEX {name}")
         with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([row[f.attname] if f.attname in row else defaults[f.attname] for f in fields])
+                copy.write_row([row.get(f.attname, defaults.get(f.attname)) for f in fields])
         for _, definition in indexes:
             cursor.execute(definition)
         cursor.execute(

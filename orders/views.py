@@ -19,7 +19,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from merchants.ids import parse_id, parse_ids
+from merchants.ids import parse_ids
+from merchants.paging import keyset
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import bulk, importing, rules, validation
@@ -39,7 +40,6 @@ SORTS = {
     "country": ("country", "-order_date", "-pk"),
 }
 PAGE_SIZES = (25, 50, 100)
-MAX_PAGE = 1_000_000
 LIST_COLUMNS = (
     "pk",
     "number",
@@ -142,26 +142,27 @@ def list_context(
     """The order list for ``params``; ``selected`` orders stay ticked (after a bulk action
     sent with htmx), and ``select_all`` selects every order matching the filter."""
     orders, f = filtered_orders(request, params)
-    # Pages past MAX_PAGE are empty anyway; the bound keeps the SQL offset a valid integer.
-    page = min(parse_id(params.get("page")) or 1, MAX_PAGE) or 1
-    size = f["per_page"]
-    # One query: fetch a row more than the page to know whether there is a next page,
-    # rather than counting a hundred thousand rows on every filter change.
-    rows = list(orders.only(*LIST_COLUMNS)[(page - 1) * size : page * size + 1])
-    shown = rows[:size]
+    query = params.copy()
+    for name in ("page", "select", "after", "before"):
+        query.pop(name, None)
+    # Keyset pages: no COUNT of the filter and no OFFSET, so any page of a million orders
+    # costs what the first one does (one query of a row more than the page).
+    pager = keyset(
+        orders.only(*LIST_COLUMNS),
+        SORTS[f["sort"]],
+        after=params.get("after", ""),
+        before=params.get("before", ""),
+        size=f["per_page"],
+        query=query.urlencode(),
+    )
+    shown = pager.rows
     units, now = _item_counts(shown), timezone.now()
     for order in shown:
         order.units = units.get(order.pk, 0)
         order.age = timesince(order.order_date, now, depth=1)
-    query = params.copy()
-    for name in ("page", "select"):
-        query.pop(name, None)
     context = {
         "orders": shown,
-        "page": page,
-        "has_next": len(rows) > size,
-        "first": (page - 1) * size + 1,
-        "last": (page - 1) * size + min(len(rows), size),
+        "pager": pager,
         "filters": f,
         "query": query.urlencode(),
         "statuses": Order.Status.choices,
