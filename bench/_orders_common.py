@@ -9,6 +9,7 @@ in about a minute); on SQLite through bulk_create.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import random
 import tempfile
@@ -311,7 +312,13 @@ def bulk_insert(model, rows: Iterable[dict[str, Any]], batch: int = 5000) -> Non
                 buffer = []
         model.objects.bulk_create(buffer)
         return
-    fields = list(model._meta.concrete_fields)
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    rows = itertools.chain([first], rows)
+    # The primary key only when given (the orders are, so their items can point at them).
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in first]
     defaults = {
         f.attname: f.get_db_prep_save(f.get_default(), connection)
         for f in fields

@@ -284,15 +284,22 @@ def _filtered_shipments(request: MerchantRequest):
         )
     else:
         f["delivery"] = ""
-    if f["q"]:
-        qs = qs.filter(Q(tracking_number__icontains=f["q"]) | Q(order__number__icontains=f["q"]))
     return qs.order_by(*LIST_ORDER), f
+
+
+def search_conditions(q: str) -> list[Q]:
+    """A label's tracking number or its order's number, any part of either: each on its own
+    trigram index on PostgreSQL (shipments/0007, orders/0008), asked apart by the list."""
+    return [Q(tracking_number__icontains=q), Q(order__number__icontains=q)] if q else []
 
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def shipment_list(request: MerchantRequest) -> HttpResponse:
     qs, f = _filtered_shipments(request)
+    search = search_conditions(f["q"])
     if request.GET.get("format") == "csv":
+        if search:
+            qs = qs.filter(search[0] | search[1])
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = content_disposition_header(True, "shipments.csv")
         writer = SafeWriter(response)
@@ -336,6 +343,7 @@ def shipment_list(request: MerchantRequest) -> HttpResponse:
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
         query=params.urlencode(),
+        any_of=search,
     )
     context = {
         "page": page,
