@@ -11,9 +11,10 @@ from urllib.parse import parse_qs
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.views import SORTS
 from tests.factories import make_order
 
@@ -125,3 +126,22 @@ def test_select_all_matching_counts_only_when_asked(owner_client, merchant):
     assert response.context["matching"] == 25  # 30 orders, every 7th from Shopify
     assert len([q for q in sql if "COUNT(" in q.upper()]) == 1
     assert "matching this filter" in response.text
+
+
+def test_select_all_and_bulk_changes_with_a_search_reach_exactly_the_matching_orders(
+    owner_client, merchant, outsider_merchant
+):
+    _make(merchant, 30)  # ten of them to "Ann Lee"
+    by_sku = make_order(merchant, "Z-1", recipient_name="Zed", items=0)
+    OrderItem.objects.create(order=by_sku, sku="LEE-MUG", name="Mug")
+    theirs = make_order(outsider_merchant, "Z-2", recipient_name="Ann Lee")
+    page = owner_client.get("/orders/?q=lee&select=all")
+    assert page.context["matching"] == 11
+    owner_client.post(
+        reverse("order-bulk"), {"scope": "filter", "filter": "q=lee", "service": "US-GA"}
+    )
+    changed = set(Order.objects.filter(service="US-GA").values_list("number", flat=True))
+    lees = Order.objects.filter(merchant=merchant, recipient_name="Ann Lee")
+    assert changed == {*lees.values_list("number", flat=True), "Z-1"}
+    theirs.refresh_from_db()
+    assert theirs.service == ""

@@ -26,9 +26,9 @@ def plan_of_list_search(client, url: str, tables: list[str], keep: tuple[str, ..
 
     On a test's few thousand rows PostgreSQL would rather read the merchant's rows through
     the merchant index and filter them (at a million it seeks the trigram indexes, see
-    ``python -m bench orders_list``). With whole-table (and whole-index) scans off and the other indexes set
-    aside (inside the test's transaction, rolled back after it), it must still be able to
-    answer every condition from a trigram index: it cannot if the expression drifted."""
+    ``python -m bench orders_list``). With whole-table (and whole-index) scans off and the
+    other indexes set aside (inside the test's transaction, rolled back after it), it must
+    still answer every condition from a trigram index: it cannot if the expression drifted."""
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     sql = next(q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"])
