@@ -5,9 +5,10 @@ DESIGN.md section 6 and issue 21:
   bare Django view that renders the same 50 rows from one query, measured in the same run
   (interleaved, so a busy neighbour slows both alike). Both go through the same middleware.
 - Substring search through the real view (order-number fragments, names, e-mail parts,
-  SKUs on /orders/; tracking and order numbers on /shipments/): median <= 50 ms over the set
-  of terms. On PostgreSQL the pg_trgm GIN indexes answer it; EXPLAIN (ANALYZE) of the
-  search query the view ran is printed to show it.
+  SKUs on /orders/; tracking and order numbers on /shipments/): the page's median <= 50 ms
+  over the set of terms (the search query alone is printed beside it). On PostgreSQL the
+  pg_trgm GIN indexes answer it; EXPLAIN (ANALYZE) of the search query the view ran is
+  printed to show it.
 - The query count of both lists is the same for a shop of 1,000 orders and the big one, at
   every page size, on later pages and with a search.
 
@@ -120,6 +121,17 @@ def _search_terms(merchant, prefix: str) -> list[tuple[str, str, str]]:
     return terms
 
 
+def _run(sql: str) -> float:
+    """Milliseconds to run ``sql`` (a query the view ran, parameters inlined) and fetch it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(sql)
+        cursor.fetchall()
+        return (time.perf_counter() - started) * 1000
+
+
 def _explain(sql: str) -> str:
     from django.db import connection
 
@@ -221,18 +233,26 @@ def main() -> int:
         terms = _search_terms(big, "SD-")
         from urllib.parse import quote
 
-        timings = []
+        timings, db_times = [], []
         for path, kind, term in terms:
             url = f"{path}?q={quote(term)}"
             ms = _time(client, url, 3)
             rows = _shown(client.get(url).text)
+            sql = next(q for q in _captured(client, url) if "LIKE" in q)
+            db = statistics.median(_run(sql) for _ in range(3))
             timings.append(ms)
-            print(f"  search {path} {kind:<17} {term!r:<28} {ms:6.1f} ms ({rows} shown)")
+            db_times.append(db)
+            print(
+                f"  search {path:<11} {kind:<15} {term!r:<26} page {ms:6.1f} ms, "
+                f"its search query {db:6.1f} ms ({rows} shown)"
+            )
         median = statistics.median(timings)
         verdict = "ok" if median <= SEARCH_TARGET_MS else "FAIL"
         print(
-            f"search: median {median:.1f} ms over {len(timings)} terms, worst "
-            f"{max(timings):.1f} ms (target median <= {SEARCH_TARGET_MS:.0f} ms) {verdict}"
+            f"search: page median {median:.1f} ms over {len(timings)} terms, worst "
+            f"{max(timings):.1f} ms (target median <= {SEARCH_TARGET_MS:.0f} ms) {verdict}; "
+            f"the search query alone: median {statistics.median(db_times):.1f} ms, worst "
+            f"{max(db_times):.1f} ms"
         )
         failed |= median > SEARCH_TARGET_MS
 

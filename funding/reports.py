@@ -73,8 +73,8 @@ FROM generate_series(1, %(n)s) AS k
 CROSS JOIN LATERAL (
     SELECT created_at, balance_after FROM {table}
     WHERE account_id = %(account)s
-      AND created_at >= %(since)s + (k - 1) * %(step)s
-      AND created_at < %(since)s + k * %(step)s
+      AND created_at >= %(since)s + (k - 1) * make_interval(secs => %(step)s)
+      AND created_at < %(since)s + k * make_interval(secs => %(step)s)
     ORDER BY created_at DESC, id DESC
     LIMIT 1
 ) AS e
@@ -95,7 +95,12 @@ def account_chart(account: CarrierAccount, *, days: int = 90) -> Chart | None:
         # The last slice ends a second after now: a movement made this instant is drawn.
         step = (now + dt.timedelta(seconds=1) - since) / CHART_POINTS
         sql = _SLICES_SQL.format(table=connection.ops.quote_name(LedgerEntry._meta.db_table))
-        params = {"n": CHART_POINTS, "account": account.pk, "since": since, "step": step}
+        params: dict[str, int | float | dt.datetime] = {
+            "n": CHART_POINTS,
+            "account": account.pk,
+            "since": since,
+            "step": step.total_seconds(),
+        }
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = [(at, balance) for at, balance in cursor.fetchall()]

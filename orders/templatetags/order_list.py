@@ -66,12 +66,12 @@ def order_rows(orders: Iterable[Order], selected: Collection[int], url: str) -> 
                 city=o.city,
                 state=f", {o.state}" if o.state else "",
                 country=o.country,
-                service=o.get_service_display() or "—",  # type: ignore[attr-defined]
+                service=o.get_service_display() or "—",
                 weight=_weight(o),
                 units=o.units,  # type: ignore[attr-defined]
                 total=o.total,
                 status=o.status,
-                status_label=o.get_status_display(),  # type: ignore[attr-defined]
+                status_label=o.get_status_display(),
             )
         )
     return mark_safe("\n".join(rows))  # each row built by format_html, which escapes
