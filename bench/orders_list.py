@@ -248,13 +248,15 @@ def main() -> int:
             )
         median = statistics.median(timings)
         verdict = "ok" if median <= SEARCH_TARGET_MS else "FAIL"
+        if not postgres:  # no trigram index: SQLite scans the merchant's rows (README)
+            verdict = "(a target on PostgreSQL only: SQLite scans)"
         print(
             f"search: page median {median:.1f} ms over {len(timings)} terms, worst "
             f"{max(timings):.1f} ms (target median <= {SEARCH_TARGET_MS:.0f} ms) {verdict}; "
             f"the search query alone: median {statistics.median(db_times):.1f} ms, worst "
             f"{max(db_times):.1f} ms"
         )
-        failed |= median > SEARCH_TARGET_MS
+        failed |= postgres and median > SEARCH_TARGET_MS
 
         if postgres:
             for url in ("/orders/?q=Marson", "/shipments/?q=" + tracking_number_of(big, 5)[-8:]):
