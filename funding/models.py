@@ -74,7 +74,13 @@ class LedgerEntry(MerchantOwned):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["account", "-id"], name="funding_ledger_account_id")]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="funding_ledger_account_id"),
+            # The balance chart reads only its 90-day window of one account (issue 21).
+            models.Index(fields=["account", "created_at"], name="funding_ledger_account_time"),
+            # The funds page's ledger, newest first a page at a time (merchants.paging).
+            models.Index(fields=["merchant", "-created_at", "-id"], name="funding_ledger_page"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+.2f} ({self.account})"

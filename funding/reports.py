@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -62,19 +63,57 @@ def csv_rows(entries: QuerySet[LedgerEntry], zone: ZoneInfo) -> Iterator[list[st
         ]
 
 
+CHART_POINTS = 300
+
+# One probe per slice of the window, each an index seek on (account, created_at): the latest
+# movement of the slice. The chart reads at most CHART_POINTS rows, however busy the account.
+_SLICES_SQL = """
+SELECT e.created_at, e.balance_after
+FROM generate_series(1, %(n)s) AS k
+CROSS JOIN LATERAL (
+    SELECT created_at, balance_after FROM {table}
+    WHERE account_id = %(account)s
+      AND created_at >= %(since)s + (k - 1) * make_interval(secs => %(step)s)
+      AND created_at < %(since)s + k * make_interval(secs => %(step)s)
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+) AS e
+ORDER BY k
+"""
+
+
 def account_chart(account: CarrierAccount, *, days: int = 90) -> Chart | None:
-    """About 300 evenly spread movements of the window, picked by the database (every n-th
-    id), so a long ledger costs a count and an indexed scan, not thousands of Python rows."""
-    since = timezone.now() - dt.timedelta(days=days)
-    window = LedgerEntry.objects.filter(account=account, created_at__gte=since)
-    step = max(1, window.count() // 300)
-    picked = window.annotate(nth=F("id") % step).filter(nth=0) if step > 1 else window
-    rows = list(picked.order_by("pk").values_list("created_at", "balance_after"))
-    last = window.order_by("-pk").values_list("created_at", "balance_after").first()
-    if last and (not rows or rows[-1] != last):
-        rows.append(last)
+    """The balance over the last ``days``: about 300 movements spread over the window.
+
+    PostgreSQL: the latest movement of each of 300 equal slices of time, one query of 300
+    index seeks, so an account with a hundred thousand movements costs what a quiet one
+    does. Elsewhere (SQLite): every n-th movement of the window, picked by the database
+    (a count and a scan of the window's rows)."""
+    now = timezone.now()
+    since = now - dt.timedelta(days=days)
+    if connection.vendor == "postgresql":
+        # The last slice ends a second after now: a movement made this instant is drawn.
+        step = (now + dt.timedelta(seconds=1) - since) / CHART_POINTS
+        sql = _SLICES_SQL.format(table=connection.ops.quote_name(LedgerEntry._meta.db_table))
+        params: dict[str, int | float | dt.datetime] = {
+            "n": CHART_POINTS,
+            "account": account.pk,
+            "since": since,
+            "step": step.total_seconds(),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = [(at, balance) for at, balance in cursor.fetchall()]
+    else:
+        window = LedgerEntry.objects.filter(account=account, created_at__gte=since)
+        step_n = max(1, window.count() // CHART_POINTS)
+        picked = window.annotate(nth=F("id") % step_n).filter(nth=0) if step_n > 1 else window
+        rows = list(picked.order_by("pk").values_list("created_at", "balance_after"))
+        last = window.order_by("-pk").values_list("created_at", "balance_after").first()
+        if last and (not rows or rows[-1] != last):
+            rows.append(last)
     if rows:
-        rows.append((timezone.now(), rows[-1][1]))
+        rows.append((now, rows[-1][1]))
     return balance_chart(rows)
 
 

@@ -116,6 +116,13 @@ class Order(MerchantOwned):
         indexes = [
             models.Index(fields=["merchant", "status", "-order_date"]),
             models.Index(fields=["merchant", "-order_date"], name="orders_merchant_date_idx"),
+            # The order list's other sorts (orders.views.SORTS), so a page of a million
+            # orders sorted by recipient or total reads one page, not the shop (issue 21).
+            models.Index(fields=["merchant", "recipient_name", "id"], name="orders_sort_recipient"),
+            models.Index(fields=["merchant", "total", "id"], name="orders_sort_total"),
+            models.Index(
+                fields=["merchant", "country", "-order_date", "-id"], name="orders_sort_country"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -19,7 +21,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from merchants.ids import parse_id, parse_ids
+from merchants.ids import parse_ids
+from merchants.paging import keyset
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import bulk, importing, rules, validation
@@ -39,7 +42,6 @@ SORTS = {
     "country": ("country", "-order_date", "-pk"),
 }
 PAGE_SIZES = (25, 50, 100)
-MAX_PAGE = 1_000_000
 LIST_COLUMNS = (
     "pk",
     "number",
@@ -69,6 +71,14 @@ def country_options(selected: str) -> SafeString:
     )
 
 
+@functools.cache
+def bulk_fields() -> SafeString:
+    """The bulk-edit fields, rendered once: the form is always shown empty (the outcome of a
+    change is a notice above the list), and its choices are fixed, but each <option> is a
+    template of its own: re-rendering them cost a sixth of the order list."""
+    return render_to_string("orders/_bulk_fields.html", {"bulk_form": BulkEditForm()})
+
+
 def _parse_day(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
@@ -79,6 +89,26 @@ def _parse_day(text: str) -> dt.date | None:
 def filtered_orders(request: MerchantRequest, params: QueryDict | None = None) -> tuple:
     """The merchant's orders narrowed by the query string (or ``params``: the filter a bulk
     action was sent with), and the filters understood."""
+    orders, f, search = _narrowed(request, params)
+    if search:
+        # A union of one sub-select per searched field, not one OR: on PostgreSQL each can
+        # use its trigram index ("select all matching" counts it, bulk actions change it).
+        first, *rest = [orders.filter(c).order_by().values("pk") for c in search]
+        orders = orders.filter(pk__in=first.union(*rest))
+    return orders, f
+
+
+def search_conditions(q: str) -> list[Q]:
+    """What a search matches: any of the order number, the recipient's name or e-mail, or an
+    item's SKU (a substring of either, any case). Each is ``UPPER(col) LIKE UPPER(%q%)`` on
+    PostgreSQL, the expression the trigram indexes of orders/0008 are built on; the order
+    list asks for each separately (``merchants.paging.keyset``), so each can use its index."""
+    sku = OrderItem.objects.filter(order=OuterRef("pk"), sku__icontains=q)
+    names = Q(number__icontains=q) | Q(recipient_name__icontains=q) | Q(email__icontains=q)
+    return [names, Q(Exists(sku))]
+
+
+def _narrowed(request: MerchantRequest, params: QueryDict | None) -> tuple:
     get = request.GET if params is None else params
     f: dict[str, Any] = {
         "status": get.get("status", "") if get.get("status") in Order.Status.values else "",
@@ -105,20 +135,16 @@ def filtered_orders(request: MerchantRequest, params: QueryDict | None = None) -
         orders = orders.filter(country=f["country"])
     if f["tag"]:
         orders = orders.filter(tags__icontains=f["tag"])
+    # Day bounds in the current (store's) time zone, as ``order_date__date`` would compare,
+    # but as a range on the column itself, which the list's indexes can seek to.
+    zone = timezone.get_current_timezone()
     if f["from"]:
-        orders = orders.filter(order_date__date__gte=f["from"])
+        orders = orders.filter(order_date__gte=dt.datetime.combine(f["from"], dt.time(), zone))
     if f["to"]:
-        orders = orders.filter(order_date__date__lte=f["to"])
-    if f["q"]:
-        q = f["q"]
-        sku = OrderItem.objects.filter(order=OuterRef("pk"), sku__icontains=q)
-        orders = orders.filter(
-            Q(number__icontains=q)
-            | Q(recipient_name__icontains=q)
-            | Q(email__icontains=q)
-            | Q(Exists(sku))
-        )
-    return orders.order_by(*SORTS[f["sort"]]), f
+        next_day = f["to"] + dt.timedelta(days=1)
+        orders = orders.filter(order_date__lt=dt.datetime.combine(next_day, dt.time(), zone))
+    search = search_conditions(f["q"]) if f["q"] else []
+    return orders.order_by(*SORTS[f["sort"]]), f, search
 
 
 @merchant_view(Perm.ORDERS, read=Perm.VIEW)
@@ -141,27 +167,35 @@ def list_context(
 ) -> dict:
     """The order list for ``params``; ``selected`` orders stay ticked (after a bulk action
     sent with htmx), and ``select_all`` selects every order matching the filter."""
-    orders, f = filtered_orders(request, params)
-    # Pages past MAX_PAGE are empty anyway; the bound keeps the SQL offset a valid integer.
-    page = min(parse_id(params.get("page")) or 1, MAX_PAGE) or 1
-    size = f["per_page"]
-    # One query: fetch a row more than the page to know whether there is a next page,
-    # rather than counting a hundred thousand rows on every filter change.
-    rows = list(orders.only(*LIST_COLUMNS)[(page - 1) * size : page * size + 1])
-    shown = rows[:size]
-    units, now = _item_counts(shown), timezone.now()
-    for order in shown:
-        order.units = units.get(order.pk, 0)
-        order.age = timesince(order.order_date, now, depth=1)
+    orders, f, search = _narrowed(request, params)
     query = params.copy()
-    for name in ("page", "select"):
+    for name in ("page", "select", "after", "before"):
         query.pop(name, None)
+    # Keyset pages: no COUNT of the filter and no OFFSET, so any page of a million orders
+    # costs what the first one does (one query of a row more than the page).
+    # Units per order in the page's own query (a sub-select per row shown, by order_id).
+    units = (
+        OrderItem.objects.filter(order=OuterRef("pk"))
+        .values("order")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    pager = keyset(
+        orders.only(*LIST_COLUMNS).annotate(units=Coalesce(Subquery(units), 0)),
+        SORTS[f["sort"]],
+        after=params.get("after", ""),
+        before=params.get("before", ""),
+        size=f["per_page"],
+        query=query.urlencode(),
+        any_of=search,
+    )
+    shown = pager.rows
+    now = timezone.now()
+    for order in shown:
+        order.age = timesince(order.order_date, now, depth=1)
     context = {
         "orders": shown,
-        "page": page,
-        "has_next": len(rows) > size,
-        "first": (page - 1) * size + 1,
-        "last": (page - 1) * size + min(len(rows), size),
+        "pager": pager,
         "filters": f,
         "query": query.urlencode(),
         "statuses": Order.Status.choices,
@@ -172,22 +206,12 @@ def list_context(
         "page_sizes": PAGE_SIZES,
         "selected": {o.pk for o in shown} if select_all else set(selected),
         # Counted only when asked for: the list itself never counts the whole filter.
-        "matching": orders.count() if select_all else None,
-        "bulk_form": BulkEditForm(),
+        "matching": filtered_orders(request, params)[0].count() if select_all else None,
+        "bulk_fields": bulk_fields(),
         "saved_views": SavedView.objects.for_merchant(request.merchant).filter(user=request.user),
         "notice": notice,
     }
     return context
-
-
-def _item_counts(orders: list[Order]) -> dict[int, int]:
-    """Units per order on the page, in one query whatever the page size."""
-    sums = (
-        OrderItem.objects.filter(order__in=[o.pk for o in orders])
-        .values("order_id")
-        .annotate(units=Sum("quantity"))
-    )
-    return {row["order_id"]: row["units"] for row in sums}
 
 
 def chosen_orders(request: MerchantRequest) -> tuple[QuerySet[Order], QueryDict, list[int]]:
@@ -267,7 +291,7 @@ def saved_view_save(request: MerchantRequest) -> HttpResponse:
         messages.warning(request, "Give the view a name of up to 60 characters.")
         return redirect(f"{reverse('order-list')}?{request.POST.get('query', '')}")
     query = QueryDict(form.cleaned_data["query"]).copy()
-    for name in ("page", "select"):
+    for name in ("page", "select", "after", "before"):  # a view is a filter, not a place
         query.pop(name, None)
     SavedView.objects.update_or_create(
         merchant=request.merchant,
