@@ -34,7 +34,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import DecimalField, F, Subquery, Value
+from django.db.models.functions import Greatest
 
 from carriers.models import CarrierAccount
 from funding.models import ZERO, LedgerEntry
@@ -93,39 +94,80 @@ def record_entry(
 ) -> LedgerEntry:
     """Append one entry (idempotent on ``idempotency_key``). Must run inside a transaction.
 
-    ``by``: the person whose action caused it (None: ShipDesk itself, e.g. auto-funding)."""
+    ``by``: the person whose action caused it (None: ShipDesk itself, e.g. auto-funding).
+
+    Three statements in the usual case (a label's debit is one of the purchase's few): the
+    account row is locked by the statement that moves its balance, then the ledger's state is
+    read, then the entry is written. The read comes after the lock on purpose: on PostgreSQL
+    a statement sees what was committed before it started, and a statement that had to wait
+    for the lock would still see the ledger as it was before that wait."""
     if not _in_transaction():
         raise LedgerError("Ledger entries are written inside the caller's transaction (R14).")
     if kind not in LedgerEntry.Kind.values:
         raise LedgerError(f"unknown ledger kind {kind!r}")
     amount = money(amount)
-    locked = lock_account(account)
-    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    if idempotency_key != opening_key(locked):
-        open_book_locked(locked)
+    pk = account.pk
+    moves = update_balance and bool(amount)
+    changes: dict[str, Any] = {}
+    if moves:
+        changes["balance"] = F("balance") + amount
+    if control_total is not None:
+        # Only ever forward: the carrier's newest word (a replay may bring an older one).
+        changes["control_total"] = Greatest(
+            F("control_total"), Value(money(control_total), output_field=DecimalField())
+        )
+    if changes:
+        CarrierAccount.objects.filter(pk=pk).update(**changes)  # locks the row
+    else:
+        lock_account(pk)
+    state = (
+        CarrierAccount.objects.filter(pk=pk)
+        .annotate(
+            last_balance=Subquery(
+                LedgerEntry.objects.filter(account_id=pk)
+                .order_by("-pk")
+                .values("balance_after")[:1]
+            ),
+            existing_id=Subquery(
+                LedgerEntry.objects.filter(idempotency_key=idempotency_key).values("pk")[:1]
+            ),
+        )
+        .values("merchant_id", "balance", "control_total", "last_balance", "existing_id")
+        .get()
+    )
+    opening = idempotency_key == opening_key(account)
+    if state["existing_id"] is not None or (state["last_balance"] is None and not opening):
+        # Rare: a replay, or the account's first movement. The balance moved above is put
+        # back (nobody saw it: the row is locked until the caller commits) and the slow,
+        # plain path runs.
+        if moves:
+            CarrierAccount.objects.filter(pk=pk).update(balance=F("balance") - amount)
+        if state["existing_id"] is not None:
+            return LedgerEntry.objects.get(pk=state["existing_id"])
+        open_book_locked(lock_account(pk))
+        return record_entry(
+            account,
+            kind=kind,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            reference=reference,
+            memo=memo,
+            control_total=control_total,
+            update_balance=update_balance,
+            by=by,
+        )
     entry = LedgerEntry.objects.create(
-        merchant_id=locked.merchant_id,
-        account=locked,
+        merchant_id=state["merchant_id"],
+        account_id=pk,
         kind=kind,
         amount=amount,
-        balance_after=ledger_balance(locked) + amount,
+        balance_after=(state["last_balance"] or ZERO) + amount,
         reference=reference[:128],
         idempotency_key=idempotency_key,
         memo=memo[:300],
         by=by,
     )
-    changes: dict[str, Any] = {}
-    if update_balance:
-        changes["balance"] = F("balance") + amount
-    if control_total is not None and control_total > locked.control_total:
-        changes["control_total"] = control_total
-    if changes:
-        CarrierAccount.objects.filter(pk=locked.pk).update(**changes)
-        locked.refresh_from_db(fields=["balance", "control_total"])
-    if isinstance(account, CarrierAccount):
-        account.balance, account.control_total = locked.balance, locked.control_total
+    account.balance, account.control_total = state["balance"], state["control_total"]
     return entry
 
 
@@ -137,8 +179,12 @@ def debit_for_label(
     memo: str = "",
     control_total: Decimal | None = None,
     by: User | None = None,
+    check_auto_funding: bool = True,
 ) -> LedgerEntry:
-    """A label's postage leaves the balance; auto-funding is checked after commit (R13)."""
+    """A label's postage leaves the balance; auto-funding is checked after commit (R13).
+
+    ``check_auto_funding=False``: the caller runs the check itself, after commit (a label's
+    follow-up job does, so a purchase queues one job, not two)."""
     if money(amount) < 0:
         raise LedgerError("debit_for_label takes the (positive) label amount")
     entry = record_entry(
@@ -151,8 +197,9 @@ def debit_for_label(
         control_total=control_total,
         by=by,
     )
-    account_id = account.pk
-    transaction.on_commit(lambda: schedule_auto_funding_check(account_id))
+    if check_auto_funding:
+        account_id = account.pk
+        transaction.on_commit(lambda: schedule_auto_funding_check(account_id))
     return entry
 
 
