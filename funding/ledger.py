@@ -91,10 +91,12 @@ def record_entry(
     control_total: Decimal | None = None,
     update_balance: bool = True,
     by: User | None = None,
+    fresh: bool = False,
 ) -> LedgerEntry:
     """Append one entry (idempotent on ``idempotency_key``). Must run inside a transaction.
 
     ``by``: the person whose action caused it (None: ShipDesk itself, e.g. auto-funding).
+    ``fresh``: the caller knows the book is open and the key unused (``_append_fresh``).
 
     Three statements in the usual case (a label's debit is one of the purchase's few): the
     account row is locked by the statement that moves its balance, then the ledger's state is
@@ -107,6 +109,10 @@ def record_entry(
         raise LedgerError(f"unknown ledger kind {kind!r}")
     amount = money(amount)
     pk = account.pk
+    if fresh and update_balance:
+        return _append_fresh(
+            account, kind, amount, idempotency_key, reference, memo, control_total, by
+        )
     moves = update_balance and bool(amount)
     changes: dict[str, Any] = {}
     if moves:
@@ -171,6 +177,47 @@ def record_entry(
     return entry
 
 
+def _append_fresh(
+    account: CarrierAccount,
+    kind: str,
+    amount: Decimal,
+    idempotency_key: str,
+    reference: str,
+    memo: str,
+    control_total: Decimal | None,
+    by: User | None,
+) -> LedgerEntry:
+    """``record_entry`` in two statements, for a caller that knows the book is open and the
+    entry new (a label's debit: its claim says so): the statement moving the balance locks
+    the account, and the INSERT reads the running balance itself, after the lock. A wrong
+    guess cannot write a wrong book: with no entry before it the running balance is NULL and
+    the INSERT fails (NOT NULL), a used key fails it too (UNIQUE); either fails the caller's
+    transaction with ``IntegrityError``, and the caller retries without ``fresh``."""
+    changes: dict[str, Any] = {"balance": F("balance") + amount}
+    if control_total is not None:
+        changes["control_total"] = Greatest(
+            F("control_total"), Value(money(control_total), output_field=DecimalField())
+        )
+    CarrierAccount.objects.filter(pk=account.pk).update(**changes)  # locks the row
+    last = LedgerEntry.objects.filter(account_id=account.pk).order_by("-pk").values("balance_after")
+    entry = LedgerEntry(
+        merchant_id=account.merchant_id,
+        account_id=account.pk,
+        kind=kind,
+        amount=amount,
+        balance_after=Subquery(last[:1]) + Value(amount, output_field=DecimalField()),
+        reference=reference[:128],
+        idempotency_key=idempotency_key,
+        memo=memo[:300],
+        by=by,
+    )
+    entry.save(force_insert=True)
+    account.balance = account.balance + amount
+    if control_total is not None:
+        account.control_total = max(account.control_total, money(control_total))
+    return entry
+
+
 def debit_for_label(
     account: CarrierAccount,
     amount: Decimal,
@@ -180,11 +227,13 @@ def debit_for_label(
     control_total: Decimal | None = None,
     by: User | None = None,
     check_auto_funding: bool = True,
+    fresh: bool = False,
 ) -> LedgerEntry:
     """A label's postage leaves the balance; auto-funding is checked after commit (R13).
 
     ``check_auto_funding=False``: the caller runs the check itself, after commit (a label's
-    follow-up job does, so a purchase queues one job, not two)."""
+    follow-up job does, so a purchase queues one job, not two). ``fresh``: see
+    ``record_entry``."""
     if money(amount) < 0:
         raise LedgerError("debit_for_label takes the (positive) label amount")
     entry = record_entry(
@@ -196,6 +245,7 @@ def debit_for_label(
         memo=memo or "Label",
         control_total=control_total,
         by=by,
+        fresh=fresh,
     )
     if check_auto_funding:
         account_id = account.pk

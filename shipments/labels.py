@@ -253,21 +253,6 @@ def _fail(shipment: Shipment, reason: str) -> None:
     shipment.status, shipment.failure = Shipment.Status.FAILED, reason
 
 
-def require_open_book(account: CarrierAccount, *, known_open: bool = False) -> None:
-    """The ledger opens with the carrier's balance before the first label is bought (R14);
-    ``known_open``: the caller just read that it is. A balance that can't be read refuses
-    the label in the merchant's words."""
-    if known_open:
-        return
-    try:
-        open_book(account)
-    except errors.StampsError as exc:
-        raise LabelError(
-            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no label was "
-            f"bought. {exc.merchant_message}"
-        ) from exc
-
-
 def buy_label(
     order: Order,
     account: CarrierAccount,
@@ -332,7 +317,7 @@ def _buy(
         # IntegratorTxID (and the same account, service and date), whatever was asked now.
         shipment = live
         account = live.account
-        require_open_book(account)
+        open_book(account, LabelError, what="label")  # R14
         ship_to = addresses.carrier_ship_to(order)
         query = rating.query_for_order(order, live.ship_date)
         try:
@@ -354,7 +339,8 @@ def _buy(
             raise LabelError(f"Order {order.number} is {order.get_status_display().lower()}.")
         _validate(order, service)
         # Only now, with nothing left to refuse locally, may the carrier be asked (R14).
-        require_open_book(account, known_open=facts.book_open)
+        if not facts.book_open:
+            open_book(account, LabelError, what="label")  # R14
         try:
             ship_to = addresses.require_buyable(order, account)  # R37b
         except addresses.AddressNotVerified as exc:
@@ -478,13 +464,20 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         "failure": "",
     }
     order_number = shipment.order.number
-    # The purchase's carrier calls go with the follow-up job; should the transaction not
-    # commit, ``calllog.deferred`` writes them when the purchase ends.
+    # The purchase's carrier calls go with the follow-up job, or are written here should
+    # the transaction not commit.
     calls = calllog.take_deferred()
     try:
-        return _record_in_transaction(
-            shipment, recorded, indicium, order_number, batch_item_id, calls
-        )
+        try:
+            return _record_in_transaction(
+                shipment, recorded, indicium, order_number, batch_item_id, calls, fresh=True
+            )
+        except IntegrityError:
+            # The quick debit's guess was wrong (ledger.record_entry ``fresh``): nothing was
+            # written; the same transaction again, with the ledger's careful path.
+            return _record_in_transaction(
+                shipment, recorded, indicium, order_number, batch_item_id, calls, fresh=False
+            )
     except BaseException:
         calllog.record_many(calls)
         raise
@@ -497,11 +490,14 @@ def _record_in_transaction(
     order_number: str,
     batch_item_id: int | None,
     calls: list[dict],
+    *,
+    fresh: bool,
 ) -> Shipment:
     with transaction.atomic():
+        # Only from "buying" (or "failed", should a lost answer come back after all).
         claimed = (
             Shipment.objects.filter(pk=shipment.pk)
-            .exclude(status=Shipment.Status.BOUGHT)
+            .filter(status__in=[Shipment.Status.BUYING, Shipment.Status.FAILED])
             .update(**recorded)
         )
         if not claimed:
@@ -518,6 +514,9 @@ def _record_in_transaction(
             control_total=indicium.control_total,
             by=shipment.bought_by,
             check_auto_funding=False,  # after_purchase checks it
+            # This transaction claimed the label, so its debit is new; the book was open
+            # before the carrier was asked (open_book) and never closes.
+            fresh=fresh,
         )
         if not shipment.is_return:
             # A return label changes nothing about its order, which shipped long ago.

@@ -23,6 +23,7 @@ from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, ReturnLabel
+from funding.purchases import open_book
 from locations.models import ShipFromLocation
 from merchants.errors import Fix
 from merchants.permissions import Perm, require
@@ -33,7 +34,6 @@ from shipments.labels import (
     LabelPending,
     _funds_error,
     order_today,
-    require_open_book,
     reserve,
     send_purchase,
 )
@@ -191,7 +191,7 @@ def buy_return_label(
     else:
         _check_request(outbound, location, service, days)
         ship_date = order_today(order)
-    require_open_book(account)
+    open_book(account, LabelError, what="label")  # R14
     to = store_address(account, location)
     try:
         quote = rating.rate_for_service(account, return_query(outbound, to, ship_date), service)
