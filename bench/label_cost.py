@@ -23,19 +23,23 @@ PostgreSQL the same bench also runs on SQLite, in a child process. A throwaway t
 is created and destroyed.
 
 Run: python -m bench label_cost   (LABEL_COST_COUNT=200 labels, LABEL_COST_WARMUP=10 first;
-LABEL_COST_SQL=1 prints one label's queries). Non-zero exit when a target is missed.
+LABEL_COST_SQL=1 prints one label's queries, LABEL_COST_PROFILE=30 the 30 costliest
+functions on ShipDesk's side). Non-zero exit when a target is missed.
 """
 
 from __future__ import annotations
 
+import cProfile
 import functools
 import os
+import pstats
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +52,8 @@ COUNT = int(os.environ.get("LABEL_COST_COUNT", "200"))
 WARMUP = int(os.environ.get("LABEL_COST_WARMUP", "10"))
 UNCHECKED = os.environ.get("LABEL_COST_UNCHECKED", "") == "1"
 SHOW_SQL = os.environ.get("LABEL_COST_SQL", "") == "1"
+# This thread's Python profile of the measured purchases: the N costliest functions.
+PROFILE = int(os.environ.get("LABEL_COST_PROFILE", "0"))
 TARGET_MS = float(os.environ.get("LABEL_COST_TARGET_MS", "10"))
 TARGET_QUERIES = int(os.environ.get("LABEL_COST_TARGET_QUERIES", "8"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,6 +295,7 @@ def _setup(count: int):
     )
     sync_balance(account)  # the ledger opens with the carrier's balance (R14)
     now = timezone.now()
+    run = uuid.uuid4().hex[:8]
     orders = Order.objects.bulk_create(
         Order(
             merchant=merchant,
@@ -296,7 +303,10 @@ def _setup(count: int):
             order_date=now,
             recipient_name="Jane Receiver",
             email=f"jane{n}@example.com",
-            street1=f"{n + 1} Market St",  # its own address: no rate comes from the cache
+            street1=f"{n + 1} Market St",
+            # Its own address, this run's own too: no rate comes from a cache (Redis keeps
+            # rates between runs).
+            street2=f"Suite {run}",
             city="Somewhere",
             state=state_for_zip(ZIPS[n % len(ZIPS)]) or "",
             postal_code=ZIPS[n % len(ZIPS)],
@@ -411,7 +421,14 @@ def _run_here() -> bool:
         with connection.execute_wrapper(_query_wrapper):
             for order in orders[:WARMUP]:
                 _measure_one(order, account, server)
+            profiler = cProfile.Profile() if PROFILE else None
+            if profiler is not None:
+                profiler.enable()
             labels = [_measure_one(order, account, server) for order in orders[WARMUP:-1]]
+            if profiler is not None:
+                profiler.disable()
+                stats = pstats.Stats(profiler)
+                stats.sort_stats("tottime").print_stats(PROFILE)
         # The same purchase once more, its queries captured by Django itself.
         with CaptureQueriesContext(connection) as captured:
             from shipments.labels import buy_label
@@ -423,6 +440,14 @@ def _run_here() -> bool:
         if http is not None:
             http.shutdown()
             http.server_close()
+        if vendor == "postgresql":
+            # The server's threads kept their connections: the test database can't be
+            # dropped while they are open.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
     own = [label.own_ms for label in labels]

@@ -554,10 +554,25 @@ def queue_with_commit(func: str, *args, **options) -> None:
     from django_q.conf import Conf
     from django_q.tasks import async_task
 
+    options.setdefault("broker", _broker(options.get("cluster")))
     if Conf.ORM and not Conf.SYNC and connection.in_atomic_block:
         async_task(func, *args, **options)
     else:
         transaction.on_commit(lambda: async_task(func, *args, **options))
+
+
+_brokers: dict[str | None, object] = {}
+
+
+def _broker(cluster: str | None):
+    """One django-q2 broker per queue for the process: ``async_task`` makes a new one each
+    time, and with Redis that is a new connection (a TCP handshake) for every label."""
+    from django_q.brokers import get_broker
+
+    found = _brokers.get(cluster)
+    if found is None:
+        found = _brokers.setdefault(cluster, get_broker(cluster))
+    return found
 
 
 def after_purchase(shipment_id: int, calls: list[dict] | None = None) -> None:
