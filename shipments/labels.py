@@ -8,6 +8,13 @@ already made. Only then, in one transaction, the shipment becomes ``bought``, th
 debited (itself idempotent on the IntegratorTxID) and the order is marked shipped.
 
 No database transaction is held while Stamps.com is called.
+
+What the buyer waits for is kept to a few statements (``make bench``: label_cost; the budget
+is pinned by tests/shipments/test_label_query_budget.py): one read of everything the checks
+need (``_facts``), the reservation's INSERT, then one transaction of a claim UPDATE, the
+ledger's two statements and the order's UPDATE. Everything else that follows a purchase (the
+carrier's image, the call log, tracking, the customer's e-mail, webhooks, auto-funding) is
+one queued job, ``after_purchase``.
 """
 
 from __future__ import annotations
