@@ -589,7 +589,7 @@ def after_purchase(shipment_id: int, calls: list[dict] | None = None) -> None:
     customer's e-mail, webhooks), then auto-funding (R13). Each step is safe to repeat; one
     failing does not stop the next."""
     if calls:
-        calllog.record_many(calls)
+        calllog.record_many(calls)  # never raises: a lost record is logged instead
     shipment = (
         Shipment.objects.select_related("account", "order", "merchant")
         .filter(pk=shipment_id, status=Shipment.Status.BOUGHT)
@@ -597,14 +597,21 @@ def after_purchase(shipment_id: int, calls: list[dict] | None = None) -> None:
     )
     if shipment is None:
         return  # voided meanwhile, or never recorded
-    label_files.keep_images(shipment)
-    label_bought.send(Shipment, shipment=shipment)
     from funding.jobs import check_auto_funding
 
-    try:
-        check_auto_funding(shipment.account_id)
-    except errors.StampsError:
-        log.warning("auto-funding check after label %s failed", shipment.pk, exc_info=True)
+    # The job must not fail half-way: django-q2 could run it again and the listeners (an
+    # e-mail, webhooks) would go out twice. A step that fails is logged; the image is
+    # fetched again at print time and the schedule's auto-funding pass comes round.
+    steps = (
+        ("image", lambda: label_files.keep_images(shipment)),
+        ("listeners", lambda: label_bought.send(Shipment, shipment=shipment)),
+        ("auto-funding", lambda: check_auto_funding(shipment.account_id)),
+    )
+    for name, step in steps:
+        try:
+            step()
+        except Exception:
+            log.exception("after label %s: the %s step failed", shipment.pk, name)
 
 
 def unsettled_charges(sender: object, account_id: int, **kwargs: object) -> Decimal:
