@@ -150,7 +150,7 @@ def _serve(app, server_state: _Server):
 class _Record:
     """What one purchase did: step windows and queries, by perf_counter time."""
 
-    steps: list[tuple[str, float, float]] = field(default_factory=list)
+    steps: list[tuple[str, float, float, float]] = field(default_factory=list)  # +CPU s
     queries: list[tuple[float, float, str]] = field(default_factory=list)
     active: bool = False
 
@@ -165,6 +165,7 @@ STEPS: list[tuple[str, str, str, int]] = [
     ("shipments.rating", "rate_for_service", "rate (GetRates)", 1),
     ("shipments.labels", "_reserve", "reserve: shipment row + IntegratorTxID", 1),
     ("shipments.labels", "_facts", "facts: one read before the carrier", 1),
+    ("shipments.labels", "_validate", "local checks (R15-R23)", 1),
     ("shipments.labels", "reserve", "reserve: shipment row + IntegratorTxID", 1),
     ("shipments.labels", "send_purchase", "send_purchase", 1),
     ("carriers.stamps.client", "StampsClient.create_indicium", "CreateIndicium", 2),
@@ -190,11 +191,11 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not _record.active:
             return fn(*args, **kwargs)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return fn(*args, **kwargs)
         finally:
-            _record.steps.append((name, started, time.perf_counter()))
+            _record.steps.append((name, started, time.perf_counter(), time.thread_time() - cpu))
 
     return wrapper
 
@@ -204,21 +205,21 @@ def _timed_context(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @contextmanager
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         manager = fn(*args, **kwargs)
         value = manager.__enter__()
         if _record.active:
-            _record.steps.append((name, started, time.perf_counter()))
+            _record.steps.append((name, started, time.perf_counter(), time.thread_time() - cpu))
         try:
             yield value
         except BaseException:
             if not manager.__exit__(*sys.exc_info()):
                 raise
         else:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             manager.__exit__(None, None, None)
             if _record.active:
-                _record.steps.append((name, started, time.perf_counter()))
+                _record.steps.append((name, started, time.perf_counter(), time.thread_time() - cpu))
 
     return wrapper
 
@@ -337,7 +338,7 @@ class _Label:
     requests: int
     queries: int
     db_ms: float
-    steps: dict[str, tuple[float, int, float]]  # name -> (own ms, queries, db ms)
+    steps: dict[str, tuple[float, float, int, float]]  # name -> (own, CPU, queries, DB ms)
 
 
 def _within(start: float, end: float, t: float) -> bool:
@@ -369,13 +370,14 @@ def _measure_one(order, account, server: _Server) -> _Label:
     with server.lock:
         spans = server.spans[first_span:]
     server_time = sum(end - start for start, end in spans)
-    steps: dict[str, tuple[float, int, float]] = defaultdict(lambda: (0.0, 0, 0.0))
-    for name, s_start, s_end in _record.steps:
+    steps: dict[str, tuple[float, float, int, float]] = defaultdict(lambda: (0.0, 0.0, 0, 0.0))
+    for name, s_start, s_end, s_cpu in _record.steps:
         busy = sum(end - start for start, end in spans if _within(s_start, s_end, start))
         queries = [q for q in _record.queries if _within(s_start, s_end, q[0])]
-        own, count, db = steps[name]
+        own, cpu_ms, count, db = steps[name]
         steps[name] = (
             own + (s_end - s_start - busy) * 1000,
+            cpu_ms + s_cpu * 1000,
             count + len(queries),
             db + sum(end - start for start, end, _ in queries) * 1000,
         )
@@ -476,13 +478,18 @@ def _run_here() -> bool:
         f"blind to waits on a database server): median {statistics.median(cpu):.2f} ms, "
         f"p90 {_p90(cpu):.2f} ms"
     )
-    print(f"[{where}] breakdown, mean per label: own ms (wall minus sandbox) | queries | DB ms")
+    print(
+        f"[{where}] breakdown, mean per label: own ms (wall minus sandbox) | its CPU ms | "
+        "queries | DB ms"
+    )
     for name, depth in shown:
-        per = [label.steps.get(name, (0.0, 0, 0.0)) for label in labels]
+        per = [label.steps.get(name, (0.0, 0.0, 0, 0.0)) for label in labels]
+        step_own, step_cpu, step_queries, step_db = (
+            statistics.mean(p[i] for p in per) for i in range(4)
+        )
         print(
             f"[{where}]   {'  ' * (depth - 1)}{name:<{46 - 2 * depth}} "
-            f"{statistics.mean(p[0] for p in per):7.2f} | {statistics.mean(p[1] for p in per):5.1f}"
-            f" | {statistics.mean(p[2] for p in per):6.2f}"
+            f"{step_own:7.2f} | {step_cpu:6.2f} | {step_queries:5.1f} | {step_db:6.2f}"
         )
     if SHOW_SQL:
         for query in captured.captured_queries:

@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Subquery, TimeField, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from locations.models import EndOfDaySettings, ShipFromLocation
@@ -30,14 +28,6 @@ def settings_for(location: ShipFromLocation) -> EndOfDaySettings:
     return found or EndOfDaySettings(merchant_id=location.merchant_id, location=location)
 
 
-def cutoff_of(location_id: int | None) -> Coalesce:
-    """The location's cut-off as a query expression (the default when never changed), for a
-    caller that reads it along with other things."""
-    saved = EndOfDaySettings.objects.filter(location_id=location_id).values("cutoff_time")[:1]
-    field = EndOfDaySettings._meta.get_field("cutoff_time")
-    return Coalesce(Subquery(saved), Value(field.get_default(), output_field=TimeField()))
-
-
 def next_shipping_day(day: dt.date) -> dt.date:
     """USPS collects Monday to Saturday."""
     day += dt.timedelta(days=1)
@@ -49,7 +39,7 @@ def ship_date_for(
 ) -> dt.date:
     """The ship date a label printed now gets: after the location's cut-off, the next day, so
     today's SCAN form never meets a label it cannot close (R31). ``cutoff``: the location's
-    cut-off when the caller read it already (``cutoff_of``)."""
+    cut-off when the caller read it already."""
     local = local_now(location, now)
     if cutoff is None:
         cutoff = settings_for(location).cutoff_time

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Subquery, Value
-from django.db.models.functions import Coalesce
 
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
@@ -68,21 +66,6 @@ def layout_for(merchant, user: User | None) -> str:
         if own:
             return own
     return ShippingSettings.get_for(merchant).layout
-
-
-def layout_of(merchant_id: int, user_id: int | None) -> Coalesce:
-    """``layout_for`` as a query expression, for a purchase that reads it with other things:
-    the person's own format at this store, else the store's, else 4 x 6."""
-    store = ShippingSettings.objects.filter(merchant_id=merchant_id).values("layout")[:1]
-    choices: list[Any] = [Subquery(store), Value(PrintLayout.LABEL_4X6)]
-    if user_id is not None:
-        own = (
-            UserPref.objects.filter(merchant_id=merchant_id, user_id=user_id)
-            .exclude(layout="")
-            .values("layout")[:1]
-        )
-        choices.insert(0, Subquery(own))
-    return Coalesce(*choices, output_field=CharField())
 
 
 def image_for(layout: str) -> LabelImage:
