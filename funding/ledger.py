@@ -34,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import DecimalField, F, Subquery, Value
+from django.db.models import DateTimeField, DecimalField, F, Subquery, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -199,15 +199,17 @@ def _append_fresh(
     them, more than the database took (``make bench``: label_cost). Values are prepared by
     the model fields, as the ORM would."""
     accounts, entries = CarrierAccount._meta, LedgerEntry._meta
-    field = entries.get_field
+    amount_field = LedgerEntry._meta.get_field("amount")
+    created_field = LedgerEntry._meta.get_field("created_at")
+    assert isinstance(amount_field, DecimalField) and isinstance(created_field, DateTimeField)
     now = timezone.now()
-    created = field("created_at").get_db_prep_save(now, connection)
-    delta = field("amount").get_db_prep_save(amount, connection)
+    created = created_field.get_db_prep_save(now, connection)
+    delta = amount_field.get_db_prep_save(amount, connection)
     moved = f"UPDATE {accounts.db_table} SET balance = balance + CAST(%s AS NUMERIC)"
     moves: list[Any] = [delta]
     if control_total is not None:
         # Only ever forward, as ``record_entry`` does.
-        total = field("amount").get_db_prep_save(money(control_total), connection)
+        total = amount_field.get_db_prep_save(money(control_total), connection)
         moved += (
             ", control_total = CASE WHEN control_total < CAST(%s AS NUMERIC) "
             "THEN CAST(%s AS NUMERIC) ELSE control_total END"

@@ -171,7 +171,7 @@ def _facts(order: Order, account: CarrierAccount, layout_user_id: int | None) ->
     cutoffs = EndOfDaySettings._meta.db_table
     live = ", ".join(["%s"] * len(Shipment.LIVE))
     own_layout = "NULL"
-    params: list[object] = [order.pk, *Shipment.LIVE]
+    params: list[int | str | None] = [order.pk, *Shipment.LIVE]
     if layout_user_id is not None:
         own_layout = (
             f"(SELECT layout FROM {t[UserPrintPreference]} WHERE merchant_id = %s "
