@@ -28,7 +28,6 @@ from funding.purchases import (
     StillConfirming,
     in_flight_total,
     open_book,
-    open_book_for_postage,
     reserve_purchase,
     room_to_add,
     submit_purchase,
@@ -224,7 +223,7 @@ def fund_batch(account: CarrierAccount, needed: Decimal, *, key: str) -> list[Po
     """
     needed = money(needed)
     # Before the lock: opening the book may ask the carrier, never inside a transaction.
-    open_book_for_postage(account)
+    open_book(account, FundsError)
     with transaction.atomic():
         locked = lock_account(account)
         # Purchases still being confirmed will arrive: buying for them again would fund twice.

@@ -162,13 +162,29 @@ def sync_balance(account: CarrierAccount) -> AccountInfo:
     return info
 
 
-def open_book(account: CarrierAccount) -> None:
+def open_book(
+    account: CarrierAccount,
+    refuse: type[MerchantError] | None = None,
+    *,
+    what: str = "postage",
+) -> None:
     """Before ShipDesk moves money on an account (a label, a purchase), its ledger must hold
-    the opening balance, and that is the carrier's word: read it now if it never was. Called
-    outside a transaction; raises the carrier's error (``CarrierUnavailable``, ...) when the
-    balance can't be read, and then nothing must be bought."""
-    if not book_is_open(account):
-        sync_balance(account)  # opens the book under the account lock (open_book_locked)
+    the opening balance, and that is the carrier's word: read it now if it never was (the
+    ledger's ``open_book_locked`` opens it under the account lock). Called outside a
+    transaction. When the balance can't be read nothing may be bought: the carrier's error
+    (``CarrierUnavailable``, ...) is raised, or with ``refuse`` that merchant error, saying
+    in the merchant's words that no ``what`` was bought."""
+    if book_is_open(account):
+        return
+    try:
+        sync_balance(account)
+    except errors.StampsError as exc:
+        if refuse is None:
+            raise
+        raise refuse(
+            f"ShipDesk couldn't read this account's balance at Stamps.com yet, so no {what} "
+            f"was bought. {exc.merchant_message}"
+        ) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,18 +199,6 @@ def validate_amount(account: CarrierAccount, amount: Decimal) -> Decimal:
     if amount > room:
         raise AboveMaximum(room, account.max_balance)
     return amount
-
-
-def open_book_for_postage(account: CarrierAccount) -> None:
-    """``open_book`` for a postage purchase: outside any transaction (the carrier is asked),
-    and a failed read refuses the purchase in the merchant's words."""
-    try:
-        open_book(account)
-    except errors.StampsError as exc:
-        raise FundsError(
-            "ShipDesk couldn't read this account's balance at Stamps.com yet, so no postage "
-            f"was bought. {exc.merchant_message}"
-        ) from exc
 
 
 def reserve_purchase(
@@ -212,7 +216,7 @@ def reserve_purchase(
     carrier_services.require_usable(account)
     if money(amount) < MIN_PURCHASE:
         raise BelowMinimum()
-    open_book_for_postage(account)
+    open_book(account, FundsError)
     with transaction.atomic():
         locked = lock_account(account)
         carrier_services.require_usable(locked)

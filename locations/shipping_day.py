@@ -34,11 +34,16 @@ def next_shipping_day(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=1) if day.weekday() == SUNDAY else day
 
 
-def ship_date_for(location: ShipFromLocation, now: dt.datetime | None = None) -> dt.date:
+def ship_date_for(
+    location: ShipFromLocation, now: dt.datetime | None = None, *, cutoff: dt.time | None = None
+) -> dt.date:
     """The ship date a label printed now gets: after the location's cut-off, the next day, so
-    today's SCAN form never meets a label it cannot close (R31)."""
+    today's SCAN form never meets a label it cannot close (R31). ``cutoff``: the location's
+    cut-off when the caller read it already."""
     local = local_now(location, now)
-    if local.time() >= settings_for(location).cutoff_time or local.weekday() == SUNDAY:
+    if cutoff is None:
+        cutoff = settings_for(location).cutoff_time
+    if local.time() >= cutoff or local.weekday() == SUNDAY:
         return next_shipping_day(local.date())
     return local.date()
 

@@ -21,10 +21,15 @@ def order_today(order: Order, now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now, timezone=zoneinfo.ZoneInfo(order.merchant.time_zone))
 
 
-def default_ship_date(order: Order, now: dt.datetime | None = None) -> dt.date:
+def default_ship_date(
+    order: Order, now: dt.datetime | None = None, *, cutoff: dt.time | None = None
+) -> dt.date:
     """The ship date a label bought now gets unless the merchant picks another: after the
-    location's cut-off, the next shipping day (R31, R43)."""
-    return ship_date_for(order.ship_from, now) if order.ship_from else order_today(order, now)
+    location's cut-off (``cutoff`` when the caller read it already), the next shipping day
+    (R31, R43)."""
+    if order.ship_from:
+        return ship_date_for(order.ship_from, now, cutoff=cutoff)
+    return order_today(order, now)
 
 
 def ship_dates(orders: Iterable[Order], now: dt.datetime | None = None) -> dict[int, dt.date]:

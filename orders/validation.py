@@ -175,8 +175,13 @@ def option_problems(order: Order) -> list[Problem]:
     return problems
 
 
-def shipment_problems(order: Order, ship_from: ShipFromLocation | None = None) -> list[Problem]:
-    """Everything to fix or know before rating or buying a label for ``order``."""
+def shipment_problems(
+    order: Order, ship_from: ShipFromLocation | None = None, *, alerts: bool = True
+) -> list[Problem]:
+    """Everything to fix or know before rating or buying a label for ``order``.
+
+    ``alerts=False`` leaves out the country alerts (R23): warnings that never stop a label,
+    so a purchase, which only needs what blocks it, does not read them."""
     ship_from = ship_from or order.ship_from
     problems = option_problems(order)
     info = service_info(order.service)
@@ -256,7 +261,7 @@ def shipment_problems(order: Order, ship_from: ShipFromLocation | None = None) -
                 "the GlobalPost facility.",
             )
         )
-    for alert in active_alerts(order):
+    for alert in active_alerts(order) if alerts else ():
         problems.append(
             Problem(
                 "R23",
@@ -269,9 +274,12 @@ def shipment_problems(order: Order, ship_from: ShipFromLocation | None = None) -
     return problems
 
 
-def ensure_shippable(order: Order, ship_from: ShipFromLocation | None = None) -> list[Problem]:
-    """Raise ShipmentInvalid when any error remains; return the warnings and notes."""
-    problems = shipment_problems(order, ship_from)
+def ensure_shippable(
+    order: Order, ship_from: ShipFromLocation | None = None, *, alerts: bool = True
+) -> list[Problem]:
+    """Raise ShipmentInvalid when any error remains; return the warnings and notes
+    (``alerts``: see ``shipment_problems``)."""
+    problems = shipment_problems(order, ship_from, alerts=alerts)
     errors = [p for p in problems if p.level in BLOCKING]
     if errors:
         raise ShipmentInvalid(errors)

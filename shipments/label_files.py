@@ -4,8 +4,10 @@ What prints is always the image Stamps.com issued, in the format the merchant pr
 
 1. ``buy_label`` asks CreateIndicium for the buyer's format (``image_for``) and records the
    answer's links (``URL``, ``FormURL``) with the label, in the purchase's transaction.
-2. Right after, with no transaction held, ``keep_images`` downloads the label (and its
-   customs form) once into storage as ``LabelFile`` rows.
+2. Right after, off the buyer's wait, the purchase's follow-up job
+   (``shipments.labels.after_purchase``) downloads the label (and its customs form) once
+   into storage as ``LabelFile`` rows (``keep_images``); an image the answer carried
+   inline is stored at once (``keep_answer``).
 3. Whoever prints later reads ``files_for``: the stored copy; a copy never stored (the
    download was lost) is fetched again from the recorded link, and once that link has
    expired, or when another format is wanted (the store moved to ZPL), the carrier is asked

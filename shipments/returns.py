@@ -17,13 +17,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
 
 from carriers.models import CarrierAccount
 from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, ReturnLabel
+from funding.purchases import open_book
 from locations.models import ShipFromLocation
 from merchants.errors import Fix
 from merchants.permissions import Perm, require
@@ -33,8 +33,8 @@ from shipments.labels import (
     LabelError,
     LabelPending,
     _funds_error,
-    _require_open_book,
     order_today,
+    reserve,
     send_purchase,
 )
 from shipments.models import Shipment
@@ -154,48 +154,6 @@ def _check_request(outbound: Shipment, location: ShipFromLocation, service: str,
         )
 
 
-def _reserve(
-    outbound: Shipment,
-    location: ShipFromLocation,
-    quote: rating.Quote,
-    ship_date: dt.date,
-    days: int,
-    by: User | None,
-) -> Shipment:
-    """The return label's row and IntegratorTxID, committed before the carrier is called."""
-    rate = quote.rate
-    try:
-        with transaction.atomic():
-            return Shipment.objects.create(
-                merchant_id=outbound.merchant_id,
-                order_id=outbound.order_id,
-                account=outbound.account,
-                return_of=outbound,
-                return_to=location,
-                return_expires_on=ship_date + dt.timedelta(days=days),
-                service=rate.service_type,
-                service_name=quote.name,
-                package_type=rate.package_type or outbound.package_type,
-                weight_oz=outbound.weight_oz,
-                length_in=outbound.length_in,
-                width_in=outbound.width_in,
-                height_in=outbound.height_in,
-                postage=quote.postage,
-                amount=quote.total,
-                delivery_days=rate.delivery_days,
-                ship_date=ship_date,
-                to_name=location.contact_name,
-                to_country="US",
-                status=Shipment.Status.BUYING,
-                bought_by=by,
-            )
-    except IntegrityError:
-        live = live_return(outbound)  # another request reserved it a moment ago
-        if live is None:
-            raise
-        return live
-
-
 def buy_return_label(
     outbound: Shipment,
     *,
@@ -233,7 +191,7 @@ def buy_return_label(
     else:
         _check_request(outbound, location, service, days)
         ship_date = order_today(order)
-    _require_open_book(account)
+    open_book(account, LabelError, what="label")  # R14
     to = store_address(account, location)
     try:
         quote = rating.rate_for_service(account, return_query(outbound, to, ship_date), service)
@@ -251,7 +209,19 @@ def buy_return_label(
         account.balance = balance
         if quote.total > balance:
             raise _funds_error(account, quote.total)
-        shipment = _reserve(outbound, location, quote, ship_date, days, by)
+        shipment = reserve(
+            order,
+            account,
+            quote,
+            ship_date,
+            parcel=outbound,
+            to_name=location.contact_name,
+            to_country="US",
+            by=by,
+            return_of=outbound,
+            return_to=location,
+            return_days=days,
+        )
     return send_purchase(
         shipment,
         quote.rate,

@@ -20,7 +20,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
-from carriers.stamps import errors
+from carriers.stamps import calllog, errors
 from carriers.stamps.accounts import record_health
 from carriers.stamps.client import StampsClient, client_for
 from carriers.stamps.types import Tracking
@@ -227,30 +227,34 @@ def poll_parcels(parcels: Iterable[Parcel], now: dt.datetime | None = None) -> d
     changed: list[tuple[Parcel, list[str]]] = []
     events: list[TrackingEvent] = []
     moved: list[Shipment] = []
-    for parcel in parcels:
-        shipment = parcel.shipment
-        account: CarrierAccount = shipment.account
-        parcel.checks += 1
-        parcel.last_checked_at = now
-        try:
-            client = clients.get(account.pk) or clients.setdefault(account.pk, client_for(account))
-            tracking = client.track_shipment(tracking_number=shipment.tracking_number)
-        except errors.StampsError as exc:
-            record_health(account, exc)
-            counts["failed"] += 1
-            parcel.last_error = exc.explanation[:300]
-            parcel.next_check_at = now + dt.timedelta(hours=1)
-            continue
-        parcel.last_error = ""
-        counts["polled"] += 1
-        new, newest = read_answer(parcel, tracking, known[parcel.pk], now)
-        _schedule(parcel, shipment.bought_at or shipment.created_at, now)
-        if new:
-            counts["moved"] += 1
-            events.extend(new)
-            shipment.delivery_status, shipment.last_scan_at = parcel.status, newest
-            moved.append(shipment)
-            changed.append((parcel, [ev.status for ev in new]))
+    # The chunk's carrier calls are logged in one insert, not one each.
+    with calllog.deferred():
+        for parcel in parcels:
+            shipment = parcel.shipment
+            account: CarrierAccount = shipment.account
+            parcel.checks += 1
+            parcel.last_checked_at = now
+            try:
+                client = clients.get(account.pk) or clients.setdefault(
+                    account.pk, client_for(account)
+                )
+                tracking = client.track_shipment(tracking_number=shipment.tracking_number)
+            except errors.StampsError as exc:
+                record_health(account, exc)
+                counts["failed"] += 1
+                parcel.last_error = exc.explanation[:300]
+                parcel.next_check_at = now + dt.timedelta(hours=1)
+                continue
+            parcel.last_error = ""
+            counts["polled"] += 1
+            new, newest = read_answer(parcel, tracking, known[parcel.pk], now)
+            _schedule(parcel, shipment.bought_at or shipment.created_at, now)
+            if new:
+                counts["moved"] += 1
+                events.extend(new)
+                shipment.delivery_status, shipment.last_scan_at = parcel.status, newest
+                moved.append(shipment)
+                changed.append((parcel, [ev.status for ev in new]))
     # One write for the whole chunk: the queries of a poll do not grow with its parcels.
     with transaction.atomic():
         TrackingEvent.objects.bulk_create(events, ignore_conflicts=True)

@@ -3,11 +3,13 @@ written so that the caller's rollback cannot erase it (see ``record``)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import threading
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -100,6 +102,57 @@ def _write_elsewhere(fields: dict[str, Any]) -> bool:
     return ok[0]
 
 
+# Records kept back by ``deferred`` blocks, per thread (a web request, a worker's job).
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Keep the block's call records and write them together at its end, in one insert: a
+    label's purchase makes two or three calls, a tracking pass hundreds. A caller may take
+    them earlier (``take_deferred``) to write them elsewhere: a label's follow-up job does.
+    Whatever was not taken is written when the block ends, however it ends."""
+    outer = getattr(_held, "rows", None)
+    rows: list[dict[str, Any]] = []
+    _held.rows = rows
+    try:
+        yield
+    finally:
+        _held.rows = outer
+        if rows:
+            record_many(rows)
+
+
+def take_deferred() -> list[dict[str, Any]]:
+    """The records held by the current ``deferred`` block (none outside one); whoever takes
+    them writes them (``record_many``)."""
+    rows: list[dict[str, Any]] | None = getattr(_held, "rows", None)
+    if not rows:
+        return []
+    taken = list(rows)
+    rows.clear()
+    return taken
+
+
+def record_many(rows: list[dict[str, Any]]) -> None:
+    """Save several CarrierCalls at once, as ``record`` saves one (a rollback of the caller
+    cannot erase them)."""
+    from carriers.models import CarrierCall
+
+    held: list[dict[str, Any]] | None = getattr(_held, "rows", None)
+    if held is not None:  # an enclosing block writes them with its own
+        held.extend(rows)
+        return
+    if len(rows) == 1 or _in_caller_transaction():
+        for fields in rows:
+            record(fields)
+        return
+    try:
+        CarrierCall.objects.bulk_create([CarrierCall(**fields) for fields in rows])
+    except DatabaseError:
+        log.exception("could not record %s carrier calls", len(rows))
+
+
 def record(fields: dict[str, Any]) -> None:
     """Save one CarrierCall so that the caller's rollback cannot erase it.
 
@@ -112,6 +165,10 @@ def record(fields: dict[str, Any]) -> None:
     """
     from carriers.models import CarrierCall
 
+    held: list[dict[str, Any]] | None = getattr(_held, "rows", None)
+    if held is not None:
+        held.append(fields)
+        return
     try:
         if _in_caller_transaction():
             if connections["default"].vendor != "sqlite" and _write_elsewhere(fields):
