@@ -5,6 +5,7 @@ loss of its job: with Redis as django-q2's broker a job held by a dying worker i
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.core import mail
@@ -128,3 +129,21 @@ def test_the_sweep_costs_the_same_few_queries_for_1_or_30_lost_follow_ups(mercha
         make_shipment(merchant, f"L-{n}", tracking_number=f"9205511000000000000{n:03d}")
     many = sweep()
     assert len(many) == len(one) <= 2, many  # the due labels' ids, and the job queued (ORM)
+
+
+@pytest.mark.django_db
+def test_the_sweep_runs_every_five_minutes_and_spares_labels_older_than_the_release(merchant):
+    from django.apps import apps
+    from django_q.models import Schedule
+
+    migration = importlib.import_module("shipments.migrations.0010_follow_up")
+    migration.create_schedule(apps, None)
+    migration.create_schedule(apps, None)  # idempotent
+    [schedule] = Schedule.objects.filter(func="shipments.jobs.sweep_follow_ups")
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 5
+    assert schedule.repeats == -1 and schedule.cluster is None  # the short cluster's
+    # Labels bought before the release are not followed up again after it.
+    old = make_shipment(merchant, "L-old")
+    migration.mark_existing_followed_up(apps, None)
+    assert Shipment.objects.get(pk=old.pk).followed_up_at == old.bought_at
+    assert jobs.sweep_follow_ups(older_than=NOW) == 0
