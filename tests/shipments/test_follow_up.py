@@ -19,6 +19,7 @@ from shipments import jobs, returns
 from shipments.labels import buy_label
 from shipments.models import LabelFile, Shipment
 from tests.shipments.factories import make_shipment
+from tests.support import qcluster, wait_for
 from tests.tracking.factories import make_endpoint
 from tests.tracking.test_webhooks import Receiver
 from tracking.models import CustomerEmail, Parcel, WebhookDelivery
@@ -53,9 +54,11 @@ def buy_losing_the_follow_up(order, account, monkeypatch) -> Shipment:
     if Conf.ORM:
         OrmQ.objects.all().delete()
     else:  # Redis: the job is in the short cluster's list
+        from django.conf import settings
+
         from shipments.labels import _broker
 
-        _broker(Conf.CLUSTER_NAME).purge_queue()
+        _broker(settings.Q_SHORT_CLUSTER).purge_queue()
     return Shipment.objects.get(pk=shipment.pk)
 
 
@@ -146,4 +149,38 @@ def test_the_sweep_runs_every_five_minutes_and_spares_labels_older_than_the_rele
     old = make_shipment(merchant, "L-old")
     migration.mark_existing_followed_up(apps, None)
     assert Shipment.objects.get(pk=old.pk).followed_up_at == old.bought_at
+    assert jobs.sweep_follow_ups(older_than=NOW) == 0
+
+
+@pytest.mark.worker
+def test_a_real_worker_follows_up_what_a_dead_worker_lost(
+    account, make_shippable, monkeypatch, settings
+):
+    """The lost job (as with Redis when its worker is killed) is queued again by the sweep
+    and run by a real short-jobs cluster: the image kept, tracking started, the e-mail sent."""
+    buy_label(make_shippable(), account, "US-PM")  # the book opened
+    lost = buy_losing_the_follow_up(make_shippable(email="jane@example.test"), account, monkeypatch)
+    monkeypatch.setattr(Conf, "SYNC", False)
+    assert jobs.sweep_follow_ups(older_than=NOW) == 1
+    env = {
+        "STAMPS_SANDBOX": "1",
+        "STAMPS_SANDBOX_URL": settings.STAMPS_SANDBOX_URL,
+        "Q_WORKERS": "1",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    with qcluster(clusters=("",), **env) as workers:
+        wait_for(
+            lambda: Shipment.objects.filter(pk=lost.pk, followed_up_at__isnull=False).exists(),
+            "the swept label followed up",
+            60,
+            workers,
+        )
+        wait_for(
+            lambda: CustomerEmail.objects.filter(shipment=lost).exists(),
+            "the customer's e-mail",
+            30,
+            workers,
+        )
+    assert LabelFile.objects.filter(shipment=lost, kind=LabelFile.Kind.LABEL).exists()
+    assert Parcel.objects.filter(shipment=lost).count() == 1
     assert jobs.sweep_follow_ups(older_than=NOW) == 0
