@@ -421,6 +421,12 @@ RATE_CACHE_SECONDS = envint("RATE_CACHE_SECONDS", 120)
 LABEL_BATCH_RUNNERS = envint("LABEL_BATCH_RUNNERS", 3)
 LABEL_BATCH_THREADS = envint("LABEL_BATCH_THREADS", 0)
 LABEL_BATCH_STALE_SECONDS = envint("LABEL_BATCH_STALE_SECONDS", 120)
+# A bought label whose follow-up job (its image, tracking, the customer's e-mail, webhooks)
+# has not finished this long after the purchase lost that job (a worker died; Redis has no
+# acknowledgements): the sweep queues it again, LABEL_FOLLOW_UP_CHUNK labels a pass. Longer
+# than the short queue ever lags, or a job merely late would run twice.
+LABEL_FOLLOW_UP_AFTER_SECONDS = envint("LABEL_FOLLOW_UP_AFTER_SECONDS", 600)
+LABEL_FOLLOW_UP_CHUNK = envint("LABEL_FOLLOW_UP_CHUNK", 200)
 FUNDING_POLL_SECONDS = envint("FUNDING_POLL_SECONDS", 2)
 # Tracking (the tracking app): where links in customer e-mails point, how many public
 # tracking pages one address may open a minute, and webhooks. Plain HTTP and private or

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
 from shipments import batches, labels, returns, voids
@@ -62,3 +63,41 @@ def sweep_labels(older_than: dt.timedelta | None = STALE_AFTER) -> int:
             continue
         done += 1
     return done
+
+
+def sweep_follow_ups(older_than: dt.timedelta | None = None) -> int:
+    """Queue again the follow-up of bought labels whose ``labels.after_purchase`` job was
+    lost (a worker died holding it: the Redis broker has no acknowledgements), so the
+    customer's e-mail, webhooks and tracking still happen. A label counts as lost once it
+    was bought LABEL_FOLLOW_UP_AFTER_SECONDS ago (``older_than``) and is still not followed
+    up; the oldest LABEL_FOLLOW_UP_CHUNK a pass, found by one indexed query and queued as
+    one job, so the sweep costs the same however many there are. Returns how many."""
+    if older_than is None:
+        older_than = dt.timedelta(seconds=settings.LABEL_FOLLOW_UP_AFTER_SECONDS)
+    due = list(
+        Shipment.objects.filter(
+            status=Shipment.Status.BOUGHT,
+            followed_up_at__isnull=True,
+            bought_at__lt=timezone.now() - older_than,
+        )
+        .order_by("bought_at")
+        .values_list("pk", flat=True)[: settings.LABEL_FOLLOW_UP_CHUNK]
+    )
+    if not due:
+        return 0
+    # What the lost job carried besides the label's id is gone with it.
+    log.warning(
+        "%s labels lost their follow-up job (their carrier call records with it): queued again: %s",
+        len(due),
+        due,
+    )
+    from django_q.tasks import async_task
+
+    async_task(
+        "shipments.labels.follow_up",
+        due,
+        task_name=f"follow-up-{due[0]}",
+        cluster=settings.Q_SHORT_CLUSTER,
+        broker=labels._broker(settings.Q_SHORT_CLUSTER),
+    )
+    return len(due)

@@ -624,16 +624,35 @@ def after_purchase(shipment_id: int, calls: list[dict] | None = None) -> None:
     calls logged (``calls``, one insert), the carrier's image kept (R39; a print that comes
     first fetches it itself), then the listeners of ``label_bought`` (tracking, the
     customer's e-mail, webhooks), then auto-funding (R13). Each step is safe to repeat; one
-    failing does not stop the next."""
+    failing does not stop the next. Done, it sets the label's ``followed_up_at``.
+
+    Durable, at least once: with Redis as the broker a job held by a dying worker is gone,
+    so ``jobs.sweep_follow_ups`` runs the steps again (``follow_up``) for a bought label
+    whose ``followed_up_at`` is still empty a while after its purchase. A worker killed
+    half-way through the steps therefore repeats them: tracking is registered once and the
+    customer's e-mail sent once (one per label and kind), but a webhook may be emitted
+    twice (receivers tell by the label's id). The carrier call records travel in the job's
+    own arguments and are best-effort: a lost job loses them, and the sweep says so in the
+    log (the calls themselves are in the carrier's records and the ledger)."""
     if calls:
         calllog.record_many(calls)  # never raises: a lost record is logged instead
-    shipment = (
-        Shipment.objects.select_related("account", "order", "merchant")
-        .filter(pk=shipment_id, status=Shipment.Status.BOUGHT)
-        .first()
-    )
+    _follow_up(shipment_id, again=False)
+
+
+def follow_up(shipment_ids: list[int]) -> int:
+    """The follow-up of labels whose ``after_purchase`` job was lost (``jobs.sweep_follow_ups``):
+    each one still not followed up when its turn comes; returns how many."""
+    return sum(_follow_up(pk, again=True) for pk in shipment_ids)
+
+
+def _follow_up(shipment_id: int, *, again: bool) -> bool:
+    bought = Shipment.objects.filter(pk=shipment_id, status=Shipment.Status.BOUGHT)
+    if again:
+        # Another pass (the original job, only late; an overlapping sweep) did it meanwhile.
+        bought = bought.filter(followed_up_at__isnull=True)
+    shipment = bought.select_related("account", "order", "merchant").first()
     if shipment is None:
-        return  # voided meanwhile, or never recorded
+        return False  # voided meanwhile, never recorded, or followed up already
     from funding.jobs import check_auto_funding
 
     # The job must not fail half-way: django-q2 could run it again and the listeners (an
@@ -649,6 +668,10 @@ def after_purchase(shipment_id: int, calls: list[dict] | None = None) -> None:
             step()
         except Exception:
             log.exception("after label %s: the %s step failed", shipment.pk, name)
+    Shipment.objects.filter(pk=shipment.pk, followed_up_at__isnull=True).update(
+        followed_up_at=timezone.now()
+    )
+    return True
 
 
 def unsettled_charges(sender: object, account_id: int, **kwargs: object) -> Decimal:

@@ -268,6 +268,10 @@ class Shipment(MerchantOwned):
     last_scan_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     bought_at = models.DateTimeField(null=True, blank=True)
+    # When the purchase's follow-up job (``labels.after_purchase``: the image, tracking, the
+    # customer's e-mail, webhooks) finished. A bought label without it lost its job (a worker
+    # died: the Redis broker has no acknowledgements); ``jobs.sweep_follow_ups`` runs it again.
+    followed_up_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     bought_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -305,7 +309,15 @@ class Shipment(MerchantOwned):
                 name="one_live_return_per_label",
             ),
         ]
-        indexes = [models.Index(fields=["merchant", "-created_at"])]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"]),
+            # The few labels whose follow-up is still to come (jobs.sweep_follow_ups).
+            models.Index(
+                fields=["bought_at"],
+                condition=models.Q(status="bought", followed_up_at__isnull=True),
+                name="shipment_follow_up_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service} {self.tracking_number or self.integrator_tx_id}"

@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 
 from carriers.models import CarrierAccount
 from carriers.services import AccountNotUsable, require_usable
-from carriers.stamps import errors
+from carriers.stamps import calllog, errors
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, ReturnLabel
 from funding.purchases import open_book
@@ -164,7 +164,18 @@ def buy_return_label(
 ) -> Shipment:
     """Buy a prepaid return label for ``outbound`` to ``location`` (R46), on the account the
     outbound label was bought on. A purchase started and never recorded is finished with its
-    own IntegratorTxID, service, location and expiry, whatever was asked now (R28)."""
+    own IntegratorTxID, service, location and expiry, whatever was asked now (R28).
+
+    As for an outbound label, the purchase's carrier calls (CleanseAddress, CreateIndicium)
+    are logged together by its follow-up job (``labels.after_purchase``), or at the end when
+    it stops short."""
+    with calllog.deferred():
+        return _buy_return(outbound, location=location, service=service, days=days, by=by)
+
+
+def _buy_return(
+    outbound: Shipment, *, location: ShipFromLocation, service: str, days: int, by: User | None
+) -> Shipment:
     order = outbound.order
     require(by, order.merchant if by else None, Perm.BUY_LABELS)
     reason = refused_reason(outbound)

@@ -7,14 +7,16 @@ gives it back by itself:
 
 - Redis (``REDIS_URL``, the many-hosts set-up): a sorted set per account of leases that
   expire ``STAMPS_TIMEOUT`` + 5 s after they were taken (Redis' own clock, so hosts whose
-  clocks differ agree), taken and counted in one Lua script.
+  clocks differ agree), taken and counted in one Lua script, which reads the back-off flag
+  too: a call's slot costs one round trip to take and one to give back.
 - PostgreSQL: session advisory locks, one per slot; the server drops a dead connection's.
 - SQLite (one host): ``flock`` on one file per slot under ``VAR_DIR``; the kernel drops a
   dead process's.
 
 Back-off: a call that took ``STAMPS_SLOW_CALL_SECONDS`` or more, or failed for want of an
-answer, marks the account slow in the cache for ``STAMPS_SLOW_BACKOFF_SECONDS``; meanwhile
-only half the slots (at least one) are handed out, so a struggling carrier is not pushed.
+answer, marks the account slow for ``STAMPS_SLOW_BACKOFF_SECONDS`` (a Redis key beside the
+leases, or else the cache); meanwhile only half the slots (at least one) are handed out, so a
+struggling carrier is not pushed.
 """
 
 from __future__ import annotations
@@ -37,11 +39,16 @@ from django.db import connection
 
 from carriers.stamps import errors
 
+# KEYS: the account's leases, its back-off flag. ARGV: all its slots, the lease, the token.
 _ACQUIRE = """
+local limit = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  limit = math.max(1, math.floor(limit / 2))
+end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[2]), ARGV[3])
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
   return 1
@@ -51,9 +58,34 @@ return 0
 
 
 class _Backend(Protocol):
-    def try_acquire(self, account: str, limit: int) -> Any | None: ...
+    def take(self, account: str, slots: int) -> Any | None:
+        """One of ``slots`` (half of them while the account is slow), or None."""
 
     def release(self, account: str, slot: Any) -> None: ...
+
+    def is_slow(self, account: str) -> bool: ...
+
+    def mark_slow(self, account: str, seconds: int) -> None: ...
+
+
+def _halved(slots: int) -> int:
+    return max(1, slots // 2)
+
+
+class _SlowInCache:
+    """The back-off flag in Django's cache, for the backends without Redis."""
+
+    def try_acquire(self, account: str, limit: int) -> Any | None:
+        raise NotImplementedError
+
+    def take(self, account: str, slots: int) -> Any | None:
+        return self.try_acquire(account, _halved(slots) if self.is_slow(account) else slots)
+
+    def is_slow(self, account: str) -> bool:
+        return bool(cache.get(_slow_key(account)))
+
+    def mark_slow(self, account: str, seconds: int) -> None:
+        cache.set(_slow_key(account), 1, seconds)
 
 
 def _key(account: str) -> str:
@@ -68,17 +100,28 @@ class _RedisSlots:
         self._redis = redis.Redis.from_url(url)
         self._acquire = self._redis.register_script(_ACQUIRE)
 
-    def try_acquire(self, account: str, limit: int) -> Any | None:
+    def take(self, account: str, slots: int) -> Any | None:
         token = uuid.uuid4().hex
         lease_ms = int((settings.STAMPS_TIMEOUT + 5) * 1000)
-        key = f"shipdesk:stamps:in-flight:{_key(account)}"
-        return token if self._acquire(keys=[key], args=[limit, lease_ms, token]) else None
+        keys = [f"shipdesk:stamps:in-flight:{_key(account)}", self._slow(account)]
+        return token if self._acquire(keys=keys, args=[slots, lease_ms, token]) else None
 
     def release(self, account: str, slot: Any) -> None:
         self._redis.zrem(f"shipdesk:stamps:in-flight:{_key(account)}", slot)
 
+    @staticmethod
+    def _slow(account: str) -> str:
+        return f"shipdesk:{_slow_key(account)}"
 
-class _PostgresSlots:
+    def is_slow(self, account: str) -> bool:
+        return bool(self._redis.exists(self._slow(account)))
+
+    def mark_slow(self, account: str, seconds: int) -> None:
+        if seconds > 0:  # as the cache: no time, no flag
+            self._redis.set(self._slow(account), 1, ex=seconds)
+
+
+class _PostgresSlots(_SlowInCache):
     """Advisory locks on this thread's connection: (ShipDesk's class id, slot of account)."""
 
     CLASS_ID = 0x5D5A  # keeps these locks apart from any other advisory lock
@@ -100,7 +143,7 @@ class _PostgresSlots:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [self.CLASS_ID, slot])
 
 
-class _FileSlots:
+class _FileSlots(_SlowInCache):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
@@ -156,16 +199,14 @@ def _slow_key(account: str) -> str:
 def limit_for(account: str) -> int:
     """Slots for ``account`` now: all of them, or half while the carrier is slow."""
     limit = max(1, settings.STAMPS_MAX_IN_FLIGHT)
-    if cache.get(_slow_key(account)):
-        limit = max(1, limit // 2)
-    return limit
+    return _halved(limit) if backend().is_slow(account) else limit
 
 
 def note_answer(account: str, seconds: float, error: errors.StampsError | None) -> None:
     """After each call: a slow answer, or none at all, makes the account back off."""
     unanswered = isinstance(error, errors.CarrierUnavailable)
     if account and (unanswered or seconds >= settings.STAMPS_SLOW_CALL_SECONDS):
-        cache.set(_slow_key(account), 1, settings.STAMPS_SLOW_BACKOFF_SECONDS)
+        backend().mark_slow(account, settings.STAMPS_SLOW_BACKOFF_SECONDS)
 
 
 @contextmanager
@@ -180,7 +221,8 @@ def in_flight(account: str, operation: str) -> Iterator[None]:
     deadline = time.monotonic() + settings.STAMPS_IN_FLIGHT_WAIT
     pause = 0.005
     while True:
-        slot = slots.try_acquire(account, limit_for(account))
+        # All the account's slots: take() halves them while it is slow.
+        slot = slots.take(account, max(1, settings.STAMPS_MAX_IN_FLIGHT))
         if slot is not None:
             break
         if time.monotonic() > deadline:

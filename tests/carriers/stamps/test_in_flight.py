@@ -77,7 +77,7 @@ def _peak_through(slots, limit: int, holders: int) -> int:
 
     def work(i: int) -> None:
         deadline = time.monotonic() + 30
-        while (slot := slots.try_acquire("Acme-Ship", limit)) is None:
+        while (slot := slots.take("Acme-Ship", limit)) is None:
             assert time.monotonic() < deadline, "waited 30 s for a slot"
             time.sleep(0.005)
         with lock:
@@ -105,6 +105,19 @@ def test_postgresql_advisory_slots_bound_every_process():
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI=true)")
 def test_redis_slots_bound_every_host():
     assert _peak_through(limits._RedisSlots(os.environ["REDIS_URL"]), 3, 10) == 3
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI=true)")
+def test_redis_slots_halve_while_the_account_is_slow_in_the_same_round_trip():
+    slots = limits._RedisSlots(os.environ["REDIS_URL"])
+    slots.mark_slow("acme-ship", 30)
+    try:
+        assert slots.is_slow("ACME-ship")
+        assert _peak_through(slots, 4, 10) == 2
+    finally:
+        slots._redis.delete(slots._slow("acme-ship"))
+    assert not slots.is_slow("acme-ship")
+    assert _peak_through(slots, 4, 10) == 4
 
 
 def test_a_slot_held_by_a_process_that_died_comes_back(tmp_path):
