@@ -38,9 +38,15 @@ def _together(count: int, work) -> list:
     return results
 
 
+# Long enough that the calls holding slots are certain to overlap at the carrier: at 0.3 s a
+# loaded CI host (three clock replays side by side on 2 cores) once let a slot holder reach the
+# sandbox only after another had answered, and the peak read 2 of 3.
+SLOW_ANSWER = 1.5
+
+
 def _slow_calls(sandbox, sandbox_account, threads: int) -> list:
     account = sandbox_account("acme-busy", balance="50.00")
-    sandbox.set_fault("GetAccountInfo", "delay", delay=0.3, times=0)
+    sandbox.set_fault("GetAccountInfo", "delay", delay=SLOW_ANSWER, times=0)
     return _together(
         threads, lambda i: stamps_client.client_for(account, retries=0).get_account_info()
     )
@@ -62,7 +68,7 @@ def test_a_slow_carrier_gets_half_the_calls_at_once(sandbox, sandbox_account, se
     account = sandbox_account("acme-busy", balance="50.00")
     stamps_client.client_for(account).get_account_info()  # one slow answer: back off
     assert limits.limit_for("acme-busy") == 2
-    sandbox.set_fault("GetAccountInfo", "delay", delay=0.3, times=0)
+    sandbox.set_fault("GetAccountInfo", "delay", delay=SLOW_ANSWER, times=0)
     results = _together(
         8, lambda i: stamps_client.client_for(account, retries=0).get_account_info()
     )
@@ -71,8 +77,8 @@ def test_a_slow_carrier_gets_half_the_calls_at_once(sandbox, sandbox_account, se
 
 
 def _peak_through(slots, limit: int, holders: int) -> int:
-    """Threads that each take a slot of one account through ``slots``, hold it 50 ms, give
-    it back: the most that held one at once."""
+    """Threads that each take a slot of one account through ``slots``, hold it 300 ms (long
+    enough to overlap on a loaded host), give it back: the most that held one at once."""
     lock, now, peak = threading.Lock(), [0], [0]
 
     def work(i: int) -> None:
@@ -83,7 +89,7 @@ def _peak_through(slots, limit: int, holders: int) -> int:
         with lock:
             now[0] += 1
             peak[0] = max(peak[0], now[0])
-        time.sleep(0.05)
+        time.sleep(0.3)
         with lock:
             now[0] -= 1
         slots.release("acme-ship", slot)
