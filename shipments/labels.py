@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount
 from carriers.services import AccountNotUsable, require_usable
-from carriers.stamps import calllog, errors
+from carriers.stamps import calllog, errors, limits
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, Customs, CustomsLine, LabelImage, Rate, ReturnLabel
 from funding.ledger import debit_for_label, money
@@ -324,8 +324,9 @@ def buy_label(
     except AccountNotUsable as exc:
         raise LabelError(exc.message, fix=exc.fix) from exc
     # The purchase's carrier calls are logged together, by its follow-up job (or at the end
-    # when it stops short): one insert instead of one per call.
-    with calllog.deferred():
+    # when it stops short): one insert instead of one per call. Its calls (GetRates, then
+    # CreateIndicium) come one after the other and share one of the account's call slots.
+    with calllog.deferred(), limits.one_slot(account.username):
         return _buy(order, account, service, ship_date, batch, batch_item_id, by)
 
 

@@ -21,6 +21,7 @@ struggling carrier is not pushed.
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import hashlib
 import os
@@ -30,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -57,11 +59,28 @@ return 0
 """
 
 
+# KEYS: the account's leases. ARGV: the lease, the token. A lease that expired is not renewed.
+_RENEW = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local expires = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not expires or tonumber(expires) <= now_ms then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+
+
 class _Backend(Protocol):
     def take(self, account: str, slots: int) -> Any | None:
         """One of ``slots`` (half of them while the account is slow), or None."""
 
     def release(self, account: str, slot: Any) -> None: ...
+
+    def renew(self, account: str, slot: Any) -> bool:
+        """Keep a held slot for one more call; False when it is already gone."""
 
     def is_slow(self, account: str) -> bool: ...
 
@@ -73,7 +92,11 @@ def _halved(slots: int) -> int:
 
 
 class _SlowInCache:
-    """The back-off flag in Django's cache, for the backends without Redis."""
+    """The back-off flag in Django's cache, for the backends without Redis, whose slots
+    never expire while their holder lives (so a held one never needs renewing)."""
+
+    def renew(self, account: str, slot: Any) -> bool:
+        return True
 
     def try_acquire(self, account: str, limit: int) -> Any | None:
         raise NotImplementedError
@@ -99,6 +122,7 @@ class _RedisSlots:
 
         self._redis = redis.Redis.from_url(url)
         self._acquire = self._redis.register_script(_ACQUIRE)
+        self._renew = self._redis.register_script(_RENEW)
 
     def take(self, account: str, slots: int) -> Any | None:
         token = uuid.uuid4().hex
@@ -108,6 +132,11 @@ class _RedisSlots:
 
     def release(self, account: str, slot: Any) -> None:
         self._redis.zrem(f"shipdesk:stamps:in-flight:{_key(account)}", slot)
+
+    def renew(self, account: str, slot: Any) -> bool:
+        lease_ms = int((settings.STAMPS_TIMEOUT + 5) * 1000)
+        keys = [f"shipdesk:stamps:in-flight:{_key(account)}"]
+        return bool(self._renew(keys=keys, args=[lease_ms, slot]))
 
     @staticmethod
     def _slow(account: str) -> str:
@@ -165,6 +194,10 @@ class _FileSlots(_SlowInCache):
         handle.close()
 
 
+# A kept slot whose lease (STAMPS_TIMEOUT + 5 s) has run this long is renewed before the
+# next call: what is left of it must outlast that call's timeout.
+_RENEW_AFTER = 4.0
+
 _backends: dict[str, _Backend] = {}
 _backends_lock = threading.Lock()
 
@@ -209,22 +242,50 @@ def note_answer(account: str, seconds: float, error: errors.StampsError | None) 
         backend().mark_slow(account, settings.STAMPS_SLOW_BACKOFF_SECONDS)
 
 
+@dataclass
+class _Held:
+    """A slot kept for several calls in a row (``one_slot``): taken by the first of them."""
+
+    account: str  # its key: user names are case-insensitive at Stamps.com
+    slot: Any = None
+    taken_at: float = 0.0
+
+
+_held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("stamps_held", default=None)
+
+
 @contextmanager
-def in_flight(account: str, operation: str) -> Iterator[None]:
-    """Hold one of ``account``'s slots for the block; waits for one (a short, jittered
-    pause between tries) for at most ``STAMPS_IN_FLIGHT_WAIT`` seconds, then gives up
-    with a temporary failure that says so."""
-    if not account:  # RegisterAccount: no account yet
+def one_slot(account: str) -> Iterator[None]:
+    """The calls made inside, one after the other, share one of ``account``'s slots.
+
+    A label's purchase asks GetRates, then CreateIndicium a few milliseconds later: taking
+    and giving back a slot for each call cost two more round trips to Redis (about 1 ms of
+    the merchant's wait; ``make bench``: label_cost). The slot is taken by the first call
+    (none, if every answer came from the cache) and given back when the block ends. The
+    limit still holds: the block's calls are never in flight together."""
+    if not account or _held.get() is not None:
         yield
         return
-    slots = backend()
+    held = _Held(_key(account))
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        if held.slot is not None:
+            backend().release(account, held.slot)
+
+
+def _take(slots: _Backend, account: str, operation: str) -> Any:
+    """One of the account's slots; waits (a short, jittered pause between tries) for at most
+    ``STAMPS_IN_FLIGHT_WAIT`` seconds, then gives up with a temporary failure that says so."""
     deadline = time.monotonic() + settings.STAMPS_IN_FLIGHT_WAIT
     pause = 0.005
     while True:
         # All the account's slots: take() halves them while it is slow.
         slot = slots.take(account, max(1, settings.STAMPS_MAX_IN_FLIGHT))
         if slot is not None:
-            break
+            return slot
         if time.monotonic() > deadline:
             raise errors.CarrierUnavailable(
                 f"waited {settings.STAMPS_IN_FLIGHT_WAIT}s for one of the account's "
@@ -234,6 +295,29 @@ def in_flight(account: str, operation: str) -> Iterator[None]:
             )
         time.sleep(pause * random.uniform(0.5, 1.5))
         pause = min(pause * 2, 0.1)
+
+
+@contextmanager
+def in_flight(account: str, operation: str) -> Iterator[None]:
+    """Hold one of ``account``'s slots for the block (or the one kept by ``one_slot``)."""
+    if not account:  # RegisterAccount: no account yet
+        yield
+        return
+    slots = backend()
+    held = _held.get()
+    if held is not None and held.account == _key(account):
+        # A Redis lease lasts one call's time and a little more: an old one is renewed
+        # first (or taken afresh, should it have lapsed) so this call fits in it too.
+        if held.slot is not None and time.monotonic() - held.taken_at > _RENEW_AFTER:
+            if not slots.renew(account, held.slot):
+                held.slot = None
+            held.taken_at = time.monotonic()
+        if held.slot is None:
+            held.slot = _take(slots, account, operation)
+            held.taken_at = time.monotonic()
+        yield
+        return
+    slot = _take(slots, account, operation)
     try:
         yield
     finally:

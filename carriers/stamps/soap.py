@@ -11,9 +11,8 @@ import base64
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-import requests
 from lxml import etree
 
 from carriers.stamps.types import (
@@ -142,7 +141,14 @@ class _Repeated(list[Any]):
     """Repeated sibling elements (told apart from a value that happens to be a list)."""
 
 
-def read_answer(response: requests.Response) -> dict[str, Any] | None:
+class HttpAnswer(Protocol):
+    """What is read of an HTTP answer (``transport.Answer``, or a requests response)."""
+
+    status_code: int
+    content: bytes
+
+
+def read_answer(response: HttpAnswer) -> dict[str, Any] | None:
     """The answer element of a successful SOAP response as a dict, or None when zeep should
     judge it (faults, HTTP errors, anything unexpected)."""
     if response.status_code != 200:

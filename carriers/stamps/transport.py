@@ -16,11 +16,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 import zeep
 import zeep.exceptions
 from django.conf import settings
@@ -36,9 +39,12 @@ BINDING = f"{{{NAMESPACE}}}SwsimV135Soap"
 EXCHANGE_ERRORS: tuple[type[BaseException], ...] = (
     zeep.exceptions.Error,
     requests.RequestException,
+    urllib3.exceptions.HTTPError,
     etree.XMLSyntaxError,
     OSError,
 )
+
+USER_AGENT = "ShipDesk SWSIM client"
 
 _wsdl_lock = threading.Lock()
 _wsdl_clients: dict[str, zeep.Client] = {}
@@ -68,8 +74,30 @@ def http_headers(headers: dict[str, str]) -> Iterator[None]:
         _extra_headers.reset(token)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer, with the names zeep and ``soap.read_answer`` read (requests')."""
+
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str]  # urllib3's: case-insensitive
+    encoding: str | None = None  # zeep then reads the XML's own declaration
+
+
 class Transport(zeep.Transport):
-    """zeep's transport with the operation timeout taken from the calling client."""
+    """zeep's transport, posting through urllib3's connection pools instead of requests.
+
+    The WSDL is still loaded through zeep's requests session (once per process). Each SOAP
+    call goes straight to urllib3: requests' own layers (hooks, cookies, adapters, the
+    environment's settings merged on every call) cost about 0.35 ms of CPU a call, a tenth
+    of ShipDesk's own time for a label with two calls (``make bench``: label_cost). urllib3
+    is what requests sends with anyway: the same pooling, timeouts and TLS checks. Proxies
+    from the environment (``HTTPS_PROXY``...) are honoured as requests would, per address."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self._pools: dict[str, urllib3.PoolManager] = {}
+        self._pools_lock = threading.Lock()
 
     @property
     def operation_timeout(self) -> float | None:
@@ -79,12 +107,33 @@ class Transport(zeep.Transport):
     def operation_timeout(self, value: float | None) -> None:
         self._default_timeout = value
 
-    def post(self, address: str, message: str, headers: dict[str, str]) -> requests.Response:
-        response: requests.Response = super().post(  # type: ignore[no-untyped-call]
-            address, message, headers
+    def _pool_for(self, address: str) -> urllib3.PoolManager:
+        scheme, _, rest = address.partition("://")
+        host = rest.split("/", 1)[0].rsplit(":", 1)[0]
+        found = self._pools.get(f"{scheme}://{host}")
+        if found is not None:
+            return found
+        with self._pools_lock:
+            proxy = urllib.request.getproxies().get(scheme)
+            if proxy and urllib.request.proxy_bypass(host):
+                proxy = None
+            found = urllib3.ProxyManager(proxy, maxsize=32) if proxy else None
+            found = found or urllib3.PoolManager(maxsize=32)
+            return self._pools.setdefault(f"{scheme}://{host}", found)
+
+    def post(self, address: str, message: str | bytes, headers: dict[str, str]) -> Answer:
+        timeout = self.operation_timeout
+        answer = self._pool_for(address).urlopen(
+            "POST",
+            address,
+            body=message,
+            headers={"User-Agent": USER_AGENT, **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            retries=False,  # the client decides what may be sent again (client._may_retry)
+            redirect=False,
         )
-        _last_status.set(response.status_code)
-        return response
+        _last_status.set(answer.status)
+        return Answer(answer.status, answer.data, answer.headers)
 
 
 def wsdl_client(location: str) -> zeep.Client:
@@ -96,7 +145,7 @@ def wsdl_client(location: str) -> zeep.Client:
         cached = _wsdl_clients.get(location)
         if cached is None:
             session = requests.Session()
-            session.headers["User-Agent"] = "ShipDesk SWSIM client"
+            session.headers["User-Agent"] = USER_AGENT
             transport = Transport(  # type: ignore[no-untyped-call]
                 timeout=settings.STAMPS_TIMEOUT,
                 operation_timeout=settings.STAMPS_TIMEOUT,
@@ -209,7 +258,9 @@ def error_for(operation: str, exc: BaseException, timeout: float) -> errors.Stam
         if exc.status_code and exc.status_code < 500:
             return errors.CarrierFault(text, fault_code=text, operation=operation)
         return errors.CarrierUnavailable(text, fault_code=text, operation=operation)
-    if isinstance(exc, requests.Timeout):
+    # urllib3 files a refused or unresolved connection under its timeouts: not one here.
+    refused = isinstance(exc, urllib3.exceptions.NewConnectionError)
+    if not refused and isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError):
         return errors.CarrierUnavailable(
             f"no answer within {timeout:g}s", fault_code="timeout", operation=operation
         )

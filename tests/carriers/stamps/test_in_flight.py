@@ -162,3 +162,104 @@ def test_a_slot_held_by_a_process_that_died_comes_back(tmp_path):
     slot = slots.try_acquire("acme-ship", 1)
     assert slot is not None
     slots.release("acme-ship", slot)
+
+
+class _Counting:
+    """A backend wrapper that counts the slots taken and given back."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.taken, self.released, self.renewed = inner, 0, 0, 0
+
+    def take(self, account, slots):
+        self.taken += 1
+        return self.inner.take(account, slots)
+
+    def release(self, account, slot):
+        self.released += 1
+        self.inner.release(account, slot)
+
+    def renew(self, account, slot):
+        self.renewed += 1
+        return self.inner.renew(account, slot)
+
+    def is_slow(self, account):
+        return self.inner.is_slow(account)
+
+    def mark_slow(self, account, seconds):
+        self.inner.mark_slow(account, seconds)
+
+
+@pytest.fixture
+def counted(monkeypatch, tmp_path):
+    slots = _Counting(limits._FileSlots(tmp_path))
+    monkeypatch.setattr(limits, "backend", lambda: slots)
+    return slots
+
+
+def test_calls_in_one_slot_block_take_one_slot_and_give_it_back_at_the_end(counted, settings):
+    settings.STAMPS_MAX_IN_FLIGHT = 1
+    with limits.one_slot("acme-ship"):
+        with limits.in_flight("acme-ship", "GetRates"):
+            pass
+        with limits.in_flight("ACME-ship", "CreateIndicium"):
+            pass
+        assert (counted.taken, counted.released) == (1, 0)
+        # Kept between the calls: with a limit of 1, nobody else gets in meanwhile.
+        assert counted.inner.take("acme-ship", 1) is None
+    assert (counted.taken, counted.released) == (1, 1)
+    other = counted.inner.take("acme-ship", 1)
+    assert other is not None
+    counted.inner.release("acme-ship", other)
+
+
+def test_a_one_slot_block_without_calls_takes_nothing(counted):
+    with limits.one_slot("acme-ship"):
+        pass
+    assert (counted.taken, counted.released) == (0, 0)
+
+
+def test_another_accounts_calls_in_the_block_take_their_own_slots(counted):
+    with limits.one_slot("acme-ship"):
+        with limits.in_flight("other-shop", "GetRates"):
+            pass
+        with limits.in_flight("other-shop", "GetRates"):
+            pass
+    assert (counted.taken, counted.released) == (2, 2)
+
+
+def test_the_kept_slot_goes_back_when_the_block_fails(counted):
+    with pytest.raises(RuntimeError), limits.one_slot("acme-ship"):
+        with limits.in_flight("acme-ship", "GetRates"):
+            pass
+        raise RuntimeError("refused")
+    assert (counted.taken, counted.released) == (1, 1)
+
+
+def test_a_slot_kept_long_is_renewed_before_the_next_call(counted, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(limits.time, "monotonic", lambda: clock[0])
+    with limits.one_slot("acme-ship"):
+        with limits.in_flight("acme-ship", "GetRates"):
+            pass
+        clock[0] += limits._RENEW_AFTER + 1
+        with limits.in_flight("acme-ship", "CreateIndicium"):
+            pass
+    assert (counted.taken, counted.renewed, counted.released) == (1, 1, 1)
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI=true)")
+def test_a_redis_lease_is_renewed_only_while_it_lasts():
+    slots = limits._RedisSlots(os.environ["REDIS_URL"])
+    slot = slots.take("acme-renew", 1)
+    assert slot is not None
+    try:
+        assert slots.renew("acme-renew", slot)
+        key = f"shipdesk:stamps:in-flight:{limits._key('acme-renew')}"
+        slots._redis.zadd(key, {slot: 1})  # its lease ran out long ago
+        assert not slots.renew("acme-renew", slot)
+        # ...and the lapsed lease no longer counts: another caller gets the slot.
+        again = slots.take("acme-renew", 1)
+        assert again is not None
+        slots.release("acme-renew", again)
+    finally:
+        slots.release("acme-renew", slot)
