@@ -2,12 +2,11 @@
 
 Labels are bought one at a time, in this process, through ``shipments.labels.buy_label``
 (everything a merchant waits for before the label is bought and its image stored or queued
-to be stored), against the Stamps.com sandbox served over real HTTP by a threaded WSGI server
-in this process. The server records when it was busy with each request (from the moment its
-request line was read until the answer was written: SOAP posts and image downloads alike);
-ShipDesk's own time for a label is the wall time of its ``buy_label`` minus the server's time
-for every request that purchase made. Queries are counted on this thread's connection only
-(the sandbox's own queries run on the server's threads).
+to be stored), against the Stamps.com sandbox served over real HTTP. The sandbox records when
+it was busy with each request (from the moment its request line was read until its answer
+was ready); ShipDesk's own time for a label is the wall time of its ``buy_label`` minus the
+sandbox's time for every request that purchase made. Queries are counted on this thread's
+connection only.
 
 The breakdown times named steps of the purchase (wrapped in this process only) the same way:
 each step's wall time minus the sandbox's time for the requests it made, and the SQL queries
@@ -17,10 +16,14 @@ Orders are imported and their addresses checked beforehand (as the import's back
 does), every order has its own address so no rate comes from the cache, and the account's
 ledger is opened first. ``LABEL_COST_UNCHECKED=1`` leaves the addresses unchecked, so each
 purchase checks its address with the carrier too (CleanseAddress, one more query).
+``LABEL_COST_RATED=1`` shows each order's rates first, as the order page does before its Buy
+button: the purchase then reuses the quote shown and makes no GetRates call of its own.
 
-The database is the one configured (SQLite, or PostgreSQL through ``DATABASE_URL``); on
-PostgreSQL the same bench also runs on SQLite, in a child process. A throwaway test database
-is created and destroyed.
+Measured in production's shape: PostgreSQL with Redis as broker and cache (``DATABASE_URL``
+and ``REDIS_URL``, or else a throwaway pair started by ``bench._servers``); the same bench then
+runs on SQLite with the same Redis, in a child process. A throwaway test database is created
+and destroyed. The sandbox runs in a process of its own, as Stamps.com does
+(``LABEL_COST_SANDBOX_HERE=1``: in this one; ``bench._sandbox`` says why it matters).
 
 Run: python -m bench label_cost   (LABEL_COST_COUNT=200 labels, LABEL_COST_WARMUP=10 first;
 LABEL_COST_SQL=1 prints one label's queries, LABEL_COST_PROFILE=30 the 30 costliest
@@ -33,11 +36,10 @@ import cProfile
 import functools
 import os
 import pstats
-import socket
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -46,100 +48,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 COUNT = int(os.environ.get("LABEL_COST_COUNT", "200"))
 WARMUP = int(os.environ.get("LABEL_COST_WARMUP", "10"))
 UNCHECKED = os.environ.get("LABEL_COST_UNCHECKED", "") == "1"
+# Each order's rates shown first, as the order page shows them before its Buy button.
+RATED = os.environ.get("LABEL_COST_RATED", "") == "1"
 SHOW_SQL = os.environ.get("LABEL_COST_SQL", "") == "1"
 # This thread's Python profile of the measured purchases: the N costliest functions.
 PROFILE = int(os.environ.get("LABEL_COST_PROFILE", "0"))
 TARGET_MS = float(os.environ.get("LABEL_COST_TARGET_MS", "10"))
 TARGET_QUERIES = int(os.environ.get("LABEL_COST_TARGET_QUERIES", "8"))
+# The sandbox in this process (1) instead of a process of its own (bench._sandbox says why).
+SANDBOX_HERE = os.environ.get("LABEL_COST_SANDBOX_HERE", "") == "1"
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = "LABEL_COST_CHILD"
 
+if TYPE_CHECKING:
+    from bench._sandbox import SandboxApart, SandboxHere
 
-class _Server:
-    """When the sandbox was busy: (start, end) of every request it handled."""
-
-    def __init__(self) -> None:
-        self.started = 0
-        self.spans: list[tuple[float, float]] = []
-        self.lock = threading.Lock()
-
-    def settle(self) -> None:
-        """Wait until every request that was read has its span: the server records it just
-        after the answer went out, maybe after the client already has it."""
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.spans) >= self.started:
-                    return
-            time.sleep(0.0002)
-        raise RuntimeError("the sandbox server did not finish a request within 2 s")
-
-
-def _answer_noted(app, done: threading.local):
-    """The app, noting when its answer was ready. The server's time ends there, not when
-    the server thread gets round to noting that it wrote it: once the answer is on the
-    socket, this process's GIL lets the client go on first, and a later note would count
-    the client's own work as the sandbox's."""
-
-    def noted(environ, start_response):
-        result = app(environ, start_response)
-        try:
-            body = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        done.at = time.perf_counter()
-        return [body]
-
-    return noted
-
-
-def _serve(app, server_state: _Server):
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-
-    # Each connection has its own thread: the answer's end is noted per thread.
-    done = threading.local()
-    app = _answer_noted(app, done)
-
-    class Handler(WSGIRequestHandler):
-        _started: float | None = None
-
-        def setup(self) -> None:
-            super().setup()
-            # See bench.stamps_client: without it Nagle's algorithm adds ~40 ms an answer.
-            cast(socket.socket, self.connection).setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-            )
-
-        def parse_request(self) -> bool:
-            self._started = time.perf_counter()
-            with server_state.lock:
-                server_state.started += 1
-            return super().parse_request()
-
-        def handle_one_request(self) -> None:
-            self._started = None
-            done.at = None
-            super().handle_one_request()
-            if self._started is not None:
-                # The answer's end, not the clean-up after it (closing the connection...).
-                end = done.at or time.perf_counter()
-                with server_state.lock:
-                    server_state.spans.append((self._started, end))
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadedWSGIServer(("127.0.0.1", 0), Handler, allow_reuse_address=False)
-    server.set_app(app)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    Sandbox = SandboxApart | SandboxHere
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,6 +255,12 @@ def _setup(count: int):
             Order.objects.filter(merchant=merchant).select_related("ship_from").order_by("pk")
         )
     account.refresh_from_db()
+    if RATED:
+        from orders.ship_dates import default_ship_date
+        from shipments import rating
+
+        for order in orders:
+            rating.rate_shop(account, rating.query_for_order(order, default_ship_date(order)))
     return account, orders
 
 
@@ -345,14 +280,13 @@ def _within(start: float, end: float, t: float) -> bool:
     return start <= t <= end
 
 
-def _measure_one(order, account, server: _Server) -> _Label:
+def _measure_one(order, account, server: Sandbox) -> _Label:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from shipments.labels import buy_label
 
-    with server.lock:
-        first_span = len(server.spans)
+    first_span = server.spans.count()
     _record.steps.clear()
     _record.queries.clear()
     _record.active = True
@@ -366,9 +300,8 @@ def _measure_one(order, account, server: _Server) -> _Label:
         ended = time.perf_counter()
         cpu = time.thread_time() - cpu_started
         _record.active = False
-    server.settle()
-    with server.lock:
-        spans = server.spans[first_span:]
+    server.collect()
+    spans = server.spans.since(first_span)
     server_time = sum(end - start for start, end in spans)
     steps: dict[str, tuple[float, float, int, float]] = defaultdict(lambda: (0.0, 0.0, 0, 0.0))
     for name, s_start, s_end, s_cpu in _record.steps:
@@ -400,10 +333,11 @@ def _p90(values: list[float]) -> float:
 
 def _run_here() -> bool:
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django_q.conf import Conf
+
+    from bench._sandbox import SandboxApart, SandboxHere
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -412,15 +346,13 @@ def _run_here() -> bool:
     vendor = connection.vendor
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    http = None
+    server: Sandbox | None = None
+    folder = tempfile.TemporaryDirectory(prefix="shipdesk-label-cost-")
     try:
         from carriers.stamps import client as stamps_client
 
-        server = _Server()
-        http = _serve(WSGIHandler(), server)
-        settings.STAMPS_SANDBOX_URL = (
-            f"http://127.0.0.1:{http.server_port}/sandbox/stamps/swsim.asmx"
-        )
+        server = SandboxHere() if SANDBOX_HERE else SandboxApart(Path(folder.name))
+        settings.STAMPS_SANDBOX_URL = server.url
         stamps_client.reset_wsdl_cache()
         account, orders = _setup(COUNT + WARMUP + 1)
         shown = _install_steps()
@@ -441,13 +373,12 @@ def _run_here() -> bool:
 
             last = orders[-1]
             buy_label(last, account, last.service)
-        server.settle()
     finally:
-        if http is not None:
-            http.shutdown()
-            http.server_close()
+        if server is not None:
+            server.stop()
+        folder.cleanup()
         if vendor == "postgresql":
-            # The server's threads kept their connections: the test database can't be
+            # The sandbox's threads kept their connections: the test database can't be
             # dropped while they are open.
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -461,7 +392,8 @@ def _run_here() -> bool:
     where = f"{vendor}{' + Redis' if settings.REDIS_URL else ''}"
     print(
         f"[{where}] {len(labels)} labels bought one at a time "
-        f"({'addresses unchecked' if UNCHECKED else 'addresses checked at import'}); "
+        f"({'addresses unchecked' if UNCHECKED else 'addresses checked at import'}"
+        f"{', rates shown first' if RATED else ''}); "
         f"per label: wall {statistics.median([x.wall_ms for x in labels]):.1f} ms, sandbox "
         f"server {statistics.median([x.server_ms for x in labels]):.1f} ms over "
         f"{statistics.median([x.requests for x in labels]):.0f} requests"
@@ -519,8 +451,14 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
 
+    if not os.environ.get(CHILD) and (connection.vendor != "postgresql" or not settings.REDIS_URL):
+        # Measured in production's shape: PostgreSQL, and Redis as broker and cache.
+        from bench._servers import run_with_servers
+
+        return run_with_servers("label_cost")
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     ok = _run_here()

@@ -2,8 +2,8 @@
 
 DESIGN.md section 6: the batch completes, and ShipDesk's own time (the batch's wall time minus
 the sandbox's handling time, both measured in this run) is at most 50% of the sandbox's time.
-The sandbox is served over real HTTP by a threaded WSGI server in this process, wrapped so it
-records how long it takes for each SOAP request (bench.stamps_client's ``TimedApp``); one
+The sandbox is served over real HTTP by a threaded WSGI server in this process, which records
+how long it takes for each SOAP request (``bench._sandbox.serve_here``); one
 ``manage.py qcluster`` process on a throwaway database buys the labels. Also reported: the
 worker's peak memory, and the SQL queries ShipDesk runs per label (measured in-process).
 
@@ -13,77 +13,16 @@ Run: python -m bench labels_batch   (LABELS_BENCH_COUNT=500 by default)
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import cast
 
 COUNT = int(os.environ.get("LABELS_BENCH_COUNT", "500"))
 TARGET = 0.5
 THREADS = int(os.environ.get("LABEL_BATCH_THREADS", "3"))
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class _Intervals:
-    """When the sandbox was busy: (start, end) of each SOAP request, from the moment its
-    request line was read until the answer was written."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[float, float]] = []
-        self.lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self.lock:
-            self.spans.clear()
-
-    def total(self) -> float:
-        return sum(end - start for start, end in self.spans)
-
-    def busy(self) -> float:
-        """Wall time during which at least one request was being handled."""
-        busy, until = 0.0, float("-inf")
-        for start, end in sorted(self.spans):
-            if end <= until:
-                continue
-            busy += end - max(start, until)
-            until = end
-        return busy
-
-
-def _serve(app, spans: _Intervals):
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-
-    class Handler(WSGIRequestHandler):
-        _started: float | None = None
-
-        def setup(self) -> None:
-            super().setup()
-            connection = cast(socket.socket, self.connection)
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def parse_request(self) -> bool:
-            self._started = time.perf_counter()
-            return super().parse_request()
-
-        def handle_one_request(self) -> None:
-            self._started = None
-            super().handle_one_request()
-            if self._started is not None and self.command == "POST":
-                with spans.lock:
-                    spans.spans.append((self._started, time.perf_counter()))
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadedWSGIServer(("127.0.0.1", 0), Handler, allow_reuse_address=False)
-    server.set_app(app)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def _tree_peak_rss_kb(pid: int) -> int:
@@ -130,9 +69,10 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django_q.conf import Conf
+
+    from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -147,8 +87,8 @@ def main() -> int:
         from shipments.models import Batch, BatchItem
         from tests.support import child_env
 
-        spans = _Intervals()
-        server = _serve(WSGIHandler(), spans)
+        spans = Spans()
+        server = serve_here(spans, posts_only=True)
         url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         settings.STAMPS_SANDBOX_URL = url
         stamps_client.reset_wsdl_cache()
@@ -201,7 +141,6 @@ def main() -> int:
             time.sleep(0.05)
         wall = time.perf_counter() - started
         peak_kb = _tree_peak_rss_kb(worker.pid)
-        time.sleep(0.2)  # the last answers' spans are recorded just after they went out
         sandbox = spans.busy()
         progress = batches.progress(Batch.objects.get(pk=batch.pk))
         failed = list(

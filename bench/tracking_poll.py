@@ -158,12 +158,11 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django.utils import timezone
     from django_q.conf import Conf
 
-    from bench.labels_batch import _Intervals, _serve
+    from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -175,8 +174,8 @@ def main() -> int:
         from carriers.stamps import client as stamps_client
         from tracking.models import Parcel
 
-        spans = _Intervals()
-        server = _serve(WSGIHandler(), spans)
+        spans = Spans()
+        server = serve_here(spans, posts_only=True)
         settings.STAMPS_SANDBOX_URL = (
             f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         )

@@ -211,11 +211,20 @@ class RateShop:
 
 
 def _carrier_rates(account: CarrierAccount, query: RateQuery, service: str = "") -> list[Rate]:
+    """The carrier's rates for ``query`` (one ``service``, or every one), from the cache when
+    they were asked for in the last ``RATE_CACHE_SECONDS``.
+
+    One service's rates may also come from the every-service rates of the same query: the
+    order page shows those, and buying one of them then needs no second GetRates (a carrier
+    call of its own, a second or more of the merchant's wait)."""
     key = query.cache_key(account, service)
-    found = cache.get(key)
-    if found is None:
-        found = call(account, lambda c: c.get_rates(query.request(service)))
-        cache.set(key, found, settings.RATE_CACHE_SECONDS)
+    keys = [key, query.cache_key(account)] if service else [key]
+    cached = cache.get_many(keys)
+    for found in (cached.get(k) for k in keys):
+        if found is not None and (not service or any(r.service_type == service for r in found)):
+            return found
+    found = call(account, lambda c: c.get_rates(query.request(service)))
+    cache.set(key, found, settings.RATE_CACHE_SECONDS)
     return found
 
 

@@ -101,10 +101,13 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
         form = package_form(request.GET, order)
         if form.is_valid():
             preview = form.preview()
+    # Priced for the date the label would be bought for (the next shipping day after the
+    # cut-off), so buying a service shown here reuses its quote (rating.rate_for_service).
+    ship_date = labels.default_ship_date(order)
     if checked["address_status"] == AddressStatus.INCOMPLETE:
         shop = rating.RateShop(account=account, error="Complete the ship-to address to see rates.")
     else:
-        shop = rating.rate_shop(account, rating.query_for_order(preview))
+        shop = rating.rate_shop(account, rating.query_for_order(preview, ship_date))
     today = labels.order_today(order)
     live = order.shipments.filter(
         status__in=[Shipment.Status.BUYING, Shipment.Status.BOUGHT], return_of__isnull=True
@@ -120,7 +123,7 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
         "accounts": accounts,
         "account": account,
         "today": today,
-        "ship_date": labels.default_ship_date(order),
+        "ship_date": ship_date,
         "latest_ship_date": labels.latest_ship_date(today),
         "live_shipment": live.first(),
         **checked,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -28,6 +30,29 @@ def test_buying_from_the_rates_panel_opens_the_label(stamps, account, make_shipp
     pdf = owner_client.get(reverse("shipments:label", args=[shipment.pk]))
     assert pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+
+
+def test_buying_a_rate_the_panel_showed_asks_the_carrier_for_no_second_rate(
+    stamps, account, make_shippable, owner_client
+):
+    from carriers.models import CarrierCall
+
+    order = make_shippable()
+    panel = owner_client.get(reverse("shipments:rates", args=[order.pk]))
+    assert panel.status_code == 200 and "US-GA" in panel.text
+    shown = Decimal(panel.context["shop"].quotes[0].total)
+    service = panel.context["shop"].quotes[0].service
+    response = owner_client.post(
+        reverse("shipments:buy", args=[order.pk]),
+        {"service": service, "account": account.pk},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and response["HX-Redirect"]
+    shipment = Shipment.objects.get(order=order)
+    assert shipment.amount == shown  # the price shown is the price paid
+    # The panel's every-service answer priced the purchase: one GetRates in all.
+    assert CarrierCall.objects.filter(operation="GetRates").count() == 1
+    assert CarrierCall.objects.filter(operation="CreateIndicium").count() == 1
 
 
 def test_a_refused_purchase_is_explained_in_the_panel(
