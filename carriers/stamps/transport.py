@@ -146,7 +146,7 @@ def wsdl_client(location: str) -> zeep.Client:
         if cached is None:
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
-            transport = Transport(  # type: ignore[no-untyped-call]
+            transport = Transport(
                 timeout=settings.STAMPS_TIMEOUT,
                 operation_timeout=settings.STAMPS_TIMEOUT,
                 session=session,

@@ -52,11 +52,11 @@ def test_calls_say_who_is_calling_and_which_operation(stamps, live_server):
         seen.append(dict(headers))
         return answer
 
-    transport.Transport.post = spy  # type: ignore[method-assign]
+    transport.Transport.post = spy
     try:
         assert get_client("amy", "Secret123").get_account_info().balance == Decimal("50.00")
     finally:
-        transport.Transport.post = original  # type: ignore[method-assign]
+        transport.Transport.post = original
     assert seen and all("GetAccountInfo" in h.get("SOAPAction", "") for h in seen)
 
 
