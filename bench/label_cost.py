@@ -16,8 +16,11 @@ Orders are imported and their addresses checked beforehand (as the import's back
 does), every order has its own address so no rate comes from the cache, and the account's
 ledger is opened first. ``LABEL_COST_UNCHECKED=1`` leaves the addresses unchecked, so each
 purchase checks its address with the carrier too (CleanseAddress, one more query).
-``LABEL_COST_RATED=1`` shows each order's rates first, as the order page does before its Buy
-button: the purchase then reuses the quote shown and makes no GetRates call of its own.
+Two ways of buying are measured, each on its own orders and judged against the targets:
+"cold", no rate asked for the order before, so the purchase asks GetRates itself; and "rates
+shown first", each order's rates shown as the order page shows them before its Buy button (a
+batch quotes its orders the same way), so the purchase reuses the quote shown and makes one
+carrier call, CreateIndicium.
 
 Measured in production's shape: PostgreSQL with Redis as broker and cache (``DATABASE_URL``
 and ``REDIS_URL``, or else a throwaway pair started by ``bench._servers``); the same bench then
@@ -53,8 +56,7 @@ from typing import TYPE_CHECKING, Any
 COUNT = int(os.environ.get("LABEL_COST_COUNT", "200"))
 WARMUP = int(os.environ.get("LABEL_COST_WARMUP", "10"))
 UNCHECKED = os.environ.get("LABEL_COST_UNCHECKED", "") == "1"
-# Each order's rates shown first, as the order page shows them before its Buy button.
-RATED = os.environ.get("LABEL_COST_RATED", "") == "1"
+PROFILE_SORT = os.environ.get("LABEL_COST_PROFILE_SORT", "tottime")
 SHOW_SQL = os.environ.get("LABEL_COST_SQL", "") == "1"
 # This thread's Python profile of the measured purchases: the N costliest functions.
 PROFILE = int(os.environ.get("LABEL_COST_PROFILE", "0"))
@@ -201,6 +203,8 @@ def _setup(count: int):
     from merchants.models import Merchant
     from orders import addresses
     from orders.models import Order
+    from orders.ship_dates import default_ship_date
+    from shipments import rating
 
     api.reset()
     api.create_account("bench-cost", "Bench1234", plan="pro", balance=Decimal("99999.00"))
@@ -255,13 +259,11 @@ def _setup(count: int):
             Order.objects.filter(merchant=merchant).select_related("ship_from").order_by("pk")
         )
     account.refresh_from_db()
-    if RATED:
-        from orders.ship_dates import default_ship_date
-        from shipments import rating
-
-        for order in orders:
-            rating.rate_shop(account, rating.query_for_order(order, default_ship_date(order)))
-    return account, orders
+    # The second half has its rates shown first, as the order page shows them.
+    cold, rated = orders[: len(orders) // 2], orders[len(orders) // 2 :]
+    for order in rated:
+        rating.rate_shop(account, rating.query_for_order(order, default_ship_date(order)))
+    return account, ("cold", cold), ("rates shown first", rated)
 
 
 @dataclass
@@ -334,7 +336,6 @@ def _p90(values: list[float]) -> float:
 def _run_here() -> bool:
     from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from django_q.conf import Conf
 
     from bench._sandbox import SandboxApart, SandboxHere
@@ -354,25 +355,9 @@ def _run_here() -> bool:
         server = SandboxHere() if SANDBOX_HERE else SandboxApart(Path(folder.name))
         settings.STAMPS_SANDBOX_URL = server.url
         stamps_client.reset_wsdl_cache()
-        account, orders = _setup(COUNT + WARMUP + 1)
+        account, cold, rated = _setup(2 * (COUNT + WARMUP + 1))
         shown = _install_steps()
-        with connection.execute_wrapper(_query_wrapper):
-            for order in orders[:WARMUP]:
-                _measure_one(order, account, server)
-            profiler = cProfile.Profile() if PROFILE else None
-            if profiler is not None:
-                profiler.enable()
-            labels = [_measure_one(order, account, server) for order in orders[WARMUP:-1]]
-            if profiler is not None:
-                profiler.disable()
-                stats = pstats.Stats(profiler)
-                stats.sort_stats("tottime").print_stats(PROFILE)
-        # The same purchase once more, its queries captured by Django itself.
-        with CaptureQueriesContext(connection) as captured:
-            from shipments.labels import buy_label
-
-            last = orders[-1]
-            buy_label(last, account, last.service)
+        runs = [_measure(name, orders, account, server) for name, orders in (cold, rated)]
     finally:
         if server is not None:
             server.stop()
@@ -387,13 +372,52 @@ def _run_here() -> bool:
                 )
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
+    where = f"{vendor}{' + Redis' if settings.REDIS_URL else ''}"
+    verdicts = [_report(where, run, shown) for run in runs]
+    return all(verdicts)
+
+
+@dataclass
+class _Run:
+    """The labels of one way of buying, and one more purchase's queries seen by Django."""
+
+    name: str
+    labels: list[_Label]
+    captured: list[dict[str, str]]
+
+
+def _measure(name: str, orders: list, account, server: Sandbox) -> _Run:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shipments.labels import buy_label
+
+    with connection.execute_wrapper(_query_wrapper):
+        for order in orders[:WARMUP]:
+            _measure_one(order, account, server)
+        profiler = cProfile.Profile() if PROFILE else None
+        if profiler is not None:
+            profiler.enable()
+        labels = [_measure_one(order, account, server) for order in orders[WARMUP:-1]]
+        if profiler is not None:
+            profiler.disable()
+            print(f"== profile: {name} ==")
+            pstats.Stats(profiler).sort_stats(PROFILE_SORT).print_stats(PROFILE)
+    # The same purchase once more, its queries captured by Django itself.
+    with CaptureQueriesContext(connection) as captured:
+        last = orders[-1]
+        buy_label(last, account, last.service)
+    return _Run(name, labels, list(captured.captured_queries))
+
+
+def _report(where: str, run: _Run, shown: list[tuple[str, int]]) -> bool:
+    labels = run.labels
     own = [label.own_ms for label in labels]
     queries = [label.queries for label in labels]
-    where = f"{vendor}{' + Redis' if settings.REDIS_URL else ''}"
+    where = f"{where}, {run.name}"
     print(
         f"[{where}] {len(labels)} labels bought one at a time "
-        f"({'addresses unchecked' if UNCHECKED else 'addresses checked at import'}"
-        f"{', rates shown first' if RATED else ''}); "
+        f"({'addresses unchecked' if UNCHECKED else 'addresses checked at import'}); "
         f"per label: wall {statistics.median([x.wall_ms for x in labels]):.1f} ms, sandbox "
         f"server {statistics.median([x.server_ms for x in labels]):.1f} ms over "
         f"{statistics.median([x.requests for x in labels]):.0f} requests"
@@ -401,7 +425,7 @@ def _run_here() -> bool:
     print(
         f"[{where}] ShipDesk's own time per label: median {statistics.median(own):.2f} ms, "
         f"p90 {_p90(own):.2f} ms; SQL queries per label: {min(queries)}-{max(queries)} "
-        f"(CaptureQueriesContext: {len(captured.captured_queries)}); "
+        f"(CaptureQueriesContext: {len(run.captured)}); "
         f"DB time {statistics.mean([x.db_ms for x in labels]):.2f} ms"
     )
     cpu = [label.cpu_ms for label in labels]
@@ -424,10 +448,10 @@ def _run_here() -> bool:
             f"{step_own:7.2f} | {step_cpu:6.2f} | {step_queries:5.1f} | {step_db:6.2f}"
         )
     if SHOW_SQL:
-        for query in captured.captured_queries:
+        for query in run.captured:
             print(f"[{where}]   SQL {query['sql'][:160]}")
     ok_time = statistics.median(own) <= TARGET_MS
-    ok_queries = max(queries) <= TARGET_QUERIES and len(captured.captured_queries) <= TARGET_QUERIES
+    ok_queries = max(queries) <= TARGET_QUERIES and len(run.captured) <= TARGET_QUERIES
     print(
         f"[{where}] own time median {statistics.median(own):.2f} ms (target <= {TARGET_MS:g}) "
         f"{'OK' if ok_time else 'MISSED'}; queries {max(queries)} (target <= {TARGET_QUERIES}) "
