@@ -30,6 +30,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 
+from bench._servers import drop_test_database
+
 COUNT = int(os.environ.get("BATCH_BENCH_COUNT", "500"))
 DELAY = float(os.environ.get("BATCH_BENCH_DELAY", "1.0"))
 IN_FLIGHT = int(os.environ.get("BATCH_BENCH_IN_FLIGHT", "10"))
@@ -153,19 +155,14 @@ def main() -> int:
         )
         for problem in problems:
             print("PROBLEM:", problem)
-        print("duplicates 0, ledger == carrier balance" if not problems else "")
+        if not problems:
+            print("duplicates 0, ledger == carrier balance")
         print("OK" if not problems else "MISSED")
         return 1 if problems else 0
     finally:
         if server is not None:
             server.shutdown()
-        # The sandbox server's threads kept their connections: end them, or DROP waits.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        drop_test_database(old_name)
 
 
 if __name__ == "__main__":

@@ -195,38 +195,18 @@ ZIPS = ["94107", "10001", "60601", "73301", "98101", "33101", "02108", "80202", 
 def _setup(count: int):
     from django.utils import timezone
 
-    from carriers.models import CarrierAccount
+    from bench._store import make_store
     from carriers.stamps.sandbox import api
     from carriers.stamps.zones import state_for_zip
     from funding.purchases import sync_balance
-    from locations.models import ShipFromLocation
-    from merchants.models import Merchant
     from orders import addresses
     from orders.models import Order
     from orders.ship_dates import default_ship_date
     from shipments import rating
 
     api.reset()
-    api.create_account("bench-cost", "Bench1234", plan="pro", balance=Decimal("99999.00"))
-    merchant = Merchant.objects.create(name="Bench label cost", slug="bench-label-cost")
-    ship_from = ShipFromLocation.objects.create(
-        merchant=merchant,
-        name="Main",
-        contact_name="Pat Shipper",
-        street1="100 Main St",
-        city="Brooklyn",
-        state="NY",
-        postal_code="11201",
-        is_default=True,
-    )
-    account = CarrierAccount.objects.create(
-        merchant=merchant,
-        nickname="Bench",
-        username="bench-cost",
-        password="Bench1234",
-        plan=CarrierAccount.Plan.PRO_FREE,
-        is_default=True,
-    )
+    store = make_store("Bench label cost", "bench-cost", balance="99999.00")
+    merchant, ship_from, account = store.merchant, store.ship_from, store.account
     sync_balance(account)  # the ledger opens with the carrier's balance (R14)
     now = timezone.now()
     run = uuid.uuid4().hex[:8]
@@ -339,6 +319,7 @@ def _run_here() -> bool:
     from django_q.conf import Conf
 
     from bench._sandbox import SandboxApart, SandboxHere
+    from bench._servers import drop_test_database
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -362,15 +343,7 @@ def _run_here() -> bool:
         if server is not None:
             server.stop()
         folder.cleanup()
-        if vendor == "postgresql":
-            # The sandbox's threads kept their connections: the test database can't be
-            # dropped while they are open.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        drop_test_database(old_name)
 
     where = f"{vendor}{' + Redis' if settings.REDIS_URL else ''}"
     verdicts = [_report(where, run, shown) for run in runs]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from bench._servers import drop_test_database
+
 MERCHANTS = int(os.environ.get("SCALE_MERCHANTS", "4"))
 PER_MERCHANT = int(os.environ.get("SCALE_LABELS_PER_MERCHANT", "500"))
 IN_FLIGHT = int(os.environ.get("SCALE_IN_FLIGHT", "10"))
@@ -81,13 +83,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.shutdown()
-        # The sandbox server's threads kept their connections: end them, or DROP waits.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        drop_test_database(old_name)
 
 
 if __name__ == "__main__":
