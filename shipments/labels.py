@@ -454,22 +454,27 @@ def send_purchase(
     order = shipment.order
     order_number = order.number
     try:
-        indicium = call(
-            account,
-            lambda c: c.create_indicium(
-                shipment.integrator_tx_id,
-                rate,
-                from_address=from_address,
-                to_address=to_address,
-                add_ons=shipment.add_ons,
-                customs=customs,
-                image=label_files.bought_image(shipment),
-                references=[order_number[:40]] if return_label else references_for(order),
-                non_delivery=NON_DELIVERY.get(order.non_delivery, "Return"),
-                memo=("Return of order " if return_label else "Order ") + order_number,
-                return_label=return_label,
-            ),
-        )
+        try:
+            indicium = call(
+                account,
+                lambda c: c.create_indicium(
+                    shipment.integrator_tx_id,
+                    rate,
+                    from_address=from_address,
+                    to_address=to_address,
+                    add_ons=shipment.add_ons,
+                    customs=customs,
+                    image=label_files.bought_image(shipment),
+                    references=[order_number[:40]] if return_label else references_for(order),
+                    non_delivery=NON_DELIVERY.get(order.non_delivery, "Return"),
+                    memo=("Return of order " if return_label else "Order ") + order_number,
+                    return_label=return_label,
+                ),
+            )
+        finally:
+            # The purchase's last carrier call is done, answered or not: recording the label
+            # needs no carrier, so the slot it kept goes to the next call now.
+            limits.give_back()
     except errors.InsufficientFunds as exc:
         _fail(shipment, exc.merchant_message)
         raise _funds_error(account, shipment.amount) from exc

@@ -246,9 +246,15 @@ def note_answer(account: str, seconds: float, error: errors.StampsError | None) 
 class _Held:
     """A slot kept for several calls in a row (``one_slot``): taken by the first of them."""
 
-    account: str  # its key: user names are case-insensitive at Stamps.com
+    account: str  # as the caller named it
+    key: str  # user names are case-insensitive at Stamps.com: compared by ``_key``
     slot: Any = None
     taken_at: float = 0.0
+
+    def give_back(self) -> None:
+        if self.slot is not None:
+            slot, self.slot = self.slot, None
+            backend().release(self.account, slot)
 
 
 _held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("stamps_held", default=None)
@@ -262,18 +268,27 @@ def one_slot(account: str) -> Iterator[None]:
     and giving back a slot for each call cost two more round trips to Redis (about 1 ms of
     the merchant's wait; ``make bench``: label_cost). The slot is taken by the first call
     (none, if every answer came from the cache) and given back when the block ends. The
-    limit still holds: the block's calls are never in flight together."""
+    limit still holds: the block's calls are never in flight together. ``give_back`` returns
+    it earlier, once the block's last call is done."""
     if not account or _held.get() is not None:
         yield
         return
-    held = _Held(_key(account))
+    held = _Held(account, _key(account))
     token = _held.set(held)
     try:
         yield
     finally:
         _held.reset(token)
-        if held.slot is not None:
-            backend().release(account, held.slot)
+        held.give_back()
+
+
+def give_back() -> None:
+    """The slot kept by the enclosing ``one_slot`` goes back now: its last call is done (a
+    purchase's CreateIndicium), and what is left of the block (recording the label) needs
+    no carrier. A later call in the block would take a slot again."""
+    held = _held.get()
+    if held is not None:
+        held.give_back()
 
 
 def _take(slots: _Backend, account: str, operation: str) -> Any:
@@ -305,7 +320,7 @@ def in_flight(account: str, operation: str) -> Iterator[None]:
         return
     slots = backend()
     held = _held.get()
-    if held is not None and held.account == _key(account):
+    if held is not None and held.key == _key(account):
         # A Redis lease lasts one call's time and a little more: an old one is renewed
         # first (or taken afresh, should it have lapsed) so this call fits in it too.
         if held.slot is not None and time.monotonic() - held.taken_at > _RENEW_AFTER:

@@ -319,3 +319,42 @@ def test_R29_the_customer_email_follows_the_setting(stamps, account, make_shippa
     domestic = make_shippable(email="jane@example.test")
     shipment = labels.buy_label(domestic, account, "US-PM")
     assert shipment.tracking_number in mail.outbox[1].body
+
+
+def test_a_purchase_holds_one_call_slot_and_frees_it_before_recording(
+    stamps, account, make_shippable, monkeypatch, tmp_path
+):
+    from carriers.stamps import limits
+
+    events: list[str] = []
+    files = limits._FileSlots(tmp_path)
+
+    class Watched:
+        def take(self, name, slots):
+            events.append("take")
+            return files.take(name, slots)
+
+        def release(self, name, slot):
+            events.append("release")
+            files.release(name, slot)
+
+        def renew(self, name, slot):
+            return True
+
+        def is_slow(self, name):
+            return False
+
+        def mark_slow(self, name, seconds):
+            pass
+
+    monkeypatch.setattr(limits, "backend", lambda: Watched())
+    record = labels._record
+
+    def noted_record(*args, **kwargs):
+        events.append("record")
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(labels, "_record", noted_record)
+    labels.buy_label(make_shippable(), account, "US-PM")
+    # GetRates and CreateIndicium share one slot, back before the label is recorded.
+    assert events == ["take", "release", "record"]

@@ -263,3 +263,16 @@ def test_a_redis_lease_is_renewed_only_while_it_lasts():
         slots.release("acme-renew", again)
     finally:
         slots.release("acme-renew", slot)
+
+
+def test_give_back_returns_the_kept_slot_before_the_block_ends(counted, settings):
+    settings.STAMPS_MAX_IN_FLIGHT = 1
+    with limits.one_slot("acme-ship"):
+        with limits.in_flight("acme-ship", "CreateIndicium"):
+            pass
+        limits.give_back()
+        assert (counted.taken, counted.released) == (1, 1)
+        other = counted.inner.take("acme-ship", 1)  # free for the next caller already
+        assert other is not None
+        counted.inner.release("acme-ship", other)
+    assert (counted.taken, counted.released) == (1, 1)  # not given back twice
