@@ -41,6 +41,7 @@ from funding.purchases import open_book
 from locations.models import DEFAULT_CUTOFF, EndOfDaySettings, ShipFromLocation
 from merchants.errors import Fix, MerchantError
 from merchants.permissions import Perm, require
+from merchants.rows import insert_row, update_row
 from orders import addresses
 from orders.catalog import ContentsType, NonDelivery
 from orders.models import Order
@@ -224,7 +225,9 @@ def reserve(
 
     ``parcel``: the order (an outbound label) or the label it returns (its package turned
     around). One INSERT, committed by itself; inside a caller's transaction, in a savepoint
-    so that the conflict below leaves that transaction usable."""
+    so that the conflict below leaves that transaction usable. Plain SQL (merchants.rows),
+    as the claim and the order's status in ``_record_in_transaction``: the ORM's compiler
+    cost as much CPU as the database's work on every label."""
     rate = quote.rate
     weight = parcel.package_weight_oz if isinstance(parcel, Order) else parcel.weight_oz
     fields = {
@@ -260,11 +263,14 @@ def reserve(
         fields.update(
             image_type=image.image_type, paper_size=image.paper_size, image_dpi=image.image_dpi
         )
+    shipment = Shipment(**fields)
     try:
         if connection.in_atomic_block:
             with transaction.atomic():
-                return Shipment.objects.create(**fields)
-        return Shipment.objects.create(**fields)
+                insert_row(shipment)
+        else:
+            insert_row(shipment)
+        return shipment
     except IntegrityError:
         # Another request or worker reserved this label a moment ago: continue with its row.
         live = (
@@ -545,10 +551,11 @@ def _record_in_transaction(
 ) -> Shipment:
     with transaction.atomic():
         # Only from "buying" (or "failed", should a lost answer come back after all).
-        claimed = (
-            Shipment.objects.filter(pk=shipment.pk)
-            .filter(status__in=[Shipment.Status.BUYING, Shipment.Status.FAILED])
-            .update(**recorded)
+        claimed = update_row(
+            Shipment,
+            shipment.pk,
+            recorded,
+            only_if={"status": [Shipment.Status.BUYING, Shipment.Status.FAILED]},
         )
         if not claimed:
             calllog.record_many(calls)
@@ -570,8 +577,10 @@ def _record_in_transaction(
         )
         if not shipment.is_return:
             # A return label changes nothing about its order, which shipped long ago.
-            Order.objects.filter(pk=shipment.order_id).update(
-                status=Order.Status.SHIPPED, updated_at=timezone.now()
+            update_row(
+                Order,
+                shipment.order_id,
+                {"status": Order.Status.SHIPPED, "updated_at": timezone.now()},
             )
             shipment.order.status = Order.Status.SHIPPED
             items = BatchItem.objects.none()
