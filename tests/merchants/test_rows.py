@@ -35,7 +35,7 @@ def parts():
     ship_from = make_ship_from(merchant)
     return {
         "merchant": merchant,
-            "account": make_carrier_account(merchant),
+        "account": make_carrier_account(merchant),
         "ship_from": ship_from,
     }
 
