@@ -198,32 +198,74 @@ def _append_fresh(
     Plain SQL, both statements: on every label, the ORM spent about 2 ms of Python building
     them, more than the database took (``make bench``: label_cost). Values are prepared by
     the model fields, as the ORM would."""
-    accounts, entries = CarrierAccount._meta, LedgerEntry._meta
-    amount_field = LedgerEntry._meta.get_field("amount")
-    created_field = LedgerEntry._meta.get_field("created_at")
-    assert isinstance(amount_field, DecimalField) and isinstance(created_field, DateTimeField)
-    now = timezone.now()
-    created = created_field.get_db_prep_save(now, connection)
-    delta = amount_field.get_db_prep_save(amount, connection)
-    moved = f"UPDATE {accounts.db_table} SET balance = balance + CAST(%s AS NUMERIC)"
-    moves: list[Any] = [delta]
-    if control_total is not None:
-        # Only ever forward, as ``record_entry`` does.
-        total = amount_field.get_db_prep_save(money(control_total), connection)
-        moved += (
-            ", control_total = CASE WHEN control_total < CAST(%s AS NUMERIC) "
-            "THEN CAST(%s AS NUMERIC) ELSE control_total END"
-        )
-        moves += [total, total]
+    fresh = FreshEntry(account, kind, amount, idempotency_key, reference, memo, control_total, by)
     with connection.cursor() as cursor:
-        cursor.execute(moved + " WHERE id = %s", [*moves, account.pk])  # locks the row
-        cursor.execute(
+        cursor.execute(*fresh.move)  # locks the row
+        cursor.execute(*fresh.append)
+        row = cursor.fetchone()
+    return fresh.written(row)
+
+
+class FreshEntry:
+    """The two statements of a fresh entry (``_append_fresh``): ``move`` moves the account's
+    balance (and locks its row), then ``append`` writes the entry and returns its id and
+    running balance, for ``written``. They must run in this order, as two statements of
+    one transaction: the INSERT reads the running balance after the lock.
+
+    ``only_if``: one more SQL condition (no parameters) both statements obey, for a caller
+    that sends them with its own statements and writes nothing unless its own went through
+    (``shipments.labels`` records a label in one message to PostgreSQL)."""
+
+    def __init__(
+        self,
+        account: CarrierAccount,
+        kind: str,
+        amount: Decimal,
+        idempotency_key: str,
+        reference: str,
+        memo: str,
+        control_total: Decimal | None,
+        by: User | None,
+        *,
+        only_if: str = "",
+    ) -> None:
+        accounts, entries = CarrierAccount._meta, LedgerEntry._meta
+        amount_field = entries.get_field("amount")
+        created_field = entries.get_field("created_at")
+        assert isinstance(amount_field, DecimalField) and isinstance(created_field, DateTimeField)
+        self.account, self.amount, self.control_total = account, amount, control_total
+        self.entry = LedgerEntry(
+            merchant_id=account.merchant_id,
+            account_id=account.pk,
+            kind=kind,
+            amount=amount,
+            reference=reference[:128],
+            idempotency_key=idempotency_key,
+            memo=memo[:300],
+            created_at=timezone.now(),
+            by=by,
+        )
+        delta = amount_field.get_db_prep_save(amount, connection)
+        moved = f"UPDATE {accounts.db_table} SET balance = balance + CAST(%s AS NUMERIC)"
+        moves: list[Any] = [delta]
+        if control_total is not None:
+            # Only ever forward, as ``record_entry`` does.
+            total = amount_field.get_db_prep_save(money(control_total), connection)
+            moved += (
+                ", control_total = CASE WHEN control_total < CAST(%s AS NUMERIC) "
+                "THEN CAST(%s AS NUMERIC) ELSE control_total END"
+            )
+            moves += [total, total]
+        also = f" AND {only_if}" if only_if else ""
+        self.move = (moved + " WHERE id = %s" + also, [*moves, account.pk])
+        self.append = (
             f"INSERT INTO {entries.db_table} (merchant_id, account_id, kind, amount, "
             "balance_after, reference, idempotency_key, memo, created_at, by_id) "
-            "VALUES (%s, %s, %s, CAST(%s AS NUMERIC), "
+            "SELECT %s, %s, %s, CAST(%s AS NUMERIC), "
             f"(SELECT balance_after FROM {entries.db_table} WHERE account_id = %s "
-            "ORDER BY id DESC LIMIT 1) + CAST(%s AS NUMERIC), %s, %s, %s, %s, %s) "
-            "RETURNING id, balance_after",
+            "ORDER BY id DESC LIMIT 1) + CAST(%s AS NUMERIC), %s, %s, %s, %s, %s"
+            + (f" WHERE {only_if}" if only_if else "")
+            + " RETURNING id, balance_after",
             [
                 account.merchant_id,
                 account.pk,
@@ -231,32 +273,59 @@ def _append_fresh(
                 delta,
                 account.pk,
                 delta,
-                reference[:128],
+                self.entry.reference,
                 idempotency_key,
-                memo[:300],
-                created,
+                self.entry.memo,
+                created_field.get_db_prep_save(self.entry.created_at, connection),
                 by.pk if by is not None else None,
             ],
         )
-        pk, balance_after = cursor.fetchone()
-    account.balance = account.balance + amount
-    if control_total is not None:
-        account.control_total = max(account.control_total, money(control_total))
-    entry = LedgerEntry(
-        pk=pk,
-        merchant_id=account.merchant_id,
-        account_id=account.pk,
-        kind=kind,
-        amount=amount,
-        balance_after=money(balance_after),  # SQLite answers a float
-        reference=reference[:128],
-        idempotency_key=idempotency_key,
-        memo=memo[:300],
-        created_at=now,
-        by=by,
+
+    def written(self, row: tuple[Any, Any]) -> LedgerEntry:
+        """The entry, from the (id, running balance) ``append`` returned; the account in
+        memory moves as its row did."""
+        entry = self.entry
+        entry.pk = row[0]
+        entry.balance_after = money(row[1])  # SQLite answers a float
+        entry._state.adding = False
+        account = self.account
+        account.balance = account.balance + self.amount
+        if self.control_total is not None:
+            account.control_total = max(account.control_total, money(self.control_total))
+        return entry
+
+
+def label_debit(
+    account: CarrierAccount, amount: Decimal, reference: str, *, memo: str = ""
+) -> tuple[str, Decimal, str, str]:
+    """A label's debit as ``record_entry`` takes it: (kind, signed amount, idempotency key,
+    memo). One key per label on the account, so a label is never debited twice."""
+    if money(amount) < 0:
+        raise LedgerError("a label's debit takes the (positive) label amount")
+    return (
+        LedgerEntry.Kind.LABEL,
+        -money(amount),
+        f"label:{account.pk}:{reference}",
+        memo or "Label",
     )
-    entry._state.adding = False
-    return entry
+
+
+def fresh_label_debit(
+    account: CarrierAccount,
+    amount: Decimal,
+    reference: str,
+    *,
+    memo: str = "",
+    control_total: Decimal | None = None,
+    by: User | None = None,
+    only_if: str = "",
+) -> FreshEntry:
+    """``debit_for_label(..., fresh=True)`` as statements for the caller to send
+    (``FreshEntry``); auto-funding is the caller's to check."""
+    kind, signed, key, memo = label_debit(account, amount, reference, memo=memo)
+    return FreshEntry(
+        account, kind, signed, key, reference, memo, control_total, by, only_if=only_if
+    )
 
 
 def debit_for_label(
@@ -275,15 +344,14 @@ def debit_for_label(
     ``check_auto_funding=False``: the caller runs the check itself, after commit (a label's
     follow-up job does, so a purchase queues one job, not two). ``fresh``: see
     ``record_entry``."""
-    if money(amount) < 0:
-        raise LedgerError("debit_for_label takes the (positive) label amount")
+    kind, signed, key, memo = label_debit(account, amount, reference, memo=memo)
     entry = record_entry(
         account,
-        kind=LedgerEntry.Kind.LABEL,
-        amount=-money(amount),
-        idempotency_key=f"label:{account.pk}:{reference}",
+        kind=kind,
+        amount=signed,
+        idempotency_key=key,
         reference=reference,
-        memo=memo or "Label",
+        memo=memo,
         control_total=control_total,
         by=by,
         fresh=fresh,

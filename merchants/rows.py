@@ -55,17 +55,57 @@ def insert_row(obj: Model) -> Any:
 
 @cache
 def _update_sql(
-    model: type[Model], columns: tuple[str, ...], conditions: tuple[tuple[str, int], ...]
+    model: type[Model],
+    columns: tuple[str, ...],
+    by_pk: bool,
+    conditions: tuple[tuple[str, int], ...],
+    also: str,
 ) -> str:
     quote = connection.ops.quote_name
     pk = model._meta.pk
     assert pk is not None and pk.column is not None
-    where = [f"{quote(pk.column)} = %s"]
+    where = [f"{quote(pk.column)} = %s"] if by_pk else []
     where += [f"{quote(c)} IN ({', '.join(['%s'] * n)})" for c, n in conditions]
+    where += [also] if also else []
     return (
         f"UPDATE {quote(model._meta.db_table)} SET "
         f"{', '.join(f'{quote(c)} = %s' for c in columns)} WHERE {' AND '.join(where)}"
     )
+
+
+def update_statement(
+    model: type[Model],
+    changes: Mapping[str, Any],
+    *,
+    pk: Any = None,
+    only_if: Mapping[str, Sequence[Any]] | None = None,
+    also: str = "",
+) -> tuple[str, list[Any]]:
+    """The UPDATE ``update_row`` runs, and its parameters, for a caller that sends it with
+    others (``shipments.labels`` records a label in one message on PostgreSQL). Rows are
+    chosen by ``pk`` and/or ``only_if``; ``also`` is one more SQL condition, without
+    parameters."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in changes]
+    tests = [(meta.get_field(name), list(values)) for name, values in (only_if or {}).items()]
+    if pk is None and not tests:
+        raise ValueError("update_statement needs pk or only_if: it never updates every row")
+    params: list[Any] = [
+        f.get_db_prep_save(value, connection)  # type: ignore[union-attr]
+        for f, value in zip(fields, changes.values(), strict=True)
+    ]
+    if pk is not None:
+        params.append(pk)
+    for field, values in tests:
+        params += [field.get_db_prep_value(v, connection) for v in values]  # type: ignore[union-attr]
+    sql = _update_sql(
+        model,
+        tuple(_column(f) for f in fields),
+        pk is not None,
+        tuple((_column(f), len(values)) for f, values in tests),
+        also,
+    )
+    return sql, params
 
 
 def update_row(
@@ -78,21 +118,7 @@ def update_row(
     """``model.objects.filter(pk=pk, **{f"{name}__in": values for only_if}).update(**changes)``
     in plain SQL: the number of rows changed (0 or 1). ``changes`` and ``only_if`` name
     fields (a foreign key by its attribute, ``order_id``) and hold plain values."""
-    meta = model._meta
-    fields = [meta.get_field(name) for name in changes]
-    tests = [(meta.get_field(name), list(values)) for name, values in (only_if or {}).items()]
-    params: list[Any] = [
-        f.get_db_prep_save(value, connection)  # type: ignore[union-attr]
-        for f, value in zip(fields, changes.values(), strict=True)
-    ]
-    params.append(pk)
-    for field, values in tests:
-        params += [field.get_db_prep_value(v, connection) for v in values]  # type: ignore[union-attr]
-    sql = _update_sql(
-        model,
-        tuple(_column(f) for f in fields),
-        tuple((_column(f), len(values)) for f, values in tests),
-    )
+    sql, params = update_statement(model, changes, pk=pk, only_if=only_if)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -35,13 +35,13 @@ from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import calllog, errors, limits
 from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, Customs, CustomsLine, LabelImage, Rate, ReturnLabel
-from funding.ledger import debit_for_label, money
+from funding.ledger import debit_for_label, fresh_label_debit, money
 from funding.models import LedgerEntry
 from funding.purchases import open_book
 from locations.models import DEFAULT_CUTOFF, EndOfDaySettings, ShipFromLocation
 from merchants.errors import Fix, MerchantError
 from merchants.permissions import Perm, require
-from merchants.rows import insert_row, update_row
+from merchants.rows import insert_row, update_row, update_statement
 from orders import addresses
 from orders.catalog import ContentsType, NonDelivery
 from orders.models import Order
@@ -500,7 +500,8 @@ def send_purchase(
 
 
 def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> Shipment:
-    """The label, its ledger debit and the order's status: one transaction (R14).
+    """The label, its ledger debit and the order's status: one transaction (R14), sent to
+    PostgreSQL as one message when it can be (``_record_in_one_message``).
 
     Whoever moves the label out of ``buying`` records it, once: the conditional UPDATE is
     the claim (on PostgreSQL it waits for a concurrent claim's row lock, then finds the
@@ -525,6 +526,10 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
     calls = calllog.take_deferred()
     try:
         try:
+            if _one_message_possible():
+                return _record_in_one_message(
+                    shipment, recorded, indicium, order_number, batch_item_id, calls
+                )
             return _record_in_transaction(
                 shipment, recorded, indicium, order_number, batch_item_id, calls, fresh=True
             )
@@ -537,6 +542,131 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
     except BaseException:
         calllog.record_many(calls)
         raise
+
+
+def _debit_memo(shipment: Shipment, tracking_number: str, order_number: str) -> str:
+    kind = "Return label" if shipment.is_return else "Label"
+    return f"{kind} {tracking_number or shipment.service} (order {order_number})"
+
+
+def _one_message_possible() -> bool:
+    """Whether ``_record_in_one_message`` may record the label: on PostgreSQL, outside any
+    transaction, with a broker that is not the database (whose job row must be written in
+    the label's own transaction, ``queue_with_commit``)."""
+    from django_q.conf import Conf
+
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not (Conf.ORM and not Conf.SYNC)
+    )
+
+
+# Set by the claim, for the statements sent with it (``_record_in_one_message``).
+_CLAIMED = "current_setting('shipdesk.label_claimed', true) = '1'"
+
+
+def _record_in_one_message(
+    shipment: Shipment,
+    recorded: dict,
+    indicium,
+    order_number: str,
+    batch_item_id: int | None,
+    calls: list[dict],
+) -> Shipment:
+    """``_record_in_transaction``'s statements sent to PostgreSQL in one message: one round
+    trip instead of six (BEGIN, four statements, COMMIT), about 2 ms less of ShipDesk's own
+    time for a label (``make bench``: label_cost).
+
+    PostgreSQL runs the statements of one message as one transaction, all or nothing (an
+    error in any of them, such as the quick debit's wrong guess, writes none, and
+    ``IntegrityError`` sends ``_record`` to the careful path), and at READ COMMITTED each
+    statement with its own snapshot: the debit reads the running balance after its
+    statement locked the account, as in the transaction. The claim comes first and says
+    whether it took the label in a setting local to that transaction (``set_config``, read
+    by ``_CLAIMED``); every other statement writes only if it did."""
+    claim, claim_params = update_statement(
+        Shipment,
+        recorded,
+        pk=shipment.pk,
+        only_if={"status": [Shipment.Status.BUYING, Shipment.Status.FAILED]},
+    )
+    statements = [
+        (
+            f"WITH claimed AS ({claim} RETURNING 1) SELECT set_config("
+            "'shipdesk.label_claimed', (SELECT count(*) FROM claimed)::text, true)",
+            claim_params,
+        )
+    ]
+    debit = fresh_label_debit(
+        shipment.account,
+        recorded["amount"],
+        shipment.integrator_tx_id,
+        memo=_debit_memo(shipment, recorded["tracking_number"], order_number),
+        control_total=indicium.control_total,
+        by=shipment.bought_by,
+        only_if=_CLAIMED,
+    )
+    statements += [debit.move, debit.append]
+    if not shipment.is_return:
+        statements.append(
+            update_statement(
+                Order,
+                {"status": Order.Status.SHIPPED, "updated_at": timezone.now()},
+                pk=shipment.order_id,
+                also=_CLAIMED,
+            )
+        )
+        items = _batch_items_of(shipment, batch_item_id)
+        if items is not None:
+            statements.append(
+                update_statement(
+                    BatchItem,
+                    {"status": BatchItem.Status.BOUGHT, "reason": "", "shipment_id": shipment.pk},
+                    only_if=items,
+                    also=_CLAIMED,
+                )
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ";\n".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+        )
+        claimed = cursor.fetchone()[0] == "1"
+        cursor.nextset()  # the balance moved
+        cursor.nextset()
+        entry = cursor.fetchone()
+    if not claimed:
+        calllog.record_many(calls)
+        return Shipment.objects.select_related("account", "order").get(pk=shipment.pk)
+    for name, value in recorded.items():
+        setattr(shipment, name, value)
+    debit.written(entry)
+    if not shipment.is_return:
+        shipment.order.status = Order.Status.SHIPPED
+    _queue_follow_up(shipment, calls)
+    return shipment
+
+
+def _batch_items_of(shipment: Shipment, batch_item_id: int | None) -> dict[str, list] | None:
+    """The batch item a label recorded marks bought (as ``update_statement``'s ``only_if``):
+    the one being bought, or for a batch's label finished elsewhere (the order page, the
+    sweep) its order's item, so that a resumed run finds the label and does not leave the
+    item pending."""
+    if batch_item_id is not None:
+        return {"id": [batch_item_id]}
+    if shipment.batch_id:
+        return {"batch_id": [shipment.batch_id], "order_id": [shipment.order_id]}
+    return None
+
+
+def _queue_follow_up(shipment: Shipment, calls: list[dict]) -> None:
+    queue_with_commit(
+        "shipments.labels.after_purchase",
+        shipment.pk,
+        calls,
+        task_name=f"bought-{shipment.pk}",
+        cluster=settings.Q_SHORT_CLUSTER,
+    )
 
 
 def _record_in_transaction(
@@ -562,12 +692,11 @@ def _record_in_transaction(
             return Shipment.objects.select_related("account", "order").get(pk=shipment.pk)
         for name, value in recorded.items():
             setattr(shipment, name, value)
-        kind = "Return label" if shipment.is_return else "Label"
         debit_for_label(
             shipment.account,
             recorded["amount"],
             reference=shipment.integrator_tx_id,
-            memo=f"{kind} {shipment.tracking_number or shipment.service} (order {order_number})",
+            memo=_debit_memo(shipment, shipment.tracking_number, order_number),
             control_total=indicium.control_total,
             by=shipment.bought_by,
             check_auto_funding=False,  # after_purchase checks it
@@ -583,23 +712,12 @@ def _record_in_transaction(
                 {"status": Order.Status.SHIPPED, "updated_at": timezone.now()},
             )
             shipment.order.status = Order.Status.SHIPPED
-            items = BatchItem.objects.none()
-            if batch_item_id is not None:
-                items = BatchItem.objects.filter(pk=batch_item_id)
-            elif shipment.batch_id:
-                # A batch's label finished elsewhere (the order page, the sweep): its item
-                # says so too, or a resumed run finds the label and leaves the item pending.
-                items = BatchItem.objects.filter(
-                    batch_id=shipment.batch_id, order_id=shipment.order_id
+            items = _batch_items_of(shipment, batch_item_id)
+            if items is not None:
+                BatchItem.objects.filter(**{f"{k}__in": v for k, v in items.items()}).update(
+                    status=BatchItem.Status.BOUGHT, reason="", shipment=shipment
                 )
-            items.update(status=BatchItem.Status.BOUGHT, reason="", shipment=shipment)
-        queue_with_commit(
-            "shipments.labels.after_purchase",
-            shipment.pk,
-            calls,
-            task_name=f"bought-{shipment.pk}",
-            cluster=settings.Q_SHORT_CLUSTER,
-        )
+        _queue_follow_up(shipment, calls)
     return shipment
 
 
