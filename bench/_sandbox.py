@@ -1,9 +1,13 @@
 """The Stamps.com sandbox served over real HTTP for a benchmark, and when it was busy.
 
-``Spans`` holds the (start, end) of every request the sandbox handled: from the moment its
-request line was read until its answer was ready (not until the server thread got round to
-noting that the answer was written: by then the client may be busy again). A bench takes the
-sandbox's time out of its own wall time with them.
+``Spans`` holds the (start, end) of every request the sandbox handled, from the moment its
+request line was read. A bench takes the sandbox's time out of its own wall time with them;
+what is left of a carrier call is the client's: building and sending the request, waiting for
+the bytes to arrive, reading them. A span ends when the last byte of the answer was handed to
+the socket (writing the answer is the server's work too: WSGI's status line and headers, then
+the body) when the sandbox has a process of its own; in the bench's own process it ends when
+the answer is ready, before it is written: once written, the client thread may run before
+the server thread notes the time.
 
 Two ways to serve it:
 
@@ -76,27 +80,34 @@ class Spans:
         return busy
 
 
-def _server(on_span: Callable[[float, float], None], posts_only: bool):
-    """A threaded WSGI server (not started) serving Django, noting each request's span."""
+def _server(on_span: Callable[[float, float], None], posts_only: bool, until_written: bool):
+    """A threaded WSGI server (not started) serving Django, noting each request's span, until
+    its answer is written or (``until_written`` False) ready."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
-    # Each connection has its own thread: the request's start and its answer's end, per thread.
+    # Each connection has its own thread: the request's start, per thread.
     local = threading.local()
     django_app = WSGIHandler()
 
     def app(environ, start_response):
+        local.noted = environ["REQUEST_METHOD"] == "POST" or not posts_only
         result = django_app(environ, start_response)
+        if until_written:
+            return result
         try:
             body = b"".join(result)
         finally:
             if hasattr(result, "close"):
                 result.close()
+        _note()
+        return [body]
+
+    def _note() -> None:
         started = getattr(local, "started", None)
-        if started is not None and (environ["REQUEST_METHOD"] == "POST" or not posts_only):
+        if started is not None and local.noted:
             on_span(started, time.perf_counter())
         local.started = None
-        return [body]
 
     class Handler(WSGIRequestHandler):
         def setup(self) -> None:
@@ -107,8 +118,14 @@ def _server(on_span: Callable[[float, float], None], posts_only: bool):
             )
 
         def parse_request(self) -> bool:
-            local.started = time.perf_counter()
+            local.started, local.noted = time.perf_counter(), False
             return super().parse_request()
+
+        def handle_one_request(self) -> None:
+            # Returns once the answer is written: the socket's writer is unbuffered.
+            super().handle_one_request()
+            if until_written:
+                _note()
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -122,7 +139,7 @@ def _server(on_span: Callable[[float, float], None], posts_only: bool):
 def serve_here(spans: Spans, *, posts_only: bool = False):
     """The sandbox in this process, on a free port (``server.server_port``); stop it with
     ``shutdown()`` and ``server_close()``."""
-    server = _server(spans.add, posts_only)
+    server = _server(spans.add, posts_only, until_written=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -212,7 +229,7 @@ def main() -> int:
             with lock:
                 spans.write(f"{start:.9f} {end:.9f}\n")
 
-        server = _server(note, posts_only=False)
+        server = _server(note, posts_only=False, until_written=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         print(server.server_port, flush=True)
         sys.stdin.read()  # until the bench closes it (or dies)
