@@ -61,6 +61,8 @@ PROFILE_SORT = os.environ.get("LABEL_COST_PROFILE_SORT", "tottime")
 SHOW_SQL = os.environ.get("LABEL_COST_SQL", "") == "1"
 # This thread's Python profile of the measured purchases: the N costliest functions.
 PROFILE = int(os.environ.get("LABEL_COST_PROFILE", "0"))
+# A yardstick of the machine's speed is measured before every YARDSTICK_EVERY labels.
+YARDSTICK_EVERY = 20
 TARGET_MS = float(os.environ.get("LABEL_COST_TARGET_MS", "10"))
 TARGET_QUERIES = int(os.environ.get("LABEL_COST_TARGET_QUERIES", "8"))
 # The sandbox in this process (1) instead of a process of its own (bench._sandbox says why).
@@ -319,6 +321,17 @@ def _measure_one(order, account, server: Sandbox) -> _Label:
     )
 
 
+def _yardstick() -> float:
+    """The CPU time of a fixed pure-Python loop, in ms: how fast this machine is right now.
+    A shared virtual machine's speed moves (the same loop has taken from 12 to 25 ms on the
+    development machine within a minute), and every figure of this bench moves with it."""
+    started = time.thread_time()
+    total = 0
+    for i in range(300_000):
+        total += i
+    return (time.thread_time() - started) * 1000
+
+
 def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
 
@@ -367,6 +380,7 @@ class _Run:
     name: str
     labels: list[_Label]
     captured: list[dict[str, str]]
+    yardstick: list[float]  # ms, _yardstick() between the labels
 
 
 def _measure(name: str, orders: list, account, server: Sandbox) -> _Run:
@@ -381,7 +395,11 @@ def _measure(name: str, orders: list, account, server: Sandbox) -> _Run:
         profiler = cProfile.Profile() if PROFILE else None
         if profiler is not None:
             profiler.enable()
-        labels = [_measure_one(order, account, server) for order in orders[WARMUP:-1]]
+        labels, yardstick = [], []
+        for n, order in enumerate(orders[WARMUP:-1]):
+            if n % YARDSTICK_EVERY == 0:
+                yardstick.append(_yardstick())
+            labels.append(_measure_one(order, account, server))
         if profiler is not None:
             profiler.disable()
             print(f"== profile: {name} ==")
@@ -390,7 +408,7 @@ def _measure(name: str, orders: list, account, server: Sandbox) -> _Run:
     with CaptureQueriesContext(connection) as captured:
         last = orders[-1]
         buy_label(last, account, last.service)
-    return _Run(name, labels, list(captured.captured_queries))
+    return _Run(name, labels, list(captured.captured_queries), yardstick)
 
 
 def _report(where: str, run: _Run, shown: list[tuple[str, int]]) -> bool:
@@ -438,6 +456,13 @@ def _report(where: str, run: _Run, shown: list[tuple[str, int]]) -> bool:
         for number, query in enumerate(run.captured, 1):
             for statement in sqlparse.split(query["sql"]):
                 print(f"[{where}]   SQL message {number}: {statement[:160]}")
+    stick = run.yardstick
+    print(
+        f"[{where}] the machine's speed meanwhile: a fixed Python loop took "
+        f"{min(stick):.1f}-{max(stick):.1f} ms of CPU (median {statistics.median(stick):.1f}; "
+        "lower is faster); ShipDesk's own time per label over the sandbox server's time for "
+        f"the same purchase: median {statistics.median(x.own_ms / x.server_ms for x in labels):.2f}"
+    )
     ok_time = statistics.median(own) <= TARGET_MS
     ok_queries = max(queries) <= TARGET_QUERIES and captured <= TARGET_QUERIES
     print(
