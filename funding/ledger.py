@@ -295,7 +295,7 @@ class FreshEntry:
         return entry
 
 
-def label_debit(
+def _label_debit(
     account: CarrierAccount, amount: Decimal, reference: str, *, memo: str = ""
 ) -> tuple[str, Decimal, str, str]:
     """A label's debit as ``record_entry`` takes it: (kind, signed amount, idempotency key,
@@ -322,7 +322,7 @@ def fresh_label_debit(
 ) -> FreshEntry:
     """``debit_for_label(..., fresh=True)`` as statements for the caller to send
     (``FreshEntry``); auto-funding is the caller's to check."""
-    kind, signed, key, memo = label_debit(account, amount, reference, memo=memo)
+    kind, signed, key, memo = _label_debit(account, amount, reference, memo=memo)
     return FreshEntry(
         account, kind, signed, key, reference, memo, control_total, by, only_if=only_if
     )
@@ -344,7 +344,7 @@ def debit_for_label(
     ``check_auto_funding=False``: the caller runs the check itself, after commit (a label's
     follow-up job does, so a purchase queues one job, not two). ``fresh``: see
     ``record_entry``."""
-    kind, signed, key, memo = label_debit(account, amount, reference, memo=memo)
+    kind, signed, key, memo = _label_debit(account, amount, reference, memo=memo)
     entry = record_entry(
         account,
         kind=kind,
