@@ -136,10 +136,12 @@ def _server(on_span: Callable[[float, float], None], posts_only: bool, until_wri
     return server
 
 
-def serve_here(spans: Spans, *, posts_only: bool = False):
+def serve_here(spans: Spans, *, posts_only: bool = False, until_written: bool = False):
     """The sandbox in this process, on a free port (``server.server_port``); stop it with
-    ``shutdown()`` and ``server_close()``."""
-    server = _server(spans.add, posts_only, until_written=False)
+    ``shutdown()`` and ``server_close()``. ``until_written``: each span ends once the answer
+    is written, noted just after the client may have it (a bench that times one call at a
+    time waits for the span before the next)."""
+    server = _server(spans.add, posts_only, until_written=until_written)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

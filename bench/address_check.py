@@ -22,11 +22,10 @@ REFRESHES = 5
 def main() -> int:
     from django.conf import settings
     from django.core.cache import cache
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db.models import Avg
 
     from bench._orders_common import throwaway_db
-    from bench.stamps_client import TimedApp, serve
+    from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -45,7 +44,7 @@ def main() -> int:
         from orders.models import Order
         from shipments import labels
 
-        server = serve(TimedApp(WSGIHandler()))
+        server = serve_here(Spans())
         try:
             settings.STAMPS_SANDBOX_URL = (
                 f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"

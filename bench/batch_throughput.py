@@ -44,7 +44,6 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django.db.models import Max, Min
     from django_q.conf import Conf
@@ -62,7 +61,7 @@ def main() -> int:
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server = None
     try:
-        from bench.stamps_client import TimedApp, serve
+        from bench._sandbox import Spans, serve_here
         from carriers.stamps import client as stamps_client
         from carriers.stamps.sandbox import api
         from shipments import batches
@@ -70,8 +69,8 @@ def main() -> int:
         from tests.proof.scale import ScaleRun
         from tests.support import qcluster, wait_for
 
-        timed = TimedApp(WSGIHandler())
-        server = serve(timed)
+        spans = Spans()
+        server = serve_here(spans, posts_only=True)
         url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         settings.STAMPS_SANDBOX_URL = url
         stamps_client.reset_wsdl_cache()
@@ -104,10 +103,11 @@ def main() -> int:
         )
         # Where the time went: until the first label was started (runners picked up), the
         # carrier's slots kept busy meanwhile, and from the last label to the batch marked done.
-        labels_time = sum(t for t in timed.server_times if t >= DELAY)
+        answers = [end - start for start, end in spans.since(0)]
+        labels_time = sum(t for t in answers if t >= DELAY)
         busy = labels_time / (IN_FLIGHT * wall) if wall else 0.0
         start_lag = (bought["first"] - batch.created_at).total_seconds()
-        answered = labels_time / max(1, sum(1 for t in timed.server_times if t >= DELAY))
+        answered = labels_time / max(1, sum(1 for t in answers if t >= DELAY))
         end_lag = (batch.finished_at - bought["last"]).total_seconds()
         print(
             f"{COUNT} labels, one merchant, {CLUSTERS} long-job clusters, {IN_FLIGHT} calls in "

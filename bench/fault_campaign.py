@@ -179,10 +179,9 @@ def main() -> int:
 def run_one(seed: int) -> Counts:
     """One campaign on its own throwaway database and sandbox server."""
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
-    from bench.stamps_client import TimedApp, serve
+    from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -204,7 +203,7 @@ def run_one(seed: int) -> Counts:
         from tests.factories import make_merchant
         from tests.support import ROOT
 
-        server = serve(TimedApp(WSGIHandler()))
+        server = serve_here(Spans())
         url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         settings.STAMPS_SANDBOX_URL = url
         stamps_client.reset_wsdl_cache()

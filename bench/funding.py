@@ -79,11 +79,10 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django.test import Client
 
-    from bench.stamps_client import TimedApp, serve
+    from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
@@ -105,8 +104,8 @@ def main() -> int:
         from tests.factories import make_merchant
 
         merchant = make_merchant("Bench Goods", owner_email="bench@bench.test")
-        timed = TimedApp(WSGIHandler())
-        server = serve(timed)
+        spans = Spans()
+        server = serve_here(spans, posts_only=True)
         settings.STAMPS_SANDBOX_URL = (
             f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         )
@@ -120,11 +119,11 @@ def main() -> int:
         purchases.add_funds(account, Decimal("10"))  # warm-up: WSDL, token, first inserts
         walls, carrier = [], []
         for _ in range(PURCHASES):
-            before = len(timed.server_times)
+            before = spans.count()
             started = time.perf_counter()
             purchases.add_funds(account, Decimal("10"))
             walls.append(time.perf_counter() - started)
-            carrier.append(sum(timed.server_times[before:]))
+            carrier.append(sum(end - start for start, end in spans.since(before)))
         own = [(w - c) * 1000 for w, c in zip(walls, carrier, strict=True)]
         print(
             f"add_funds: median {statistics.median(walls) * 1000:.1f} ms wall, "

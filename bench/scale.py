@@ -26,7 +26,6 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django_q.conf import Conf
 
@@ -45,13 +44,13 @@ def main() -> int:
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server = None
     try:
-        from bench.stamps_client import TimedApp, serve
+        from bench._sandbox import Spans, serve_here
         from carriers.stamps import client as stamps_client
         from carriers.stamps.sandbox import api
         from tests.proof.scale import ScaleRun
         from tests.support import qcluster, wait_for
 
-        server = serve(TimedApp(WSGIHandler()))
+        server = serve_here(Spans())
         url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
         settings.STAMPS_SANDBOX_URL = url
         stamps_client.reset_wsdl_cache()
