@@ -97,7 +97,7 @@ def record_entry(
     """Append one entry (idempotent on ``idempotency_key``). Must run inside a transaction.
 
     ``by``: the person whose action caused it (None: ShipDesk itself, e.g. auto-funding).
-    ``fresh``: the caller knows the book is open and the key unused (``_append_fresh``).
+    ``fresh``: the caller knows the book is open and the key unused (``FreshEntry.run``).
 
     Three statements in the usual case (a label's debit is one of the purchase's few): the
     account row is locked by the statement that moves its balance, then the ledger's state is
@@ -111,9 +111,10 @@ def record_entry(
     amount = money(amount)
     pk = account.pk
     if fresh and update_balance:
-        return _append_fresh(
+        fresh_entry = FreshEntry(
             account, kind, amount, idempotency_key, reference, memo, control_total, by
         )
+        return fresh_entry.run()
     moves = update_balance and bool(amount)
     changes: dict[str, Any] = {}
     if moves:
@@ -178,36 +179,8 @@ def record_entry(
     return entry
 
 
-def _append_fresh(
-    account: CarrierAccount,
-    kind: str,
-    amount: Decimal,
-    idempotency_key: str,
-    reference: str,
-    memo: str,
-    control_total: Decimal | None,
-    by: User | None,
-) -> LedgerEntry:
-    """``record_entry`` in two statements, for a caller that knows the book is open and the
-    entry new (a label's debit: its claim says so): the statement moving the balance locks
-    the account, and the INSERT reads the running balance itself, after the lock. A wrong
-    guess cannot write a wrong book: with no entry before it the running balance is NULL and
-    the INSERT fails (NOT NULL), a used key fails it too (UNIQUE); either fails the caller's
-    transaction with ``IntegrityError``, and the caller retries without ``fresh``.
-
-    Plain SQL, both statements: on every label, the ORM spent about 2 ms of Python building
-    them, more than the database took (``make bench``: label_cost). Values are prepared by
-    the model fields, as the ORM would."""
-    fresh = FreshEntry(account, kind, amount, idempotency_key, reference, memo, control_total, by)
-    with connection.cursor() as cursor:
-        cursor.execute(*fresh.move)  # locks the row
-        cursor.execute(*fresh.append)
-        row = cursor.fetchone()
-    return fresh.written(row)
-
-
 class FreshEntry:
-    """The two statements of a fresh entry (``_append_fresh``): ``move`` moves the account's
+    """The two statements of a fresh entry (``run``): ``move`` moves the account's
     balance (and locks its row), then ``append`` writes the entry and returns its id and
     running balance, for ``written``. They must run in this order, as two statements of
     one transaction: the INSERT reads the running balance after the lock.
@@ -280,6 +253,23 @@ class FreshEntry:
                 by.pk if by is not None else None,
             ],
         )
+
+    def run(self) -> LedgerEntry:
+        """Run ``move`` then ``append`` in the caller's transaction: ``record_entry`` for a
+        caller that knows the book is open and the entry new (a label's debit: its claim says
+        so). A wrong guess cannot write a wrong book: with no entry before it the running
+        balance is NULL and the INSERT fails (NOT NULL), a used key fails it too (UNIQUE);
+        either fails the caller's transaction with ``IntegrityError``, and the caller retries
+        without ``fresh``.
+
+        Plain SQL, both statements: on every label, the ORM spent about 2 ms of Python
+        building them, more than the database took (``make bench``: label_cost). Values are
+        prepared by the model fields, as the ORM would."""
+        with connection.cursor() as cursor:
+            cursor.execute(*self.move)  # locks the row
+            cursor.execute(*self.append)
+            row = cursor.fetchone()
+        return self.written(row)
 
     def written(self, row: tuple[Any, Any]) -> LedgerEntry:
         """The entry, from the (id, running balance) ``append`` returned; the account in

@@ -27,10 +27,13 @@ class KeptClientRedisCacheClient(RedisCacheClient):
         self._clients: dict[int, Any] = {}  # id of a kept pool -> its redis.Redis
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)  # Django's choice of server, and its pool
+        # Django's private helpers, as its own get_client uses them (django-stubs leaves
+        # them out): its choice of server and that server's kept pool, and the client class.
+        django_client: Any = self
+        pool = django_client._get_connection_pool(write)
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = django_client._client(connection_pool=pool)
         return client
 
 

@@ -34,7 +34,15 @@ from carriers.models import CarrierAccount
 from carriers.services import AccountNotUsable, require_usable
 from carriers.stamps import calllog, errors, limits
 from carriers.stamps.accounts import call
-from carriers.stamps.types import Address, Customs, CustomsLine, LabelImage, Rate, ReturnLabel
+from carriers.stamps.types import (
+    Address,
+    Customs,
+    CustomsLine,
+    Indicium,
+    LabelImage,
+    Rate,
+    ReturnLabel,
+)
 from funding.ledger import debit_for_label, fresh_label_debit, money
 from funding.models import LedgerEntry
 from funding.purchases import open_book
@@ -520,28 +528,40 @@ def _record(shipment: Shipment, indicium, batch_item_id: int | None = None) -> S
         "bought_at": timezone.now(),
         "failure": "",
     }
-    order_number = shipment.order.number
     # The purchase's carrier calls go with the follow-up job, or are written here should
     # the transaction not commit.
-    calls = calllog.take_deferred()
+    bought = _Bought(
+        shipment,
+        recorded,
+        indicium,
+        shipment.order.number,
+        batch_item_id,
+        calls=calllog.take_deferred(),
+    )
     try:
         try:
             if _one_message_possible():
-                return _record_in_one_message(
-                    shipment, recorded, indicium, order_number, batch_item_id, calls
-                )
-            return _record_in_transaction(
-                shipment, recorded, indicium, order_number, batch_item_id, calls, fresh=True
-            )
+                return _record_in_one_message(bought)
+            return _record_in_transaction(bought, fresh=True)
         except IntegrityError:
             # The quick debit's guess was wrong (ledger.record_entry ``fresh``): nothing was
             # written; the same transaction again, with the ledger's careful path.
-            return _record_in_transaction(
-                shipment, recorded, indicium, order_number, batch_item_id, calls, fresh=False
-            )
+            return _record_in_transaction(bought, fresh=False)
     except BaseException:
-        calllog.record_many(calls)
+        calllog.record_many(bought.calls)
         raise
+
+
+@dataclass(frozen=True)
+class _Bought:
+    """A label the carrier sold, and what recording it writes (``_record``)."""
+
+    shipment: Shipment
+    recorded: dict  # the label's row: its columns once bought
+    indicium: Indicium
+    order_number: str
+    batch_item_id: int | None
+    calls: list[dict]  # the purchase's carrier calls, logged by the follow-up job
 
 
 def _debit_memo(shipment: Shipment, tracking_number: str, order_number: str) -> str:
@@ -566,14 +586,7 @@ def _one_message_possible() -> bool:
 _CLAIMED = "current_setting('shipdesk.label_claimed', true) = '1'"
 
 
-def _record_in_one_message(
-    shipment: Shipment,
-    recorded: dict,
-    indicium,
-    order_number: str,
-    batch_item_id: int | None,
-    calls: list[dict],
-) -> Shipment:
+def _record_in_one_message(bought: _Bought) -> Shipment:
     """``_record_in_transaction``'s statements sent to PostgreSQL in one message: one round
     trip instead of six (BEGIN, four statements, COMMIT), about 2 ms less of ShipDesk's own
     time for a label (``make bench``: label_cost).
@@ -585,6 +598,7 @@ def _record_in_one_message(
     statement locked the account, as in the transaction. The claim comes first and says
     whether it took the label in a setting local to that transaction (``set_config``, read
     by ``_CLAIMED``); every other statement writes only if it did."""
+    shipment, recorded, calls = bought.shipment, bought.recorded, bought.calls
     claim, claim_params = update_statement(
         Shipment,
         recorded,
@@ -602,8 +616,8 @@ def _record_in_one_message(
         shipment.account,
         recorded["amount"],
         shipment.integrator_tx_id,
-        memo=_debit_memo(shipment, recorded["tracking_number"], order_number),
-        control_total=indicium.control_total,
+        memo=_debit_memo(shipment, recorded["tracking_number"], bought.order_number),
+        control_total=bought.indicium.control_total,
         by=shipment.bought_by,
         only_if=_CLAIMED,
     )
@@ -617,7 +631,7 @@ def _record_in_one_message(
                 also=_CLAIMED,
             )
         )
-        items = _batch_items_of(shipment, batch_item_id)
+        items = _batch_items_of(shipment, bought.batch_item_id)
         if items is not None:
             statements.append(
                 update_statement(
@@ -669,16 +683,8 @@ def _queue_follow_up(shipment: Shipment, calls: list[dict]) -> None:
     )
 
 
-def _record_in_transaction(
-    shipment: Shipment,
-    recorded: dict,
-    indicium,
-    order_number: str,
-    batch_item_id: int | None,
-    calls: list[dict],
-    *,
-    fresh: bool,
-) -> Shipment:
+def _record_in_transaction(bought: _Bought, *, fresh: bool) -> Shipment:
+    shipment, recorded, calls = bought.shipment, bought.recorded, bought.calls
     with transaction.atomic():
         # Only from "buying" (or "failed", should a lost answer come back after all).
         claimed = update_row(
@@ -696,8 +702,8 @@ def _record_in_transaction(
             shipment.account,
             recorded["amount"],
             reference=shipment.integrator_tx_id,
-            memo=_debit_memo(shipment, shipment.tracking_number, order_number),
-            control_total=indicium.control_total,
+            memo=_debit_memo(shipment, shipment.tracking_number, bought.order_number),
+            control_total=bought.indicium.control_total,
             by=shipment.bought_by,
             check_auto_funding=False,  # after_purchase checks it
             # This transaction claimed the label, so its debit is new; the book was open
@@ -712,7 +718,7 @@ def _record_in_transaction(
                 {"status": Order.Status.SHIPPED, "updated_at": timezone.now()},
             )
             shipment.order.status = Order.Status.SHIPPED
-            items = _batch_items_of(shipment, batch_item_id)
+            items = _batch_items_of(shipment, bought.batch_item_id)
             if items is not None:
                 BatchItem.objects.filter(**{f"{k}__in": v for k, v in items.items()}).update(
                     status=BatchItem.Status.BOUGHT, reason="", shipment=shipment
