@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
+import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -143,6 +146,20 @@ def outsider_client(outsider) -> Client:
 @pytest.fixture
 def order(merchant):
     return make_order(merchant, "A-1001")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test databases, dropped only once the live server's request threads
+    have finished (10 s at most). Each serves one kept-alive connection and holds a database
+    connection of its own until that ends; left open, it keeps PostgreSQL from dropping the
+    test database. Clients hang up in their fixtures' teardown, or when collected."""
+    yield
+    gc.collect()
+    deadline = time.monotonic() + 10
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture

@@ -121,6 +121,20 @@ class Transport(zeep.Transport):
             found = found or urllib3.PoolManager(maxsize=32)
             return self._pools.setdefault(f"{scheme}://{host}", found)
 
+    def close(self) -> None:
+        """Close every kept-alive connection (the SOAP calls' and the WSDL's)."""
+        with self._pools_lock:
+            for manager in self._pools.values():
+                # PoolManager.clear() only forgets its pools (urllib3 2 closes a pool's
+                # connections when it is collected): close each, then forget them.
+                for key in list(manager.pools.keys()):  # it refuses to be iterated
+                    pool = manager.pools.get(key)
+                    if pool is not None:
+                        pool.close()
+                manager.clear()
+            self._pools.clear()
+        self.session.close()
+
     def post(self, address: str, message: str | bytes, headers: dict[str, str]) -> Answer:
         timeout = self.operation_timeout
         answer = self._pool_for(address).urlopen(
@@ -196,8 +210,13 @@ def endpoints() -> tuple[str, str]:
 
 
 def forget_wsdls() -> None:
-    """Forget parsed WSDLs and their services (tests that change endpoints)."""
+    """Forget parsed WSDLs and their services (tests that change endpoints), and close their
+    connections: a kept-alive connection holds a thread of the server at the other end (the
+    test server's, with its own database connection) until it is closed."""
     with _wsdl_lock:
+        for client in _wsdl_clients.values():
+            if isinstance(client.transport, Transport):
+                client.transport.close()
         _wsdl_clients.clear()
         _services.clear()
         wsdl_parse_count.clear()

@@ -39,12 +39,21 @@ def swsim(request, endpoint):
         client = _real()
     else:
         client = zeep.Client(f"{endpoint}?wsdl", transport=Transport(timeout=5))
-    return client.create_service(f"{NS}SwsimV135Soap", endpoint)
+    yield client.create_service(f"{NS}SwsimV135Soap", endpoint)
+    _hang_up(client)
 
 
 @pytest.fixture
-def sandbox_client(endpoint) -> zeep.Client:
-    return zeep.Client(f"{endpoint}?wsdl", transport=Transport(timeout=5))
+def sandbox_client(endpoint):
+    client = zeep.Client(f"{endpoint}?wsdl", transport=Transport(timeout=5))
+    yield client
+    _hang_up(client)
+
+
+def _hang_up(client: zeep.Client) -> None:
+    """Close the client's kept-alive connections: each holds a thread of the live server,
+    and that thread its database connection, which would outlive the test database."""
+    client.transport.session.close()
 
 
 @pytest.fixture

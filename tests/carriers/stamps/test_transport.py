@@ -73,3 +73,17 @@ def test_the_environments_proxy_is_used_unless_the_host_is_bypassed(monkeypatch)
     assert getattr(plain, "proxy", None) is None
     # One pool per host, reused by every call.
     assert wire._pool_for("https://swsim.stamps.com/other") is proxied
+
+
+def test_forgetting_the_wsdl_hangs_up_its_connections(stamps):
+    # A kept-alive connection holds a thread of the server at the other end: forgetting the
+    # WSDL (tests that change endpoints) must close it, not leave it to the collector.
+    stamps.create_account("amy", "Secret123", balance=Decimal("50.00"))
+    get_client("amy", "Secret123").get_account_info()
+    wsdl, address = transport.endpoints()
+    wire = transport.wsdl_client(wsdl).transport
+    pool = wire._pool_for(address).connection_from_url(address)
+    kept = [conn for conn in pool.pool.queue if conn is not None]
+    assert kept and all(conn.sock is not None for conn in kept)
+    transport.forget_wsdls()
+    assert all(conn.sock is None for conn in kept)
