@@ -63,9 +63,12 @@ class Spans:
         with self.lock:
             self.spans.clear()
 
-    def total(self) -> float:
-        with self.lock:
-            return sum(end - start for start, end in self.spans)
+    def durations(self, first: int = 0) -> list[float]:
+        """How long each request took, from the ``first``-th on (``count()`` before a call)."""
+        return [end - start for start, end in self.since(first)]
+
+    def total(self, first: int = 0) -> float:
+        return sum(self.durations(first))
 
     def busy(self) -> float:
         """Wall time during which at least one request was being handled."""

@@ -103,7 +103,7 @@ def main() -> int:
         )
         # Where the time went: until the first label was started (runners picked up), the
         # carrier's slots kept busy meanwhile, and from the last label to the batch marked done.
-        answers = [end - start for start, end in spans.since(0)]
+        answers = spans.durations()
         labels_time = sum(t for t in answers if t >= DELAY)
         busy = labels_time / (IN_FLIGHT * wall) if wall else 0.0
         start_lag = (bought["first"] - batch.created_at).total_seconds()
