@@ -14,6 +14,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCacheClient
 
 from merchants.cache import RedisCache
+from tests.support import ROOT
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI=true)")
 
@@ -79,6 +80,7 @@ def test_threads_share_the_client_safely(redis_cache):
 FORKED_WORKER = """
 import os, sys
 from merchants.cache import RedisCache
+from tests.support import ROOT
 cache = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": sys.argv[1]})
 cache.set("a", "parent", 60)  # the parent's client and connection exist before the fork
 child = os.fork()
@@ -100,6 +102,7 @@ def test_a_forked_worker_gets_its_own_connection():
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=ROOT,  # where merchants/ is, whatever pytest's working directory
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "shipdesk.settings"},
     )
     assert done.stdout.strip() == "ok", done.stderr
