@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount
 from funding.models import ZERO, LedgerEntry
+from merchants.rows import prepared_cursor
 
 CENT = Decimal("0.01")
 
@@ -187,7 +188,7 @@ class FreshEntry:
 
     ``only_if``: one more SQL condition (no parameters) both statements obey, for a caller
     that sends them with its own statements and writes nothing unless its own went through
-    (``shipments.labels`` records a label in one message to PostgreSQL)."""
+    (``shipments.labels`` records a label in one round trip to PostgreSQL)."""
 
     def __init__(
         self,
@@ -265,7 +266,7 @@ class FreshEntry:
         Plain SQL, both statements: on every label, the ORM spent about 2 ms of Python
         building them, more than the database took (``make bench``: label_cost). Values are
         prepared by the model fields, as the ORM would."""
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(*self.move)  # locks the row
             cursor.execute(*self.append)
             row = cursor.fetchone()

@@ -177,6 +177,14 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
             "-c max_parallel_workers_per_gather=0"
         )
+        # The hot paths' own statements (merchants.rows.prepared_cursor) are prepared on
+        # their 5th run on a connection, then parsed and planned no more; Django's own
+        # cursors never prepare. Behind a pooler that hands one server connection to many
+        # clients (PgBouncer in transaction mode without max_prepared_statements), turn it
+        # off with DATABASE_PREPARED_STATEMENTS=0.
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+            5 if os.environ.get("DATABASE_PREPARED_STATEMENTS", "1") != "0" else None
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -1,4 +1,5 @@
-"""Helpers for tests that start real processes against the test database."""
+"""Helpers for tests that start real processes against the test database, or watch what
+reaches it."""
 
 from __future__ import annotations
 
@@ -182,3 +183,40 @@ def credit_refunds(sandbox) -> int:
     seconds = delay if delay is not None else settings.STAMPS_SANDBOX_REFUND_DELAY
     sandbox.set_clock(timezone.now() + dt.timedelta(seconds=seconds + 1))
     return follow_all_refunds()
+
+
+@contextmanager
+def postgres_messages() -> Iterator[list[str]]:
+    """The protocol messages this thread's PostgreSQL connection exchanges inside the block,
+    one line each (libpq's own trace, ``PQtrace``): "F" lines were sent, "B" lines received.
+    A round trip ends with each ``ReadyForQuery``; each ``Execute`` is one statement run."""
+    from psycopg import pq
+
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    lines: list[str] = []
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            yield lines
+        finally:
+            pgconn.untrace()
+            trace.seek(0)
+            lines.extend(trace.read().decode(errors="replace").splitlines())
+
+
+def round_trips(messages: list[str]) -> int:
+    """How many times the client waited for PostgreSQL's answer (``postgres_messages``)."""
+    return sum(1 for line in messages if line.startswith("B\t") and "\tReadyForQuery" in line)
+
+
+def executed(messages: list[str]) -> int:
+    """How many times the client asked PostgreSQL to run SQL (``postgres_messages``): each
+    ``Execute`` (one statement, server-side parameters) and each ``Query`` (a text sent with
+    its values in it, as Django's own cursors send theirs)."""
+    return sum(
+        1
+        for line in messages
+        if line.startswith("F\t") and ("\tExecute\t" in line or "\tQuery\t" in line)
+    )

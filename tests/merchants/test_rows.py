@@ -1,5 +1,6 @@
 """merchants.rows: one row inserted or updated in plain SQL stores exactly what the ORM's
-``save()`` and ``update()`` store (on SQLite here, on PostgreSQL in CI's second pass)."""
+``save()`` and ``update()`` store, and statements run together are written all or none (on
+SQLite here, on PostgreSQL in CI's second pass, where they also take one round trip)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from merchants.rows import insert_row, update_row
+from merchants.rows import insert_row, run_together, update_row, update_statement
 from orders.models import Order
 from shipments.models import Shipment
 from tests.factories import make_carrier_account, make_merchant, make_order, make_ship_from
+from tests.support import executed, postgres_messages, round_trips
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +133,81 @@ def test_an_update_names_a_foreign_key_by_its_attribute(parts):
     shipment.refresh_from_db()
     assert shipment.order_id == other.pk
     assert update_row(Shipment, 0, {"order_id": other.pk}) == 0  # no such row
+
+
+# Statements run together (run_together). Outside any transaction, as a label is recorded:
+# on PostgreSQL that is the one-round-trip path (inside one, they run one at a time).
+together = pytest.mark.django_db(transaction=True)
+
+
+def _renamed(order: Order, name: str) -> tuple[str, list]:
+    sql, params = update_statement(Order, {"recipient_name": name}, pk=order.pk)
+    return f"{sql} RETURNING id", params
+
+
+def _names(*orders: Order) -> list[str]:
+    return [Order.objects.get(pk=o.pk).recipient_name for o in orders]
+
+
+@pytest.fixture
+def two_orders(parts):
+    merchant, ship_from = parts["merchant"], parts["ship_from"]
+    return (
+        make_order(merchant, "T-1", ship_from=ship_from, recipient_name="Before"),
+        make_order(merchant, "T-2", ship_from=ship_from, recipient_name="Before"),
+    )
+
+
+@together
+def test_statements_run_together_answer_each_its_own_rows(two_orders):
+    first, second = two_orders
+    nothing = update_statement(Order, {"recipient_name": "Nobody"}, pk=0)
+    answers = run_together([_renamed(first, "Ann"), nothing, _renamed(second, "Bea")])
+    assert answers == [[(first.pk,)], [], [(second.pk,)]]
+    assert _names(first, second) == ["Ann", "Bea"]
+
+
+@together
+def test_a_failing_statement_writes_none_of_those_run_with_it(two_orders):
+    first, second = two_orders
+    taken = ("UPDATE orders_order SET number = %s WHERE id = %s", [first.number, second.pk])
+    with pytest.raises(IntegrityError):  # Django's, whatever the database
+        run_together([_renamed(first, "Ann"), taken, _renamed(second, "Bea")])
+    assert _names(first, second) == ["Before", "Before"]
+    # The connection is usable afterwards, and the next statements go through.
+    run_together([_renamed(first, "Cy")])
+    assert _names(first) == ["Cy"]
+
+
+@together
+def test_statements_interrupted_half_way_write_none(two_orders):
+    """A statement that never reaches the database (a value the driver cannot send, or a
+    worker interrupted) after others were sent: those are not written either."""
+    first, second = two_orders
+    unsendable = ("UPDATE orders_order SET recipient_name = %s WHERE id = %s", [object(), 1])
+    with pytest.raises(Exception) as raised:  # noqa: PT011  the driver's own error
+        run_together([_renamed(first, "Ann"), unsendable, _renamed(second, "Bea")])
+    assert not isinstance(raised.value, AssertionError)
+    assert _names(first, second) == ["Before", "Before"]
+    run_together([_renamed(second, "Dee")])
+    assert _names(first, second) == ["Before", "Dee"]
+
+
+def test_inside_a_transaction_they_belong_to_it(two_orders):
+    first, second = two_orders
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        run_together([_renamed(first, "Ann"), _renamed(second, "Bea")])
+        raise ZeroDivisionError  # the caller's transaction fails after them
+    assert _names(first, second) == ["Before", "Before"]
+
+
+@together
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (CI=true runs it)")
+def test_on_postgresql_statements_run_together_take_one_round_trip(two_orders):
+    first, second = two_orders
+    with postgres_messages() as messages:
+        run_together([_renamed(first, "Ann"), _renamed(second, "Bea"), _renamed(first, "Cy")])
+    assert executed(messages) == 3
+    assert round_trips(messages) == 1, messages
+    assert _names(first, second) == ["Cy", "Bea"]
+

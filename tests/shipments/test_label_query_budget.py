@@ -45,8 +45,8 @@ def _queries_to_buy(order, account, monkeypatch) -> tuple[list[str], list[str]]:
     finally:
         monkeypatch.setattr(Conf, "SYNC", True)
     assert shipment.status == Shipment.Status.BOUGHT
-    # Statements, not messages: on PostgreSQL the label is recorded with one message of four
-    # or five (tests/shipments/test_record_in_one_message.py).
+    # Statements, not round trips: on PostgreSQL the label is recorded with four or five
+    # statements sent together (tests/shipments/test_record_in_one_round_trip.py).
     sql = [s for q in captured.captured_queries for s in sqlparse.split(q["sql"])]
     broker = [s for s in sql if "django_q_ormq" in s]
     return [s for s in sql if "django_q_ormq" not in s], broker

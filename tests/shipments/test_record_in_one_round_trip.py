@@ -1,8 +1,10 @@
-"""A label bought outside any transaction on PostgreSQL is recorded in one message: the claim,
-the debit, the order and the batch item sent together, run by PostgreSQL as one transaction
-(``shipments.labels._record_in_one_message``). The same guarantees as the transaction it
-replaces: all or nothing, nothing written when another recorder took the label, and the
-ledger's running balance read after the account's lock.
+"""A label bought outside any transaction on PostgreSQL is recorded in one round trip: the
+claim, the debit, the order and the batch item sent together, run by PostgreSQL as one
+transaction (``shipments.labels._record_in_one_round_trip``, ``merchants.rows.run_together``).
+The same guarantees as the transaction it replaces: all or nothing, nothing written when
+another recorder took the label, and the ledger's running balance read after the account's
+lock. And the purchase's own statements are prepared: after the first few labels, PostgreSQL
+no longer parses and plans them.
 
 PostgreSQL only (SQLite records in a transaction, tests/shipments/test_labels.py); `make test`
 runs these with CI=true.
@@ -14,7 +16,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-import sqlparse
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -23,6 +24,7 @@ from funding.models import LedgerEntry
 from orders.models import Order
 from shipments import labels
 from shipments.models import Shipment
+from tests.support import executed, postgres_messages, round_trips
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -59,21 +61,43 @@ def _keep_record_args(monkeypatch) -> list[tuple]:
     return seen
 
 
-def test_the_label_its_debit_and_its_order_go_in_one_round_trip(stamps, account, make_shippable):
+def _watch_recording(monkeypatch) -> list[tuple[list[str], list[str]]]:
+    """For each label recorded: (the SQL Django ran, the messages exchanged with PostgreSQL)
+    while ``_record`` ran. Its follow-up job runs after, outside what is watched (in tests it
+    runs inline, with queries of its own)."""
+    watched: list[tuple[list[str], list[str]]] = []
+    real_record, real_follow_up = labels._record, labels._queue_follow_up
+    follow_ups: list[tuple] = []
+    monkeypatch.setattr(labels, "_queue_follow_up", lambda *args: follow_ups.append(args))
+
+    def watch(*args, **kwargs):
+        with CaptureQueriesContext(connection) as captured, postgres_messages() as messages:
+            recorded = real_record(*args, **kwargs)
+        watched.append(([q["sql"] for q in captured.captured_queries], messages))
+        while follow_ups:
+            real_follow_up(*follow_ups.pop())
+        return recorded
+
+    monkeypatch.setattr(labels, "_record", watch)
+    return watched
+
+
+def test_the_label_its_debit_and_its_order_go_in_one_round_trip(
+    stamps, account, make_shippable, monkeypatch
+):
     labels.buy_label(make_shippable(), account, "US-PM")  # the book opened
     order = make_shippable()
     before = ledger.ledger_balance(account)
-    with CaptureQueriesContext(connection) as captured:
-        shipment = labels.buy_label(order, account, "US-PM")
+    watched = _watch_recording(monkeypatch)
+    shipment = labels.buy_label(order, account, "US-PM")
 
-    # (The follow-up job runs inline in tests, after the purchase: its queries are left out.)
-    sent = [q["sql"] for q in captured.captured_queries]
-    claim = next(i for i, sql in enumerate(sent) if 'UPDATE "shipments_shipment"' in sql)
-    message = sqlparse.split(sent[claim])
-    # Claim, balance, entry, order: one message, and the purchase's last.
-    assert len(message) == 4, message
-    assert "carriers_carrieraccount" in message[1] and "funding_ledgerentry" in message[2]
-    assert "orders_order" in message[3]
+    [(sql, messages)] = watched
+    # Claim, balance, entry, order: four statements, one wait for PostgreSQL's answer.
+    assert len(sql) == 4, sql
+    assert 'UPDATE "shipments_shipment"' in sql[0] and "carriers_carrieraccount" in sql[1]
+    assert "funding_ledgerentry" in sql[2] and "orders_order" in sql[3]
+    assert executed(messages) == 4, messages
+    assert round_trips(messages) == 1, messages
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.BOUGHT and shipment.tracking_number
     assert Order.objects.get(pk=order.pk).status == Order.Status.SHIPPED
@@ -82,6 +106,37 @@ def test_the_label_its_debit_and_its_order_go_in_one_round_trip(stamps, account,
     assert after == before - shipment.amount == ledger.ledger_balance(account)
     account.refresh_from_db()
     assert account.balance == stamps.get_balance(account.username)
+
+
+def test_after_a_few_labels_the_purchase_sends_its_statements_without_their_text(
+    stamps, account, make_shippable, monkeypatch
+):
+    """Prepared statements: the read before the carrier, the reservation and the recording
+    are parsed and planned by PostgreSQL once on a connection, then only named."""
+    for _ in range(6):  # psycopg prepares a statement on its 5th run (settings)
+        labels.buy_label(make_shippable(), account, "US-PM")
+    order = make_shippable()
+    follow_ups: list[tuple] = []
+    real_follow_up = labels._queue_follow_up
+    monkeypatch.setattr(labels, "_queue_follow_up", lambda *args: follow_ups.append(args))
+    with postgres_messages() as messages:
+        shipment = labels.buy_label(order, account, "US-PM")
+    real_follow_up(*follow_ups.pop())
+
+    assert shipment.status == Shipment.Status.BOUGHT
+    sent = [line for line in messages if line.startswith("F\t")]
+    texts = " ".join(line for line in sent if "\tParse\t" in line or "\tQuery\t" in line)
+    named = [line for line in sent if '\tBind\t "" "_pg' in line]
+    for statement in (
+        "cutoff_time",  # the read before the carrier
+        'INSERT INTO "shipments_shipment"',  # the reservation
+        "set_config",  # the claim
+        "carriers_carrieraccount",  # the balance
+        "funding_ledgerentry",  # the entry
+        'UPDATE "orders_order" SET "status"',  # the order shipped
+    ):
+        assert statement not in texts, texts
+    assert len(named) >= 6, sent  # read, reservation, claim, balance, entry, order
 
 
 def test_a_label_another_recorder_took_is_not_recorded_twice(
@@ -160,9 +215,9 @@ def test_the_debit_reads_the_running_balance_after_waiting_for_the_account(
 def test_a_wrong_quick_guess_writes_nothing_and_the_careful_path_debits_once(
     stamps, account, make_shippable, monkeypatch
 ):
-    """The message's quick debit assumes the label's key unused; when it is not, PostgreSQL
-    rolls the whole message back (the claim too) and the transaction path records the
-    label, finding the debit already there."""
+    """The round trip's quick debit assumes the label's key unused; when it is not,
+    PostgreSQL rolls all its statements back (the claim too) and the transaction path
+    records the label, finding the debit already there."""
     labels.buy_label(make_shippable(), account, "US-PM")  # the book opened
     real = labels._record
     messages: list[str] = []
@@ -184,7 +239,7 @@ def test_a_wrong_quick_guess_writes_nothing_and_the_careful_path_debits_once(
     order = make_shippable()
     shipment = labels.buy_label(order, account, "US-PM")
 
-    assert any("set_config" in sql for sql in messages)  # the one message was tried first
+    assert any("set_config" in sql for sql in messages)  # the one round trip was tried first
     assert shipment.status == Shipment.Status.BOUGHT
     assert Order.objects.get(pk=order.pk).status == Order.Status.SHIPPED
     debits = LedgerEntry.objects.filter(
