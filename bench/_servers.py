@@ -1,6 +1,10 @@
 """Throwaway PostgreSQL and Redis for a benchmark that needs them when the environment has
 none (no DATABASE_URL to PostgreSQL or no REDIS_URL): the same set-up scripts/test uses with
-CI=true, on free loopback ports, in a temporary folder removed afterwards."""
+CI=true, on free loopback ports, in a temporary folder removed afterwards.
+
+``BENCH_PG_STATEMENTS=N`` also prints, after the bench, the N statements the server spent
+most time on, with their planning and running time per call (pg_stat_statements, planning
+tracked): how the purchase's planning cost was found (merchants.rows.prepared_cursor)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PG_STATEMENTS = int(os.environ.get("BENCH_PG_STATEMENTS", "0"))
+# Statements run at least this often: the bench's own, not its set-up's.
+PG_STATEMENTS_MIN_CALLS = 100
 
 
 def _free_port() -> int:
@@ -58,6 +65,11 @@ def run_with_servers(module: str) -> int:
             f"-c listen_addresses=127.0.0.1 -p {pg_port} -k {folder} -c fsync=off "
             "-c synchronous_commit=off -c max_connections=300"
         )
+        if PG_STATEMENTS:
+            options += (
+                " -c shared_preload_libraries=pg_stat_statements"
+                " -c pg_stat_statements.track_planning=on"
+            )
         subprocess.run(
             _as_postgres(
                 [str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(folder / "pg.log")]
@@ -86,7 +98,10 @@ def run_with_servers(module: str) -> int:
             REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         )
         print(f"(throwaway PostgreSQL on :{pg_port} and Redis on :{redis_port})", flush=True)
-        return subprocess.run([sys.executable, "-m", "bench", module], cwd=ROOT, env=env).returncode
+        code = subprocess.run([sys.executable, "-m", "bench", module], cwd=ROOT, env=env).returncode
+        if PG_STATEMENTS:
+            _print_statements(pg_bin, pg_port)
+        return code
     finally:
         if redis is not None:
             redis.terminate()
@@ -97,6 +112,23 @@ def run_with_servers(module: str) -> int:
                 stdout=subprocess.DEVNULL,
             )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _print_statements(pg_bin: Path, pg_port: int) -> None:
+    query = (
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; "
+        "SELECT calls, plans, round((total_plan_time / calls)::numeric, 3) AS plan_ms, "
+        "round((total_exec_time / calls)::numeric, 3) AS run_ms, "
+        "left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement "
+        f"FROM pg_stat_statements WHERE calls >= {PG_STATEMENTS_MIN_CALLS} "
+        f"ORDER BY total_plan_time + total_exec_time DESC LIMIT {PG_STATEMENTS}"
+    )
+    print("== the PostgreSQL server's time per statement (pg_stat_statements) ==", flush=True)
+    subprocess.run(
+        _as_postgres([str(pg_bin / "psql"), "-h", "127.0.0.1", "-p", str(pg_port)])
+        + ["-U", "postgres", "-X", "-q", "-c", query, "shipdesk"],
+        check=False,
+    )
 
 
 def _wait_for_port(port: int, seconds: float = 10.0) -> None:

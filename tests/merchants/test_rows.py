@@ -210,4 +210,3 @@ def test_on_postgresql_statements_run_together_take_one_round_trip(two_orders):
     assert executed(messages) == 3
     assert round_trips(messages) == 1, messages
     assert _names(first, second) == ["Cy", "Bea"]
-
