@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
-from psycopg import pq
+from psycopg import Pipeline, pq
 
 type Statement = tuple[str, Sequence[Any]]
 
@@ -36,7 +36,8 @@ def prepared_cursor() -> CursorWrapper:
     Django's cursors bind parameters on the client, which never prepares, because the ORM's
     SQL is not always valid with server-side parameters (Django ticket #20516); this cursor
     is only for the hand-written statements of the hot paths. Planning the purchase's one
-    read took PostgreSQL 0.5 ms a label, running it 0.1 ms (``make bench``: label_cost)."""
+    read had taken PostgreSQL 0.54 ms a label and running it 0.22 ms; prepared, 0.01 and
+    0.04 ms (``make bench``: label_cost with ``BENCH_PG_STATEMENTS``)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
@@ -61,9 +62,14 @@ def run_together(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]
     On PostgreSQL outside a transaction they travel in one round trip, prepared
     (``prepared_cursor``): psycopg's pipeline mode, in which the statements sent before one
     Sync message run as one implicit transaction, committed at the Sync, or rolled back
-    when any of them fails. Inside a caller's transaction, or on another database, one at a
-    time in ``transaction.atomic()``."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    when any of them fails. Inside a caller's transaction, on another database, or with a
+    libpq older than 14 (no pipeline mode; psycopg's binary package brings its own), one at
+    a time in ``transaction.atomic()``."""
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or not Pipeline.is_supported()
+    ):
         with transaction.atomic():
             return [_run(statement) for statement in statements]
     cursors = [prepared_cursor() for _ in statements]
