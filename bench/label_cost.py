@@ -303,15 +303,20 @@ def _measure_one(order, account, server: Sandbox) -> _Label:
     spans = server.spans.since(first_span)
     server_time = sum(end - start for start, end in spans)
     together = [(start, end) for name, start, end, _ in _record.steps if name == TOGETHER]
-    # Each query as (its time, its statements, the wait it stands for: its own, or its
-    # round trip's for the first statement sent together, none for the others).
+    # Each query as (its time, its statements, the wait it stands for): its own; for
+    # statements sent together, their round trip's, counted with the first of them.
     queries: list[tuple[float, int, float]] = []
+    counted: set[tuple[float, float]] = set()
     trips = 0
     for q_start, q_end, sql in _record.queries:
         span = next(((s, e) for s, e in together if _within(s, e, q_start)), None)
-        first = span is None or not any(_within(*span, t) for t, _, _ in queries if t < q_start)
-        wait = (q_end - q_start) if span is None else (span[1] - span[0]) if first else 0.0
-        trips += first
+        if span is None:
+            wait, trips = q_end - q_start, trips + 1
+        elif span in counted:
+            wait = 0.0
+        else:
+            counted.add(span)
+            wait, trips = span[1] - span[0], trips + 1
         queries.append((q_start, _statements(sql), wait))
     steps: dict[str, tuple[float, float, int, float]] = defaultdict(lambda: (0.0, 0.0, 0, 0.0))
     for name, s_start, s_end, s_cpu in _record.steps:

@@ -86,7 +86,7 @@ def run_together(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]
                 if connection.connection.pgconn.pipeline_status != pq.PipelineStatus.ABORTED:
                     cursors[0].cursor.execute("ROLLBACK")
                 raise
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        return [_answer(cursor) for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
@@ -95,7 +95,13 @@ def run_together(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]
 def _run(statement: Statement) -> list[tuple[Any, ...]]:
     with prepared_cursor() as cursor:
         cursor.execute(*statement)
-        return cursor.fetchall() if cursor.description else []
+        return _answer(cursor)
+
+
+def _answer(cursor: CursorWrapper) -> list[tuple[Any, ...]]:
+    """The rows a statement answered; none for one that answers no rows (an UPDATE without
+    RETURNING), where fetching would raise."""
+    return cursor.fetchall() if cursor.description else []
 
 
 @cache

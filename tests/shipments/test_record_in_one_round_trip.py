@@ -13,6 +13,7 @@ runs these with CI=true.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -61,21 +62,35 @@ def _keep_record_args(monkeypatch) -> list[tuple]:
     return seen
 
 
-def _watch_recording(monkeypatch) -> list[tuple[list[str], list[str]]]:
-    """For each label recorded: (the SQL Django ran, the messages exchanged with PostgreSQL)
-    while ``_record`` ran. Its follow-up job runs after, outside what is watched (in tests it
-    runs inline, with queries of its own)."""
-    watched: list[tuple[list[str], list[str]]] = []
-    real_record, real_follow_up = labels._record, labels._queue_follow_up
+def _defer_follow_ups(monkeypatch) -> Callable[[], int]:
+    """Labels' follow-up jobs held back (in tests they run inline, with queries of their
+    own, inside what a test watches); the function returned runs those held so far and
+    says how many."""
+    real_follow_up = labels._queue_follow_up
     follow_ups: list[tuple] = []
     monkeypatch.setattr(labels, "_queue_follow_up", lambda *args: follow_ups.append(args))
+
+    def run_held() -> int:
+        held = len(follow_ups)
+        while follow_ups:
+            real_follow_up(*follow_ups.pop())
+        return held
+
+    return run_held
+
+
+def _watch_recording(monkeypatch) -> list[tuple[list[str], list[str]]]:
+    """For each label recorded: (the SQL Django ran, the messages exchanged with PostgreSQL)
+    while ``_record`` ran. Its follow-up job runs after, outside what is watched."""
+    watched: list[tuple[list[str], list[str]]] = []
+    real_record = labels._record
+    run_follow_ups = _defer_follow_ups(monkeypatch)
 
     def watch(*args, **kwargs):
         with CaptureQueriesContext(connection) as captured, postgres_messages() as messages:
             recorded = real_record(*args, **kwargs)
         watched.append(([q["sql"] for q in captured.captured_queries], messages))
-        while follow_ups:
-            real_follow_up(*follow_ups.pop())
+        run_follow_ups()
         return recorded
 
     monkeypatch.setattr(labels, "_record", watch)
@@ -116,12 +131,10 @@ def test_after_a_few_labels_the_purchase_sends_its_statements_without_their_text
     for _ in range(6):  # psycopg prepares a statement on its 5th run (settings)
         labels.buy_label(make_shippable(), account, "US-PM")
     order = make_shippable()
-    follow_ups: list[tuple] = []
-    real_follow_up = labels._queue_follow_up
-    monkeypatch.setattr(labels, "_queue_follow_up", lambda *args: follow_ups.append(args))
+    run_follow_ups = _defer_follow_ups(monkeypatch)
     with postgres_messages() as messages:
         shipment = labels.buy_label(order, account, "US-PM")
-    real_follow_up(*follow_ups.pop())
+    assert run_follow_ups() == 1
 
     assert shipment.status == Shipment.Status.BOUGHT
     sent = [line for line in messages if line.startswith("F\t")]
