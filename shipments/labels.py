@@ -340,7 +340,12 @@ def buy_label(
     # The purchase's carrier calls are logged together, by its follow-up job (or at the end
     # when it stops short): one insert instead of one per call. Its calls (GetRates, then
     # CreateIndicium) come one after the other and share one of the account's call slots.
-    with calllog.deferred(), limits.one_slot(account.username):
+    # A rate it asks for itself is kept for a retry only if the label is not bought.
+    with (
+        calllog.deferred(),
+        limits.one_slot(account.username),
+        rating.cached_unless_bought(),
+    ):
         return _buy(order, account, service, ship_date, batch, batch_item_id, by)
 
 

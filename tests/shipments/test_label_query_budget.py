@@ -84,8 +84,7 @@ def test_the_follow_up_job_keeps_the_image_the_call_log_and_the_tracking(
     shipment = buy_label(order, account, "US-PM")
     assert not LabelFile.objects.filter(shipment=shipment).exists()
     assert not Parcel.objects.filter(shipment=shipment).exists()
-    # The purchase's calls (CleanseAddress, CreateIndicium; its rate came from the cache)
-    # travel with the job.
+    # The purchase's calls (CleanseAddress, GetRates, CreateIndicium) travel with the job.
     assert CarrierCall.objects.count() == calls_before
 
     from django_q.models import OrmQ
@@ -102,4 +101,4 @@ def test_the_follow_up_job_keeps_the_image_the_call_log_and_the_tracking(
     logged = list(
         CarrierCall.objects.order_by("pk").values_list("operation", flat=True)[calls_before:]
     )
-    assert logged == ["CleanseAddress", "CreateIndicium"]
+    assert logged == ["CleanseAddress", "GetRates", "CreateIndicium"]

@@ -9,14 +9,16 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.utils import timezone
 
-from carriers.models import CarrierAccount
+from carriers.models import CarrierAccount, CarrierCall
+from funding import purchases
 from funding.ledger import ledger_balance
 from funding.models import LedgerEntry
 from funding.purchases import sync_balance
 from orders.models import Order
-from shipments import labels, printing, voids
+from shipments import labels, printing, rating, voids
 from shipments.models import Shipment, ShippingSettings
 from shipments.notifications import notification_payload
 from tests.labels_read import page_count, pdf_text, tracking_numbers
@@ -134,6 +136,34 @@ def test_insufficient_funds_says_so_and_links_to_add_funds(stamps, sandbox_accou
     assert exc.value.fix.text == "Add funds"
     assert "Add funds" in exc.value.message
     assert stamps.indicia(account.username) == []
+
+
+def test_a_purchase_refused_for_funds_keeps_its_rate_for_the_retry_once_funds_are_added(
+    stamps, sandbox_account, make_shippable
+):
+    account = sandbox_account(balance="1.00")
+    order = make_shippable()
+    with pytest.raises(labels.LabelError, match="Add funds"):
+        labels.buy_label(order, account, "US-PM")
+    assert CarrierCall.objects.filter(operation="GetRates").count() == 1
+    purchases.add_funds(account, Decimal("50.00"))
+    labels.buy_label(order, account, "US-PM")
+    # The merchant waits for the carrier once for the label, not twice.
+    assert CarrierCall.objects.filter(operation="GetRates").count() == 1
+    assert_bought_once(stamps, account, order)
+
+
+def test_a_bought_labels_own_rate_is_not_kept_its_order_has_shipped(
+    stamps, account, make_shippable
+):
+    order = make_shippable()
+    shipment = labels.buy_label(order, account, "US-PM", timezone.localdate())
+    assert CarrierCall.objects.filter(operation="GetRates").count() == 1
+    # The query as the purchase asked it: the order's address as checked, its ship date.
+    query = rating.query_for_order(Order.objects.get(pk=order.pk), shipment.ship_date)
+    # (Rates shown before the Buy button are kept, and reused: test_pages.)
+    assert cache.get(query.cache_key(account, "US-PM")) is None
+    assert cache.get(query.cache_key(account)) is None
 
 
 def test_the_carriers_insufficient_funds_answer_fails_the_label_cleanly(
