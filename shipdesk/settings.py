@@ -472,6 +472,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"quiet_enqueued": {"()": "shipdesk.logs.QuietEnqueued"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -480,5 +481,7 @@ LOGGING = {
         "zeep": {"level": "WARNING"},
         # twilio logs every request's URL and headers at INFO: nothing anyone needs to read.
         "twilio": {"level": "WARNING"},
+        # A line for every job queued, on the merchant's wait: see shipdesk.logs.
+        "django-q": {"filters": ["quiet_enqueued"]},
     },
 }
