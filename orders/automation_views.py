@@ -14,7 +14,7 @@ from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import rules
 from orders.models import AutomationRule
-from orders.rule_forms import RuleForm, describe
+from orders.rule_forms import RuleForm, describe, with_rows_changed
 
 
 @merchant_view(Perm.RULES, read=Perm.VIEW)
@@ -26,6 +26,11 @@ def rule_list(request: MerchantRequest) -> HttpResponse:
 @merchant_view(Perm.RULES)
 def rule_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     rule = get_owned_or_404(request, AutomationRule, pk=pk) if pk else None
+    if "add_condition" in request.POST or "remove_condition" in request.POST:
+        # A row added or taken out while writing the rule: the editor again, as typed.
+        form = with_rows_changed(request.POST, merchant=request.merchant, rule=rule)
+        template = "orders/rule_form.html#conditions" if request.htmx else "orders/rule_form.html"
+        return render(request, template, {"form": form, "rule": rule})
     form = RuleForm(request.POST or None, merchant=request.merchant, rule=rule)
     if request.method == "POST" and form.is_valid():
         if rule is None:

@@ -1,8 +1,11 @@
-"""The automation rule form: a few condition rows and one field per action."""
+"""The automation rule form: as many condition rows as the rule needs, one field per action."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 
@@ -12,7 +15,12 @@ from orders import rules
 from orders.catalog import Confirmation, PackageType, Service, service_info
 from orders.models import AutomationRule
 
-CONDITION_ROWS = 4
+# A rule's conditions are rows of the form (c0_field, c0_op, c0_value, c1_field...): as many
+# as it has, plus a blank one to add another, up to MAX_CONDITIONS.
+MAX_CONDITIONS = 20
+# Rows read from a post, at most: a forged post naming row 10**6 must not build a million.
+_ROWS_READ = 100
+_ROW_KEY = re.compile(r"c(\d+)_(?:field|op|value)$")
 TRI_STATE = [("", "— leave as is —"), ("on", "Turn on"), ("off", "Turn off")]
 
 
@@ -53,16 +61,38 @@ class RuleForm(forms.Form):
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Hold until"
     )
 
-    def __init__(self, *args, merchant: Merchant, rule: AutomationRule | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        merchant: Merchant,
+        rule: AutomationRule | None = None,
+        rows: int | None = None,
+        focus_row: int | None = None,
+        **kwargs,
+    ):
+        """``rows``: condition rows shown when unbound (by default the rule's conditions and
+        a blank one); ``focus_row``: the row the cursor goes to (the one just added)."""
         if rule is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_from_rule(rule)
         super().__init__(*args, **kwargs)
+        # Every row posted (or every condition of the rule) is read and shown, however
+        # many the page had: a rule is never saved with fewer conditions than it was sent.
+        self.unread_rows = False
+        if self.is_bound:
+            shown = _posted_rows(self.data)
+            self.unread_rows = shown > _ROWS_READ
+        elif rows is not None:
+            shown = rows
+        else:
+            filled = _posted_rows(self.initial)
+            shown = filled + 1 if filled < MAX_CONDITIONS else filled
+        self.rows = max(1, min(shown, _ROWS_READ))
         ship_from = self.fields["ship_from"]
         assert isinstance(ship_from, forms.ModelChoiceField)
         ship_from.queryset = ShipFromLocation.objects.for_merchant(merchant)
         field_choices = [("", "—")] + [(k, v[0]) for k, v in rules.CONDITION_FIELDS.items()]
         op_choices = list(rules.OPERATORS.items())
-        for i in range(CONDITION_ROWS):
+        for i in range(self.rows):
             self.fields[f"c{i}_field"] = forms.ChoiceField(
                 choices=field_choices, required=False, label="When"
             )
@@ -72,12 +102,20 @@ class RuleForm(forms.Form):
             self.fields[f"c{i}_value"] = forms.CharField(
                 max_length=200, required=False, label="Value"
             )
+        if focus_row is not None and focus_row < self.rows:
+            self.fields[f"c{focus_row}_field"].widget.attrs["autofocus"] = True
 
     def condition_rows(self):
         return [
-            (self[f"c{i}_field"], self[f"c{i}_op"], self[f"c{i}_value"])
-            for i in range(CONDITION_ROWS)
+            (i, self[f"c{i}_field"], self[f"c{i}_op"], self[f"c{i}_value"])
+            for i in range(self.rows)
         ]
+
+    max_conditions = MAX_CONDITIONS
+
+    @property
+    def can_add_condition(self) -> bool:
+        return self.rows < MAX_CONDITIONS
 
     def action_fields(self):
         return [self[k] for k in rules.ACTIONS]
@@ -85,7 +123,7 @@ class RuleForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         conditions = []
-        for i in range(CONDITION_ROWS):
+        for i in range(self.rows):
             field, op = cleaned.get(f"c{i}_field"), cleaned.get(f"c{i}_op") or "is"
             value = (cleaned.get(f"c{i}_value") or "").strip()
             if not field:
@@ -103,6 +141,13 @@ class RuleForm(forms.Form):
             ):
                 self.add_error(f"c{i}_value", "Use domestic, international or military.")
             conditions.append({"field": field, "op": op, "value": value})
+        if self.unread_rows:
+            raise forms.ValidationError(f"A rule can have at most {MAX_CONDITIONS} conditions.")
+        if len(conditions) > MAX_CONDITIONS:
+            raise forms.ValidationError(
+                f"A rule can have at most {MAX_CONDITIONS} conditions: remove "
+                f"{len(conditions) - MAX_CONDITIONS}, or split it into two rules."
+            )
         actions: dict = {}
         for key in rules.ACTIONS:
             value = cleaned.get(key)
@@ -146,7 +191,7 @@ def initial_from_rule(rule: AutomationRule) -> dict:
         "enabled": rule.enabled,
         "stop_processing": rule.stop_processing,
     }
-    for i, cond in enumerate((rule.conditions or [])[:CONDITION_ROWS]):
+    for i, cond in enumerate(rule.conditions or []):
         initial |= {
             f"c{i}_field": cond.get("field"),
             f"c{i}_op": cond.get("op"),
@@ -160,6 +205,41 @@ def initial_from_rule(rule: AutomationRule) -> dict:
         else:
             initial[key] = value
     return initial
+
+
+def _posted_rows(values: Mapping[str, Any]) -> int:
+    """How many condition rows ``values`` (posted data or a form's initial) hold: one past
+    the highest row named, blank rows included."""
+    return max(
+        (int(m[1]) + 1 for key in values if (m := _ROW_KEY.match(key))),
+        default=0,
+    )
+
+
+def with_rows_changed(
+    data: Mapping[str, Any], *, merchant: Merchant, rule: AutomationRule | None
+) -> RuleForm:
+    """The editor as typed, with a condition row added (``add_condition``) or one taken out
+    (``remove_condition``: its number). Nothing is validated or saved: the merchant is
+    still writing the rule, so no error is shown yet."""
+    typed = RuleForm(data, merchant=merchant, rule=rule)
+    values = {name: typed[name].data for name in typed.fields}
+    rows = [
+        tuple(values.pop(f"c{i}_{part}") for part in ("field", "op", "value"))
+        for i in range(typed.rows)
+    ]
+    focus: int | None = None
+    removed = str(data.get("remove_condition", ""))
+    if removed.isdigit() and int(removed) < len(rows):
+        del rows[int(removed)]
+    elif "add_condition" in data and len(rows) < MAX_CONDITIONS:
+        rows.append(("", "is", ""))
+        focus = len(rows) - 1
+    for i, (field, op, value) in enumerate(rows or [("", "is", "")]):
+        values |= {f"c{i}_field": field, f"c{i}_op": op, f"c{i}_value": value}
+    return RuleForm(
+        merchant=merchant, rule=rule, initial=values, rows=len(rows) or 1, focus_row=focus
+    )
 
 
 def describe(rule: AutomationRule) -> tuple[str, str]:

@@ -223,3 +223,108 @@ def test_R36_rules_run_when_an_order_is_created_by_hand(owner_client, merchant):
     assert "already exists" in again.text
     bad = owner_client.post(reverse("order-new"), data | {"order_number": "M-2", "country": "Oz"})
     assert "Country &#x27;Oz&#x27; is unknown" in bad.text
+
+
+# -- The editor's condition rows ----------------------------------------------------------
+
+SIX = [
+    {"field": "country", "op": "is", "value": "CA, MX"},
+    {"field": "weight", "op": "gt", "value": "16"},
+    {"field": "sku", "op": "contains", "value": "MUG"},
+    {"field": "tag", "op": "is", "value": "gift"},
+    {"field": "store", "op": "contains", "value": "Etsy"},
+    {"field": "item_name", "op": "starts_with", "value": "Blue"},
+]
+
+
+def _posted(conditions: list[dict], **fields: str) -> dict[str, str]:
+    data = {"name": "Many", "match": "all", "enabled": "on", "add_tag": "checked"} | fields
+    for i, c in enumerate(conditions):
+        data |= {f"c{i}_field": c["field"], f"c{i}_op": c["op"], f"c{i}_value": c["value"]}
+    return data
+
+
+def _rows(page: str) -> int:
+    return page.count('class="form-grid condition-row"')
+
+
+def test_a_rule_with_more_conditions_than_the_page_used_to_show_keeps_every_one(
+    owner_client, merchant
+):
+    assert {c["op"] for c in SIX} <= set(rules.OPERATORS)
+    assert {c["field"] for c in SIX} <= set(rules.CONDITION_FIELDS)
+    rule = make_rule(merchant, "Many", conditions=SIX, actions={"add_tag": "checked"})
+    url = reverse("automation-edit", kwargs={"pk": rule.pk})
+    page = owner_client.get(url).text
+    # Each condition in its row, and a blank row to add one more.
+    assert _rows(page) == len(SIX) + 1
+    assert 'name="c5_value" value="Blue"' in page
+
+    # Saved back as it was shown (the blank row included): nothing is dropped.
+    shown = _posted(SIX) | {"c6_field": "", "c6_op": "is", "c6_value": ""}
+    assert owner_client.post(url, shown).status_code == 302
+    rule.refresh_from_db()
+    assert rule.conditions == SIX
+
+
+def test_adding_a_condition_row_keeps_what_was_typed_and_saves_nothing(owner_client, merchant):
+    typed = _posted(SIX[:2], name="Heavy to Canada", weight_oz="4.5")
+    partial = owner_client.post(
+        reverse("automation-new"), typed | {"add_condition": "1"}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200
+    # Only the conditions come back, with a third row for the cursor and no error yet.
+    assert partial.text.lstrip().startswith('<fieldset id="conditions"')
+    assert _rows(partial.text) == 3
+    assert 'name="c1_value" value="16"' in partial.text
+    assert '<select name="c2_field" autofocus' in partial.text
+    assert "field-errors" not in partial.text
+
+    # Without JavaScript the whole editor comes back, the rest of the form as typed too.
+    page = owner_client.post(reverse("automation-new"), typed | {"add_condition": "1"}).text
+    assert _rows(page) == 3
+    assert 'value="Heavy to Canada"' in page and 'value="4.5"' in page
+    assert "<form" in page and 'name="c0_value" value="CA, MX"' in page
+    assert not AutomationRule.objects.exists()
+
+
+def test_removing_a_condition_row_takes_out_that_one_only(owner_client, merchant):
+    rule = make_rule(merchant, "Many", conditions=SIX[:3], actions={"add_tag": "checked"})
+    url = reverse("automation-edit", kwargs={"pk": rule.pk})
+    partial = owner_client.post(
+        url, _posted(SIX[:3]) | {"remove_condition": "1"}, headers={"HX-Request": "true"}
+    ).text
+    assert _rows(partial) == 2
+    assert 'name="c0_value" value="CA, MX"' in partial
+    assert 'name="c1_value" value="MUG"' in partial  # the third moved up
+    assert "16" not in partial
+    rule.refresh_from_db()
+    assert rule.conditions == SIX[:3]  # saved only by "Save rule"
+
+
+def test_a_rule_stops_at_twenty_conditions(owner_client, merchant):
+    twenty = [{"field": "sku", "op": "contains", "value": f"SKU-{i}"} for i in range(20)]
+    page = owner_client.post(reverse("automation-new"), _posted(twenty) | {"add_condition": "1"})
+    assert _rows(page.text) == 20
+    assert "Add a condition" not in page.text
+    assert "A rule can have up to 20 conditions" in page.text
+
+    # A post with more than the limit (a rule edited elsewhere, or forged) is refused in
+    # words, with every row it had shown back to be fixed.
+    too_many = twenty + [{"field": "tag", "op": "is", "value": "late"}]
+    refused = owner_client.post(reverse("automation-new"), _posted(too_many))
+    assert refused.status_code == 200
+    assert "at most 20 conditions: remove 1, or split it into two rules" in refused.text
+    assert _rows(refused.text) == 21 and 'value="late"' in refused.text
+    assert not AutomationRule.objects.exists()
+
+
+def test_a_forged_row_number_does_not_build_a_form_of_that_size(owner_client):
+    response = owner_client.post(
+        reverse("automation-new"),
+        _posted([]) | {"c999999_field": "sku", "c999999_op": "is", "c999999_value": "X"},
+    )
+    assert response.status_code == 200
+    assert "A rule can have at most 20 conditions." in response.text
+    assert _rows(response.text) == 100  # the rows read, at most
+    assert not AutomationRule.objects.exists()
