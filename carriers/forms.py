@@ -9,6 +9,9 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from merchants.models import Merchant
 
+# The furthest a card's expiry can be: issuers print up to about 10 years ahead.
+CARD_YEARS_AHEAD = 20
+
 US_STATES = [
     "AL",
     "AK",
@@ -219,6 +222,9 @@ class NewAccountForm(NicknameMixin, forms.Form):
         today = timezone.localdate()
         if (year_n, int(month)) < (today.year, today.month):
             raise forms.ValidationError("This card has expired. Use a card with a future date.")
+        if year_n > today.year + CARD_YEARS_AHEAD:
+            # No card runs that long: a typo (12/9999 was a server error, past year 9999).
+            raise forms.ValidationError("Check the expiry year: enter it as MM/YY, like 08/29.")
         # Cards are valid through the last day of their expiry month.
         next_month = dt.date(year_n + int(month) // 12, int(month) % 12 + 1, 1)
         return next_month - dt.timedelta(days=1)

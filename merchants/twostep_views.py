@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model, login
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from merchants import limits, sms, twostep
+from merchants.redirects import back_to
 from merchants.tenancy import SignedInRequest, account_view, public_view
 
 PENDING = "shipdesk_two_step_pending"
@@ -155,8 +155,7 @@ def code(request: HttpRequest) -> HttpResponse:
         return _code_page(request, user, pending, form, status=400)
     request.session.pop(PENDING, None)
     login(request, user, backend=pending["backend"])
-    safe = url_has_allowed_host_and_scheme(pending["next"], allowed_hosts={request.get_host()})
-    return redirect(pending["next"] if safe and pending["next"] else "home")
+    return back_to(request, pending["next"], "home")
 
 
 def _settings_page(

@@ -7,7 +7,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from merchants import confirmation, limits, twostep, twostep_views
@@ -15,6 +14,7 @@ from merchants.forms import SignupForm
 from merchants.ids import parse_id
 from merchants.models import Merchant
 from merchants.permissions import Perm
+from merchants.redirects import back_to
 from merchants.tenancy import (
     MerchantRequest,
     ShipDeskRequest,
@@ -71,10 +71,7 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     """Signed-in people only (public_view so a member of no store can still confirm)."""
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("home"))
-    back = url_has_allowed_host_and_scheme(
-        request.POST.get("next", ""), allowed_hosts={request.get_host()}
-    )
-    target = request.POST["next"] if back else reverse("home")
+    target = back_to(request, request.POST.get("next"), "home")
     if confirmation.is_confirmed(request.user):
         messages.info(request, "Your e-mail is already confirmed.")
     elif not limits.confirmation_resend_allowed(request):
@@ -82,11 +79,11 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
             request,
             "We already sent several links this hour. Check your spam folder, or try again later.",
         )
-        return redirect(target)
+        return target
     else:
         _send_confirmation(request, request.user)
         messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
-    return redirect(target)
+    return target
 
 
 class SignInView(auth_views.LoginView):

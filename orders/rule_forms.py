@@ -132,7 +132,7 @@ class RuleForm(forms.Form):
             if kind == rules.NUMBER:
                 if op not in rules.NUMBER_OPS:
                     self.add_error(f"c{i}_op", "Use is, is not, <, ≤, > or ≥ for numbers.")
-                if rules._decimal(value) is None:
+                if rules.rule_number(value) is None:
                     self.add_error(f"c{i}_value", "Enter a number.")
             elif op not in rules.TEXT_OPS:
                 self.add_error(f"c{i}_op", "Use is, is not, contains or starts with for text.")

@@ -8,7 +8,8 @@ without saving. ``apply_rules`` and ``reapply_rules`` are the saving entry point
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -114,11 +115,16 @@ def _text(value) -> str:
     return str(value)
 
 
-def _decimal(value) -> Decimal | None:
+def rule_number(value) -> Decimal | None:
+    """A number written in a rule (a condition's value, an action's amount), or None.
+
+    "NaN" and "Infinity" are Decimals but no amount, and comparing NaN raises: a rule saved
+    with "Order total is nan" once failed every order's import."""
     try:
-        return Decimal(str(value).strip().lstrip("$").replace(",", ""))
+        number = Decimal(str(value).strip().lstrip("$").replace(",", ""))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
 def order_weight_oz(order: Order, items: Sequence[OrderItem]) -> Decimal:
@@ -160,21 +166,25 @@ def _values(field: str | None, order: Order, items: Sequence[OrderItem]) -> list
     raise ValueError(f"unknown condition field {field!r}")
 
 
+_NUMBER_COMPARISONS: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "is": operator.eq,
+    "is_not": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+
 def condition_matches(cond: dict, order: Order, items: Sequence[OrderItem]) -> bool:
     field, op, raw = cond.get("field"), cond.get("op", "is"), str(cond.get("value", ""))
     values = _values(field, order, items)
     if isinstance(values, Decimal):
-        number = _decimal(raw)
-        if number is None:
+        number = rule_number(raw)
+        compare = _NUMBER_COMPARISONS.get(op)
+        if number is None or compare is None:
             return False
-        return {
-            "is": values == number,
-            "is_not": values != number,
-            "lt": values < number,
-            "lte": values <= number,
-            "gt": values > number,
-            "gte": values >= number,
-        }.get(op, False)
+        return compare(values, number)
     folded = [v.strip().lower() for v in values]
     wanted = [w.strip().lower() for w in raw.split(",") if w.strip()] or [""]
     if field == "postal_prefix" and op == "is":
@@ -228,7 +238,7 @@ def _apply_action(
     if key in BOOL_ACTIONS:
         new_value = bool(value)
     elif key in DECIMAL_ACTIONS:
-        amount = _decimal(value)
+        amount = rule_number(value)
         if amount is None:
             return None
         new_value = amount

@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.translation import ngettext
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from merchants.ids import parse_ids
 from merchants.paging import keyset
 from merchants.permissions import Perm
+from merchants.redirects import back_to
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders import bulk, importing, rules, validation
 from orders.bulk import BulkEditForm
@@ -79,11 +79,17 @@ def bulk_fields() -> SafeString:
     return render_to_string("orders/_bulk_fields.html", {"bulk_form": BulkEditForm()})
 
 
+# Days a date filter can name: a year typed as 9999 (the date box allows it) means no bound,
+# and the day after 9999-12-31 does not exist (it was a server error).
+FILTER_YEARS = range(1900, 2200)
+
+
 def _parse_day(text: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    return day if day.year in FILTER_YEARS else None
 
 
 def filtered_orders(request: MerchantRequest, params: QueryDict | None = None) -> tuple:
@@ -255,11 +261,8 @@ def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
         ) % {"n": len(chosen), "changed": changed}
         ok = True
     if "filter" not in request.POST:  # the order page's own button
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
-            back = "/orders/"
         (messages.success if ok else messages.warning)(request, text)
-        return redirect(back)
+        return back_to(request, request.POST.get("next"), "order-list")
     return _after_bulk(request, params, ids, text, ok)
 
 

@@ -169,6 +169,9 @@ def test_resend_is_rate_limited(client, settings):
     settings.CONFIRMATION_RESEND_LIMIT = 99
     response = client.post(reverse("resend-confirmation"), {"next": "https://evil.test/"})
     assert response["Location"] == reverse("home")
+    # Nor one that is no path at all (it was taken for a URL name: a server error).
+    response = client.post(reverse("resend-confirmation"), {"next": "0"})
+    assert response["Location"] == reverse("home")
 
 
 def test_resend_needs_a_signed_in_person():

@@ -159,3 +159,24 @@ def test_an_owner_without_it_cannot_require_it(merchant, owner_client):
     assert "for yourself first" in response.text
     merchant.refresh_from_db()
     assert not merchant.require_two_step
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [("/orders/?status=open", "/orders/?status=open"), ("0", "/"), ("https://evil.test/", "/")],
+)
+def test_after_the_code_the_person_lands_where_they_were_going_on_this_site_only(
+    enrolled, owner, next_url, lands_on
+):
+    secret, _ = enrolled
+    with at(60):
+        client = Client()
+        client.post(
+            f"{reverse('login')}?next={next_url}",
+            {"username": owner.email, "password": PASSWORD, "next": next_url},
+        )
+        done = client.post(
+            reverse("two-step-code"), {"code": pyotp.TOTP(secret).at(T0 + dt.timedelta(seconds=60))}
+        )
+    # "0" is no path: it was taken for a URL name, and signing in ended on a server error.
+    assert done.status_code == 302 and done["Location"] == lands_on

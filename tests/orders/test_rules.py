@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 
 from orders import importing, rules
@@ -103,6 +104,24 @@ def test_R36_reapply_runs_rules_on_the_selected_open_orders_only(merchant, owner
     assert Order.objects.get(pk=other.pk).service == ""
     assert Order.objects.get(pk=shipped.pk).service == ""
     assert OrderRuleChange.objects.filter(order=open_order).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("back", "lands_on"),
+    [
+        ("/orders/?status=open", "/orders/?status=open"),
+        ("0", "/orders/"),
+        ("//evil.test/", "/orders/"),
+    ],
+)
+def test_reapply_from_an_order_page_goes_back_only_to_a_page_of_this_site(
+    owner_client, merchant, back, lands_on
+):
+    order = make_order(merchant, "N-1")
+    response = owner_client.post(
+        reverse("order-reapply-rules"), {"order": [order.pk], "next": back}
+    )
+    assert response.status_code == 302 and response["Location"] == lands_on
 
 
 def test_reapply_ignores_another_merchants_orders(owner_client, outsider_merchant):
@@ -328,3 +347,26 @@ def test_a_forged_row_number_does_not_build_a_form_of_that_size(owner_client):
     assert "A rule can have at most 20 conditions." in response.text
     assert _rows(response.text) == 100  # the rows read, at most
     assert not AutomationRule.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "sNaN", "Infinity", "-inf"])
+def test_a_condition_number_must_be_a_real_amount(owner_client, merchant, value):
+    data = _posted([{"field": "total", "op": "gt", "value": value}])
+    refused = owner_client.post(reverse("automation-new"), data)
+    assert refused.status_code == 200 and "Enter a number." in refused.text
+    assert not AutomationRule.objects.exists()
+
+
+def test_a_rule_saved_with_nan_before_never_stops_orders_coming_in(owner_client, merchant):
+    # Saved before the form refused it (or through the admin): every order still imports,
+    # the condition simply never matches, whatever the comparison.
+    for op in ("is", "lt"):
+        make_rule(
+            merchant,
+            f"Total {op} nan",
+            conditions=[{"field": "total", "op": op, "value": "nan"}],
+            actions={"add_tag": "never"},
+        )
+    result = importing.import_csv(merchant, csv_text(row("1"), row("2")))
+    assert result.created == 2
+    assert not Order.objects.filter(tags__contains="never").exists()
