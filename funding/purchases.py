@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -85,7 +84,7 @@ class StillConfirming(FundsError):
 def _when(purchase: PostagePurchase) -> str:
     """When the purchase was made, in the store's time zone: its time, and its date too
     when that was not today."""
-    zone = ZoneInfo(purchase.account.merchant.time_zone)
+    zone = purchase.account.merchant.zone
     made = timezone.localtime(purchase.created_at, zone)
     if made.date() == timezone.localtime(timezone.now(), zone).date():
         return date_format(made, "g:i A")

@@ -23,17 +23,13 @@ from merchants.pdf import html_to_pdf
 CSV_HEADER = ["Date", "Account", "Kind", "Amount", "Balance after", "Reference", "Memo", "By"]
 
 
-def merchant_zone(merchant: Merchant) -> ZoneInfo:
-    return ZoneInfo(merchant.time_zone)
-
-
 def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 
 def filtered_ledger(merchant: Merchant, filters: dict[str, Any]) -> QuerySet[LedgerEntry]:
     """``filters``: cleaned LedgerFilterForm data (account id, kind, start, end dates)."""
-    zone = merchant_zone(merchant)
+    zone = merchant.zone
     qs = LedgerEntry.objects.for_merchant(merchant).select_related("account", "by")
     if filters.get("account"):
         qs = qs.filter(account_id=filters["account"])
@@ -136,7 +132,7 @@ class Statement:
 
 
 def statement(account: CarrierAccount, year: int, month: int) -> Statement:
-    zone = merchant_zone(account.merchant)
+    zone = account.merchant.zone
     start = dt.datetime(year, month, 1, tzinfo=zone)
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
     base = LedgerEntry.objects.filter(account=account)

@@ -137,7 +137,7 @@ def funds(request: MerchantRequest) -> HttpResponse:
         "filter_form": form,
         "page": page,
         "query": query.urlencode(),
-        "zone": reports.merchant_zone(request.merchant),
+        "zone": request.merchant.zone,
     }
     if request.htmx and request.htmx.target == "ledger":
         return render(request, "funding/funds.html#ledger", context)
@@ -259,7 +259,7 @@ def ledger_csv(request: MerchantRequest) -> StreamingHttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     entries = reports.filtered_ledger(request.merchant, filters)
     writer = SafeWriter(_Echo())
-    rows = reports.csv_rows(entries, reports.merchant_zone(request.merchant))
+    rows = reports.csv_rows(entries, request.merchant.zone)
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
     )

@@ -43,6 +43,13 @@ class Merchant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The store's time zone: every time a merchant reads is in it, whoever renders it
+        (a merchant's request activates it; e-mails, jobs, streamed files and public pages
+        are made outside one, so they name it)."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
     @staticmethod
     def unique_slug_for(name: str) -> str:
         base = slugify(name)[:50] or "merchant"
