@@ -29,7 +29,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from merchants.models import Membership
+from merchants.models import Membership, Merchant
 from tracking.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -237,10 +237,12 @@ def _failed(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
             merchant_id=endpoint.merchant_id, role=Membership.Role.OWNER
         ).values_list("user__email", flat=True)
     )
+    # Sent by the worker, whose zone is the server's: the store's is named here.
+    zone = Merchant.objects.get(pk=endpoint.merchant_id).zone
     send_mail(
         "ShipDesk disabled a webhook endpoint",
         f"Every delivery to {endpoint.url} has failed since "
-        f"{timezone.localtime(since):%b %-d, %Y %H:%M %Z}, so ShipDesk stopped sending to it.\n\n"
+        f"{since.astimezone(zone):%b %-d, %Y %-I:%M %p %Z}, so ShipDesk stopped sending to it.\n\n"
         "Check that the address is up and answers with a 2xx status, then turn it back on in "
         "Settings > Webhooks; you can replay missed events from its delivery log.",
         None,
