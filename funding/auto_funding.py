@@ -35,6 +35,7 @@ from funding.purchases import (
     unconfirmed_purchase,
 )
 from merchants.errors import Fix
+from merchants.models import Merchant
 from merchants.permissions import Perm, require
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,9 @@ def turn_off_carrier_auto_buy(account: CarrierAccount) -> None:
 
 
 def automatic_purchases_today(account: CarrierAccount) -> int:
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    """R13's "a day" is the store's day: the worker that checks runs in the server's zone."""
+    zone = Merchant.objects.get(pk=account.merchant_id).zone
+    start = timezone.localtime(timezone=zone).replace(hour=0, minute=0, second=0, microsecond=0)
     return PostagePurchase.objects.filter(
         account_id=account.pk, automatic=True, created_at__gte=start
     ).count()
