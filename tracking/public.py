@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
@@ -72,7 +73,10 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         "status": parcel.status,
         "service": shipment.service_name or shipment.service,
     }
-    response = render(request, "tracking/public.html", context)
+    # The buyer sees the times the store sees on its own tracking panel: the store's zone
+    # (named on the page), never the server's UTC; no merchant's request activated it here.
+    with timezone.override(shipment.merchant.zone):
+        response = render(request, "tracking/public.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
 
