@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from merchants.errors import MerchantError
 from merchants.pdf import html_to_pdf
@@ -104,8 +105,13 @@ def _files(
 
 
 def packing_slips_pdf(shipments: list[Shipment]) -> bytes:
-    """ShipDesk's packing slips, one 4 x 6 page per shipment, in the given order."""
-    html = render_to_string("shipments/packing_slips.html", {"shipments": shipments})
+    """ShipDesk's packing slips, one 4 x 6 page per shipment (one store's), in the given
+    order, with the order dates in the store's day."""
+    # A print file streams after the merchant's request (and its zone) has returned, so the
+    # store's zone is named here rather than taken from whoever renders.
+    zone = shipments[0].merchant.zone if shipments else timezone.get_current_timezone()
+    with timezone.override(zone):
+        html = render_to_string("shipments/packing_slips.html", {"shipments": shipments})
     return html_to_pdf(html)
 
 
