@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
 from funding.reconciliation import drift_hint, entries_around
 from merchants.models import Merchant
@@ -134,14 +138,18 @@ def auto_funding(merchant: Merchant) -> Section:
                     badge="failed" if a.funds_twice else "",
                 ),
                 Cell(a.last_skip_reason),
-                Cell(
-                    f"{a.changed_by.email}, {a.updated_at:%Y-%m-%d %H:%M}" if a.changed_by else "—"
-                ),
+                Cell(f"{a.changed_by.email}, {_when(a.updated_at)}" if a.changed_by else "—"),
             ]
             for a in rows
         ],
         empty="Auto-funding not set up.",
     )
+
+
+def _when(moment: dt.datetime) -> str:
+    """A time inside a sentence, in the zone the console shows its other times in (the
+    active one), named: these were the console's only times printed on the UTC clock."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 
 def drifts(merchant: Merchant) -> Section:
@@ -172,7 +180,7 @@ def drifts(merchant: Merchant) -> Section:
         return (
             *([hint] if hint else []),
             *(
-                f"{e.created_at:%Y-%m-%d %H:%M} {e.get_kind_display()} {e.amount:+,.2f} "
+                f"{_when(e.created_at)} {e.get_kind_display()} {e.amount:+,.2f} "
                 f"→ {e.balance_after:,.2f} {e.reference or e.memo}"
                 for e in entries
             ),

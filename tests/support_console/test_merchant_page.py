@@ -226,3 +226,12 @@ def test_a_merchant_with_nothing_yet_renders(agent_client):
     empty = make_merchant("Fresh Start", owner_email="new@fresh.test")
     html = merchant_page(agent_client, empty)
     assert "No carrier accounts connected." in html
+
+
+def test_times_written_into_sentences_name_their_zone(agent_client, merchant, owner):
+    account = fill(merchant)
+    AutoFunding.objects.filter(account=account).update(changed_by=owner)
+    html = merchant_page(agent_client, merchant)
+    # The console's zone (the server's, UTC), said: a bare 14:00 reads as anybody's time.
+    stamp = f"{timezone.now():%Y-%m-%d %H:%M} UTC"
+    assert f"{owner.email}, {stamp}" in section(html, "auto-funding")
