@@ -2,16 +2,28 @@
 
 Stamps.com decides "before 9 pm" (SCAN forms, R30) and the shipping day by the ship-from ZIP
 code's local time, not by any time zone a merchant picks (R43). ShipDesk applies the same rule
-from this one table, and the sandbox reads it too, so the two can never disagree.
+from this one module, and the sandbox reads it too, so the two can never disagree.
+
+A state is not a time zone: Tennessee, Kentucky, Indiana, Florida, Michigan, the Dakotas,
+Nebraska, Kansas, Texas, Idaho, Oregon and Arizona (the Navajo Nation keeps daylight time) are
+split. So the zone comes from each ZIP code's own row in the `zipcodes` package (MIT: every
+ZIP code in use with its IANA zone, bundled in the wheel and refreshed monthly upstream; no
+network), with the few rows it gets wrong corrected below. A ZIP code it does not know takes
+the zone most ZIP codes sharing its first three digits are in, else its state's main zone.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import zoneinfo
+
+import zipcodes
 
 DEFAULT_TIME_ZONE = "America/New_York"
 
-# (first 3-digit prefix, last prefix, state), enough to place any US ZIP code.
+# (first 3-digit prefix, last prefix, state): the state of any US ZIP code (the sandbox's
+# address check; a time zone's last resort), never its time zone.
 _ZIP_RANGES = [
     (5, 5, "NY"), (6, 9, "PR"), (10, 27, "MA"), (28, 29, "RI"), (30, 38, "NH"), (39, 49, "ME"),
     (50, 59, "VT"), (60, 69, "CT"), (70, 89, "NJ"), (90, 99, "AE"), (100, 149, "NY"),
@@ -27,65 +39,51 @@ _ZIP_RANGES = [
     (969, 969, "GU"), (970, 979, "OR"), (980, 994, "WA"), (995, 999, "AK"),
 ]  # fmt: skip
 
-_TZ = {
+# Each state's (and territory's) main zone, the one most of its ZIP codes are in (zipcodes'
+# data): the answer for a ZIP code that neither the data nor its neighbours place. Military
+# "states" have no zone of their own; AA and AE keep New York's, AP Guam's, as they always had.
+_STATE_TZ = {
     **dict.fromkeys(
-        [
-            "CT",
-            "DE",
-            "DC",
-            "FL",
-            "GA",
-            "IN",
-            "KY",
-            "ME",
-            "MD",
-            "MA",
-            "MI",
-            "NH",
-            "NJ",
-            "NY",
-            "NC",
-            "OH",
-            "PA",
-            "RI",
-            "SC",
-            "VT",
-            "VA",
-            "WV",
-            "AA",
-            "AE",
-        ],
+        ["CT", "DC", "DE", "FL", "GA", "KY", "MA", "MD", "ME", "NC", "NH", "NJ", "NY", "OH", "PA",
+         "RI", "SC", "VA", "VT", "WV", "AA", "AE"],
         "America/New_York",
     ),
+    "MI": "America/Detroit",
+    "IN": "America/Indiana/Indianapolis",
     **dict.fromkeys(
-        [
-            "AL",
-            "AR",
-            "IL",
-            "IA",
-            "KS",
-            "LA",
-            "MN",
-            "MS",
-            "MO",
-            "NE",
-            "ND",
-            "OK",
-            "SD",
-            "TN",
-            "TX",
-            "WI",
-        ],
+        ["AL", "AR", "IA", "IL", "KS", "LA", "MN", "MO", "MS", "ND", "NE", "OK", "SD", "TN", "TX",
+         "WI"],
         "America/Chicago",
     ),
-    **dict.fromkeys(["CO", "MT", "NM", "UT", "WY", "ID"], "America/Denver"),
+    **dict.fromkeys(["CO", "MT", "NM", "UT", "WY"], "America/Denver"),
+    "ID": "America/Boise",
     "AZ": "America/Phoenix",
     **dict.fromkeys(["CA", "NV", "OR", "WA"], "America/Los_Angeles"),
     "AK": "America/Anchorage",
     "HI": "Pacific/Honolulu",
     "PR": "America/Puerto_Rico",
+    "VI": "America/St_Thomas",
     "GU": "Pacific/Guam",
     "AP": "Pacific/Guam",
+    "MP": "Pacific/Saipan",
+    "AS": "Pacific/Pago_Pago",
+    "FM": "Pacific/Chuuk",
+    "MH": "Pacific/Majuro",
+    "PW": "Pacific/Palau",
+}  # fmt: skip
+
+# Rows of zipcodes' data that put a ZIP code on the wrong side of a line: found by comparing
+# every ZIP's zone with the zone its coordinates lie in, kept where the town's clock is not in
+# doubt. Compare again when upgrading the package (or tell its maintainers).
+_CORRECTIONS = {
+    "37405": "America/New_York",  # Chattanooga: all of Hamilton County, TN is Eastern
+    "79942": "America/Denver",  # El Paso PO boxes (the row names Crockett County)
+    "67857": "America/Denver",  # Kendall, Hamilton County: one of Kansas's Mountain counties
+    "83522": "America/Los_Angeles",  # Cottonwood, Idaho County north of the Salmon River
+    "86003": "America/Phoenix",  # Flagstaff PO boxes: Arizona keeps standard time
+    "86040": "America/Phoenix",  # Page, off the Navajo Nation
+    "86045": "America/Denver",  # Tuba City, on the Navajo Nation, which keeps daylight time
+    "89883": "America/Denver",  # West Wendover, NV: on Mountain time since 1999
 }
 
 MILITARY_STATES = {"AA", "AE", "AP"}
@@ -104,11 +102,46 @@ def state_for_zip(zip_code: str) -> str | None:
 
 
 def time_zone_name(zip_code: str, state: str = "") -> str | None:
-    """The IANA time zone of a ship-from address: the ZIP decides, the state is the fallback;
-    None when neither places it."""
+    """The IANA time zone of a ship-from address: the ZIP decides, then its neighbours, then
+    the state; None when none of them places it."""
+    zip5 = (zip_code or "").strip()[:5]
+    if len(zip5) == 5 and zip5.isdigit():
+        found = _zip_zone(zip5) or _prefix_zone(zip5[:3])
+        if found:
+            return found
     place = state_for_zip(zip_code or "") or (state or "").strip().upper()
-    return _TZ.get(place)
+    return _STATE_TZ.get(place)
 
 
 def time_zone_for(zip_code: str, state: str = "") -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(time_zone_name(zip_code, state) or DEFAULT_TIME_ZONE)
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _zone_of(row: dict[str, object]) -> str | None:
+    # A row may have no zone (military ZIP codes) or a town's name where the zone should be.
+    name = row.get("timezone")
+    return name if isinstance(name, str) and name in _known_zones() else None
+
+
+# The data is unpacked on the first look-up (about 40 MB, a second or so); the look-ups are
+# cached because templates ask a location's zone once per row.
+@functools.lru_cache(maxsize=4096)
+def _zip_zone(zip5: str) -> str | None:
+    if zip5 in _CORRECTIONS:
+        return _CORRECTIONS[zip5]
+    rows = zipcodes.matching(zip5)
+    return _zone_of(rows[0]) if rows else None
+
+
+@functools.lru_cache(maxsize=1000)
+def _prefix_zone(prefix: str) -> str | None:
+    counts = collections.Counter(
+        _CORRECTIONS.get(row["zip_code"]) or _zone_of(row) for row in zipcodes.similar_to(prefix)
+    )
+    counts.pop(None, None)
+    return counts.most_common(1)[0][0] if counts else None

@@ -73,6 +73,36 @@ def test_time_zone_comes_from_the_ship_from_zip(swsim, alice):
         scan_form(swsim, [label.StampsTxID], dt.date(2026, 11, 25), {**FROM, "ZIPCode": "10001"})
 
 
+def local_time(zone: str, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(2026, 11, 25, hour, minute, tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+@pytest.mark.parametrize(
+    ("city", "state", "zip_code", "moment", "refused"),
+    [
+        # 9:30 PM in Knoxville (Eastern) is 8:30 PM in Nashville.
+        ("Knoxville", "TN", "37902", local_time("America/New_York", 21, 30), True),
+        # 8:30 PM in Pensacola (Central) is 9:30 PM in Miami.
+        ("Pensacola", "FL", "32501", local_time("America/Chicago", 20, 30), False),
+        # 8:30 PM in El Paso (Mountain) is 9:30 PM in Dallas.
+        ("El Paso", "TX", "79901", local_time("America/Denver", 20, 30), False),
+    ],
+)
+def test_the_9pm_of_a_split_state_is_the_zips_R30_R43(
+    swsim, alice, city, state, zip_code, moment, refused
+):
+    api.set_clock(at_la(12))
+    label = print_label(swsim, dt.date(2026, 11, 25))
+    api.set_clock(moment)
+    from_address = {**FROM, "City": city, "State": state, "ZIPCode": zip_code}
+    if refused:
+        with pytest.raises(Fault, match="before 9 PM local time"):
+            scan_form(swsim, [label.StampsTxID], dt.date(2026, 11, 25), from_address)
+    else:
+        result = scan_form(swsim, [label.StampsTxID], dt.date(2026, 11, 25), from_address)
+        assert result.EndOfDayManifests.EndOfDayManifest[0].ManifestId
+
+
 def test_past_ship_date_is_already_scanned_R31(swsim, alice):
     api.set_clock(at_la(10))
     label = print_label(swsim, dt.date(2026, 11, 24))
