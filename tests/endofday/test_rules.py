@@ -15,7 +15,7 @@ from locations.shipping_day import ship_date_for
 from shipments.models import Shipment
 from tests.endofday.conftest import FRI, MON, SAT, SUN, THAT_WEEK, THU, utc
 from tests.endofday.factories import make_pickup
-from tests.factories import make_carrier_account
+from tests.factories import make_carrier_account, make_ship_from
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(THAT_WEEK)]
 
@@ -121,6 +121,52 @@ def test_r30_scan_forms_are_refused_from_9pm_local_time(place, time_zone, moment
     assert bool(reason) is refused
     if refused:
         assert "9pm local time" in reason and "tomorrow" in reason
+
+
+# Split states: the 9 pm and the cut-off are the ZIP code's, an hour from the state's usual zone.
+SPLIT_STATES = {
+    "Knoxville": ("TN", "37902"),  # Eastern, where Tennessee is mostly Central
+    "Pensacola": ("FL", "32501"),  # Central, where Florida is mostly Eastern
+    "Gary": ("IN", "46402"),  # Central, where Indiana is mostly Eastern
+    "El Paso": ("TX", "79901"),  # Mountain, where Texas is mostly Central
+}
+
+
+def split_state_location(merchant, city: str):
+    state, zip_code = SPLIT_STATES[city]
+    return make_ship_from(merchant, name=city, city=city, state=state, postal_code=zip_code)
+
+
+@pytest.mark.parametrize(
+    ("city", "moment", "refused"),
+    [
+        ("Knoxville", utc(2026, 11, 6, 2, 30), True),  # 9:30 PM EST (8:30 PM in Nashville)
+        ("Pensacola", utc(2026, 11, 6, 2, 30), False),  # 8:30 PM CST (9:30 PM in Miami)
+        ("Gary", utc(2026, 11, 6, 2, 30), False),  # 8:30 PM CST (9:30 PM in Indianapolis)
+        ("El Paso", utc(2026, 11, 6, 3, 30), False),  # 8:30 PM MST (9:30 PM in Dallas)
+    ],
+)
+def test_r30_r43_a_split_state_location_closes_at_9pm_on_its_zips_clock(
+    merchant, city, moment, refused
+):
+    location = split_state_location(merchant, city)
+    assert bool(scan_forms.scan_form_refusal(location, now=moment)) is refused
+
+
+@pytest.mark.parametrize(
+    ("city", "moment", "ship_date"),
+    [
+        ("Knoxville", utc(2026, 11, 5, 22, 30), FRI),  # 5:30 PM EST: past the 5 PM cut-off
+        ("Pensacola", utc(2026, 11, 5, 22, 30), THU),  # 4:30 PM CST
+        ("Gary", utc(2026, 11, 5, 22, 30), THU),  # 4:30 PM CST
+        ("El Paso", utc(2026, 11, 5, 23, 30), THU),  # 4:30 PM MST
+    ],
+)
+def test_r43_a_split_state_location_takes_the_next_day_after_its_own_cut_off(
+    merchant, city, moment, ship_date
+):
+    location = split_state_location(merchant, city)
+    assert ship_date_for(location, now=moment) == ship_date
 
 
 def test_r30_a_late_scan_form_is_refused_before_calling_the_carrier(place, label, merchant):
