@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from locations.models import ShipFromLocation
+from tests.factories import make_ship_from
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +49,52 @@ def test_R43_a_location_in_a_split_state_takes_its_zips_zone(
     assert str(location.zone) == zone
     page = owner_client.get(reverse("locations:edit", args=[location.pk])).text
     assert f"Time zone: {zone} (from ZIP code {zip_code})" in page
+
+
+def run_the_zone_migration() -> None:
+    migration = importlib.import_module("orders.migrations.0011_location_zone_from_each_zip")
+    migration.zone_from_each_zip(apps, None)
+
+
+def stored(location: ShipFromLocation, time_zone: str) -> ShipFromLocation:
+    # As a database row would hold it; save() would derive the zone again.
+    ShipFromLocation.objects.filter(pk=location.pk).update(time_zone=time_zone)
+    return location
+
+
+def test_R43_the_migration_moves_locations_the_old_state_table_placed(merchant):
+    knoxville = stored(
+        make_ship_from(merchant, city="Knoxville", state="TN", postal_code="37902"),
+        "America/Chicago",  # Tennessee's, from the old table
+    )
+    el_paso = stored(
+        make_ship_from(
+            merchant, name="El Paso", city="El Paso", state="TX", postal_code="79901",
+            is_default=False,
+        ),
+        "America/Chicago",
+    )  # fmt: skip
+    run_the_zone_migration()
+    knoxville.refresh_from_db()
+    el_paso.refresh_from_db()
+    assert (knoxville.time_zone, el_paso.time_zone) == ("America/New_York", "America/Denver")
+
+
+def test_R43_the_migration_keeps_a_zone_the_old_table_did_not_give(merchant):
+    # A zone the old table never answered for the address can only have been chosen (before
+    # zones followed the ZIP code): it is not the migration's to change.
+    chosen = stored(
+        make_ship_from(merchant, city="Knoxville", state="TN", postal_code="37902"),
+        "America/Denver",
+    )
+    abroad = stored(
+        make_ship_from(
+            merchant, name="Toronto", city="Toronto", state="ON", postal_code="M5V 2T6",
+            country="CA", is_default=False,
+        ),
+        "America/Toronto",
+    )  # fmt: skip
+    run_the_zone_migration()
+    chosen.refresh_from_db()
+    abroad.refresh_from_db()
+    assert (chosen.time_zone, abroad.time_zone) == ("America/Denver", "America/Toronto")
