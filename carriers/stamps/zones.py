@@ -6,19 +6,19 @@ from this one module, and the sandbox reads it too, so the two can never disagre
 
 A state is not a time zone: Tennessee, Kentucky, Indiana, Florida, Michigan, the Dakotas,
 Nebraska, Kansas, Texas, Idaho, Oregon and Arizona (the Navajo Nation keeps daylight time) are
-split. So the zone comes from each ZIP code's own row in the `zipcodes` package (MIT: every
-ZIP code in use with its IANA zone, bundled in the wheel and refreshed monthly upstream; no
-network), with the few rows it gets wrong corrected below. A ZIP code it does not know takes
-the zone most ZIP codes sharing its first three digits are in, else its state's main zone.
+split. So the zone comes from each ZIP code's own row in the `zipcodes` package's data (MIT:
+every ZIP code in use with its IANA zone, refreshed monthly upstream), with the few rows it
+gets wrong corrected below, kept in ``zip_zones`` (written by ``zones_build``: the zone of each
+3-digit prefix and the ZIP codes on the other side of a line, 40 KB instead of the package's
+40 MB unpacked in every process). A ZIP code the data does not know takes the zone most ZIP
+codes sharing its first three digits are in, else its state's main zone.
 """
 
 from __future__ import annotations
 
-import collections
-import functools
 import zoneinfo
 
-import zipcodes
+from carriers.stamps.zip_zones import PREFIX_ZONES, ZIP_ZONES
 
 DEFAULT_TIME_ZONE = "America/New_York"
 
@@ -106,7 +106,7 @@ def time_zone_name(zip_code: str, state: str = "") -> str | None:
     the state; None when none of them places it."""
     zip5 = (zip_code or "").strip()[:5]
     if len(zip5) == 5 and zip5.isdigit():
-        found = _zip_zone(zip5) or _prefix_zone(zip5[:3])
+        found = _CORRECTIONS.get(zip5) or ZIP_ZONES.get(zip5) or PREFIX_ZONES.get(zip5[:3])
         if found:
             return found
     place = state_for_zip(zip_code or "") or (state or "").strip().upper()
@@ -115,33 +115,3 @@ def time_zone_name(zip_code: str, state: str = "") -> str | None:
 
 def time_zone_for(zip_code: str, state: str = "") -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(time_zone_name(zip_code, state) or DEFAULT_TIME_ZONE)
-
-
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _zone_of(row: dict[str, object]) -> str | None:
-    # A row may have no zone (military ZIP codes) or a town's name where the zone should be.
-    name = row.get("timezone")
-    return name if isinstance(name, str) and name in _known_zones() else None
-
-
-# The data is unpacked on the first look-up (about 40 MB, a second or so); the look-ups are
-# cached because templates ask a location's zone once per row.
-@functools.lru_cache(maxsize=4096)
-def _zip_zone(zip5: str) -> str | None:
-    if zip5 in _CORRECTIONS:
-        return _CORRECTIONS[zip5]
-    rows = zipcodes.matching(zip5)
-    return _zone_of(rows[0]) if rows else None
-
-
-@functools.lru_cache(maxsize=1000)
-def _prefix_zone(prefix: str) -> str | None:
-    counts = collections.Counter(
-        _CORRECTIONS.get(row["zip_code"]) or _zone_of(row) for row in zipcodes.similar_to(prefix)
-    )
-    counts.pop(None, None)
-    return counts.most_common(1)[0][0] if counts else None

@@ -74,3 +74,25 @@ def test_a_zip_that_places_nothing_never_breaks_the_look_up(zip_code):
     assert time_zone_name(zip_code, "TN") == "America/Chicago"
     assert time_zone_name(zip_code) is None
     assert time_zone_for(zip_code) == zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def test_the_committed_table_is_what_the_zipcodes_data_gives():
+    # zones reads carriers/stamps/zip_zones.py, written from the pinned zipcodes package (40 MB
+    # unpacked, kept out of every web and worker process): regenerate it after an upgrade.
+    from carriers.stamps import zones_build
+
+    assert zones_build.TARGET.read_text() == zones_build.render(), (
+        "carriers/stamps/zip_zones.py is stale: run .venv/bin/python -m carriers.stamps.zones_build"
+    )
+
+
+def test_the_zone_look_up_never_loads_the_zipcodes_package():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import carriers.stamps.zones as z; z.time_zone_name('37902', 'TN'); "
+        "print('zipcodes' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
