@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import zoneinfo
 
-from carriers.stamps.zip_zones import PREFIX_ZONES, ZIP_ZONES
+from carriers.stamps.zip_zones import PREFIX_STATES, PREFIX_ZONES, ZIP_STATES, ZIP_ZONES
 
 DEFAULT_TIME_ZONE = "America/New_York"
 
-# (first 3-digit prefix, last prefix, state): the state of any US ZIP code (the sandbox's
-# address check; a time zone's last resort), never its time zone.
+# (first 3-digit prefix, last prefix, state): the state of a ZIP code whose prefix the data
+# has no ZIP code in (``state_for_zip``; the sandbox's address check, a time zone's last
+# resort), never its time zone.
 _ZIP_RANGES = [
     (5, 5, "NY"), (6, 9, "PR"), (10, 27, "MA"), (28, 29, "RI"), (30, 38, "NH"), (39, 49, "ME"),
     (50, 59, "VT"), (60, 69, "CT"), (70, 89, "NJ"), (90, 99, "AE"), (100, 149, "NY"),
@@ -87,13 +88,19 @@ _CORRECTIONS = {
 }
 
 MILITARY_STATES = {"AA", "AE", "AP"}
-NONCONTIGUOUS = {"AK", "HI", "PR", "GU", "AP", "AE", "AA"}
+NONCONTIGUOUS = {"AK", "HI", "PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW", "AP", "AE", "AA"}
 
 
 def state_for_zip(zip_code: str) -> str | None:
-    digits = (zip_code or "").strip()[:3]
+    """The state (territory, military "state") of a US ZIP code: its own in the data, else its
+    prefix's; a prefix the data has no ZIP code of falls in the ranges above."""
+    zip5 = (zip_code or "").strip()[:5]
+    digits = zip5[:3]
     if len(digits) != 3 or not digits.isdigit():
         return None
+    found = ZIP_STATES.get(zip5) or PREFIX_STATES.get(digits)
+    if found:
+        return found
     prefix = int(digits)
     for lo, hi, state in _ZIP_RANGES:
         if lo <= prefix <= hi:

@@ -1,10 +1,11 @@
-"""Writes ``carriers/stamps/zip_zones.py``, the ZIP code -> time zone table ``zones`` reads,
-from the ``zipcodes`` package's data (MIT; every US ZIP code in use with its IANA zone).
+"""Writes ``carriers/stamps/zip_zones.py``, the ZIP code -> time zone and state tables that
+``zones`` reads, from the ``zipcodes`` package's data (MIT; every US ZIP code in use with its
+state and IANA zone).
 
 The package unpacks 40 MB of rows on its first look-up, a second or more: paid by every web
-and worker process that shows a location's time. The table keeps only what decides a zone:
-the zone most ZIP codes of each 3-digit prefix are in, and the few hundred ZIP codes on the
-other side of a line from their prefix. ``zipcodes`` is a development dependency, pinned so
+and worker process that shows a location's time. The tables keep only what decides: the zone
+and the state most ZIP codes of each 3-digit prefix are in, and the few hundred ZIP codes on
+the other side of a line from their prefix. ``zipcodes`` is a development dependency, pinned so
 that tests/carriers/stamps/test_zones.py can check the table is what this writes.
 
 Run after upgrading ``zipcodes`` (or changing ``zones._CORRECTIONS``):
@@ -45,15 +46,35 @@ def tables() -> tuple[dict[str, str], dict[str, str]]:
     return prefixes, others
 
 
+def state_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(prefix -> the state most of its ZIP codes are in, ZIP code -> its state where it
+    differs): a prefix is not always one state (201 is Virginia's Dulles, not DC's)."""
+    import zipcodes
+
+    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    states = {row["zip_code"]: row["state"] for row in zipcodes.list_all() if row.get("state")}
+    for zip_code, state in states.items():
+        counts[zip_code[:3]][state] += 1
+    prefixes = {
+        prefix: min(c, key=lambda name: (-c[name], name)) for prefix, c in sorted(counts.items())
+    }
+    others = {z: state for z, state in sorted(states.items()) if prefixes[z[:3]] != state}
+    return prefixes, others
+
+
 def render() -> str:
     prefixes, others = tables()
+    prefix_states, zip_states = state_tables()
     version = importlib.metadata.version("zipcodes")
     return (
         f'"""Written by carriers/stamps/zones_build.py from zipcodes {version}: do not edit.\n\n'
-        "PREFIX_ZONES: the zone most ZIP codes of each 3-digit prefix are in. ZIP_ZONES: the ZIP\n"
-        'codes in another zone than their prefix\'s."""\n\n'
+        "PREFIX_ZONES and PREFIX_STATES: the zone and the state most ZIP codes of each 3-digit\n"
+        "prefix are in. ZIP_ZONES and ZIP_STATES: the ZIP codes in another zone or state than\n"
+        'their prefix\'s."""\n\n'
         f"PREFIX_ZONES: dict[str, str] = {_literal(prefixes)}\n\n"
-        f"ZIP_ZONES: dict[str, str] = {_literal(others)}\n"
+        f"ZIP_ZONES: dict[str, str] = {_literal(others)}\n\n"
+        f"PREFIX_STATES: dict[str, str] = {_literal(prefix_states)}\n\n"
+        f"ZIP_STATES: dict[str, str] = {_literal(zip_states)}\n"
     )
 
 

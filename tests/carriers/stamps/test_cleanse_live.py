@@ -67,6 +67,22 @@ def test_a_city_state_zip_that_disagree_fail_the_match_R37(amy):
     assert not answer.address.cleanse_hash and answer.address.override_hash
 
 
+@pytest.mark.parametrize(
+    ("city", "state", "zip_code"),
+    [("Dulles", "VA", "20166"), ("St Thomas", "VI", "00802"), ("Austin", "TX", "73301")],
+)
+def test_a_zip_code_whose_prefix_mostly_lies_elsewhere_still_matches_its_state_R37(
+    amy, city, state, zip_code
+):
+    # Prefix 201 was taken for DC's, 008 for Puerto Rico's, 733 for Oklahoma's: a Dulles
+    # address typed with VA "disagreed", which the live service would not say.
+    answer = amy.cleanse_address(
+        Address(address1="1 Saarinen Cir", city=city, state=state, zip_code=zip_code)
+    )
+    assert answer.address_match and answer.city_state_zip_ok
+    assert answer.address.state == state
+
+
 def test_a_label_needs_the_current_cleanse_hash_or_the_override_hash_R37(stamps, amy):
     with pytest.raises(errors.StampsError, match="does not match Cleanse Hash"):
         _buy(amy, MISSPELLED)  # never cleansed

@@ -96,3 +96,23 @@ def test_the_zone_look_up_never_loads_the_zipcodes_package():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "state"),
+    [
+        ("20166", "VA"),  # Dulles: prefix 201 is Virginia's, not DC's
+        ("00802", "VI"),  # St. Thomas: prefix 008 is the Virgin Islands, not Puerto Rico
+        ("05501", "MA"),  # Andover's IRS ZIP codes are Massachusetts', not Vermont's
+        ("73301", "TX"),  # Austin's IRS ZIP code: prefix 733 is Texas', not Oklahoma's
+        ("88888", "DC"),  # Santa's ZIP code, a prefix the ranges had no state for
+        ("20001", "DC"),
+        ("09001", "AE"),
+        ("96201", "AP"),
+        ("37902", "TN"),
+    ],
+)
+def test_a_zip_code_is_in_the_state_the_data_says(zip_code, state):
+    from carriers.stamps.zones import state_for_zip
+
+    assert state_for_zip(zip_code) == state
