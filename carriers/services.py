@@ -7,6 +7,7 @@ Stamps.com error from ``carriers.stamps.errors``, with a message written for the
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from carriers.stamps import accounts as stamps
 from carriers.stamps.errors import SECURITY_SUPPORT_PHONE, STAMPS_SUPPORT_PHONE
 from merchants import events
 from merchants.errors import Fix, MerchantError
+from merchants.ids import parse_id
 from merchants.models import Merchant
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,37 @@ class AccountNotUsable(CarrierAccountError):
     def __init__(self, account: CarrierAccount):
         self.account = account
         super().__init__(unusable_reason(account), fix=ACCOUNTS_FIX)
+
+
+class ChosenAccountGone(CarrierAccountError):
+    """The merchant named an account that is not one of the store's connected accounts:
+    disconnected since their page showed it, or an id that was never the store's. Both read
+    the same, so nothing says whether another store's account exists."""
+
+    MESSAGE = (
+        "The Stamps.com account you chose is no longer connected. "
+        "Choose another account and try again."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
+def chosen_account(accounts: Iterable[CarrierAccount], wanted: object) -> CarrierAccount | None:
+    """The account the merchant chose to pay with: ``wanted`` (an id as a form sent it) among
+    ``accounts`` (the store's connected accounts, default first). A named account that is not
+    among them raises ``ChosenAccountGone``, never falls back: the merchant chose who pays.
+    Only when no account was named (``None`` or blank): the default if it can ship, else the
+    first that can, else the first (its own service refuses it, saying why), else None."""
+    accounts = list(accounts)
+    if wanted is not None and str(wanted).strip():
+        wanted_id = parse_id(wanted)
+        found = next((a for a in accounts if wanted_id is not None and a.pk == wanted_id), None)
+        if found is None:
+            raise ChosenAccountGone()
+        return found
+    usable = [a for a in accounts if a.is_usable]
+    return next((a for a in usable if a.is_default), None) or next(iter(usable or accounts), None)
 
 
 def carrier_page_fix(account: CarrierAccount, url_type: str, text: str) -> Fix:
