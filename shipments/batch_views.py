@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from carriers.services import ChosenAccountGone
 from merchants.ids import parse_ids
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
@@ -35,7 +36,11 @@ def batch_list(request: MerchantRequest) -> HttpResponse:
 def batch_create(request: MerchantRequest) -> HttpResponse:
     ids = parse_ids(request.POST.getlist("order"))
     accounts = merchant_accounts(request)
-    account = chosen_account(request, accounts)
+    try:
+        account = chosen_account(request, accounts)
+    except ChosenAccountGone as exc:
+        messages.error(request, exc.message)
+        return redirect("order-list")
     if account is None:
         messages.error(request, "Connect a Stamps.com account before creating labels.")
         return redirect("order-list")

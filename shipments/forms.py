@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from carriers.services import ChosenAccountGone
 from orders.catalog import Confirmation, PackageType
 from orders.countries import COUNTRIES
 from shipments.models import ShippingSettings
@@ -51,7 +52,12 @@ class RateCalculatorForm(forms.Form):
         decimal_places=2,
         required=False,
     )
-    account = forms.TypedChoiceField(coerce=int, required=False, label="Account")
+    account = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        label="Account",
+        error_messages={"invalid_choice": ChosenAccountGone.MESSAGE},
+    )
 
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +90,9 @@ class ShipDateField(forms.DateField):
 class BuyForm(forms.Form):
     service = forms.CharField(max_length=12)
     ship_date = ShipDateField(required=False)
-    account = forms.IntegerField(required=False)
+    # Kept as sent: any account named, even a malformed id, is the merchant's choice and is
+    # refused as no longer connected (carriers.services.chosen_account), never replaced.
+    account = forms.CharField(required=False)
 
 
 class BatchForm(forms.Form):

@@ -17,14 +17,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from carriers import services as carrier_services
 from carriers.models import CarrierAccount
 from carriers.stamps.errors import StampsError
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from locations.shipping_day import scan_form_deadlines
-from merchants.errors import Fix
+from merchants.errors import Fix, MerchantError
 from merchants.exports import SafeWriter
-from merchants.ids import parse_id, parse_ids
+from merchants.ids import parse_ids
 from merchants.paging import keyset
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
@@ -44,14 +45,11 @@ def merchant_accounts(request: MerchantRequest):
 
 
 def chosen_account(request: MerchantRequest, accounts, wanted=None) -> CarrierAccount | None:
-    wanted = wanted or request.GET.get("account") or request.POST.get("account")
-    wanted_id = parse_id(wanted)
-    if wanted_id is not None:
-        for a in accounts:
-            if a.pk == wanted_id:
-                return a
-    usable = [a for a in accounts if a.is_usable]
-    return next((a for a in usable if a.is_default), None) or (usable or accounts or [None])[0]
+    """The account the request names (``wanted``, else its ``account`` parameter), or the
+    default when it names none; raises ``ChosenAccountGone`` for one no longer connected."""
+    if wanted is None or wanted == "":
+        wanted = request.GET.get("account") or request.POST.get("account")
+    return carrier_services.chosen_account(accounts, wanted)
 
 
 def _order_for_rates(request: MerchantRequest, pk: int) -> Order:
@@ -92,7 +90,12 @@ def _address_context(order: Order, account: CarrierAccount | None) -> dict:
 
 def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     accounts = merchant_accounts(request)
-    account = chosen_account(request, accounts)
+    try:
+        account = chosen_account(request, accounts)
+    except carrier_services.ChosenAccountGone as exc:
+        # No rates of another account in its place: the next Buy would charge that one.
+        account = None
+        extra["buy_error"] = extra.get("buy_error") or exc
     checked = _address_context(order, account)
     preview = order
     # The package form's unsaved values (sent along by htmx) win over the saved order, so
@@ -104,7 +107,9 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
     # Priced for the date the label would be bought for (the next shipping day after the
     # cut-off), so buying a service shown here reuses its quote (rating.rate_for_service).
     ship_date = labels.default_ship_date(order)
-    if checked["address_status"] == AddressStatus.INCOMPLETE:
+    if account is None and accounts:
+        shop = rating.RateShop(account=None)  # the chosen one is gone: buy_error says so
+    elif checked["address_status"] == AddressStatus.INCOMPLETE:
         shop = rating.RateShop(account=account, error="Complete the ship-to address to see rates.")
     else:
         shop = rating.rate_shop(account, rating.query_for_order(preview, ship_date))
@@ -142,7 +147,7 @@ def rates_panel(request: MerchantRequest, pk: int) -> HttpResponse:
 def buy(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
     form = BuyForm(request.POST)
-    error = None
+    error: MerchantError | None = None
     if "weight_oz" in request.POST and order.is_open:
         # The panel priced the package form as shown (saved or not): buy exactly that.
         package = package_form(request.POST, order)
@@ -156,8 +161,8 @@ def buy(request: MerchantRequest, pk: int) -> HttpResponse:
             )
     if error is None and form.is_valid():
         accounts = merchant_accounts(request)
-        account = chosen_account(request, accounts, form.cleaned_data.get("account"))
         try:
+            account = chosen_account(request, accounts, form.cleaned_data["account"])
             if account is None:
                 raise labels.LabelError(
                     "Connect a Stamps.com account first.",
@@ -170,7 +175,7 @@ def buy(request: MerchantRequest, pk: int) -> HttpResponse:
                 form.cleaned_data.get("ship_date") or None,
                 by=request.user,
             )
-        except labels.LabelError as exc:
+        except (labels.LabelError, carrier_services.ChosenAccountGone) as exc:
             error = exc
         else:
             url = reverse("shipments:detail", args=[shipment.pk])
