@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from carriers.models import CarrierAccount
+from carriers.services import ChosenAccountGone
 from endofday.scan_forms import SCAN_FORM_CUTOFF
 from locations.models import EndOfDaySettings, PackageLocation, ShipFromLocation
 
@@ -36,7 +37,10 @@ class PickupDetailsForm(forms.Form):
 
 class PickupForm(PickupDetailsForm):
     account: forms.ModelChoiceField[CarrierAccount] = forms.ModelChoiceField(
-        label="Carrier account", queryset=None, empty_label=None
+        label="Carrier account",
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": ChosenAccountGone.MESSAGE},
     )
     location: forms.ModelChoiceField[ShipFromLocation] = forms.ModelChoiceField(
         label="Ship-from location", queryset=None, empty_label=None

@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from carriers import services as carrier_services
 from carriers.models import CarrierAccount
+from carriers.services import ChosenAccountGone
 from endofday import pickups as pickup_services
 from endofday import scan_forms as scan_form_services
 from endofday.forms import EndOfDaySettingsForm, PickupDetailsForm, PickupForm
@@ -20,6 +22,7 @@ from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, scan_form_deadlines, settings_for
+from merchants.errors import MerchantError
 from merchants.ids import parse_id, parse_ids
 from merchants.pdf import pdf_response
 from merchants.permissions import Perm
@@ -35,7 +38,8 @@ def _locations(request: MerchantRequest):
 
 
 def _chosen(qs, wanted):
-    """The row of ``qs`` the request names, else its first (default-first ordering)."""
+    """The location of ``qs`` the request names, else its first (default-first ordering).
+    Accounts are chosen with ``carriers.services.chosen_account``, which never falls back."""
     wanted_id = parse_id(wanted)
     if wanted_id is not None:
         found = qs.filter(pk=wanted_id).first()
@@ -53,9 +57,14 @@ def _go(request: MerchantRequest, url: str) -> HttpResponse:
 
 def _scan_form_context(request: MerchantRequest, **extra) -> dict:
     data = request.POST if request.method == "POST" else request.GET
-    accounts = _accounts(request)
+    accounts = list(_accounts(request))
     locations = _locations(request)
-    account = _chosen(accounts, data.get("account"))
+    account_gone = None
+    try:
+        account = carrier_services.chosen_account(accounts, data.get("account"))
+    except ChosenAccountGone as exc:
+        # Never the default's labels in its place: the merchant chose whose to close.
+        account, account_gone = None, exc
     location = _chosen(locations, data.get("location"))
     eligible, refusal, local = [], "", None
     if account is not None and location is not None:
@@ -71,17 +80,21 @@ def _scan_form_context(request: MerchantRequest, **extra) -> dict:
         "refusal": refusal,
         "local_now": local,
         "selected": set(parse_ids(data.getlist("shipment"))),
+        "account_gone": account_gone,
         **extra,
+        "error": extra.get("error") or account_gone,
     }
 
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def scan_forms(request: MerchantRequest) -> HttpResponse:
-    error = None
+    error: MerchantError | None = None
     if request.method == "POST":
         context = _scan_form_context(request)
         ids = None if request.POST.get("scope") == "all" else request.POST.getlist("shipment")
         try:
+            if context["account_gone"] is not None:
+                raise context["account_gone"]
             if context["account"] is None or context["location"] is None:
                 raise EndOfDayError(
                     "Connect a Stamps.com account and add a ship-from location first."
@@ -91,7 +104,7 @@ def scan_forms(request: MerchantRequest) -> HttpResponse:
             form = scan_form_services.create_scan_form(
                 context["account"], context["location"], ids, user=request.user
             )
-        except EndOfDayError as exc:
+        except (EndOfDayError, ChosenAccountGone) as exc:
             error = exc
         else:
             messages.success(
