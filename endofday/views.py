@@ -37,14 +37,24 @@ def _locations(request: MerchantRequest):
     return owned(request, ShipFromLocation)
 
 
-def _chosen(qs, wanted):
+LOCATION_GONE = (
+    "The ship-from location you chose no longer exists. Choose another location and try again."
+)
+
+
+def _chosen(qs, wanted, *, strict: bool = False):
     """The location of ``qs`` the request names, else its first (default-first ordering).
-    Accounts are chosen with ``carriers.services.chosen_account``, which never falls back."""
+    ``strict`` (where the location decides whose labels are closed): a named location that
+    is gone is refused rather than replaced. Accounts are chosen with
+    ``carriers.services.chosen_account``, which never falls back."""
+    named = wanted is not None and str(wanted).strip() != ""
     wanted_id = parse_id(wanted)
     if wanted_id is not None:
         found = qs.filter(pk=wanted_id).first()
         if found is not None:
             return found
+    if strict and named:
+        raise EndOfDayError(LOCATION_GONE)
     return qs.first()
 
 
@@ -59,13 +69,17 @@ def _scan_form_context(request: MerchantRequest, **extra) -> dict:
     data = request.POST if request.method == "POST" else request.GET
     accounts = list(_accounts(request))
     locations = _locations(request)
-    account_gone = None
+    # A chosen account or location that is gone is never replaced by the default one: the
+    # merchant chose whose labels to close.
+    gone: MerchantError | None = None
     try:
         account = carrier_services.chosen_account(accounts, data.get("account"))
     except ChosenAccountGone as exc:
-        # Never the default's labels in its place: the merchant chose whose to close.
-        account, account_gone = None, exc
-    location = _chosen(locations, data.get("location"))
+        account, gone = None, exc
+    try:
+        location = _chosen(locations, data.get("location"), strict=True)
+    except EndOfDayError as exc:
+        location, gone = None, gone or exc
     eligible, refusal, local = [], "", None
     if account is not None and location is not None:
         eligible = list(scan_form_services.eligible_labels(account, location))
@@ -80,9 +94,9 @@ def _scan_form_context(request: MerchantRequest, **extra) -> dict:
         "refusal": refusal,
         "local_now": local,
         "selected": set(parse_ids(data.getlist("shipment"))),
-        "account_gone": account_gone,
+        "gone": gone,
         **extra,
-        "error": extra.get("error") or account_gone,
+        "error": extra.get("error") or gone,
     }
 
 
@@ -93,8 +107,8 @@ def scan_forms(request: MerchantRequest) -> HttpResponse:
         context = _scan_form_context(request)
         ids = None if request.POST.get("scope") == "all" else request.POST.getlist("shipment")
         try:
-            if context["account_gone"] is not None:
-                raise context["account_gone"]
+            if context["gone"] is not None:
+                raise context["gone"]
             if context["account"] is None or context["location"] is None:
                 raise EndOfDayError(
                     "Connect a Stamps.com account and add a ship-from location first."

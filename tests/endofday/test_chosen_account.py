@@ -109,3 +109,20 @@ def test_a_pickup_for_a_chosen_account_no_longer_connected_is_refused_in_its_wor
     assert response.context["form"].errors["account"] == [GONE]
     assert GONE in response.text and "2026-11-05" in response.text  # what was typed is kept
     assert not Pickup.objects.exists()
+
+
+@pytest.mark.clock(WEEKDAY_MORNING)
+def test_a_scan_form_for_a_chosen_location_deleted_since_is_not_made_for_the_default(
+    stamps, account, ny, place, bought_label, owner_client
+):
+    bought_label(account, ny)
+    deleted = place("America/Los_Angeles")
+    deleted_pk = deleted.pk
+    deleted.delete()
+    data = {"account": account.pk, "location": deleted_pk, "scope": "all"}
+    response = owner_client.post(SCAN_FORMS, data)
+    assert response.status_code == 200
+    assert "The ship-from location you chose no longer exists." in response.text
+    assert not ScanForm.objects.exists() and not stamps.manifests("eod-pro")
+    assert response.context["account"] == account and response.context["location"] is None
+    assert "Choose a location" in response.text and "eligible-labels" not in response.text
