@@ -35,7 +35,7 @@ from funding.ledger import (
     money,
     record_entry,
 )
-from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase
+from funding.models import ZERO, AutoFunding, LedgerEntry, PostagePurchase, Refund
 from funding.signals import unsettled_credits, unsettled_debits
 from merchants.errors import MerchantError
 from merchants.permissions import Perm, require
@@ -141,6 +141,40 @@ def _remember_carrier_auto_buy(account: CarrierAccount, info: AccountInfo) -> No
             "carrier_checked_at": timezone.now(),
         },
     )
+
+
+# What the carrier's balance may already hold and the ledger not yet, in the words of a log line
+# or of support's refusal (``under_way``).
+PURCHASE_UNDER_WAY = "a postage purchase is being confirmed with Stamps.com"
+LABEL_BEING_BOUGHT = "a label is being bought"
+LABEL_BEING_VOIDED = "a label is being voided"
+REFUND_AWAITED = "a refund of a voided label is awaited"
+
+
+def under_way(account: CarrierAccount | int, *, refunds_followed: bool = False) -> str:
+    """What ShipDesk has between the two books on ``account``: a movement the carrier's
+    balance may already hold while the ledger does not yet, so that balance can't be taken
+    as the account's, nor compared with the ledger. "" when there is none.
+
+    A purchase not confirmed (R44), a label being bought whose charge is not recorded yet
+    (R28) or being voided whose refund may already be credited (the apps above answer
+    ``unsettled_debits`` and ``unsettled_credits``), and a refund awaited, which the carrier
+    credits at its own pace (R41). ``refunds_followed``: the caller asked the carrier about
+    those refunds right after its read (``refunds.sync_with_refunds``), so the read holds
+    exactly the ones in the ledger."""
+    pk = account.pk if isinstance(account, CarrierAccount) else account
+    if PostagePurchase.objects.filter(account_id=pk, status__in=PostagePurchase.IN_FLIGHT).exists():
+        return PURCHASE_UNDER_WAY
+    if any(amount for _, amount in unsettled_debits.send(CarrierAccount, account_id=pk)):
+        return LABEL_BEING_BOUGHT
+    if any(amount for _, amount in unsettled_credits.send(CarrierAccount, account_id=pk)):
+        return LABEL_BEING_VOIDED
+    if (
+        not refunds_followed
+        and Refund.objects.filter(account_id=pk, status=Refund.Status.REQUESTED).exists()
+    ):
+        return REFUND_AWAITED
+    return ""
 
 
 def sync_balance(account: CarrierAccount) -> AccountInfo:

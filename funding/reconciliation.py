@@ -17,21 +17,51 @@ from funding.ledger import (
     opening_key,
     record_adjustment,
 )
-from funding.models import BalanceDrift, LedgerEntry, PostagePurchase
-from funding.purchases import FundsError, in_flight_total
+from funding.models import BalanceDrift, LedgerEntry
+from funding.purchases import FundsError, under_way
 from funding.refunds import sync_with_refunds
 
 log = logging.getLogger(__name__)
 
 
+# Reconciliation compares only a balance read while nothing ShipDesk does was between the two
+# books (``purchases.under_way``). A label being bought is the common case: reserved
+# with its IntegratorTxID, CreateIndicium sent, the answer lost or not recorded yet, so
+# Stamps.com has charged it and the ledger has not. Compared then, the label looked like a
+# drift of minus its price; support closed it with an adjustment, and when the retry or the
+# sweep recorded the label it was debited a second time.
+#
+# Reconciliation waits for such a label rather than settling it itself. Labels left buying
+# are finished in one place, ``shipments.jobs.sweep_labels`` (every 5 minutes, R28): it
+# re-sends the same IntegratorTxID, and leaves alone a purchase a request or a batch is still
+# on. Reconciliation is an audit: finishing labels from it would let the hourly job, or a
+# support agent's click on "adjust", send CreateIndicium (buy a label never sent, if the
+# worker died before sending it) and race the merchant's own retry on the order page. So
+# for the merchant nothing changes (the label is finished as before, its order shipped once);
+# for support, a drift is only ever one that stays when every movement has settled, and the
+# next run, at most an hour later, judges it. A movement that never settles (a label the
+# carrier keeps refusing to confirm) leaves nothing flagged meanwhile, and the log says why
+# each run was deferred.
+
+
+def _deferred(account: CarrierAccount, why: str) -> None:
+    log.info("reconciliation of account %s deferred: %s; checked again later", account.pk, why)
+
+
 def reconcile(account: CarrierAccount) -> BalanceDrift | None:
-    """Compare the ledger with the carrier's balance; flag (or clear) drift for support."""
-    if PostagePurchase.objects.filter(
-        account_id=account.pk, status__in=PostagePurchase.IN_FLIGHT
-    ).exists():
-        return None  # a purchase between the two books is not drift
+    """Compare the ledger with the carrier's balance; flag (or clear) drift for support.
+
+    Nothing is judged while a movement is between the books (``purchases.under_way``: a
+    purchase being confirmed, a label being bought or voided): an open drift stays as it was
+    until a run finds every movement settled."""
+    # Before asking the carrier, as far as ShipDesk can tell now; the read says it again.
+    why = under_way(account, refunds_followed=True)  # refunds are followed by the read
+    if why:
+        _deferred(account, why)
+        return None
     if sync_with_refunds(account) is None:
-        return None  # refunds were landing while it looked: judged on the next run
+        _deferred(account, "refunds were landing while the balance was read")
+        return None
     now = timezone.now()
     with transaction.atomic():
         locked = lock_account(account)
@@ -106,10 +136,15 @@ def resolve_drift(
     if drift.resolved_at is not None:
         raise FundsError("This drift is already resolved.")
     account = drift.account
-    if in_flight_total(account):
+    # The gap adjusted is the carrier's balance beside the ledger: a movement between the two
+    # (a label bought whose answer was lost) would be counted once by the adjustment and again
+    # when it is recorded, so support waits for it (see above reconcile).
+    why = under_way(account, refunds_followed=True)
+    if why:
         raise FundsError(
-            "A postage purchase on this account is still being confirmed with Stamps.com; "
-            "adjust once it has settled, or the adjustment would count it twice."
+            f"Not adjusted: on this account {why}, which Stamps.com's balance may already "
+            "hold while the ledger does not yet. ShipDesk settles it within minutes; adjust "
+            "once it has, or the adjustment would count it twice."
         )
     if sync_with_refunds(account) is None:
         raise FundsError(
