@@ -13,6 +13,7 @@ always says which purchase landed.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -149,6 +150,7 @@ PURCHASE_UNDER_WAY = "a postage purchase is being confirmed with Stamps.com"
 LABEL_BEING_BOUGHT = "a label is being bought"
 LABEL_BEING_VOIDED = "a label is being voided"
 REFUND_AWAITED = "a refund of a voided label is awaited"
+LEDGER_MOVED = "a movement was recorded while the balance was read"
 
 
 def under_way(account: CarrierAccount | int, *, refunds_followed: bool = False) -> str:
@@ -177,12 +179,73 @@ def under_way(account: CarrierAccount | int, *, refunds_followed: bool = False) 
     return ""
 
 
-def sync_balance(account: CarrierAccount) -> AccountInfo:
-    """GetAccountInfo: the carrier's balance, control total and auto-buy settings."""
+def _newest_entry(account_id: int) -> int | None:
+    return (
+        LedgerEntry.objects.filter(account_id=account_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class BalanceRead:
+    """One GetAccountInfo (``info``) and whether its balance became the account's.
+
+    ``stored``: ``CarrierAccount.balance`` was set to the carrier's figure, because nothing
+    was between the two books (``under_way``) and the ledger did not move while it was read
+    (``last_entry``, its newest entry just before the call, is still the newest): the figure
+    holds exactly the movements the ledger holds, so the two can be compared, and from then
+    on they move together. Otherwise ``under_way`` says what was, and the stored balance kept
+    ShipDesk's own running figure."""
+
+    info: AccountInfo
+    last_entry: int | None
+    stored: bool
+    under_way: str = ""
+
+
+def _between(locked: CarrierAccount, last_entry: int | None, *, refunds_followed: bool) -> str:
+    """Under the account's lock: why a balance read after ``last_entry`` can't be stored."""
+    busy = under_way(locked, refunds_followed=refunds_followed)
+    if not busy and _newest_entry(locked.pk) != last_entry:
+        busy = LEDGER_MOVED
+    return busy
+
+
+def read_balance(account: CarrierAccount) -> BalanceRead:
+    """GetAccountInfo: the carrier's balance, control total and auto-buy settings.
+
+    The stored balance (``CarrierAccount.balance``: the funds page's figure, what auto-funding
+    (R13), the maximum (R11) and a label's pre-check read) moves with every ledger entry
+    (``record_entry``) and takes the carrier's figure only when nothing is between the books
+    (``BalanceRead.stored``). A figure read while a movement is between them already holds
+    it, and the entry that records the movement moves the balance once more: "Refresh
+    balance" pressed while $25 was being added to $50 showed $100, and pressed while a label
+    was being bought lowered the balance by the label twice (which could set off
+    auto-funding). So then the running figure is kept: the last agreed balance moved by every
+    entry since, right whatever the carrier is doing at that moment.
+
+    Settling it when the entry is written instead (moving the balance or not, or setting it
+    from the ledger) cannot be made right: the entry can't know whether a read it never saw
+    already held it, and a balance set from the ledger would hide what moved at Stamps.com
+    outside ShipDesk (a label bought on its site), which the merchant should see and
+    reconciliation flags. The decision is taken under the account's row lock, which every
+    ledger entry and every purchase reservation takes too; a label's reservation (a void's
+    "voiding") is committed before Stamps.com is called, so a charge (a refund) the read may
+    hold is always seen here: as under way, or once recorded as the ledger having moved.
+
+    A book not open yet always takes the figure: it opens with it (R45), and nothing moves
+    before it opens."""
+    last_entry = _newest_entry(account.pk)
     info = stamps.get_account_info(account)
     with transaction.atomic():
         locked = lock_account(account)
-        locked.balance = money(info.balance)
+        busy = ""
+        if book_is_open(locked):
+            busy = _between(locked, last_entry, refunds_followed=False)
+        if not busy:
+            locked.balance = money(info.balance)
         locked.control_total = money(info.control_total)
         if info.max_balance:
             locked.max_balance = money(info.max_balance)
@@ -192,7 +255,31 @@ def sync_balance(account: CarrierAccount) -> AccountInfo:
         _remember_carrier_auto_buy(locked, info)
     for field in ("balance", "control_total", "max_balance", "balance_synced_at"):
         setattr(account, field, getattr(locked, field))
-    return info
+    if busy:
+        log.info("balance of account %s read but not stored: %s", account.pk, busy)
+    return BalanceRead(info, last_entry, stored=not busy, under_way=busy)
+
+
+def store_read(account: CarrierAccount, read: BalanceRead) -> BalanceRead:
+    """``read`` once the refunds awaited were asked about right after it and none had landed
+    (``refunds.sync_with_refunds``): stored now if nothing else was between the books."""
+    if read.stored:
+        return read
+    with transaction.atomic():
+        locked = lock_account(account)
+        busy = _between(locked, read.last_entry, refunds_followed=True)
+        if busy:
+            return replace(read, under_way=busy)
+        locked.balance = money(read.info.balance)
+        locked.save(update_fields=["balance"])
+    account.balance = locked.balance
+    return replace(read, stored=True, under_way="")
+
+
+def sync_balance(account: CarrierAccount) -> AccountInfo:
+    """GetAccountInfo: the carrier's balance, control total and auto-buy settings; the
+    balance stored only when nothing was between the books (``read_balance``)."""
+    return read_balance(account).info
 
 
 def open_book(
@@ -371,16 +458,12 @@ def record_answer(purchase: PostagePurchase, answer: Purchase) -> PostagePurchas
     return purchase
 
 
-def apply_success(
-    purchase: PostagePurchase,
-    *,
-    control_total: Decimal | None = None,
-    balance_includes_it: bool = False,
-) -> None:
+def apply_success(purchase: PostagePurchase, *, control_total: Decimal | None = None) -> None:
     """The carrier added the postage: one ledger entry, balance moved, in one transaction.
 
-    ``balance_includes_it``: the account's balance was just read from the carrier with this
-    purchase in it, so only the ledger moves (adding it again showed $45.02 for $25.01)."""
+    The stored balance never holds the purchase before this entry: no read is stored while
+    it is unconfirmed (``read_balance``), so moving the balance here counts it exactly once
+    (reading it in and adding it again showed $45.02 for $25.01)."""
     with transaction.atomic():
         locked = lock_account(purchase.account_id)
         current = (
@@ -399,7 +482,6 @@ def apply_success(
             reference=current.integrator_tx_id,
             memo="Auto-funding" if current.automatic else "Added funds",
             control_total=control_total,
-            update_balance=not balance_includes_it,
             by=current.requested_by,
         )
         current.status = PostagePurchase.Status.SUCCESS
@@ -458,24 +540,21 @@ def resolve_purchase(purchase: PostagePurchase) -> PostagePurchase:
     try:
         # With every refund the balance holds in the ledger: an unbooked refund would look
         # like this purchase landing (R41).
-        info = sync_with_refunds(account)
+        read = sync_with_refunds(account)
     except errors.StampsError:
         return purchase  # unreachable or refused (stamps.call flags the account): next check
-    if info is None:
+    if read is None:
         return purchase  # refunds were landing while it looked: next check
-    settle_from_balance(account, money(info.balance), money(info.control_total), purchase)
+    settle_from_balance(account, read, purchase)
     purchase.refresh_from_db()
     return purchase
 
 
 def settle_from_balance(
-    account: CarrierAccount,
-    balance: Decimal,
-    control_total: Decimal,
-    followed: PostagePurchase,
+    account: CarrierAccount, read: BalanceRead, followed: PostagePurchase
 ) -> None:
     """Settle ``followed``, the account's one unconfirmed purchase (R44a), from the carrier's
-    balance.
+    balance as ``read`` (with the refunds it holds in the ledger).
 
     The gap between the carrier's balance and the ledger's is postage bought but not yet
     recorded, and with one purchase unconfirmed at most it can only be that one. A label
@@ -486,11 +565,16 @@ def settle_from_balance(
     show was not bought; one the carrier answered Pending or Processing is waited for, and so
     is one a label charged in the meantime could hide (``unsettled_debits``); a refund
     credited for a void ShipDesk has not recorded yet is never taken for the purchase
-    (``unsettled_credits``)."""
+    (``unsettled_credits``). The gap is taken only beside the ledger the balance was read
+    with: an entry written since (a label recorded, a refund credited) may or may not be in
+    that balance, so the purchase waits for the next check."""
+    balance, control_total = money(read.info.balance), money(read.info.control_total)
     with transaction.atomic():
         locked = lock_account(account)
         purchase = PostagePurchase.objects.select_for_update().get(pk=followed.pk)
         if not purchase.in_flight:
+            return
+        if _newest_entry(locked.pk) != read.last_entry:
             return
         gap = balance - ledger_balance(locked)
         # Labels the carrier may have charged without ShipDesk knowing yet make the gap
@@ -503,7 +587,7 @@ def settle_from_balance(
         credits = unsettled_credits.send(CarrierAccount, account_id=locked.pk)
         unsure_credit = sum((Decimal(amount) for _, amount in credits if amount), ZERO)
         if purchase.amount <= gap - unsure_credit:
-            apply_success(purchase, control_total=control_total, balance_includes_it=True)
+            apply_success(purchase, control_total=control_total)
         elif (
             purchase.status in (PostagePurchase.Status.SENDING, PostagePurchase.Status.UNKNOWN)
             and purchase.amount > gap + uncertain

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 # Reconciliation compares only a balance read while nothing ShipDesk does was between the two
-# books (``purchases.under_way``). A label being bought is the common case: reserved
+# books (``purchases.BalanceRead.stored``). A label being bought is the common case: reserved
 # with its IntegratorTxID, CreateIndicium sent, the answer lost or not recorded yet, so
 # Stamps.com has charged it and the ledger has not. Compared then, the label looked like a
 # drift of minus its price; support closed it with an adjustment, and when the retry or the
@@ -59,9 +59,15 @@ def reconcile(account: CarrierAccount) -> BalanceDrift | None:
     if why:
         _deferred(account, why)
         return None
-    if sync_with_refunds(account) is None:
+    read = sync_with_refunds(account)
+    if read is None:
         _deferred(account, "refunds were landing while the balance was read")
         return None
+    if not read.stored:
+        _deferred(account, read.under_way)
+        return None
+    # The stored balance was the carrier's figure with nothing between the books; since then
+    # it has moved with every entry, so it still stands beside the ledger.
     now = timezone.now()
     with transaction.atomic():
         locked = lock_account(account)
@@ -140,16 +146,20 @@ def resolve_drift(
     # (a label bought whose answer was lost) would be counted once by the adjustment and again
     # when it is recorded, so support waits for it (see above reconcile).
     why = under_way(account, refunds_followed=True)
+    if not why:
+        read = sync_with_refunds(account)
+        if read is None:
+            raise FundsError(
+                "Stamps.com was crediting refunds of voided labels while ShipDesk read the "
+                "balance; try again in a moment."
+            )
+        why = read.under_way
     if why:
         raise FundsError(
-            f"Not adjusted: on this account {why}, which Stamps.com's balance may already "
-            "hold while the ledger does not yet. ShipDesk settles it within minutes; adjust "
-            "once it has, or the adjustment would count it twice."
-        )
-    if sync_with_refunds(account) is None:
-        raise FundsError(
-            "Stamps.com was crediting refunds of voided labels while ShipDesk read the "
-            "balance; try again in a moment."
+            f"Not adjusted: on this account {why}, so Stamps.com's balance and the ledger "
+            "can't be compared yet (one may already hold what the other does not). ShipDesk "
+            "settles it within minutes; adjust once it has, or the adjustment could count it "
+            "twice."
         )
     who = getattr(by, "email", "") or str(by)
     with transaction.atomic():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -30,10 +31,13 @@ from django.utils import timezone
 from carriers.models import CarrierAccount
 from carriers.stamps import accounts as stamps
 from carriers.stamps.client import REFUNDS_PER_PAGE, StampsClient
-from carriers.stamps.types import AccountInfo, LabelRefund
+from carriers.stamps.types import LabelRefund
 from funding.ledger import LedgerError, lock_account, money, refund_for_void
 from funding.models import ZERO, Refund
 from funding.signals import refund_settled
+
+if TYPE_CHECKING:
+    from funding.purchases import BalanceRead
 
 log = logging.getLogger(__name__)
 
@@ -153,22 +157,23 @@ def settle(refund: Refund, approved: Decimal) -> bool:
     return True
 
 
-def sync_with_refunds(account: CarrierAccount) -> AccountInfo | None:
+def sync_with_refunds(account: CarrierAccount) -> BalanceRead | None:
     """GetAccountInfo with every refund it includes already in the ledger, so the two can be
     compared (purchases settled from the gap, reconciliation).
 
     A refund the carrier credits between ShipDesk's look at the refunds and its read of the
     balance would be in the balance but not in the ledger, and would look like postage bought.
     So the refunds are asked about again after the read: when nothing new was credited, the
-    read holds exactly what the ledger does. None when that could not be established (refunds
-    kept landing, or the carrier could not say): judge nothing this time."""
-    from funding.purchases import sync_balance
+    read holds exactly what the ledger does, and the balance is stored if nothing else was
+    between the books (``purchases.store_read``). None when that could not be established
+    (refunds kept landing, or the carrier could not say): judge nothing this time."""
+    from funding.purchases import read_balance, store_read
 
     if not Refund.objects.filter(account_id=account.pk, status=Refund.Status.REQUESTED).exists():
-        return sync_balance(account)
+        return read_balance(account)
     for _ in range(SYNC_ATTEMPTS):
         follow_refunds(account)
-        info = sync_balance(account)
+        read = read_balance(account)
         if not follow_refunds(account):
-            return info
+            return store_read(account, read)
     return None

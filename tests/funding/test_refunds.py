@@ -110,6 +110,20 @@ def test_the_funds_page_refresh_picks_up_a_credited_refund_R41(
     assert account.balance == Decimal("100.00") == ledger_balance(account)
 
 
+def test_a_balance_read_before_the_refund_is_followed_counts_it_once_R41(voided, account, sandbox):
+    sandbox.set_clock(timezone.now() + dt.timedelta(seconds=DELAY + 1))  # USPS approved it
+    # A plain read (auto-funding's, the admin's "Resync balance"), refunds not asked about:
+    # the carrier's figure holds the refund, the ledger not yet.
+    purchases.sync_balance(account)
+    account.refresh_from_db()
+    assert account.balance == Decimal("100.00") - voided.amount  # ShipDesk's own figure
+    assert jobs.follow_all_refunds() == 1  # the schedule credits it, once
+    assert void_refunds(account) == [voided.amount]
+    account.refresh_from_db()
+    assert account.balance == Decimal("100.00") == ledger_balance(account)
+    assert_books_agree(sandbox, account)
+
+
 def test_a_refund_landing_is_never_mistaken_for_a_lost_purchase_R41_R44(voided, account, sandbox):
     # The carrier credits the refund (ShipDesk has not looked yet), and a purchase's request
     # never reaches the carrier (ShipDesk can't tell): the balance is higher than the ledger

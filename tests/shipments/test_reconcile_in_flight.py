@@ -1,6 +1,7 @@
 """R14, R28, R41: a label whose answer was lost is between the two books: Stamps.com has
-charged it (or refunded it), ShipDesk has not recorded it yet. Reconciliation and support's
-adjustment wait for it, so it is counted once, when the retry or the sweep records it."""
+charged it (or refunded it), ShipDesk has not recorded it yet. Reconciliation, support's
+adjustment and a balance refresh wait for it, so it is counted once, when the retry or the
+sweep records it."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from funding import purchases, reconciliation
+from funding import auto_funding, purchases, reconciliation
+from funding.jobs import follow_all_refunds
 from funding.ledger import ledger_balance
-from funding.models import BalanceDrift
+from funding.models import BalanceDrift, PostagePurchase
 from shipments import jobs, labels, voids
 from shipments.models import Shipment
 from tests.factories import make_user
@@ -87,6 +89,33 @@ def test_R14_support_cannot_adjust_while_a_label_is_being_bought_so_it_is_never_
     assert reconciliation.reconcile(account) is None
 
 
+def test_R14_refreshing_the_balance_while_a_label_is_being_bought_lowers_it_once(
+    stamps, account, lost_label
+):
+    # Auto-funding would buy if the balance were lowered by the lost label twice.
+    order = lost_label()
+    account.refresh_from_db()
+    shown = account.balance
+    price = Shipment.objects.get(order=order).amount
+    auto_funding.save_auto_funding(
+        account,
+        enabled=True,
+        threshold=shown - price - price / 2,
+        amount=Decimal("50.00"),
+        max_per_day=5,
+    )
+
+    purchases.sync_balance(account)  # "Refresh balance" on the funds page
+    account.refresh_from_db()
+    assert account.balance == shown  # ShipDesk's own figure: the label is not recorded yet
+
+    labels.buy_label(order, account, "US-PM")  # the retry records it and checks auto-funding
+    account.refresh_from_db()
+    assert account.balance == shown - price
+    assert_books_agree(stamps, account)
+    assert not PostagePurchase.objects.exists()
+
+
 def test_R41_a_label_being_voided_is_not_taken_for_drift_nor_counted_twice(
     stamps, account, make_shippable
 ):
@@ -97,14 +126,17 @@ def test_R41_a_label_being_voided_is_not_taken_for_drift_nor_counted_twice(
         voids.void_label(shipment)
     stamps.clear_faults()
     assert stamps.get_balance(account.username) > ledger_balance(account)  # refunded, unknown
+    account.refresh_from_db()
+    shown = account.balance
 
     assert reconciliation.reconcile(account) is None
     assert not BalanceDrift.objects.exists()
+    purchases.sync_balance(account)  # "Refresh balance"
+    account.refresh_from_db()
+    assert account.balance == shown  # the refund is not recorded yet
 
-    jobs.sweep_labels(older_than=None)  # the void is recorded, its refund followed
-    from funding.jobs import follow_all_refunds
-
-    follow_all_refunds()
+    jobs.sweep_labels(older_than=None)  # the void is recorded
+    follow_all_refunds()  # its refund followed and credited, once
     assert_books_agree(stamps, account)
     assert reconciliation.reconcile(account) is None
     assert not BalanceDrift.objects.exists()
