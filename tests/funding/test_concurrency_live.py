@@ -1,8 +1,9 @@
 """Issue 15's concurrency proof: one Stamps.com account, 4 django-q2 worker processes and 8 web
-threads buying labels (one by one and in batches), adding funds and voiding at once, while the
-sandbox answers conversation faults (0x002b0204) now and then and credits refunds a second
-after each void (R41). Afterwards: no conversation fault reached a merchant (R38), nothing was
-bought twice (R28, R44), and the ledger equals the carrier's balance to the cent (R14).
+threads buying labels (one by one and in batches), adding funds, voiding and refreshing the
+balance at once, while the sandbox answers conversation faults (0x002b0204) now and then and
+credits refunds a second after each void (R41). Afterwards: no conversation fault reached a
+merchant (R38), nothing was bought twice (R28, R44), the ledger equals the carrier's balance
+to the cent (R14) and the stored balance equals the ledger (R14a).
 
 It runs CONCURRENCY_SECONDS (10 by default); ``python -m bench concurrency`` runs it for the
 full minute the issue asks for."""
@@ -72,7 +73,8 @@ class Load:
         client.force_login(self.owner)
         try:
             while time.monotonic() < deadline:
-                move = rng.choice(["label"] * 4 + ["funds"] * 2 + ["void"] * 2 + ["batch"])
+                moves = ["label"] * 4 + ["funds"] * 2 + ["void"] * 2 + ["batch", "refresh"]
+                move = rng.choice(moves)
                 getattr(self, f"do_{move}")(client, rng)
         except Exception as exc:  # reported by the test
             self.errors.append(f"{type(exc).__name__}: {exc}")
@@ -106,6 +108,10 @@ class Load:
     def do_funds(self, client: Client, rng: random.Random) -> None:
         url = reverse("funding:add", args=[self.account.pk])
         self.heard("funds", client.post(url, {"amount": rng.choice(["10", "25", "50"])}))
+
+    def do_refresh(self, client: Client, rng: random.Random) -> None:
+        """ "Refresh balance", landing in the middle of the others' labels and purchases."""
+        self.heard("refresh", client.post(reverse("funding:sync", args=[self.account.pk])))
 
     def do_void(self, client: Client, rng: random.Random) -> None:
         shipment = (
@@ -211,12 +217,16 @@ def test_workers_and_web_threads_on_one_account_R14_R28_R38_R41_R44(
         # The workers finish the batches and jobs already queued.
         wait_for(lambda: not Batch.objects.exclude(status=Batch.Status.DONE).exists(),
                  "every batch to finish", timeout=180, workers=workers, interval=0.5)  # fmt: skip
+    # R14a: the stored balance counted every movement once, refreshes in the middle of them
+    # included; it equals the ledger even before what is left in flight is settled.
+    account.refresh_from_db()
+    assert account.balance == ledger_balance(account)
     left = drain()
     assert left == [], left
 
     assert load.errors == []
     refusals = [m for m in load.said if "funds-error" in m or "<" not in m and "created" not in m
-                and "voided" not in m and "added" not in m]  # fmt: skip
+                and "voided" not in m and "added" not in m and "refreshed" not in m]  # fmt: skip
     report = (
         f"{SECONDS:.0f} s: {dict(load.done)}; labels {Shipment.objects.count()}, "
         f"purchases {PostagePurchase.objects.count()}, refunds {Refund.objects.count()}, "
@@ -255,6 +265,7 @@ def test_workers_and_web_threads_on_one_account_R14_R28_R38_R41_R44(
     # R14, R41: the ledger is the carrier's balance to the cent, every refund credited once.
     account.refresh_from_db()
     assert ledger_balance(account) == sandbox.get_balance("acme-busy"), report
+    assert account.balance == ledger_balance(account), report
     assert reconciliation.reconcile(account) is None
     voided = Shipment.objects.filter(status=Shipment.Status.VOIDED).count()
     assert Refund.objects.filter(status=Refund.Status.REFUNDED).count() == voided

@@ -377,6 +377,7 @@ class Campaign(CampaignChecks):
             for purchase in left:
                 purchases.resolve_purchase(purchase)
         self.drain_refunds(attempts)
+        self.counts.mismatches.extend(self.stored_balances_agree())
         # The hourly reconciliation reads every account: one connected mid-campaign whose
         # first balance read failed, and that moved no money since, has its book opened
         # there (R45), as it would be within the hour.

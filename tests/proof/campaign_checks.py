@@ -1,7 +1,7 @@
 """What a fault campaign must end with, for every account: the ledger equals the carrier's
-balance to the cent, no purchase or label exists twice, nothing is left in flight, every
-batch is done; and how a failed run reports (its seed, each bad account's ledger beside the
-carrier's transactions)."""
+balance to the cent, and so does the stored balance (R14a), no purchase or label exists
+twice, nothing is left in flight, every batch is done; and how a failed run reports (its
+seed, each bad account's ledger beside the carrier's transactions)."""
 
 from __future__ import annotations
 
@@ -171,6 +171,25 @@ class CampaignChecks:
         keys = Counter(autos.values_list("idempotency_key", flat=True))
         if any(n > 1 for n in keys.values()):
             problems.append(f"{account.username}: auto-funding bought twice for one drop")
+
+    def stored_balances_agree(self) -> list[str]:
+        """R14a: the stored balance (the funds page's figure, auto-funding's threshold, R11, a
+        label's pre-check) counted every movement once, so with nothing left in flight it
+        equals the ledger. Checked by the drain before its reconciliation, whose fresh read of
+        the carrier's balance would hide a movement counted twice in between."""
+        from funding import ledger
+
+        problems = []
+        for account in self.accounts:
+            account.refresh_from_db()
+            if not ledger.book_is_open(account):
+                continue  # never read: its first read opens the book with it
+            ours = ledger.ledger_balance(account)
+            if account.balance != ours:
+                problems.append(
+                    f"{account.username}: stored balance {account.balance} != ledger {ours}"
+                )
+        return problems
 
     def verify_refunds(self) -> list[str]:
         """R41: every voided label's refund requested once and, once the carrier credited it,
