@@ -1,4 +1,4 @@
-"""R11, R13, R14: the stored balance (the funds page's figure, auto-funding's threshold, the
+"""R11, R13, R14a: the stored balance (the funds page's figure, auto-funding's threshold, the
 maximum balance, a label's pre-check) counts every movement once. "Refresh balance" pressed
 while a movement is between the books (Stamps.com has it, the ledger not yet) keeps
 ShipDesk's own figure; the entry that records the movement moves it."""
@@ -17,7 +17,7 @@ from funding.ledger import ledger_balance
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_R14_refreshing_the_balance_while_funds_are_being_added_counts_them_once(
+def test_R14a_refreshing_the_balance_while_funds_are_being_added_counts_them_once(
     sandbox_account, sandbox, owner_client, monkeypatch
 ):
     account = sandbox_account(balance="50.00")

@@ -110,7 +110,9 @@ def test_the_funds_page_refresh_picks_up_a_credited_refund_R41(
     assert account.balance == Decimal("100.00") == ledger_balance(account)
 
 
-def test_a_balance_read_before_the_refund_is_followed_counts_it_once_R41(voided, account, sandbox):
+def test_a_balance_read_before_the_refund_is_followed_counts_it_once_R14a_R41(
+    voided, account, sandbox
+):
     sandbox.set_clock(timezone.now() + dt.timedelta(seconds=DELAY + 1))  # USPS approved it
     # A plain read (auto-funding's, the admin's "Resync balance"), refunds not asked about:
     # the carrier's figure holds the refund, the ledger not yet.

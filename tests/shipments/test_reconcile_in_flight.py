@@ -1,4 +1,4 @@
-"""R14, R28, R41: a label whose answer was lost is between the two books: Stamps.com has
+"""R14a, R14b, R28, R41: a label whose answer was lost is between the two books: Stamps.com has
 charged it (or refunded it), ShipDesk has not recorded it yet. Reconciliation, support's
 adjustment and a balance refresh wait for it, so it is counted once, when the retry or the
 sweep records it."""
@@ -48,7 +48,7 @@ def assert_books_agree(stamps, account) -> None:
     assert account.balance == carrier
 
 
-def test_R14_a_label_being_bought_is_not_taken_for_drift(stamps, account, lost_label, caplog):
+def test_R14b_a_label_being_bought_is_not_taken_for_drift(stamps, account, lost_label, caplog):
     order = lost_label()
     assert stamps.get_balance(account.username) < ledger_balance(account)  # charged, unrecorded
 
@@ -63,7 +63,7 @@ def test_R14_a_label_being_bought_is_not_taken_for_drift(stamps, account, lost_l
     assert not BalanceDrift.objects.exists()
 
 
-def test_R14_support_cannot_adjust_while_a_label_is_being_bought_so_it_is_never_counted_twice(
+def test_R14b_support_cannot_adjust_while_a_label_is_being_bought_so_it_is_never_counted_twice(
     stamps, account, lost_label
 ):
     # A real drift first: a label bought at Stamps.com outside ShipDesk.
@@ -89,7 +89,7 @@ def test_R14_support_cannot_adjust_while_a_label_is_being_bought_so_it_is_never_
     assert reconciliation.reconcile(account) is None
 
 
-def test_R14_refreshing_the_balance_while_a_label_is_being_bought_lowers_it_once(
+def test_R14a_refreshing_the_balance_while_a_label_is_being_bought_lowers_it_once(
     stamps, account, lost_label
 ):
     # Auto-funding would buy if the balance were lowered by the lost label twice.
@@ -116,7 +116,7 @@ def test_R14_refreshing_the_balance_while_a_label_is_being_bought_lowers_it_once
     assert not PostagePurchase.objects.exists()
 
 
-def test_R41_a_label_being_voided_is_not_taken_for_drift_nor_counted_twice(
+def test_R14b_R41_a_label_being_voided_is_not_taken_for_drift_nor_counted_twice(
     stamps, account, make_shippable
 ):
     stamps.set_refund_delay(0)  # USPS approves at once: the balance rises with the void
