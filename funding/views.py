@@ -204,10 +204,19 @@ def sync_balance(request: MerchantRequest, account_id: int) -> HttpResponse:
         return _account_response(request, account)
     try:
         # Refunds Stamps.com credited since the last look are written to the ledger too (R41).
-        if refunds.sync_with_refunds(account) is None:
-            purchases.sync_balance(account)
+        read = refunds.sync_with_refunds(account) or purchases.read_balance(account)
     except StampsError as exc:
         return _failed(request, account, purchases.FundsError(exc.merchant_message))
+    if not read.stored:
+        # Stamps.com's figure may already hold what ShipDesk is still recording (R14a).
+        return _done(
+            request,
+            account,
+            f"Balance of {account.nickname} checked with Stamps.com. "
+            f"{read.under_way[:1].upper()}{read.under_way[1:]}, so the balance shown is "
+            "ShipDesk's own until that settles, usually within minutes.",
+            messages.INFO,
+        )
     return _done(request, account, f"Balance of {account.nickname} refreshed from Stamps.com.")
 
 
