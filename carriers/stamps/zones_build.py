@@ -35,15 +35,7 @@ def tables() -> tuple[dict[str, str], dict[str, str]]:
         name = _CORRECTIONS.get(row["zip_code"]) or row.get("timezone")
         if isinstance(name, str) and name in known:
             zones[row["zip_code"]] = name
-    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for zip_code, name in zones.items():
-        counts[zip_code[:3]][name] += 1
-    # Ties go to the zone named first alphabetically, so the table never depends on row order.
-    prefixes = {
-        prefix: min(c, key=lambda name: (-c[name], name)) for prefix, c in sorted(counts.items())
-    }
-    others = {z: name for z, name in sorted(zones.items()) if prefixes[z[:3]] != name}
-    return prefixes, others
+    return _by_prefix(zones)
 
 
 def state_tables() -> tuple[dict[str, str], dict[str, str]]:
@@ -51,14 +43,22 @@ def state_tables() -> tuple[dict[str, str], dict[str, str]]:
     differs): a prefix is not always one state (201 is Virginia's Dulles, not DC's)."""
     import zipcodes
 
+    return _by_prefix(
+        {row["zip_code"]: row["state"] for row in zipcodes.list_all() if row.get("state")}
+    )
+
+
+def _by_prefix(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """``values`` (ZIP code -> zone or state) as (prefix -> the value most of its ZIP codes
+    have, ZIP code -> its value where it differs from its prefix's)."""
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    states = {row["zip_code"]: row["state"] for row in zipcodes.list_all() if row.get("state")}
-    for zip_code, state in states.items():
-        counts[zip_code[:3]][state] += 1
+    for zip_code, value in values.items():
+        counts[zip_code[:3]][value] += 1
+    # Ties go to the value named first alphabetically, so the table never depends on row order.
     prefixes = {
-        prefix: min(c, key=lambda name: (-c[name], name)) for prefix, c in sorted(counts.items())
+        prefix: min(c, key=lambda value: (-c[value], value)) for prefix, c in sorted(counts.items())
     }
-    others = {z: state for z, state in sorted(states.items()) if prefixes[z[:3]] != state}
+    others = {z: value for z, value in sorted(values.items()) if prefixes[z[:3]] != value}
     return prefixes, others
 
 
