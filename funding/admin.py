@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,7 +13,13 @@ from carriers.admin import CarrierAccountAdmin
 from carriers.models import CarrierAccount, CarrierAccountQuerySet
 from carriers.stamps.errors import StampsError
 from funding import purchases, reconciliation
-from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from funding.models import (
+    AutoFunding,
+    BalanceCheck,
+    BalanceDrift,
+    LedgerEntry,
+    PostagePurchase,
+)
 from merchants.tenancy import staff_view
 
 
@@ -74,6 +81,24 @@ class AutoFundingAdmin(admin.ModelAdmin[AutoFunding]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(BalanceCheck)
+class BalanceCheckAdmin(ReadOnlyAdmin[BalanceCheck]):
+    """Reconciliation's latest word per account; the longest waits first."""
+
+    list_display = [
+        "account",
+        "merchant",
+        "compared_at",
+        "waiting_since",
+        "runs_waited",
+        "waiting_for",
+    ]
+    list_filter = [("waiting_since", admin.EmptyFieldListFilter)]
+    search_fields = ["merchant__name", "account__username", "account__nickname"]
+    list_select_related = ["account", "merchant"]
+    ordering = [models.F("waiting_since").asc(nulls_last=True), "account_id"]
 
 
 @admin.register(BalanceDrift)

@@ -73,8 +73,9 @@ def reconcile_all() -> int:
         try:
             if reconciliation.reconcile(account):
                 flagged += 1
-        except errors.StampsError:
+        except errors.StampsError as exc:
             log.warning("reconciliation failed for %s", account.pk, exc_info=True)
+            reconciliation.carrier_unreadable(account, exc)
     return flagged
 
 

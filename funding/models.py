@@ -260,3 +260,23 @@ class BalanceDrift(MerchantOwned):
 
     def __str__(self) -> str:
         return f"Drift {self.difference:+.2f} on {self.account}"
+
+
+class BalanceCheck(MerchantOwned):
+    """Reconciliation's latest word on an account (R14), for support: when the two books were
+    last compared, and since when and why a comparison has been waiting.
+
+    A run waits while money is between the books (a label being bought, a purchase being
+    confirmed) or when the carrier can't be read; on an account that is never idle a drift
+    would go unseen, so support sees how long it has been waiting instead of nothing."""
+
+    account = models.OneToOneField(
+        CarrierAccount, on_delete=models.CASCADE, related_name="balance_check"
+    )
+    compared_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    waiting_for = models.CharField(max_length=300, blank=True)
+    runs_waited = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Balance check of {self.account}"

@@ -3,21 +3,24 @@ the explained adjustment that closes it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from carriers.stamps.errors import StampsError
 from funding.ledger import (
     ledger_balance,
     lock_account,
     opening_key,
     record_adjustment,
 )
-from funding.models import BalanceDrift, LedgerEntry
+from funding.models import BalanceCheck, BalanceDrift, LedgerEntry
 from funding.purchases import FundsError, under_way
 from funding.refunds import sync_with_refunds
 
@@ -40,12 +43,54 @@ log = logging.getLogger(__name__)
 # for the merchant nothing changes (the label is finished as before, its order shipped once);
 # for support, a drift is only ever one that stays when every movement has settled, and the
 # next run, at most an hour later, judges it. A movement that never settles (a label the
-# carrier keeps refusing to confirm) leaves nothing flagged meanwhile, and the log says why
-# each run was deferred.
+# carrier keeps refusing to confirm), or an account so busy that some movement is always
+# between the books, leaves nothing flagged meanwhile: each run notes why it waited
+# (``BalanceCheck``), and support sees since when (``waiting_too_long``).
+
+# Hourly runs that have waited this long are worth a look from support.
+WAITING_TOO_LONG = dt.timedelta(hours=6)
 
 
 def _deferred(account: CarrierAccount, why: str) -> None:
+    """Note that this run did not compare the books, and why (the first wait's time stays)."""
     log.info("reconciliation of account %s deferred: %s; checked again later", account.pk, why)
+    now = timezone.now()
+    changes = {
+        "waiting_since": Coalesce(F("waiting_since"), now),
+        "waiting_for": why[:300],
+        "runs_waited": F("runs_waited") + 1,
+    }
+    if BalanceCheck.objects.filter(account_id=account.pk).update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            BalanceCheck.objects.create(
+                merchant_id=account.merchant_id,
+                account_id=account.pk,
+                waiting_since=now,
+                waiting_for=why[:300],
+                runs_waited=1,
+            )
+    except IntegrityError:  # another run noted its first wait a moment ago
+        BalanceCheck.objects.filter(account_id=account.pk).update(**changes)
+
+
+def _compared(account: CarrierAccount, now: dt.datetime) -> None:
+    BalanceCheck.objects.update_or_create(
+        account_id=account.pk,
+        defaults={"compared_at": now, "waiting_since": None, "waiting_for": "", "runs_waited": 0},
+        create_defaults={"merchant_id": account.merchant_id, "compared_at": now},
+    )
+
+
+def carrier_unreadable(account: CarrierAccount, exc: StampsError) -> None:
+    """The run could not read the carrier's balance: noted as a wait, in support's words."""
+    _deferred(account, f"Stamps.com's balance could not be read: {exc.explanation}")
+
+
+def waiting_too_long(check: BalanceCheck, now: dt.datetime | None = None) -> bool:
+    since = check.waiting_since
+    return since is not None and (now or timezone.now()) - since >= WAITING_TOO_LONG
 
 
 def reconcile(account: CarrierAccount) -> BalanceDrift | None:
@@ -73,6 +118,7 @@ def reconcile(account: CarrierAccount) -> BalanceDrift | None:
         locked = lock_account(account)
         ours = ledger_balance(locked)
         theirs = locked.balance
+        _compared(locked, now)
         open_drift = BalanceDrift.objects.filter(account=locked, resolved_at__isnull=True).first()
         if ours == theirs:
             if open_drift is not None:

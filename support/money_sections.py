@@ -1,4 +1,5 @@
-"""Support sections about a merchant's money: ledger, purchases, auto-funding, drift."""
+"""Support sections about a merchant's money: ledger, purchases, auto-funding, the balance
+checks and drift."""
 
 from __future__ import annotations
 
@@ -6,8 +7,14 @@ import datetime as dt
 
 from django.utils import timezone
 
-from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
-from funding.reconciliation import drift_hint, entries_around
+from carriers.models import CarrierAccount
+from funding.models import AutoFunding, BalanceCheck, BalanceDrift, LedgerEntry, PostagePurchase
+from funding.reconciliation import (
+    WAITING_TOO_LONG,
+    drift_hint,
+    entries_around,
+    waiting_too_long,
+)
 from merchants.models import Merchant
 from support.cells import ROWS, Cell, Section, money, yes_no
 
@@ -150,6 +157,54 @@ def _when(moment: dt.datetime) -> str:
     """A time inside a sentence, in the zone the console shows its other times in (the
     active one), named: these were the console's only times printed on the UTC clock."""
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+
+
+def balance_checks(merchant: Merchant) -> Section:
+    """Per account, when reconciliation last compared the ledger with the carrier's balance
+    and, when its runs have been waiting, since when and why: a drift on an account whose
+    runs always wait would otherwise go unseen (one query)."""
+    accounts = (
+        CarrierAccount.objects.filter(merchant=merchant)
+        .select_related("balance_check")
+        .order_by("nickname", "pk")[:ROWS]
+    )
+    now = timezone.now()
+
+    def row(account: CarrierAccount) -> list[Cell]:
+        check: BalanceCheck | None = getattr(account, "balance_check", None)
+        if check is None:
+            return [Cell(account.nickname), Cell("never"), Cell("—"), Cell("")]
+        stuck = waiting_too_long(check, now)
+        waiting = (
+            Cell(
+                f"since {_when(check.waiting_since)} ({check.runs_waited} "
+                f"run{'' if check.runs_waited == 1 else 's'})",
+                badge="failed" if stuck else "pending",
+            )
+            if check.waiting_since
+            else Cell("—")
+        )
+        return [
+            Cell(account.nickname),
+            Cell(check.compared_at or "never"),
+            waiting,
+            Cell(check.waiting_for),
+        ]
+
+    hours = int(WAITING_TOO_LONG.total_seconds() // 3600)
+    return Section(
+        "balance-checks",
+        "Balance checks",
+        ["Account", "Books last compared", "Waiting", "Waiting for"],
+        [row(a) for a in accounts],
+        empty="No carrier account.",
+        note=(
+            "Reconciliation compares the ledger with Stamps.com's balance every hour, and waits "
+            "while money is between the two (a label being bought, a purchase being confirmed)"
+            f". Waiting more than {hours} hours: look at the account's labels and purchases in "
+            "flight; a drift can't be seen until they settle."
+        ),
+    )
 
 
 def drifts(merchant: Merchant) -> Section:

@@ -27,7 +27,7 @@ from support.carrier_sections import (
     verifications,
 )
 from support.cells import ROW_ERRORS, ROWS, Cell, Overview, Section, money
-from support.money_sections import auto_funding, drifts, ledger, purchases
+from support.money_sections import auto_funding, balance_checks, drifts, ledger, purchases
 
 
 def _imports(merchant: Merchant) -> Section:
@@ -163,6 +163,7 @@ SECTIONS: list[Callable[[Merchant], Section]] = [
     ledger,
     purchases,
     auto_funding,
+    balance_checks,
     drifts,
     _imports,
     _api_key,

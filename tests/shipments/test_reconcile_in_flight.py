@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from funding import auto_funding, purchases, reconciliation
-from funding.jobs import follow_all_refunds
+from funding.jobs import follow_all_refunds, reconcile_all
 from funding.ledger import ledger_balance
-from funding.models import BalanceDrift, PostagePurchase
+from funding.models import BalanceCheck, BalanceDrift, PostagePurchase
 from shipments import jobs, labels, voids
 from shipments.models import Shipment
 from tests.factories import make_user
@@ -56,11 +56,39 @@ def test_R14b_a_label_being_bought_is_not_taken_for_drift(stamps, account, lost_
         assert reconciliation.reconcile(account) is None  # the hourly job
     assert "a label is being bought; checked again later" in caplog.text
     assert not BalanceDrift.objects.exists()
+    # Support sees that the books were not compared, since when and why.
+    check = BalanceCheck.objects.get(account=account)
+    first_wait = check.waiting_since
+    assert check.compared_at is None and first_wait is not None
+    assert "a label is being bought" in check.waiting_for and check.runs_waited == 1
+    assert reconciliation.reconcile(account) is None  # the next hour's run
+    check.refresh_from_db()
+    assert check.runs_waited == 2 and check.waiting_since == first_wait
 
     labels.buy_label(order, account, "US-PM")  # the merchant's retry records it, once
     assert_books_agree(stamps, account)
     assert reconciliation.reconcile(account) is None
     assert not BalanceDrift.objects.exists()
+    check.refresh_from_db()
+    assert check.compared_at is not None and check.compared_at > first_wait
+    assert check.waiting_since is None and check.waiting_for == "" and check.runs_waited == 0
+
+
+def test_R14_a_run_that_cannot_read_the_carrier_is_noted_as_waiting(
+    stamps, account, make_shippable
+):
+    labels.buy_label(make_shippable(), account, "US-PM")
+    assert reconcile_all() == 0
+    compared = BalanceCheck.objects.get(account=account).compared_at
+    assert compared is not None
+
+    stamps.set_fault("GetAccountInfo", "http500", times=0)  # Stamps.com down all hour
+    assert reconcile_all() == 0
+    stamps.clear_faults()
+    check = BalanceCheck.objects.get(account=account)
+    assert check.compared_at == compared  # the last comparison stays on show
+    assert check.waiting_for.startswith("Stamps.com's balance could not be read:")
+    assert check.runs_waited == 1
 
 
 def test_R14b_support_cannot_adjust_while_a_label_is_being_bought_so_it_is_never_counted_twice(

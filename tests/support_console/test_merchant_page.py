@@ -13,7 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
-from funding.models import AutoFunding, BalanceDrift, LedgerEntry, PostagePurchase
+from funding.models import (
+    AutoFunding,
+    BalanceCheck,
+    BalanceDrift,
+    LedgerEntry,
+    PostagePurchase,
+)
 from merchants import events
 from merchants.models import AuditLog
 from orders.models import ApiKey
@@ -119,6 +125,14 @@ def fill(merchant, n: int = 1) -> CarrierAccount:
         )
         make_batch(merchant, f"{merchant.slug}-B{i}", account=account)
     AutoFunding.objects.create(merchant=merchant, account=account, enabled=True)
+    BalanceCheck.objects.create(
+        merchant=merchant,
+        account=account,
+        compared_at=now - timedelta(hours=8),
+        waiting_since=now - timedelta(hours=7),
+        waiting_for="a label is being bought",
+        runs_waited=7,
+    )
     ApiKey.objects.create(
         merchant=merchant, prefix="sdk_live_ab", key_hash=f"{API_KEY_HASH[:-6]}{merchant.pk:06d}"
     )
@@ -177,6 +191,24 @@ def test_the_page_shows_money_and_imports(agent_client, merchant):
     tracking = f"94001118992233{merchant.pk:04d}0000"  # ids differ between databases
     assert tracking in labels and "Label created" in labels and "$9.40" in labels
     assert "Done" in section(html, "batch") or "Queued" in section(html, "batch")
+
+
+def test_the_page_shows_when_the_books_were_last_compared_and_a_long_wait_stands_out(
+    agent_client, merchant
+):
+    account = fill(merchant)
+    make_carrier_account(merchant, "Spare", username="acme-spare")  # never checked
+    checks = section(merchant_page(agent_client, merchant), "balance-checks")
+    assert "a label is being bought" in checks and "(7 runs)" in checks
+    assert 'badge-failed">since' in checks  # over six hours: worth a look
+    assert "Spare" in checks and "never" in checks
+
+    BalanceCheck.objects.filter(account=account).update(
+        waiting_since=timezone.now() - timedelta(hours=2), runs_waited=2
+    )
+    checks = section(merchant_page(agent_client, merchant), "balance-checks")
+    assert 'badge-pending">since' in checks and "(2 runs)" in checks
+    assert "badge-failed" not in checks
 
 
 def test_the_page_shows_the_store_activity_with_who_did_it(agent_client, merchant):
