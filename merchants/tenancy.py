@@ -7,7 +7,6 @@ login or tenancy by accident (it fails closed, loudly, in development and in tes
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from functools import cache, wraps
 from pathlib import Path
@@ -238,7 +237,7 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
                 )
                 # Every time a merchant reads is the store's local time (a location's own times
                 # are rendered in that location's zone by the template), never the server's UTC.
-                with timezone.override(zoneinfo.ZoneInfo(request.merchant.time_zone)):
+                with timezone.override(request.merchant.zone):
                     # A service's own check (merchants.permissions.require) answers the same way.
                     return view(request, *args, **kwargs)
             except NotAllowed as refusal:

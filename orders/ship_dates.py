@@ -4,7 +4,6 @@ and the order API, so none of them can promise a day the carrier won't accept (R
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
 
 from django.utils import timezone
@@ -18,7 +17,7 @@ def order_today(order: Order, now: dt.datetime | None = None) -> dt.date:
     store's own time zone."""
     if order.ship_from:
         return local_today(order.ship_from, now)
-    return timezone.localdate(now, timezone=zoneinfo.ZoneInfo(order.merchant.time_zone))
+    return timezone.localdate(now, timezone=order.merchant.zone)
 
 
 def default_ship_date(
