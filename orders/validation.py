@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils import timezone
 
 from locations.models import ShipFromLocation
+from locations.shipping_day import ship_date_for
 from orders.catalog import (
     NO_PREPAY_DUTIES_PACKAGES,
     Confirmation,
@@ -23,6 +23,7 @@ from orders.catalog import (
 )
 from orders.countries import NO_POSTAL_CODE, country_name
 from orders.models import CountryServiceAlert, Order
+from orders.ship_dates import order_today
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 # A step not taken yet (no service, no weight): it blocks a purchase like an error, but an order
@@ -114,14 +115,23 @@ def carrier_postal_code(order: Order) -> str:
     return order.postal_code
 
 
-def active_alerts(order: Order) -> list[CountryServiceAlert]:
-    """R23: admin-kept alerts for the destination; military and diplomatic mail is exempt."""
+def active_alerts(
+    order: Order, ship_from: ShipFromLocation | None = None
+) -> list[CountryServiceAlert]:
+    """R23: admin-kept alerts for the destination on the day a label bought now would ship;
+    military and diplomatic mail is exempt."""
     if order.is_military:
         return []
-    today = timezone.localdate()
+    ship_from = ship_from or order.ship_from
+    # A disruption concerns the parcel USPS carries, so it is judged on the day the parcel is
+    # handed over: the ship-from location's ship date, the next shipping day after its cut-off
+    # (R43), the day the rates beside the warning are priced for. Not the day of whoever asks:
+    # the store's may already be another where the warehouse is, and outside a merchant's
+    # request only the server's UTC one is active.
+    day = ship_date_for(ship_from) if ship_from else order_today(order)
     alerts = CountryServiceAlert.objects.filter(country=order.country, active=True).filter(
-        Q(starts_on__isnull=True) | Q(starts_on__lte=today),
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+        Q(starts_on__isnull=True) | Q(starts_on__lte=day),
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day),
     )
     return [a for a in alerts if not a.service_list or order.service in a.service_list]
 
@@ -261,7 +271,7 @@ def shipment_problems(
                 "the GlobalPost facility.",
             )
         )
-    for alert in active_alerts(order) if alerts else ():
+    for alert in active_alerts(order, ship_from) if alerts else ():
         problems.append(
             Problem(
                 "R23",
