@@ -39,7 +39,10 @@ def parse_decimal(text: str, what: str, *, minimum: Decimal = Decimal(0)) -> Dec
     return value.quantize(Decimal("0.01"))
 
 
-def parse_date(text: str, now: dt.datetime) -> dt.datetime:
+def parse_date(text: str, now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """An Order Date. One written without a UTC offset is the store's own date and time
+    (``zone``), as its shop exported it: read as UTC, a Los Angeles order of 8:15 PM on
+    June 30 showed as 1:15 PM, and a bare June 30 as June 29."""
     if not text:
         return now
     try:
@@ -56,7 +59,7 @@ def parse_date(text: str, now: dt.datetime) -> dt.datetime:
                 f"Order Date '{text}' is not a date: use 2026-11-25 or 11/25/2026."
             ) from None
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
+        value = timezone.make_aware(value, zone)
     return value
 
 
@@ -73,8 +76,9 @@ def parse_package_type(text: str) -> str:
     return value
 
 
-def check_order_fields(values: dict[str, str], now: dt.datetime) -> dict:
-    """Order-level values of an order's first row, converted; raises ValueError with a fix."""
+def check_order_fields(values: dict[str, str], now: dt.datetime, zone: dt.tzinfo) -> dict:
+    """Order-level values of an order's first row, converted (dates without an offset in
+    ``zone``, the store's); raises ValueError with a fix."""
     problems = []
     for name in REQUIRED:
         if not values.get(name):
@@ -110,7 +114,7 @@ def check_order_fields(values: dict[str, str], now: dt.datetime) -> dict:
             "or Cancelled."
         )
     try:
-        out["order_date"] = parse_date(values.get("order_date", ""), now)
+        out["order_date"] = parse_date(values.get("order_date", ""), now, zone)
     except ValueError as exc:
         problems.append(str(exc))
     for name in ("order_total",):
@@ -208,7 +212,9 @@ class CheckedOrder:
     rows: list[int]
 
 
-def check_order(order_input: OrderInput, now: dt.datetime) -> CheckedOrder | list[RowError]:
+def check_order(
+    order_input: OrderInput, now: dt.datetime, zone: dt.tzinfo
+) -> CheckedOrder | list[RowError]:
     errors: list[RowError] = []
     first_row, first_values = order_input.rows[0]
     max_items = settings.ORDERS_MAX_ITEMS_PER_ORDER
@@ -221,7 +227,7 @@ def check_order(order_input: OrderInput, now: dt.datetime) -> CheckedOrder | lis
         return [RowError(row, reason, order_input.number) for row, _ in order_input.rows]
     fields: dict = {}
     try:
-        fields = check_order_fields(first_values, now)
+        fields = check_order_fields(first_values, now, zone)
     except ValueError as exc:
         errors.append(RowError(first_row, str(exc), order_input.number))
     items = []

@@ -12,7 +12,10 @@ from orders.models import Order
 # ShipDesk field -> (the documented header, what it holds). The first 19 are DESIGN.md's.
 COLUMNS: dict[str, tuple[str, str]] = {
     "order_number": ("Order Number", "Required. Rows with the same number are one order."),
-    "order_date": ("Order Date", "2026-11-25, 2026-11-25 14:30 or 11/25/2026; blank = now."),
+    "order_date": (
+        "Order Date",
+        "2026-11-25, 2026-11-25 14:30 or 11/25/2026, in the store's time zone; blank = now.",
+    ),
     "store": ("Store", "The sales channel or shop name."),
     "recipient_name": ("Recipient Name", "Required. First and last name."),
     "company": ("Company", ""),

@@ -181,7 +181,7 @@ def import_orders(
         chunk = order_inputs[start : start + CHUNK_ORDERS]
         checked = []
         for order_input in chunk:
-            outcome = check_order(order_input, now)
+            outcome = check_order(order_input, now, merchant.zone)
             if isinstance(outcome, list):
                 result.errors += outcome
             else:
