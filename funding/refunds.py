@@ -90,7 +90,8 @@ def pending_total(account: CarrierAccount | int) -> Decimal:
 
 def _windows(dates: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """Print-date ranges to ask about, a day wider on each side: the carrier dates a label in
-    its own time zone, ShipDesk in the server's."""
+    its own time zone, ShipDesk in the store's (a void from a page) or UTC (one the sweep
+    finishes)."""
     windows: list[tuple[dt.date, dt.date]] = []
     for day in sorted(set(dates)):
         if windows and (day - windows[-1][0]).days < WINDOW_DAYS:

@@ -294,8 +294,3 @@ def ensure_shippable(
     if errors:
         raise ShipmentInvalid(errors)
     return problems
-
-
-def uses_globalpost(order: Order) -> bool:
-    """R21: merchandise in a First-Class International flat travels through GlobalPost."""
-    return any(p.rule == "R21" for p in shipment_problems(order))

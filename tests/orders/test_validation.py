@@ -113,11 +113,10 @@ def test_R20_priority_packages_without_dimensions_are_steered_to_cubic_pricing(d
 
 def test_R21_merchandise_in_a_first_class_international_flat_goes_via_globalpost(canada):
     canada.package_type = "Large Envelope or Flat"
-    assert validation.uses_globalpost(canada)
     [warning] = [p for p in validation.shipment_problems(canada) if p.rule == "R21"]
     assert "domestic label to the GlobalPost facility" in warning.message
     canada.customs_contents_type = "documents"
-    assert not validation.uses_globalpost(canada)
+    assert "R21" not in rules_of(validation.shipment_problems(canada))
 
 
 def test_R22_prepay_duties_to_canada_rules(canada, merchant):
