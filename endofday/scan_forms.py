@@ -111,7 +111,7 @@ def _reports_fix(account: CarrierAccount) -> Fix:
 def create_scan_form(
     account: CarrierAccount,
     location: ShipFromLocation,
-    shipment_ids: Iterable[int | str] | None = None,
+    shipment_ids: Iterable[int] | None = None,
     *,
     user=None,
     automatic: bool = False,
@@ -130,7 +130,7 @@ def create_scan_form(
     if shipment_ids is None:
         labels = list(eligible)
     else:
-        wanted = {int(pk) for pk in shipment_ids}
+        wanted = set(shipment_ids)
         labels = list(eligible.filter(pk__in=wanted))
         refused = Shipment.objects.filter(
             merchant_id=account.merchant_id, pk__in=wanted - {s.pk for s in labels}

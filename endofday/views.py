@@ -105,7 +105,12 @@ def scan_forms(request: MerchantRequest) -> HttpResponse:
     error: MerchantError | None = None
     if request.method == "POST":
         context = _scan_form_context(request)
-        ids = None if request.POST.get("scope") == "all" else request.POST.getlist("shipment")
+        # Label ids as sent are text: anything that is not an id names no label at all.
+        ids = (
+            None
+            if request.POST.get("scope") == "all"
+            else parse_ids(request.POST.getlist("shipment"))
+        )
         try:
             if context["gone"] is not None:
                 raise context["gone"]
