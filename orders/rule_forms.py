@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from locations.models import ShipFromLocation
+from merchants.ids import parse_id
 from merchants.models import Merchant
 from orders import rules
 from orders.catalog import Confirmation, PackageType, Service, service_info
@@ -229,9 +230,9 @@ def with_rows_changed(
         for i in range(typed.rows)
     ]
     focus: int | None = None
-    removed = str(data.get("remove_condition", ""))
-    if removed.isdigit() and int(removed) < len(rows):
-        del rows[int(removed)]
+    removed = parse_id(data.get("remove_condition"))
+    if removed is not None and removed < len(rows):
+        del rows[removed]
     elif "add_condition" in data and len(rows) < MAX_CONDITIONS:
         rows.append(("", "is", ""))
         focus = len(rows) - 1

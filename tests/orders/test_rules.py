@@ -321,6 +321,18 @@ def test_removing_a_condition_row_takes_out_that_one_only(owner_client, merchant
     assert rule.conditions == SIX[:3]  # saved only by "Save rule"
 
 
+@pytest.mark.parametrize("row", ["²", "１", "-1", "99999999999999999999999", "x"])
+def test_removing_a_row_that_is_no_row_number_keeps_every_row(owner_client, merchant, row):
+    """A forged row number ('²' passed str.isdigit(), then int() failed: a server error)."""
+    rule = make_rule(merchant, "Many", conditions=SIX[:3], actions={"add_tag": "checked"})
+    url = reverse("automation-edit", kwargs={"pk": rule.pk})
+    response = owner_client.post(url, _posted(SIX[:3]) | {"remove_condition": row})
+    assert response.status_code == 200
+    assert _rows(response.text) == 3 and 'name="c2_value" value="MUG"' in response.text
+    rule.refresh_from_db()
+    assert rule.conditions == SIX[:3]
+
+
 def test_a_rule_stops_at_twenty_conditions(owner_client, merchant):
     twenty = [{"field": "sku", "op": "contains", "value": f"SKU-{i}"} for i in range(20)]
     page = owner_client.post(reverse("automation-new"), _posted(twenty) | {"add_condition": "1"})
