@@ -22,6 +22,7 @@ from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, CleansedAddress
 from locations.regions import region_problem
 from merchants.errors import MerchantError
+from merchants.ids import parse_id
 from orders.models import AddressStatus, Order
 from orders.validation import carrier_postal_code
 
@@ -220,9 +221,10 @@ def use_candidate(order: Order, index: str) -> None:
     """The merchant picked one of the carrier's candidates: it becomes the order's address,
     already verified (the candidate carries its own CleanseHash)."""
     options = order.cleansed_address.get("candidates", [])
-    if not index.isdigit() or int(index) >= len(options) or not is_current(order):
+    number = parse_id(index)
+    if number is None or number >= len(options) or not is_current(order):
         raise AddressNotVerified("That suggestion is no longer offered: check the address again.")
-    chosen = options[int(index)]
+    chosen = options[number]
     order.street1, order.city = chosen["address1"], chosen["city"]
     order.state, order.postal_code = chosen["state"], chosen["zip_code"]
     order.save(update_fields=["street1", "city", "state", "postal_code", "updated_at"])

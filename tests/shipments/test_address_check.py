@@ -102,6 +102,21 @@ def test_a_candidate_becomes_the_verified_address_in_one_click_R37(
     assert labels.buy_label(order, account, "US-PM").tracking_number
 
 
+@pytest.mark.parametrize("forged", ["²", "１", "-1", "abc", "99999999999999999999999", ""])
+def test_a_candidate_number_that_is_none_of_the_offered_ones_changes_nothing_R37(
+    owner_client, account, make_shippable, forged
+):
+    """'²' passed str.isdigit() and then failed int(): a server error instead of the answer."""
+    order = make_shippable(street1="10 Harvard", city="Allston", state="MA", postal_code="02134")
+    owner_client.get(reverse("shipments:rates", args=[order.pk]))
+    url = reverse("shipments:ship-to", args=[order.pk])
+    response = owner_client.post(url, {"candidate": forged}, follow=True)
+    assert response.status_code == 200
+    assert "That suggestion is no longer offered" in response.content.decode()
+    order.refresh_from_db()
+    assert order.street1 == "10 Harvard" and order.address_status != "verified"
+
+
 def test_an_incomplete_address_shows_no_rates_and_cannot_be_bought_R37c(
     owner_client, account, make_shippable
 ):
