@@ -57,7 +57,9 @@ class ShipFromLocationForm(forms.ModelForm):
     def clean_postal_code(self) -> str:
         value = self.cleaned_data["postal_code"].strip()
         digits = value.replace("-", "")
-        if not (digits.isdigit() and len(digits) in (5, 9)):
+        # 0-9 only: str.isdigit() also takes '²' and other scripts' digits, which the carrier
+        # cannot read (and int() fails on some of them).
+        if not (digits.isascii() and digits.isdigit() and len(digits) in (5, 9)):
             raise forms.ValidationError("Enter a 5-digit ZIP code, like 97209.")
         return value
 

@@ -67,7 +67,9 @@ def test_R43_an_unknown_zip_takes_its_neighbours_zone_else_its_states(zip_code, 
     assert time_zone_name(zip_code, state) == zone
 
 
-@pytest.mark.parametrize("zip_code", ["", "   ", "ABCDE", "12", "0000", "00000", "9O210"])
+@pytest.mark.parametrize(
+    "zip_code", ["", "   ", "ABCDE", "12", "0000", "00000", "9O210", "11²01", "１１２０１"]
+)
 def test_a_zip_that_places_nothing_never_breaks_the_look_up(zip_code):
     # The data's own look-up raises on such input; the zone falls back to the state, and
     # without one to the default.
