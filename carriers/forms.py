@@ -160,7 +160,7 @@ class NewAccountForm(NicknameMixin, forms.Form):
     city = forms.CharField(max_length=30)
     state = forms.ChoiceField(choices=[("", "Choose…")] + [(s, s) for s in US_STATES])
     zip_code = forms.RegexField(
-        regex=r"^\d{5}(-\d{4})?$",
+        regex=r"^[0-9]{5}(-[0-9]{4})?$",
         label="ZIP code",
         error_messages={"invalid": "Enter a 5-digit ZIP code, like 97209."},
     )
@@ -184,19 +184,19 @@ class NewAccountForm(NicknameMixin, forms.Form):
         widget=NoEchoTextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
     card_expiry = forms.RegexField(
-        regex=r"^\s*(0[1-9]|1[0-2])\s*/\s*(\d{2}|\d{4})\s*$",
+        regex=r"^\s*(0[1-9]|1[0-2])\s*/\s*([0-9]{2}|[0-9]{4})\s*$",
         label="Expiry (MM/YY)",
         widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "placeholder": "MM/YY"}),
         error_messages={"invalid": "Enter the expiry date as MM/YY, like 08/29."},
     )
     card_cvv = forms.RegexField(
-        regex=r"^\d{3,4}$",
+        regex=r"^[0-9]{3,4}$",
         label="Security code",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "cc-csc"}),
         error_messages={"invalid": "The security code is the 3 or 4 digits on your card."},
     )
     billing_zip = forms.RegexField(
-        regex=r"^\d{5}(-\d{4})?$",
+        regex=r"^[0-9]{5}(-[0-9]{4})?$",
         label="Billing ZIP code",
         error_messages={"invalid": "Enter the 5-digit ZIP code of the card's billing address."},
     )
@@ -206,7 +206,11 @@ class NewAccountForm(NicknameMixin, forms.Form):
         self.merchant = merchant
 
     def clean_card_number(self) -> str:
-        digits = "".join(ch for ch in self.cleaned_data["card_number"] if ch.isdigit())
+        # Spaces and dashes as printed on the card; otherwise 0-9 only (str.isdigit() also
+        # takes '²' and other scripts' digits, which int() and the carrier cannot read).
+        digits = self.cleaned_data["card_number"].replace(" ", "").replace("-", "")
+        if not (digits.isascii() and digits.isdigit()):
+            raise forms.ValidationError("This card number isn't valid. Check the digits.")
         if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
             raise forms.ValidationError("This card number isn't valid. Check the digits.")
         if not card_brand(digits):
@@ -251,7 +255,7 @@ class PhoneForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.RegexField(
-        regex=r"^\s*\d{6}\s*$",
+        regex=r"^\s*[0-9]{6}\s*$",
         label="Verification code",
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}

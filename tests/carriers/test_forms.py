@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carriers.forms import ExistingAccountForm, NewAccountForm, card_brand, luhn_ok
+from carriers.forms import CodeForm, ExistingAccountForm, NewAccountForm, card_brand, luhn_ok
 from carriers.models import CarrierAccount
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,13 @@ def test_r2_a_good_new_account_form_cleans_the_card(merchant):
     ("field", "value", "message"),
     [
         ("card_number", "4111 1111 1111 1112", "isn't valid"),
+        # '²' passed str.isdigit() and then failed int() in the Luhn check: a server error.
+        ("card_number", "4111 1111 1111 111²", "isn't valid"),
+        ("card_number", "4111 1111 1111 1111²", "isn't valid"),
+        ("card_number", "４１１１ １１１１ １１１１ １１１１", "isn't valid"),
+        ("card_cvv", "١٢٣", "3 or 4 digits"),
+        ("billing_zip", "١١٢٠١", "5-digit ZIP"),
+        ("zip_code", "١١٢٠١", "5-digit ZIP"),
         ("card_expiry", "01/20", "has expired"),
         ("card_expiry", "13/30", "MM/YY"),
         # Past year 9999 the last day of the month could not be built: a server error.
@@ -61,6 +68,15 @@ def test_r2_bad_payment_details_are_explained(merchant, field, value, message):
     form = NewAccountForm({**GOOD_NEW, field: value}, merchant=merchant)
     assert not form.is_valid()
     assert message in " ".join(form.errors[field])
+
+
+@pytest.mark.parametrize(("code", "ok"), [(" 123456 ", True), ("١٢٣٤٥٦", False), ("12345²", False)])
+def test_r4_a_verification_code_is_six_digits_0_to_9(code, ok):
+    """Other scripts' digits are not what Stamps.com texted: refused here, not spent as a try."""
+    form = CodeForm({"code": code})
+    assert form.is_valid() is ok
+    if not ok:
+        assert "6 digits" in " ".join(form.errors["code"])
 
 
 def test_the_card_number_is_never_rendered_back(merchant):
