@@ -79,9 +79,10 @@ def bulk_fields() -> SafeString:
     return render_to_string("orders/_bulk_fields.html", {"bulk_form": BulkEditForm()})
 
 
-# Days a date filter can name: a year typed as 9999 (the date box allows it) means no bound,
-# and the day after 9999-12-31 does not exist (it was a server error).
-FILTER_YEARS = range(1900, 2200)
+# Days a date filter can name, the years an order can be dated in: a year typed as 9999 (the
+# date box allows it) means no bound, and the day after 9999-12-31 does not exist (it was a
+# server error).
+FILTER_YEARS = importing.ORDER_DATE_YEARS
 
 
 def _parse_day(text: str) -> dt.date | None:

@@ -9,6 +9,7 @@ rules run only for new orders entering Awaiting Shipment or On Hold (R36, R15).
 from __future__ import annotations
 
 from orders.importing.checks import (
+    ORDER_DATE_YEARS,
     CheckedOrder,
     check_item,
     check_order,
@@ -100,6 +101,7 @@ __all__ = [
     "import_json",
     "import_orders",
     "orders_from_json",
+    "ORDER_DATE_YEARS",
     "parse_date",
     "parse_decimal",
     "parse_package_type",

@@ -39,6 +39,10 @@ def parse_decimal(text: str, what: str, *, minimum: Decimal = Decimal(0)) -> Dec
     return value.quantize(Decimal("0.01"))
 
 
+# The years an order can be dated in: the order list's date filter names the same ones.
+ORDER_DATE_YEARS = range(1900, 2200)
+
+
 def parse_date(text: str, now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
     """An Order Date. One written without a UTC offset is the store's own date and time
     (``zone``), as its shop exported it: read as UTC, a Los Angeles order of 8:15 PM on
@@ -58,6 +62,14 @@ def parse_date(text: str, now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
             raise ValueError(
                 f"Order Date '{text}' is not a date: use 2026-11-25 or 11/25/2026."
             ) from None
+    # Checked before any time zone is applied: shown in the store's zone, an order of year 1
+    # falls before the first day there is (the order list was a server error), and 9999-12-31
+    # at UTC-12 is past the last one.
+    if value.year not in ORDER_DATE_YEARS:
+        raise ValueError(
+            f"Order Date '{text}' is out of range: use a date between "
+            f"{ORDER_DATE_YEARS[0]} and {ORDER_DATE_YEARS[-1]}, like 2026-11-25."
+        )
     if timezone.is_naive(value):
         value = timezone.make_aware(value, zone)
     return value

@@ -87,6 +87,22 @@ def test_every_bad_row_is_reported_with_its_row_number_and_good_rows_go_in(merch
     assert "Order Number is empty" in reasons[5]
 
 
+@pytest.mark.parametrize(
+    "day", ["0001-01-01", "01/01/0001", "1899-12-31", "9999-12-31T23:59:59-12:00", "2200-01-01"]
+)
+def test_an_order_date_no_store_could_have_is_refused_with_the_years_allowed(
+    merchant, owner_client, day
+):
+    """0001-01-01 was imported, and then the order list and the order's page were server
+    errors in the store's zone (the day before year 1); 9999-12-31 at UTC-12 was one at once."""
+    result = importing.import_csv(merchant, csv_text(row("1001", date=day), row("1002")))
+    assert [e.row for e in result.errors] == [2]
+    assert f"Order Date '{day}'" in result.errors[0].reason
+    assert "between 1900 and 2199" in result.errors[0].reason
+    assert list(Order.objects.values_list("number", flat=True)) == ["1002"]
+    assert owner_client.get("/orders/").status_code == 200
+
+
 def test_a_row_with_an_incomplete_address_is_imported_and_flagged_R37c(merchant):
     data = csv_text(row("1101", postal=""), row("1102", street=""), row("1103"))
     result = importing.import_csv(merchant, data)

@@ -119,7 +119,9 @@ def test_malformed_json_answers_400_with_a_reason(api, body):
      {"orders": [{**ORDER, "order_number": "N" * 10_000, "city": "C" * 100_000}]},
      {"orders": [{**ORDER, "items": [{"sku": "A", "quantity": "1e999999", "unit_price": "NaN",
                                       "item_weight_oz": -1}]}]},
-     {"orders": [{**ORDER, "order_date": "9999-99-99", "total": "Infinity"}]}],
+     {"orders": [{**ORDER, "order_date": "9999-99-99", "total": "Infinity"}]},
+     {"orders": [{**ORDER, "order_date": "9999-12-31T23:59:59-12:00"}]},
+     {"orders": [{**ORDER, "order_date": "0001-01-01"}]}],
 )  # fmt: skip
 def test_wrong_shapes_and_values_never_cause_a_server_error(api, payload):
     response = api(json.dumps(payload))
