@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from orders import validation
-from orders.catalog import Confirmation, PackageType, Service
+from orders.catalog import MAX_FORM_WEIGHT_LB, Confirmation, PackageType, Service
 from orders.models import Order
 
 FLAGS = ("dangerous_goods", "non_machinable", "hold_for_pickup", "saturday_delivery")
@@ -39,7 +39,9 @@ class BulkEditForm(forms.Form):
     package_type = forms.ChoiceField(
         label="Package", choices=LEAVE + list(PackageType.choices), required=False
     )
-    weight_lb = forms.IntegerField(label="Weight (lb)", min_value=0, required=False)
+    weight_lb = forms.IntegerField(
+        label="Weight (lb)", min_value=0, max_value=MAX_FORM_WEIGHT_LB, required=False
+    )
     weight_oz = forms.DecimalField(
         label="Weight (oz)", min_value=0, max_value=Decimal("15.9"), decimal_places=1,
         required=False,

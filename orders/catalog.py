@@ -104,6 +104,10 @@ GLOBALPOST_SERVICES = frozenset(
     }
 )
 
+# The most pounds a form takes: well above anything USPS carries (70 lb), whose limit the
+# carrier explains; this only keeps absurd numbers out of the arithmetic and the database.
+MAX_FORM_WEIGHT_LB = 150
+
 FLAT_PACKAGE_TYPES = {PackageType.LARGE_ENVELOPE}
 NO_PREPAY_DUTIES_PACKAGES = {PackageType.MEDIUM_FLAT_RATE_BOX, PackageType.LARGE_FLAT_RATE_BOX}
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from carriers.services import ChosenAccountGone
-from orders.catalog import Confirmation, PackageType
+from orders.catalog import MAX_FORM_WEIGHT_LB, Confirmation, PackageType
 from orders.countries import COUNTRIES
 from shipments.models import ShippingSettings
 
@@ -23,7 +23,11 @@ class RateCalculatorForm(forms.Form):
     # Bounds well above anything USPS takes (70 lb, 130 in length + girth): the carrier
     # explains those limits; these only keep absurd numbers (1e400) out of the arithmetic.
     weight_lb = forms.IntegerField(
-        label="Weight (lb)", min_value=0, max_value=150, initial=0, required=False
+        label="Weight (lb)",
+        min_value=0,
+        max_value=MAX_FORM_WEIGHT_LB,
+        initial=0,
+        required=False,
     )
     weight_oz = forms.DecimalField(
         label="Weight (oz)",

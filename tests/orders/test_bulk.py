@@ -124,6 +124,21 @@ def test_a_bulk_change_with_nothing_to_change_says_so(owner_client, merchant):
     assert ticked(response.text) == {str(order.pk)}
 
 
+@pytest.mark.parametrize("pounds", ["99999999999999999999", "3000000000", "151"])
+def test_a_bulk_weight_no_parcel_has_is_refused_and_nothing_changes(owner_client, merchant, pounds):
+    """A weight past the database's integers was a server error (past 2**31 on PostgreSQL,
+    2**63 on SQLite); anything under that was saved on every selected order."""
+    order = make_order(merchant, "P-1", weight_lb=2)
+    response = owner_client.post(
+        reverse("order-bulk"), {"order": [order.pk], "filter": "", "weight_lb": pounds}, headers=HX
+    )
+    assert response.status_code == 200
+    assert "less than or equal to 150" in response.text
+    assert ticked(response.text) == {str(order.pk)}
+    order.refresh_from_db()
+    assert order.weight_lb == 2
+
+
 def test_selection_survives_reapply_rules_and_bulk_changes_with_htmx(owner_client, merchant):
     make_rule(merchant, "Tag", actions={"add_tag": "ruled"})
     orders = [make_order(merchant, f"K-{i}") for i in range(4)]
