@@ -17,7 +17,9 @@ class Step:
     done: bool
 
 
-def dashboard_summary(merchant: Merchant) -> dict:
+def dashboard_summary(merchant: Merchant, *, balance: bool) -> dict:
+    """The store's counts and set-up steps; the postage balance only when ``balance`` (the
+    member's role sees funds: merchants.permissions.Perm.FUNDS_VIEW)."""
     counts = Order.objects.for_merchant(merchant).aggregate(
         awaiting=Count("pk", filter=Q(status=Order.Status.AWAITING_SHIPMENT)),
         on_hold=Count("pk", filter=Q(status=Order.Status.ON_HOLD)),
@@ -30,7 +32,8 @@ def dashboard_summary(merchant: Merchant) -> dict:
         balance=Sum("balance", filter=Q(status=CarrierAccount.Status.ACTIVE)),
     )
     has_location = ShipFromLocation.objects.for_merchant(merchant).exists()
-    counts["balance"] = money["balance"]
+    if balance:
+        counts["balance"] = money["balance"]
     counts["steps"] = [
         Step("Add the address you ship from", "/settings/locations/", has_location),
         Step(

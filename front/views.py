@@ -9,13 +9,16 @@ from front import store_deletion
 from front.dashboard import dashboard_summary
 from merchants.forms import CompanyForm
 from merchants.models import Membership
-from merchants.permissions import Perm
+from merchants.permissions import Perm, role_allows
 from merchants.tenancy import MerchantRequest, ShipDeskRequest, merchant_view, public_view
 
 
 @merchant_view(Perm.VIEW)
 def home(request: MerchantRequest) -> HttpResponse:
-    return render(request, "front/home.html", {"summary": dashboard_summary(request.merchant)})
+    summary = dashboard_summary(
+        request.merchant, balance=role_allows(request.role, Perm.FUNDS_VIEW)
+    )
+    return render(request, "front/home.html", {"summary": summary})
 
 
 @merchant_view(Perm.OWN, read=Perm.VIEW)
