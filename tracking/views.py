@@ -17,6 +17,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from locations.models import ShipFromLocation
+from merchants import crypto
 from merchants.permissions import Perm, role_allows
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.models import Order
@@ -240,8 +241,9 @@ def webhook_list(request: MerchantRequest) -> HttpResponse:
         endpoint.merchant = request.merchant
         endpoint.secret = webhooks.new_secret()
         endpoint.save()
-        # Shown once, right after creation: stored encrypted, never displayed again.
-        request.session["webhook_secret"] = [endpoint.pk, str(endpoint.secret)]
+        # Shown once, right after creation: stored encrypted, never displayed again. The
+        # session carries it to that page encrypted too (sessions live in the database).
+        request.session["webhook_secret"] = [endpoint.pk, crypto.encrypt(str(endpoint.secret))]
         return redirect("tracking:webhook", pk=endpoint.pk)
     endpoints = owned(request, WebhookEndpoint).order_by("created_at")
     return render(request, "tracking/webhooks.html", {"form": form, "endpoints": endpoints})
@@ -251,7 +253,7 @@ def webhook_list(request: MerchantRequest) -> HttpResponse:
 def webhook_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
     shown = request.session.pop("webhook_secret", None)
-    secret = shown[1] if shown and shown[0] == endpoint.pk else ""
+    secret = crypto.decrypt(shown[1]) if shown and shown[0] == endpoint.pk else ""
     deliveries = endpoint.deliveries.order_by("-created_at", "-pk")[:50]
     context = {"endpoint": endpoint, "deliveries": deliveries, "secret": secret}
     return render(request, "tracking/webhook.html", context)

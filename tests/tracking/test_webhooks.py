@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -193,10 +194,15 @@ def test_an_address_checked_again_at_send_time(merchant, settings, receiver):
 
 def test_adding_an_endpoint_shows_its_secret_once(owner_client, settings, receiver):
     settings.WEBHOOKS_ALLOW_PRIVATE = True
-    response = owner_client.post(
-        "/settings/webhooks/", {"url": receiver.url, "events": ["label.bought"]}, follow=True
+    created = owner_client.post(
+        "/settings/webhooks/", {"url": receiver.url, "events": ["label.bought"]}
     )
     endpoint = WebhookEndpoint.objects.get()
+    # On its way to the page that shows it, the secret waits in the session (the database and
+    # Redis): encrypted there like in its own row, never in clear.
+    session = json.dumps(Session.objects.get().get_decoded())
+    assert str(endpoint.secret) not in session
+    response = owner_client.get(created["Location"])
     assert str(endpoint.secret) in response.text
     assert str(endpoint.secret) not in owner_client.get(response.request["PATH_INFO"]).text
     with connection.cursor() as cursor:  # stored encrypted
