@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
+from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
@@ -226,10 +227,14 @@ def email_preview(request: MerchantRequest) -> HttpResponse:
     html = str(mail.alternatives[0][0])  # (content, mimetype)
     if request.GET.get("raw"):
         return HttpResponse(html)
+    # The plain-text body comes from a text template (autoescape off), which marks it safe:
+    # on this page it is text again, escaped (``escape`` ignores that mark) like anything the
+    # store typed.
+    text = escape(mail.body)
     return render(
         request,
         "tracking/preview.html",
-        {"subject": mail.subject, "html": html, "text": mail.body, "kind": kind},
+        {"subject": mail.subject, "html": html, "text": text, "kind": kind},
     )
 
 
