@@ -21,6 +21,7 @@ from orders.importing.saving import (
 )
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
+NUL = "\x00"
 API_ITEM_FIELDS = (
     "sku",
     "item_name",
@@ -63,6 +64,12 @@ def orders_from_json(payload: object) -> tuple[list[OrderInput], list[RowError]]
             if "name" in item and "item_name" not in item:
                 row["item_name"] = _json_text(item["name"])
             rows.append((index, row))
+        # PostgreSQL stores no NUL character (and the number is looked up before any save).
+        with_nul = sorted({name for _, row in rows for name, value in row.items() if NUL in value})
+        if with_nul:
+            reason = f"{', '.join(with_nul)} holds a NUL character (\\u0000): remove it."
+            errors.append(RowError(index, reason, number.replace(NUL, "")))
+            continue
         if number in inputs:
             errors.append(RowError(index, f"order_number {number} appears twice.", number))
             continue

@@ -23,8 +23,17 @@ from orders.models import ImportMapping
 
 
 def decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
+    text = data if isinstance(data, str) else _decoded(data)
+    # Text files never hold one, and PostgreSQL stores none: refused before any row is read.
+    if "\x00" in text:
+        raise UnreadableFile(
+            "The file holds a NUL character, which CSV text never does: save it as CSV (UTF-8) "
+            "and try again."
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _decoded(data: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)

@@ -103,6 +103,15 @@ def test_an_order_date_no_store_could_have_is_refused_with_the_years_allowed(
     assert owner_client.get("/orders/").status_code == 200
 
 
+def test_a_file_with_a_nul_character_is_refused_before_anything_is_saved(merchant):
+    """The upload page refuses NUL bytes; a file given to the command, or text with one, was
+    read on and, on PostgreSQL (which stores no NUL), a server error."""
+    for data in (csv_text(row("1001", name="Jane\x00Doe")), csv_text(row("1\x002")).encode()):
+        with pytest.raises(importing.UnreadableFile, match="NUL"):
+            importing.import_csv(merchant, data)
+    assert not Order.objects.exists()
+
+
 def test_a_row_with_an_incomplete_address_is_imported_and_flagged_R37c(merchant):
     data = csv_text(row("1101", postal=""), row("1102", street=""), row("1103"))
     result = importing.import_csv(merchant, data)

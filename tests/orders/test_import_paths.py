@@ -172,6 +172,28 @@ def test_api_reports_each_bad_order_with_its_index(merchant):
     assert "Mordor" in body["errors"][0]["reason"]
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"recipient_name": "Jane\u0000Doe"},
+        {"order_number": "API\u00002"},
+        {"items": [{"sku": "MUG\u0000", "quantity": 1}]},
+    ],
+    ids=["name", "number", "item"],
+)
+def test_api_refuses_an_order_with_a_nul_character_and_says_where(merchant, change):
+    """PostgreSQL stores no NUL character: the order, its number looked up first, was a server
+    error there; it is refused like any bad value and the other orders still go in."""
+    key, _ = api_keys.rotate(merchant)
+    refused = API_ORDER | {"order_number": "API-2"} | change
+    response = post_api(key, {"orders": [API_ORDER, refused]})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["created"] == 1 and [e["index"] for e in body["errors"]] == [1]
+    assert "NUL character" in body["errors"][0]["reason"]
+    assert list(Order.objects.values_list("number", flat=True)) == ["API-1"]
+
+
 @pytest.mark.parametrize("key", [None, "sdk_wrong", "not-even-a-key"])
 def test_api_without_a_valid_key_is_refused(merchant, key):
     response = post_api(key, {"orders": [API_ORDER]})
