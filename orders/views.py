@@ -21,6 +21,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from merchants.ids import parse_ids
+from merchants.nul import holds_nul
+from merchants.nul import refusal as nul_refusal
 from merchants.paging import keyset
 from merchants.permissions import Perm
 from merchants.redirects import back_to
@@ -250,6 +252,8 @@ def _after_bulk(
 @require_POST
 def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
     orders, params, ids = chosen_orders(request)
+    if holds_nul(params):
+        return nul_refusal(request)
     chosen = list(orders.values_list("pk", flat=True)[: bulk.MAX_ORDERS])
     if not chosen:
         text, ok = "Select one or more orders first.", False
@@ -271,6 +275,8 @@ def order_reapply_rules(request: MerchantRequest) -> HttpResponse:
 @require_POST
 def order_bulk_edit(request: MerchantRequest) -> HttpResponse:
     orders, params, ids = chosen_orders(request)
+    if holds_nul(params):
+        return nul_refusal(request)
     form = bulk.BulkEditForm(request.POST)
     if not (ids or request.POST.get("scope") == "filter"):
         return _after_bulk(request, params, ids, "Select one or more orders first.", ok=False)

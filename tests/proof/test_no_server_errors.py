@@ -78,3 +78,47 @@ def test_non_numeric_ids_to_rule_move_and_merchant_switch(client, merchant, valu
     assert response.status_code in {400, 404}
     response = client.post(reverse("switch-merchant"), {"merchant": value})
     assert response.status_code in {400, 404}
+
+
+NUL = "a\x00b"
+NUL_REFUSED = "NUL character"
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/orders/", {"q": NUL}),
+        ("/orders/", {"store": NUL}),
+        ("/orders/", {"tag": NUL}),
+        ("/shipments/", {"q": NUL}),
+        ("/shipments/", {"service": NUL, "format": "csv"}),
+        ("/t/a\x00b/", {}),
+    ],
+)
+def test_a_nul_character_in_the_address_is_refused_in_words(client, url, params):
+    """PostgreSQL compares and stores no NUL character: each of these was a server error
+    there (SQLite let them through)."""
+    response = client.get(url, params)
+    assert response.status_code == 400, response.status_code
+    assert NUL_REFUSED in response.text
+
+
+def test_a_support_search_with_a_nul_character_is_refused_in_words():
+    from tests.factories import make_support_agent
+
+    agent = Client(raise_request_exception=False)
+    agent.force_login(make_support_agent())
+    response = agent.get(reverse("support:search"), {"q": f"acme{NUL}"})
+    assert response.status_code == 400 and NUL_REFUSED in response.text
+
+
+@pytest.mark.parametrize("name", ["order-bulk", "order-reapply-rules"])
+def test_a_bulk_action_on_a_filter_with_a_nul_character_changes_nothing(client, merchant, name):
+    from orders.models import Order
+    from tests.factories import make_order
+
+    order = make_order(merchant, "ab")
+    data = {"scope": "filter", "filter": "q=a%00b", "service": "US-PM"}
+    response = client.post(reverse(name), data)
+    assert response.status_code == 400 and NUL_REFUSED in response.text
+    assert Order.objects.get(pk=order.pk).service == order.service
