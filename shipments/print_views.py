@@ -1,7 +1,10 @@
 """Printing: one label, a selection, a batch, the print queue and printing preferences (R39).
 
-Every print serves the carrier's images as stored (``shipments.printing``); a label printed
-is marked printed, so the queue can tell what is still waiting.
+Every print serves the carrier's images as stored (``shipments.printing``). Printing is a POST
+(the Print buttons, for the roles that print): it serves the file and marks its labels printed,
+so the queue can tell what is still waiting. A GET (Reprint, a bookmark) serves the same file
+and changes nothing: a link preview, a link from another site or a viewer opening a label must
+not take it off the queue. The format, slip and sort choices ride in the query string either way.
 """
 
 from __future__ import annotations
@@ -56,17 +59,24 @@ def _shipments(request: MerchantRequest, ids) -> list[Shipment]:
     )
 
 
+def _chosen_ids(request: MerchantRequest) -> list[int]:
+    """The labels a print names: the Print buttons post them, a link lists them."""
+    data = request.POST if request.method == "POST" else request.GET
+    return parse_ids(data.getlist("shipment"))
+
+
 def _serve(
     request: MerchantRequest, shipments: list[Shipment], name: str, back: HttpResponse
 ) -> HttpResponseBase:
-    """The print file, streamed; the labels are marked printed once it can be sent. When a
-    label's image cannot be had, nothing is sent: ``back``, with the reason."""
+    """The print file, streamed; printed (a POST), the labels are marked printed once it can
+    be sent. When a label's image cannot be had, nothing is sent: ``back``, with the reason."""
     try:
         job = printing.print_job(shipments, print_options(request), name)
     except printing.PrintError as exc:
         messages.error(request, exc.message)
         return back
-    Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(printed_at=timezone.now())
+    if request.method == "POST":
+        Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(printed_at=timezone.now())
     response = StreamingHttpResponse(job.chunks, content_type=job.content_type)
     response["Content-Disposition"] = content_disposition_header(False, job.filename) or "inline"
     return response
@@ -88,8 +98,9 @@ def shipment_label(request: MerchantRequest, pk: int) -> HttpResponseBase:
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def print_selected(request: MerchantRequest) -> HttpResponseBase:
-    shipments = _shipments(request, parse_ids(request.GET.getlist("shipment")))
-    back = redirect("shipments:queue" if request.GET.get("from") == "queue" else "shipments:list")
+    shipments = _shipments(request, _chosen_ids(request))
+    data = request.POST if request.method == "POST" else request.GET
+    back = redirect("shipments:queue" if data.get("from") == "queue" else "shipments:list")
     if not shipments:
         messages.warning(request, "Select one or more created labels to print.")
         return back

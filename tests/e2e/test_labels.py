@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from shipments.models import Shipment
+from tests.e2e.forms import press
 from tests.factories import make_order, make_ship_from
 from tests.support import credit_refunds
 
@@ -56,8 +57,7 @@ def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
     assert f"${shipment.amount}" == cheapest_total
     expect(page.get_by_test_id("tracking")).to_contain_text(shipment.tracking_number)
 
-    href = page.get_by_test_id("open-label").get_attribute("href")
-    pdf = page.context.request.get(href)
+    pdf = press(page, page.get_by_test_id("open-label"))  # opens in a new tab in a browser
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
 

@@ -1,5 +1,8 @@
 """In a browser (R39): buy a label and print the carrier's PDF, switch the store to ZPL and
-reprint the same label as ZPL, then print 20 waiting labels at once from the print queue."""
+reprint the same label as ZPL, then print 20 waiting labels at once from the print queue.
+
+The Print buttons post their form to a new tab (printing marks labels printed); the tests
+send exactly what a click sends, read from the page, and read the file it answers."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from playwright.sync_api import expect
 
 from shipments import labels
 from shipments.models import Shipment
+from tests.e2e.forms import press
 from tests.factories import make_order, make_ship_from
 from tests.labels_read import tracking_numbers
 
@@ -37,7 +41,7 @@ def test_buy_print_pdf_switch_to_zpl_reprint_and_print_twenty_from_the_queue(
     expect(page).to_have_url(re.compile(r"/shipments/\d+/$"))
     shipment = Shipment.objects.get(order=first)
 
-    pdf = page.context.request.get(page.get_by_test_id("open-label").get_attribute("href"))
+    pdf = press(page, page.get_by_test_id("open-label"))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert tracking_numbers(pdf.body()) == [shipment.tracking_number]
 
@@ -47,7 +51,7 @@ def test_buy_print_pdf_switch_to_zpl_reprint_and_print_twenty_from_the_queue(
     expect(page.get_by_text("Shipping settings saved.")).to_be_visible()
 
     page.goto(f"/shipments/{shipment.pk}/")
-    zpl = page.context.request.get(page.get_by_test_id("open-label").get_attribute("href"))
+    zpl = press(page, page.get_by_test_id("open-label"))
     assert zpl.ok and zpl.headers["content-type"] == "application/zpl"
     assert f">8{shipment.tracking_number}^FS" in zpl.text()
     assert len(sandbox.indicia("acme-print")) == 1  # reprinted, never bought again
@@ -55,7 +59,7 @@ def test_buy_print_pdf_switch_to_zpl_reprint_and_print_twenty_from_the_queue(
     twenty = [labels.buy_label(order(f"P-{i:03d}"), account, "US-GA") for i in range(1, 21)]
     page.goto("/shipments/print-queue/")
     expect(page.get_by_test_id("waiting-row")).to_have_count(20)
-    batch = page.context.request.get(page.get_by_test_id("print-waiting").get_attribute("href"))
+    batch = press(page, page.get_by_test_id("print-waiting"))
     assert batch.ok and batch.headers["content-type"] == "application/zpl"
     stream = batch.text()
     assert stream.count("^XA") == 20

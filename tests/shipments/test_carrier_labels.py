@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -15,8 +16,10 @@ from carriers.models import CarrierCall
 from carriers.stamps import errors
 from funding.models import LedgerEntry
 from merchants import pdf as merchant_pdf
+from merchants.permissions import Role
 from shipments import label_files, labels, printing
 from shipments.models import LabelFile, Shipment, ShippingSettings, UserPrintPreference
+from tests.factories import make_member
 from tests.labels_read import page_count, pdf_text, tracking_numbers
 from tests.shipments.conftest import international
 
@@ -257,11 +260,37 @@ def test_the_print_queue_shows_what_waits_and_reprints_what_printed(
     shipment = labels.buy_label(make_shippable(), account, "US-GA")
     page = owner_client.get(reverse("shipments:queue"))
     assert page.text.count('data-testid="waiting-row"') == 1
-    owner_client.get(reverse("shipments:print"), {"shipment": [shipment.pk], "from": "queue"})
+    owner_client.post(reverse("shipments:print"), {"shipment": [shipment.pk], "from": "queue"})
     page = owner_client.get(reverse("shipments:queue"))
     assert 'data-testid="waiting-row"' not in page.text
     assert page.text.count('data-testid="printed-row"') == 1
     assert reverse("shipments:label", args=[shipment.pk]) in page.text
+
+
+def test_looking_at_a_label_leaves_it_waiting_and_only_printing_it_marks_it_printed(
+    stamps, account, make_shippable, owner_client, merchant
+):
+    """A GET changes nothing: a viewer opening a label, a link preview or a link from another
+    site took the label off the print queue as printed. Printing is the Print buttons' POST,
+    for the roles that print (Perm.LABELS); it still serves the file."""
+    shipment = labels.buy_label(make_shippable(), account, "US-GA")
+    label_url = reverse("shipments:label", args=[shipment.pk])
+    viewer = Client()
+    viewer.force_login(make_member(merchant, "viewer@acme.test", role=Role.VIEWER))
+    for client in (viewer, owner_client):
+        assert client.get(label_url).status_code == 200
+        looked = client.get(reverse("shipments:print"), {"shipment": [shipment.pk]})
+        assert looked.status_code == 200 and looked["Content-Type"] == "application/pdf"
+    assert viewer.post(label_url).status_code == 403
+    shipment.refresh_from_db()
+    assert shipment.printed_at is None
+    assert owner_client.get(reverse("shipments:queue")).text.count('data-testid="waiting-row"') == 1
+
+    printed_now = owner_client.post(f"{label_url}?layout=zpl")
+    assert printed_now.status_code == 200 and printed_now["Content-Type"] == "application/zpl"
+    assert f">8{shipment.tracking_number}^FS" in b"".join(printed_now.streaming_content).decode()
+    shipment.refresh_from_db()
+    assert shipment.printed_at is not None
 
 
 def test_a_label_the_carrier_cannot_give_now_is_explained_not_a_server_error(
