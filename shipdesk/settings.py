@@ -469,6 +469,17 @@ TWO_STEP_SMS_BACKEND = os.environ.get(
     "console" if DEBUG else ("twilio" if TWILIO_VERIFY_SERVICE_SID else "off"),
 )
 TWO_STEP_SMS_SEND_LIMIT = envint("TWO_STEP_SMS_SEND_LIMIT", 5)  # texts per person (and number)/h
+# The console back-ends show the code they "sent" on the page itself: in production anyone
+# holding a stolen password would read the code meant for the owner's phone.
+for _name, _backend in (
+    ("SMS_BACKEND", SMS_BACKEND),
+    ("TWO_STEP_SMS_BACKEND", TWO_STEP_SMS_BACKEND),
+):
+    if _backend == "console" and not DEBUG:
+        raise ImproperlyConfigured(
+            f"{_name}=console shows verification codes on the page: it is for development and "
+            "cannot run with DEBUG off. Use a real back-end (see README)."
+        )
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import ROOT
 
 PROD_ENV = {
@@ -64,6 +66,13 @@ def test_production_refuses_to_start_with_the_stamps_sandbox_on():
     result = manage("check", env={**PROD_ENV, "STAMPS_SANDBOX": "1"})
     assert result.returncode != 0
     assert "STAMPS_SANDBOX" in result.stderr and "DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["SMS_BACKEND", "TWO_STEP_SMS_BACKEND"])
+def test_production_refuses_to_start_with_codes_shown_on_the_page(name):
+    result = manage("check", env={**PROD_ENV, name: "console"})
+    assert result.returncode != 0
+    assert f"{name}=console shows verification codes" in result.stderr
 
 
 def test_a_sqlite_database_url_gets_a_test_database_file_that_workers_can_open(tmp_path):
