@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.csp import CSP
 from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -257,11 +258,19 @@ def webhook_list(request: MerchantRequest) -> HttpResponse:
 @merchant_view(Perm.SETTINGS)
 def webhook_detail(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
-    shown = request.session.pop("webhook_secret", None)
-    secret = crypto.decrypt(shown[1]) if shown and shown[0] == endpoint.pk else ""
+    # The new endpoint's own page takes the secret; another endpoint's page (a second tab)
+    # leaves it waiting, or it would be lost before it was ever shown.
+    waiting = request.session.get("webhook_secret")
+    secret = ""
+    if waiting and waiting[0] == endpoint.pk:
+        del request.session["webhook_secret"]
+        secret = crypto.decrypt(waiting[1])
     deliveries = endpoint.deliveries.order_by("-created_at", "-pk")[:50]
     context = {"endpoint": endpoint, "deliveries": deliveries, "secret": secret}
-    return render(request, "tracking/webhook.html", context)
+    response = render(request, "tracking/webhook.html", context)
+    if secret:
+        add_never_cache_headers(response)  # no copy of the secret in a browser's cache
+    return response
 
 
 @merchant_view(Perm.SETTINGS)

@@ -202,8 +202,14 @@ def test_adding_an_endpoint_shows_its_secret_once(owner_client, settings, receiv
     # Redis): encrypted there like in its own row, never in clear.
     session = json.dumps(Session.objects.get().get_decoded())
     assert str(endpoint.secret) not in session
+    other = WebhookEndpoint.objects.create(
+        merchant=endpoint.merchant, url=receiver.url, events=["label.bought"]
+    )
+    # Another endpoint's page, opened first (a second tab), does not use up the secret.
+    assert str(endpoint.secret) not in owner_client.get(f"/settings/webhooks/{other.pk}/").text
     response = owner_client.get(created["Location"])
     assert str(endpoint.secret) in response.text
+    assert "no-store" in response["Cache-Control"]
     assert str(endpoint.secret) not in owner_client.get(response.request["PATH_INFO"]).text
     with connection.cursor() as cursor:  # stored encrypted
         cursor.execute("SELECT secret FROM tracking_webhookendpoint")
