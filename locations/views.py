@@ -14,8 +14,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from carriers.stamps.zones import state_for_zip
 from locations.models import ShipFromLocation
-from locations.regions import RegionField
+from locations.regions import NAMES, RegionField
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
@@ -62,6 +63,21 @@ class ShipFromLocationForm(forms.ModelForm):
         if not (digits.isascii() and digits.isdigit() and len(digits) in (5, 9)):
             raise forms.ValidationError("Enter a 5-digit ZIP code, like 97209.")
         return value
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        state, zip_code = cleaned.get("state"), cleaned.get("postal_code")
+        # The ZIP sets the location's time zone (R43) and goes on every label's return address:
+        # a typo in either would go unnoticed until a SCAN form missed its 9 pm.
+        zip_state = state_for_zip(zip_code) if state and zip_code else None
+        if zip_state and zip_state != state:
+            states = NAMES["US"]
+            self.add_error(
+                "postal_code",
+                f"ZIP code {zip_code[:5]} is in {states.get(zip_state, zip_state)}, not "
+                f"{states.get(state, state)}: check the ZIP code or the state.",
+            )
+        return cleaned
 
 
 @transaction.atomic

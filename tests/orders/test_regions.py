@@ -57,7 +57,8 @@ def test_the_ship_from_state_is_a_list_of_us_states_territories_and_military(own
 
 
 def test_a_ship_from_state_typed_in_full_is_stored_as_its_code(owner_client, merchant):
-    response = owner_client.post(reverse("locations:new"), {**GOOD, "state": "Illinois"})
+    chicago = {**GOOD, "city": "Chicago", "postal_code": "60601", "state": "Illinois"}
+    response = owner_client.post(reverse("locations:new"), chicago)
     assert response.status_code == 302
     assert ShipFromLocation.objects.get(merchant=merchant).state == "IL"
 
