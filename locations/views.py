@@ -6,6 +6,8 @@ form and pickup cut-offs, follows from the ZIP code (the carrier's rule, R43).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -64,9 +66,9 @@ class ShipFromLocationForm(forms.ModelForm):
             raise forms.ValidationError("Enter a 5-digit ZIP code, like 97209.")
         return value
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        state, zip_code = cleaned.get("state"), cleaned.get("postal_code")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        state, zip_code = cleaned.get("state", ""), cleaned.get("postal_code", "")
         # The ZIP sets the location's time zone (R43) and goes on every label's return address:
         # a typo in either would go unnoticed until a SCAN form missed its 9 pm.
         zip_state = state_for_zip(zip_code) if state and zip_code else None
