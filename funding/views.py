@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from carriers.models import CarrierAccount
 from carriers.services import CarrierAccountError
@@ -32,6 +32,7 @@ from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, 
 
 NOTICE_DAYS = 7
 REFUNDS_SHOWN = 10
+LEDGER_CHANGED = "ledger-changed"
 
 
 def _accounts(request: MerchantRequest) -> QuerySet[CarrierAccount]:
@@ -114,7 +115,8 @@ def _account_response(
     if request.htmx:
         html = render_to_string("funding/funds.html#account-card", {"card": card}, request)
         if poll and not card["in_flight"]:
-            return HttpResponseStopPolling(html)
+            # The purchase it waited for has settled: its ledger entry is written now.
+            return trigger_client_event(HttpResponseStopPolling(html), LEDGER_CHANGED)
         return HttpResponse(html)
     return render(request, "funding/account.html", {"card": card}, status=status)
 
@@ -154,7 +156,10 @@ def _done(
     request: MerchantRequest, account: CarrierAccount, message: str, level: int = messages.SUCCESS
 ) -> HttpResponse:
     if request.htmx:
-        return _account_response(request, account, notice=message, notice_level=level)
+        # Only the card is swapped; the ledger under it fetches itself again on this event,
+        # or the purchase (or the refunds a sync found) would be missing from it until a reload.
+        response = _account_response(request, account, notice=message, notice_level=level)
+        return trigger_client_event(response, LEDGER_CHANGED)
     messages.add_message(request, level, message)
     return redirect(f"{reverse('funding:home')}#account-{account.pk}")
 

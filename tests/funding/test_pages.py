@@ -151,3 +151,25 @@ def test_the_ledger_pages_by_keyset_without_counting_and_each_entry_shows_once(
 
 def _first_page_older(client) -> str:
     return client.get("/funds/").context["page"].older
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adding_funds_with_htmx_refreshes_the_ledger_below_the_card(
+    sandbox_account, owner_client, sandbox
+):
+    """The card is swapped alone: the ledger under it must be told to fetch itself again, or
+    the purchase the merchant just made is missing from it until a reload."""
+    account = sandbox_account(balance="5.00")
+    page = owner_client.get("/funds/").text
+    assert 'hx-trigger="ledger-changed from:body"' in page
+    response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "25"}, **HTMX)
+    assert "ledger-changed" in response.headers.get("HX-Trigger", "")
+    ledger_part = owner_client.get("/funds/", HTTP_HX_TARGET="ledger", **HTMX).text
+    assert "Postage purchase" in ledger_part and "25.00" in ledger_part
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_purchase_leaves_the_ledger_alone(sandbox_account, owner_client, sandbox):
+    account = sandbox_account(balance="5.00")
+    response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "5"}, **HTMX)
+    assert "HX-Trigger" not in response.headers
