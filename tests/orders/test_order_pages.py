@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -229,3 +230,11 @@ def test_a_shipped_orders_package_cannot_be_edited(owner_client, merchant):
     assert response.status_code == 422 and "can&#x27;t change" in response.text
     shipped.refresh_from_db()
     assert shipped.service == ""
+
+
+def test_an_orders_prices_and_total_read_as_money(owner_client, merchant):
+    order = make_order(merchant, "BIG-1", total=Decimal("1250"))
+    order.items.update(unit_price=Decimal("1250"))
+    page = owner_client.get(reverse("order-detail", args=[order.pk])).text
+    assert "Total $1,250.00" in page
+    assert "$1,250.00</td>" in page
