@@ -412,7 +412,7 @@ def shipment_void(request: MerchantRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             f"Label voided: a refund of ${shipment.amount:,.2f} is requested; it is added to "
-            f"your balance when Stamps.com credits it (R41). {after}",
+            f"your balance when Stamps.com credits it. {after}",
         )
     return redirect("shipments:detail", pk=shipment.pk)
 

@@ -204,3 +204,14 @@ def test_picking_a_rate_sets_the_orders_service_and_the_package_form_keeps_it(
     assert (saved.service, saved.weight_oz) == ("US-GA", 9)
     panel = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
     assert 'value="US-GA" id="svc-US-GA" checked' in panel
+
+
+def test_voiding_a_label_says_what_happens_to_the_refund_in_the_merchants_words(
+    stamps, account, make_shippable, owner_client
+):
+    shipment = labels.buy_label(make_shippable(), account, "US-GA")
+    response = owner_client.post(reverse("shipments:void", args=[shipment.pk]), follow=True)
+    assert "Label voided: a refund of" in response.text
+    assert "when Stamps.com credits it." in response.text
+    # The rule ids are for the code and its tests, not for the merchant's screen.
+    assert "(R41)" not in response.text
