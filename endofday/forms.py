@@ -4,7 +4,9 @@ from django import forms
 
 from carriers.models import CarrierAccount
 from carriers.services import ChosenAccountGone
+from endofday.pickups import phone_digits
 from endofday.scan_forms import SCAN_FORM_CUTOFF
+from endofday.shipping_day import EndOfDayError
 from locations.models import EndOfDaySettings, PackageLocation, ShipFromLocation
 
 
@@ -33,6 +35,16 @@ class PickupDetailsForm(forms.Form):
     )
     instructions = forms.CharField(label="Special instructions", max_length=75, required=False)
     contact_phone = forms.CharField(label="Contact phone", max_length=20)
+
+    def clean_contact_phone(self) -> str:
+        phone = self.cleaned_data["contact_phone"]
+        # Said beside the field on the first step, not after the merchant confirmed the day
+        # (R33) and the carrier call was about to be made.
+        try:
+            phone_digits(phone)
+        except EndOfDayError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return phone
 
 
 class PickupForm(PickupDetailsForm):
