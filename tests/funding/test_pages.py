@@ -173,3 +173,14 @@ def test_a_refused_purchase_leaves_the_ledger_alone(sandbox_account, owner_clien
     account = sandbox_account(balance="5.00")
     response = owner_client.post(f"/funds/{account.pk}/add/", {"amount": "5"}, **HTMX)
     assert "HX-Trigger" not in response.headers
+
+
+@pytest.mark.django_db
+def test_a_balance_synced_moments_ago_does_not_read_zero_minutes_ago(owner_client, account):
+    account.balance_synced_at = timezone.now()
+    account.save(update_fields=["balance_synced_at"])
+    funds = owner_client.get("/funds/").text
+    carriers = owner_client.get("/settings/carriers/").text
+    for page in (funds, carriers):
+        assert "0 minutes ago" not in page
+        assert "synced" in page and "now" in page
