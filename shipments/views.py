@@ -139,7 +139,9 @@ def _rates_context(request: MerchantRequest, order: Order, **extra) -> dict:
 @merchant_view(Perm.ORDERS, read=Perm.VIEW)
 def rates_panel(request: MerchantRequest, pk: int) -> HttpResponse:
     order = _order_for_rates(request, pk)
-    return render(request, "shipments/rates.html#panel", _rates_context(request, order))
+    # htmx swaps the panel into the order page; the plain link (no JavaScript) gets a page.
+    template = "shipments/rates.html#panel" if request.htmx else "shipments/rates_page.html"
+    return render(request, template, _rates_context(request, order))
 
 
 @merchant_view(Perm.BUY_LABELS)

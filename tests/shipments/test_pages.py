@@ -215,3 +215,16 @@ def test_voiding_a_label_says_what_happens_to_the_refund_in_the_merchants_words(
     assert "when Stamps.com credits it." in response.text
     # The rule ids are for the code and its tests, not for the merchant's screen.
     assert "(R41)" not in response.text
+
+
+def test_without_javascript_show_rates_opens_a_whole_page_with_a_way_back_to_the_order(
+    stamps, account, make_shippable, owner_client
+):
+    order = make_shippable()
+    url = reverse("shipments:rates", args=[order.pk])
+    page = owner_client.get(url).text
+    assert 'aria-label="Main"' in page  # the layout and its navigation, not a bare fragment
+    assert f'href="{reverse("order-detail", args=[order.pk])}"' in page
+    assert 'id="rates-panel"' in page and "Buy label" in page
+    fragment = owner_client.get(url, headers={"HX-Request": "true"}).text
+    assert "<html" not in fragment and 'id="rates-panel"' in fragment
