@@ -96,10 +96,10 @@ def test_unknown_headers_lead_to_the_mapping_page_which_saves_and_imports(owner_
 def test_import_orders_command_imports_and_reports_bad_rows(merchant, tmp_path, capsys):
     path = tmp_path / "orders.csv"
     path.write_text(csv_text(row("C-1"), row("C-2", qty="-4")))
-    with pytest.raises(CommandError, match="1 rows were not imported"):
+    with pytest.raises(CommandError, match="1 row was not imported"):
         call_command("import_orders", str(path), "--merchant", merchant.slug)
     out = capsys.readouterr()
-    assert "1 orders created" in out.out
+    assert "1 order created" in out.out
     assert "row 3: Quantity '-4'" in out.err
     path.write_text(csv_text(row("C-1", city="Reno")))
     call_command("import_orders", str(path), "--merchant", merchant.slug)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from merchants.models import Merchant
 from orders import importing
@@ -32,8 +33,13 @@ class Command(BaseCommand):
         for error in result.errors:
             self.stderr.write(f"row {error.row}: {error.reason}")
         self.stdout.write(
-            f"{result.created} orders created, {result.updated} updated, "
-            f"{len(result.errors)} rows with errors ({result.total_rows} rows read)."
+            f"{result.created} order{pluralize(result.created)} created, {result.updated} updated, "
+            f"{len(result.errors)} row{pluralize(len(result.errors))} with errors "
+            f"({result.total_rows} row{pluralize(result.total_rows)} read)."
         )
         if result.errors:
-            raise CommandError(f"{len(result.errors)} rows were not imported (listed above).")
+            count = len(result.errors)
+            raise CommandError(
+                f"{count} row{pluralize(count)} {'was' if count == 1 else 'were'} not imported "
+                "(listed above)."
+            )
