@@ -60,6 +60,12 @@ class OrderShippingForm(forms.ModelForm):
             self.fields[name].required = False
         for name in ("weight_oz", "weight_lb", "insurance_amount"):
             self.fields[name].widget.attrs["min"] = 0
+        for field in self.fields.values():
+            if getattr(field.widget, "input_type", "") in ("text", "number"):
+                # The order page saves on every change and swaps the panel: a box the merchant
+                # may be typing in meanwhile is kept as it is, or the letters typed while the
+                # save was on its way would be lost.
+                field.widget.attrs["hx-preserve"] = "true"
         if self.instance.is_international and self.instance.confirmation not in (
             Confirmation.SIGNATURE,
             Confirmation.ADULT_SIGNATURE,
