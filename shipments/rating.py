@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 QUARTER = Decimal("0.25")
 CUBIC_MAX_FEET = Decimal("0.5")
 CUBIC_MAX_OZ = 20 * 16
+# USPS's limit for any service: the carrier just offers nothing above it, so ShipDesk says why.
+USPS_MAX_OZ = 70 * 16
 GLOBALPOST_PREFIX = "SC-GP"
 GAP_SERVICES = {"US-FCI", "US-PMI", "US-EMI"}  # R24
 
@@ -292,6 +294,11 @@ def quote_from_rate(rate: Rate, query: RateQuery) -> tuple[Quote | None, list[st
     return Quote(rate=rate, surcharges=surcharges, add_on_codes=codes, cubic_tier=tier), []
 
 
+def _pounds(weight_oz: Decimal) -> str:
+    lb, oz = divmod(Decimal(weight_oz), 16)
+    return f"{lb:,.0f} lb" + (f" {oz.normalize():f} oz" if oz else "")
+
+
 def rate_shop(account: CarrierAccount | None, query: RateQuery) -> RateShop:
     shop = RateShop(account=account)
     if account is None:
@@ -302,6 +309,12 @@ def rate_shop(account: CarrierAccount | None, query: RateQuery) -> RateShop:
         return shop
     if not query.from_zip:
         shop.error = "Choose a ship-from location to see rates."
+        return shop
+    if query.weight_oz > USPS_MAX_OZ:
+        shop.error = (
+            f"USPS takes packages up to 70 lb; this one weighs {_pounds(query.weight_oz)}. "
+            "Split the shipment into several packages, or correct the weight."
+        )
         return shop
     try:
         rates = _carrier_rates(account, query)
@@ -314,6 +327,11 @@ def rate_shop(account: CarrierAccount | None, query: RateQuery) -> RateShop:
             shop.hidden.append((rate.service_description or rate.service_type, ", ".join(missing)))
         else:
             shop.quotes.append(quote)
+    if not shop.quotes and not shop.hidden:
+        shop.error = (
+            "Stamps.com offered no USPS service for this package and destination: check the "
+            "package type, weight and dimensions, and the ship-to country."
+        )
     shop.quotes.sort(key=lambda q: (q.total, q.max_days))
     if shop.quotes:
         shop.quotes[0].cheapest = True

@@ -194,3 +194,25 @@ def test_the_orders_chosen_service_is_preselected_not_just_the_cheapest(
     html = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
     assert 'value="US-PM" id="svc-US-PM" checked' in html
     assert html.count(" checked") == 1
+
+
+@pytestmark_db
+def test_a_package_over_70_lb_says_why_there_are_no_rates(
+    stamps, account, make_shippable, owner_client
+):
+    """The panel showed an empty list (no rates, no reason, no next step) for a 200 lb box."""
+    order = make_shippable(weight_lb=200, weight_oz=Decimal("0"))
+    page = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+    assert "USPS takes packages up to 70 lb; this one weighs 200 lb" in page
+    assert "Buy label" not in page
+
+
+@pytestmark_db
+def test_when_the_carrier_offers_no_service_the_panel_says_so(
+    stamps, account, make_shippable, owner_client, monkeypatch
+):
+    monkeypatch.setattr(rating, "_carrier_rates", lambda account, query: [])
+    order = make_shippable()
+    page = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+    assert 'data-testid="rates-error"' in page
+    assert "Stamps.com offered no USPS service for this package" in page
