@@ -61,8 +61,20 @@ def _batch_context(batch: Batch) -> dict:
         .select_related("order")
         .only("reason", "order__number", "order_id", "batch_id")
     )
+    created = (
+        batch.items.filter(status=BatchItem.Status.BOUGHT, shipment__isnull=False)
+        .select_related("order", "shipment")
+        .only(
+            "order__number",
+            "shipment__service_name",
+            "shipment__tracking_number",
+            "shipment__amount",
+            "batch_id",
+        )
+    )
     return {
         "batch": batch,
+        "created": created if batch.finished else [],
         "progress": batches.progress(batch),
         "failures": failures if batch.finished else failures[:50],
         "stale": batches.is_stale(batch),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order
@@ -228,3 +230,31 @@ def test_without_javascript_show_rates_opens_a_whole_page_with_a_way_back_to_the
     assert 'id="rates-panel"' in page and "Buy label" in page
     fragment = owner_client.get(url, headers={"HX-Request": "true"}).text
     assert "<html" not in fragment and 'id="rates-panel"' in fragment
+
+
+def test_a_finished_batch_lists_its_labels_and_points_to_the_end_of_the_day(
+    stamps, account, make_shippable, owner_client
+):
+    """Once printed, the batch page was a dead end: no labels to open, no next step."""
+    orders = [make_shippable(), make_shippable(service="US-GA")]
+    response = owner_client.post(reverse("shipments:batches"), {"order": [o.pk for o in orders]})
+    page = owner_client.get(response["Location"]).text
+    for shipment in Shipment.objects.filter(order__in=orders):
+        assert reverse("shipments:detail", args=[shipment.pk]) in page
+        assert shipment.tracking_number in page
+    assert reverse("endofday:scan-forms") in page and reverse("endofday:pickups") in page
+
+
+def test_the_batch_page_costs_the_same_queries_for_two_labels_or_five(
+    stamps, account, make_shippable, owner_client
+):
+    def page_queries(count: int) -> int:
+        orders = [make_shippable() for _ in range(count)]
+        response = owner_client.post(
+            reverse("shipments:batches"), {"order": [o.pk for o in orders]}
+        )
+        with CaptureQueriesContext(connection) as queries:
+            owner_client.get(response["Location"])
+        return len(queries)
+
+    assert page_queries(2) == page_queries(5)
