@@ -9,6 +9,8 @@ not take it off the queue. The format, slip and sort choices ride in the query s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -158,6 +160,12 @@ class MyPrintingForm(forms.ModelForm):
     class Meta:
         model = UserPrintPreference
         fields = ["layout"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # It shares the settings page with the store's form, which has a "layout" too: its own
+        # ids keep "My label format" pointing at its own select.
+        kwargs.setdefault("auto_id", "mine_%s")
+        super().__init__(*args, **kwargs)
 
 
 @merchant_view(Perm.VIEW)

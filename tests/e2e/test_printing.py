@@ -46,7 +46,7 @@ def test_buy_print_pdf_switch_to_zpl_reprint_and_print_twenty_from_the_queue(
     assert tracking_numbers(pdf.body()) == [shipment.tracking_number]
 
     page.goto("/shipments/settings/")
-    page.get_by_label("Label format").select_option("zpl")
+    page.get_by_label("Label format", exact=True).select_option("zpl")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Shipping settings saved.")).to_be_visible()
 
