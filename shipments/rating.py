@@ -327,7 +327,13 @@ def rate_shop(account: CarrierAccount | None, query: RateQuery) -> RateShop:
             shop.hidden.append((rate.service_description or rate.service_type, ", ".join(missing)))
         else:
             shop.quotes.append(quote)
-    if not shop.quotes and not shop.hidden:
+    if not shop.quotes and shop.hidden:
+        wanted = sorted({why for _, why in shop.hidden})
+        shop.error = (
+            f"No service Stamps.com offers here has {' or '.join(wanted)}: turn "
+            f"{'it' if len(wanted) == 1 else 'them'} off in Other Shipping Options to see rates."
+        )
+    elif not shop.quotes:
         shop.error = (
             "Stamps.com offered no USPS service for this package and destination: check the "
             "package type, weight and dimensions, and the ship-to country."

@@ -216,3 +216,23 @@ def test_when_the_carrier_offers_no_service_the_panel_says_so(
     page = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
     assert 'data-testid="rates-error"' in page
     assert "Stamps.com offered no USPS service for this package" in page
+
+
+@pytestmark_db
+def test_when_every_service_lacks_a_chosen_option_the_panel_says_which_to_turn_off(
+    stamps, account, make_shippable, owner_client, monkeypatch
+):
+    """Only Media Mail offered, and it has no Signature: the panel was empty, with no reason."""
+    carrier_rates = rating._carrier_rates
+    monkeypatch.setattr(
+        rating,
+        "_carrier_rates",
+        lambda account, query: [
+            r for r in carrier_rates(account, query) if r.service_type == "US-MM"
+        ],
+    )
+    order = make_shippable(confirmation="signature")
+    page = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+    assert 'data-testid="rates-error"' in page
+    assert "No service Stamps.com offers here has Signature" in page
+    assert "Other Shipping Options" in page
