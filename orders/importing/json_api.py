@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from merchants.exports import SafeWriter
 from merchants.models import Merchant
+from merchants.nul import NUL
 from orders.importing.common import (
     COLUMNS,
     MAX_STORED_ERRORS,
@@ -21,7 +22,6 @@ from orders.importing.saving import (
 )
 
 API_ORDER_FIELDS = ("order_number", *ORDER_FIELDS)
-NUL = "\x00"
 API_ITEM_FIELDS = (
     "sku",
     "item_name",

@@ -9,6 +9,7 @@ import re
 from django.conf import settings
 
 from merchants.models import Merchant
+from merchants.nul import NUL
 from orders.importing.common import (
     COLUMNS,
     KNOWN_HEADERS,
@@ -25,7 +26,7 @@ from orders.models import ImportMapping
 def decode(data: bytes | str) -> str:
     text = data if isinstance(data, str) else _decoded(data)
     # Text files never hold one, and PostgreSQL stores none: refused before any row is read.
-    if "\x00" in text:
+    if NUL in text:
         raise UnreadableFile(
             "The file holds a NUL character, which CSV text never does: save it as CSV (UTF-8) "
             "and try again."
