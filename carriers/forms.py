@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from carriers.models import CarrierAccount
+from merchants.ids import ascii_digits
 from merchants.models import Merchant
 
 # The furthest a card's expiry can be: issuers print up to about 10 years ahead.
@@ -206,12 +207,9 @@ class NewAccountForm(NicknameMixin, forms.Form):
         self.merchant = merchant
 
     def clean_card_number(self) -> str:
-        # Spaces and dashes as printed on the card; otherwise 0-9 only (str.isdigit() also
-        # takes '²' and other scripts' digits, which int() and the carrier cannot read).
+        # Spaces and dashes as printed on the card; otherwise 0-9 only.
         digits = self.cleaned_data["card_number"].replace(" ", "").replace("-", "")
-        if not (digits.isascii() and digits.isdigit()):
-            raise forms.ValidationError("This card number isn't valid. Check the digits.")
-        if not 13 <= len(digits) <= 19 or not luhn_ok(digits):
+        if not (ascii_digits(digits) and 13 <= len(digits) <= 19 and luhn_ok(digits)):
             raise forms.ValidationError("This card number isn't valid. Check the digits.")
         if not card_brand(digits):
             raise forms.ValidationError(

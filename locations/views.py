@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from carriers.stamps.zones import state_for_zip
 from locations.models import ShipFromLocation
 from locations.regions import NAMES, RegionField
+from merchants.ids import ascii_digits
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 
@@ -60,9 +61,7 @@ class ShipFromLocationForm(forms.ModelForm):
     def clean_postal_code(self) -> str:
         value = self.cleaned_data["postal_code"].strip()
         digits = value.replace("-", "")
-        # 0-9 only: str.isdigit() also takes '²' and other scripts' digits, which the carrier
-        # cannot read (and int() fails on some of them).
-        if not (digits.isascii() and digits.isdigit() and len(digits) in (5, 9)):
+        if not (ascii_digits(digits) and len(digits) in (5, 9)):
             raise forms.ValidationError("Enter a 5-digit ZIP code, like 97209.")
         return value
 

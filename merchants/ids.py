@@ -11,9 +11,15 @@ from collections.abc import Iterable
 MAX_ID_DIGITS = 18  # every such number fits a 64-bit signed integer
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more of 0-9 and nothing else: codes, ZIP codes and card
+    numbers as the carrier and ``int()`` read them (``str.isdigit()`` alone takes "²")."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
-    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
+    if ascii_digits(text) and len(text) <= MAX_ID_DIGITS:
         return int(text)
     return None
 

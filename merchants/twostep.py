@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from merchants import events, sms
+from merchants.ids import ascii_digits
 from merchants.models import Profile
 
 ISSUER = "ShipDesk"
@@ -70,7 +71,7 @@ def _digest(code: str) -> str:
 def _matching_step(secret: str, code: str) -> int | None:
     """The time step ``code`` belongs to (now, or one step either side), or None."""
     code = code.replace(" ", "").strip()
-    if not (code.isascii() and code.isdigit() and len(code) == 6):
+    if not (ascii_digits(code) and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     now = timezone.now()
@@ -191,7 +192,7 @@ def check(user, code: str, *, texted: bool = False) -> Outcome:
         return Outcome.OK
     digits = code.replace(" ", "").replace("-", "")
     phone = sms_phone(user) if texted else ""
-    if not (phone and digits.isascii() and digits.isdigit()):
+    if not (phone and ascii_digits(digits)):
         return Outcome.WRONG
     result = sms.get_backend().check(phone, digits)
     return {

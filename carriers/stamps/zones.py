@@ -19,6 +19,7 @@ from __future__ import annotations
 import zoneinfo
 
 from carriers.stamps.zip_zones import PREFIX_STATES, PREFIX_ZONES, ZIP_STATES, ZIP_ZONES
+from merchants.ids import ascii_digits
 
 DEFAULT_TIME_ZONE = "America/New_York"
 
@@ -96,7 +97,7 @@ def state_for_zip(zip_code: str) -> str | None:
     prefix's; a prefix the data has no ZIP code of falls in the ranges above."""
     zip5 = (zip_code or "").strip()[:5]
     digits = zip5[:3]
-    if len(digits) != 3 or not (digits.isascii() and digits.isdigit()):
+    if len(digits) != 3 or not ascii_digits(digits):
         return None
     found = ZIP_STATES.get(zip5) or PREFIX_STATES.get(digits)
     if found:
@@ -112,7 +113,7 @@ def time_zone_name(zip_code: str, state: str = "") -> str | None:
     """The IANA time zone of a ship-from address: the ZIP decides, then its neighbours, then
     the state; None when none of them places it."""
     zip5 = (zip_code or "").strip()[:5]
-    if len(zip5) == 5 and zip5.isascii() and zip5.isdigit():
+    if len(zip5) == 5 and ascii_digits(zip5):
         found = _CORRECTIONS.get(zip5) or ZIP_ZONES.get(zip5) or PREFIX_ZONES.get(zip5[:3])
         if found:
             return found
