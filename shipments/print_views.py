@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -61,10 +61,10 @@ def _shipments(request: MerchantRequest, ids) -> list[Shipment]:
     )
 
 
-def _chosen_ids(request: MerchantRequest) -> list[int]:
-    """The labels a print names: the Print buttons post them, a link lists them."""
-    data = request.POST if request.method == "POST" else request.GET
-    return parse_ids(data.getlist("shipment"))
+def _sent(request: MerchantRequest) -> QueryDict:
+    """What a print names (its labels, the page to go back to): the Print buttons post it, a
+    link puts it in the query string."""
+    return request.POST if request.method == "POST" else request.GET
 
 
 def _serve(
@@ -100,9 +100,9 @@ def shipment_label(request: MerchantRequest, pk: int) -> HttpResponseBase:
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def print_selected(request: MerchantRequest) -> HttpResponseBase:
-    shipments = _shipments(request, _chosen_ids(request))
-    data = request.POST if request.method == "POST" else request.GET
-    back = redirect("shipments:queue" if data.get("from") == "queue" else "shipments:list")
+    sent = _sent(request)
+    shipments = _shipments(request, parse_ids(sent.getlist("shipment")))
+    back = redirect("shipments:queue" if sent.get("from") == "queue" else "shipments:list")
     if not shipments:
         messages.warning(request, "Select one or more created labels to print.")
         return back
