@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from front import store_deletion
 from front.dashboard import dashboard_summary
@@ -43,6 +44,13 @@ def settings_home(request: MerchantRequest) -> HttpResponse:
 @public_view
 def healthz(request: ShipDeskRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+@public_view
+def favicon(request: ShipDeskRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (a PDF or an image opened in a
+    tab, the raw error pages): send them to the icon the pages name, not a 404 in the log."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 class DeleteStoreForm(forms.Form):

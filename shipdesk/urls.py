@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/confirm/resend/", merchants.resend_confirmation, name="resend-confirmation"),
     path("merchants/switch/", merchants.switch, name="switch-merchant"),
     path("healthz", front.healthz, name="healthz"),
+    path("favicon.ico", front.favicon, name="favicon"),
     path("accounts/login/", public_view(merchants.SignInView.as_view()), name="login"),
     path(
         "accounts/password_reset/",
