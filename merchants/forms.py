@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 
-from merchants.models import TIME_ZONE_CHOICES, Membership, Merchant, Profile
+from merchants.models import Membership, Merchant, Profile
+from merchants.time_zones import zone_choices
 
 
 class SignupForm(forms.Form):
@@ -14,7 +17,7 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="America/New_York")
+    time_zone = forms.ChoiceField(choices=zone_choices, initial="America/New_York")
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -58,3 +61,9 @@ class CompanyForm(forms.ModelForm):
         model = Merchant
         fields = ["name", "time_zone"]
         labels = {"name": "Company name"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = self.fields["time_zone"]
+        assert isinstance(zone, forms.ChoiceField)
+        zone.choices = zone_choices(self.instance.time_zone)
