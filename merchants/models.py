@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from merchants import time_zones
 from merchants.crypto import EncryptedTextField
 
 TIME_ZONE_CHOICES = sorted(
@@ -49,6 +50,11 @@ class Merchant(models.Model):
         (a merchant's request activates it; e-mails, jobs, streamed files and public pages
         are made outside one, so they name it)."""
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def zone_label(self) -> str:
+        """The store's time zone as the list it was picked from names it."""
+        return time_zones.label(self.time_zone)
 
     @staticmethod
     def unique_slug_for(name: str) -> str:

@@ -61,3 +61,8 @@ def test_a_store_saved_under_an_alias_keeps_it_when_its_settings_are_saved(owner
     assert answer.status_code == 302
     merchant.refresh_from_db()
     assert merchant.time_zone == "US/Eastern"
+
+
+def test_the_dashboard_names_the_stores_zone_as_the_list_does(owner_client, merchant):
+    Merchant.objects.filter(pk=merchant.pk).update(time_zone="America/Los_Angeles")
+    assert "Time zone: Pacific (Los Angeles)" in owner_client.get(reverse("home")).text
