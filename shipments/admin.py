@@ -1,33 +1,41 @@
 from django.contrib import admin
 
+from carriers.admin import ViewOnlyAdmin
 from shipments.models import Batch, BatchItem, Shipment, ShippingSettings
-
-MONEY = ["postage", "amount", "refunded"]
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(ViewOnlyAdmin):
+    """A label is bought, voided and refunded only through the services, each with its
+    ledger entry in one transaction (R14): an edit or a delete here would leave the ledger
+    saying one thing and the label another."""
+
     list_display = ["tracking_number", "service", "merchant", "order", "amount", "status"]
     list_filter = ["status", "service", "label_category"]
     search_fields = ["tracking_number", "integrator_tx_id", "stamps_tx_id", "order__number"]
     list_select_related = ["merchant", "order"]
-    raw_id_fields = ["order", "account", "batch"]
     date_hierarchy = "created_at"
-    # Money moved with the ledger (R14): corrections are ledger adjustments, not edits here.
-    readonly_fields = [*MONEY, "integrator_tx_id", "stamps_tx_id", "tracking_number"]
 
 
 class BatchItemInline(admin.TabularInline):
     model = BatchItem
-    raw_id_fields = ["order", "shipment"]
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(ViewOnlyAdmin):
+    """The batch worker buys a label for each item: an item added here (any store's order)
+    or a status set back to queued would buy labels nobody asked for."""
+
     list_display = ["pk", "merchant", "status", "total", "ship_date", "created_at"]
     list_filter = ["status"]
-    raw_id_fields = ["account", "created_by"]
     inlines = [BatchItemInline]
 
 

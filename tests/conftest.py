@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tests.factories import make_member, make_merchant, make_order
+from tests.factories import make_member, make_merchant, make_order, make_user
 from tests.support import reference_wsdl
 
 # Every test runs on a fixed instant unless told otherwise, so nothing in the suite depends on
@@ -140,6 +140,21 @@ def owner_client(owner) -> Client:
 def outsider_client(outsider) -> Client:
     client = Client()
     client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    user = make_user("root@shipdesk.test")
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def admin_client(superuser) -> Client:
+    client = Client()
+    client.force_login(superuser)
     return client
 
 

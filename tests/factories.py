@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from locations.models import ShipFromLocation
@@ -132,3 +133,8 @@ def make_support_agent(email: str = "agent@shipdesk.test", *, is_staff: bool = F
     user.save(update_fields=["is_staff"])
     user.groups.add(group)
     return user
+
+
+def admin_url(model, view: str, *args) -> str:
+    """The Django admin's ``view`` page (changelist, add, change, delete) of ``model``."""
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)

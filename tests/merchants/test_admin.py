@@ -10,13 +10,12 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.urls import reverse
 
 from carriers.models import CarrierAccount, PhoneVerification
 from carriers.stamps import errors
 from merchants import crypto
 from merchants.models import AuditLog
-from tests.factories import make_carrier_account, make_support_agent, make_user
+from tests.factories import admin_url, make_carrier_account, make_support_agent
 from tests.support_console.test_merchant_page import (
     API_KEY_HASH,
     CARRIER_PASSWORD,
@@ -27,29 +26,10 @@ from tests.support_console.test_merchant_page import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser():
-    user = make_user("root@shipdesk.test")
-    user.is_staff = user.is_superuser = True
-    user.save()
-    return user
-
-
-@pytest.fixture
-def admin_client(superuser) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
-
-
 def raw_column(model, field: str, pk: int) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {field} FROM {model._meta.db_table} WHERE id = %s", [pk])
         return cursor.fetchone()[0]
-
-
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def test_no_admin_page_shows_a_secret(admin_client, merchant, superuser):

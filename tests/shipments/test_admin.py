@@ -1,0 +1,61 @@
+"""Labels and batches in the Django admin: readable, never changed by hand (R14)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from shipments.models import Batch, BatchItem, Shipment
+from tests.factories import admin_url, make_order
+from tests.shipments.factories import make_batch, make_shipment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_R14_an_admin_cannot_void_or_delete_a_label_by_hand(admin_client, merchant):
+    label = make_shipment(merchant)
+    change = admin_url(Shipment, "change", label.pk)
+    assert "_save" not in admin_client.get(change).text
+    response = admin_client.post(change, {"status": "voided", "service": "US-FC"})
+    assert response.status_code == 403
+    assert admin_client.get(admin_url(Shipment, "add")).status_code == 403
+    assert (
+        admin_client.post(admin_url(Shipment, "delete", label.pk), {"post": "yes"}).status_code
+        == 403
+    )
+    changelist = admin_client.get(admin_url(Shipment, "changelist")).text
+    assert 'value="delete_selected"' not in changelist
+    label.refresh_from_db()
+    assert label.status == Shipment.Status.BOUGHT and label.amount == Decimal("9.40")
+
+
+def test_an_admin_cannot_put_another_stores_order_into_a_batch(
+    admin_client, merchant, outsider_merchant
+):
+    batch = make_batch(merchant)
+    foreign = make_order(outsider_merchant, "B-900")
+    change = admin_url(Batch, "change", batch.pk)
+    response = admin_client.post(
+        change,
+        {
+            "status": batch.status,
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "1",
+            "items-0-id": batch.items.get().pk,
+            "items-0-batch": batch.pk,
+            "items-0-order": batch.items.get().order_id,
+            "items-0-position": "0",
+            "items-0-status": "pending",
+            "items-1-batch": batch.pk,
+            "items-1-order": foreign.pk,
+            "items-1-position": "1",
+            "items-1-status": "pending",
+        },
+    )
+    assert response.status_code == 403
+    assert (
+        admin_client.post(admin_url(Batch, "delete", batch.pk), {"post": "yes"}).status_code == 403
+    )
+    assert not BatchItem.objects.filter(order=foreign).exists()
+    assert Batch.objects.filter(pk=batch.pk).exists()
