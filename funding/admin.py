@@ -63,24 +63,13 @@ class PostagePurchaseAdmin(ReadOnlyAdmin[PostagePurchase]):
 
 
 @admin.register(AutoFunding)
-class AutoFundingAdmin(admin.ModelAdmin[AutoFunding]):
+class AutoFundingAdmin(ReadOnlyAdmin[AutoFunding]):
+    """Merchants set it on the funds page, through save_auto_funding: its checks (minimum
+    purchase, maximum balance, a verified account) and who changed it have no place here."""
+
     list_display = ["account", "merchant", "enabled", "threshold", "amount", "max_per_day"]
     list_filter = ["enabled", "carrier_auto_buy_enabled"]
     search_fields = ["merchant__name", "account__username"]
-    readonly_fields = [
-        "merchant",
-        "account",
-        "armed",
-        "drop_seq",
-        "last_skip_reason",
-        "carrier_auto_buy_enabled",
-        "carrier_auto_buy_amount",
-        "carrier_auto_buy_trigger",
-        "carrier_checked_at",
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(BalanceCheck)
