@@ -74,11 +74,24 @@ class CarrierAccountAdmin(admin.ModelAdmin):
         ("disconnected_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["nickname", "username", "merchant__name", "merchant__slug", "phone_number"]
-    autocomplete_fields = ["merchant"]
     list_select_related = ["merchant"]
     exclude = ["password"]
     # Money and what the carrier told us change only through the services (ledger, sync).
+    # So do the account's owner and identity (another store would spend this one's postage,
+    # or the ledger would follow another carrier account), its state (ACTIVE before 2-step
+    # verification would buy postage, R3) and its 2-step phone: only the connect, verify and
+    # disconnect flows set them, each with its activity-log line.
     readonly_fields = [
+        "merchant",
+        "carrier",
+        "username",
+        "status",
+        "plan",
+        "created_through_shipdesk",
+        "phone_number",
+        "disconnected_at",
+        "connected_by",
+        "disconnected_by",
         "balance",
         "control_total",
         "max_balance",
@@ -93,6 +106,12 @@ class CarrierAccountAdmin(admin.ModelAdmin):
     inlines = [PhoneVerificationInline]
     # funding/admin.py adds "Resync balance": the balance belongs to the ledger's floor.
     actions = ["resend_verification_code", "reencrypt_credentials"]
+
+    def has_add_permission(self, request):
+        return False  # connecting authenticates at Stamps.com before saving anything (R1)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # disconnecting keeps the account for its labels' and ledger's history
 
     @admin.action(description="Resend the 2-step verification code")
     def resend_verification_code(self, request, queryset: QuerySet[CarrierAccount]):

@@ -1,0 +1,66 @@
+"""Carrier accounts in the Django admin: their money, owner and state belong to the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from carriers.models import CarrierAccount
+from funding.models import LedgerEntry
+from tests.factories import admin_url, make_carrier_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_R3_R14_an_admin_cannot_move_an_account_or_skip_its_verification(
+    admin_client, merchant, outsider_merchant
+):
+    account = make_carrier_account(
+        merchant,
+        "Main",
+        username="acme-main",
+        status=CarrierAccount.Status.AWAITING_VERIFICATION,
+        balance=Decimal("42.50"),
+    )
+    LedgerEntry.objects.create(
+        merchant=merchant,
+        account=account,
+        kind=LedgerEntry.Kind.PURCHASE,
+        amount=Decimal("42.50"),
+        balance_after=Decimal("42.50"),
+        idempotency_key="purchase-acme-main",
+    )
+    response = admin_client.post(
+        admin_url(CarrierAccount, "change", account.pk),
+        {
+            "merchant": outsider_merchant.pk,  # its postage spent by another store
+            "username": "someone-else",  # the ledger now against another carrier account
+            "status": CarrierAccount.Status.ACTIVE,  # buying before 2-step verification
+            "plan": CarrierAccount.Plan.PRO_FREE,
+            "carrier": CarrierAccount.Carrier.STAMPS,
+            "nickname": "Main postage",
+            "phone_number": "+15550000000",
+            "verifications-TOTAL_FORMS": "0",
+            "verifications-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.nickname == "Main postage"  # what an admin may fix
+    assert account.merchant_id == merchant.pk
+    assert account.username == "acme-main"
+    assert account.status == CarrierAccount.Status.AWAITING_VERIFICATION
+    assert account.plan == CarrierAccount.Plan.PERSONAL
+    assert account.phone_number == ""
+
+
+def test_R1_an_admin_cannot_add_or_delete_a_carrier_account(admin_client, merchant):
+    account = make_carrier_account(merchant)
+    # Connecting authenticates at Stamps.com first (R1); disconnecting keeps the history.
+    assert admin_client.get(admin_url(CarrierAccount, "add")).status_code == 403
+    response = admin_client.post(admin_url(CarrierAccount, "delete", account.pk), {"post": "yes"})
+    assert response.status_code == 403
+    changelist = admin_client.get(admin_url(CarrierAccount, "changelist")).text
+    assert 'value="delete_selected"' not in changelist
+    assert CarrierAccount.objects.filter(pk=account.pk).exists()
