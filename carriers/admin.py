@@ -105,6 +105,8 @@ class CarrierAccountAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [PhoneVerificationInline]
     # funding/admin.py adds "Resync balance": the balance belongs to the ledger's floor.
+    # Every action acts (a text sent, secrets rewritten, the balance and ledger synced), so
+    # each asks for the change permission: staff who may only view accounts get none.
     actions = ["resend_verification_code", "reencrypt_credentials"]
 
     def has_add_permission(self, request):
@@ -113,7 +115,7 @@ class CarrierAccountAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # disconnecting keeps the account for its labels' and ledger's history
 
-    @admin.action(description="Resend the 2-step verification code")
+    @admin.action(description="Resend the 2-step verification code", permissions=["change"])
     def resend_verification_code(self, request, queryset: QuerySet[CarrierAccount]):
         from carriers.verification import VerificationError, send_code
 
@@ -134,7 +136,7 @@ class CarrierAccountAdmin(admin.ModelAdmin):
                 request, "Only accounts awaiting verification with a phone number get a code."
             )
 
-    @admin.action(description="Re-encrypt credentials with the newest key")
+    @admin.action(description="Re-encrypt credentials with the newest key", permissions=["change"])
     def reencrypt_credentials(self, request, queryset: QuerySet[CarrierAccount]):
         count = crypto.reencrypt_queryset(queryset)
         count += crypto.reencrypt_queryset(PhoneVerification.objects.filter(account__in=queryset))

@@ -170,7 +170,7 @@ admin.site.unregister(CarrierAccount)
 class FundedCarrierAccountAdmin(CarrierAccountAdmin):
     actions = ["resync_balance", *CarrierAccountAdmin.actions]
 
-    @admin.action(description="Resync balance from Stamps.com")
+    @admin.action(description="Resync balance from Stamps.com", permissions=["change"])
     def resync_balance(self, request: HttpRequest, queryset: CarrierAccountQuerySet) -> None:
         synced = 0
         for account in queryset.connected():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 
-from carriers.models import CarrierAccount
+from carriers.models import CarrierAccount, PhoneVerification
 from funding.models import LedgerEntry
-from tests.factories import admin_url, make_carrier_account
+from tests.factories import admin_url, make_carrier_account, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +67,30 @@ def test_R1_an_admin_cannot_add_or_delete_a_carrier_account(admin_client, mercha
     changelist = admin_client.get(admin_url(CarrierAccount, "changelist")).text
     assert 'value="delete_selected"' not in changelist
     assert CarrierAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_staff_who_may_only_view_accounts_cannot_run_their_actions(merchant, settings):
+    settings.SMS_BACKEND = "console"
+    viewer = make_user("viewer@shipdesk.test")
+    viewer.is_staff = True
+    viewer.save(update_fields=["is_staff"])
+    viewer.user_permissions.add(Permission.objects.get(codename="view_carrieraccount"))
+    client = Client()
+    client.force_login(viewer)
+    account = make_carrier_account(
+        merchant,
+        "New",
+        status=CarrierAccount.Status.AWAITING_VERIFICATION,
+        phone_number="+14155550132",
+    )
+    changelist = admin_url(CarrierAccount, "changelist")
+    assert client.get(changelist).status_code == 200
+    with mock.patch("funding.purchases.sync_balance", autospec=True) as sync:
+        for action in ("resync_balance", "resend_verification_code", "reencrypt_credentials"):
+            response = client.post(
+                changelist, {"action": action, "_selected_action": [account.pk]}, follow=True
+            )
+            assert response.status_code == 200
+            assert f'value="{action}"' not in response.text  # not offered either
+    sync.assert_not_called()  # no carrier call, no balance or ledger change
+    assert not PhoneVerification.objects.filter(account=account).exists()  # no text sent
