@@ -154,8 +154,8 @@ def auto_funding(merchant: Merchant) -> Section:
 
 
 def _when(moment: dt.datetime) -> str:
-    """A time inside a sentence, in the zone the console shows its other times in (the
-    active one), named: these were the console's only times printed on the UTC clock."""
+    """A time inside a sentence, in the zone the page shows its other times in (the
+    store's, made active by the view), named: a bare 14:00 reads as anybody's time."""
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from merchants import audit
@@ -46,8 +47,10 @@ def merchant_page(request: SignedInRequest, merchant_id: int) -> HttpResponse:
     )
     if merchant is None:
         raise Http404("No such merchant.")
-    return render(
-        request,
-        "support/merchant.html",
-        {"merchant": merchant, "page": pages.merchant_overview(merchant)},
-    )
+    # The store's own clock, as on its own pages: support reads times out to the merchant.
+    with timezone.override(merchant.zone):
+        return render(
+            request,
+            "support/merchant.html",
+            {"merchant": merchant, "page": pages.merchant_overview(merchant)},
+        )

@@ -264,6 +264,21 @@ def test_times_written_into_sentences_name_their_zone(agent_client, merchant, ow
     account = fill(merchant)
     AutoFunding.objects.filter(account=account).update(changed_by=owner)
     html = merchant_page(agent_client, merchant)
-    # The console's zone (the server's, UTC), said: a bare 14:00 reads as anybody's time.
-    stamp = f"{timezone.now():%Y-%m-%d %H:%M} UTC"
+    # The store's zone, said: a bare 14:00 reads as anybody's time.
+    stamp = f"{timezone.localtime(timezone.now(), merchant.zone):%Y-%m-%d %H:%M %Z}"
+    assert stamp.endswith(("EDT", "EST"))
     assert f"{owner.email}, {stamp}" in section(html, "auto-funding")
+
+
+@pytest.mark.clock("2026-06-10T14:00:00+00:00")
+def test_times_are_the_stores_own_and_the_page_names_its_zone(agent_client):
+    # What the merchant saw on their own pages at 7 a.m. in Los Angeles is what support reads
+    # out to them, not the server's 2 p.m.
+    store = make_merchant(
+        "Pacific Goods", owner_email="owner@pacific.test", time_zone="America/Los_Angeles"
+    )
+    fill(store)
+    html = merchant_page(agent_client, store)
+    ledger = section(html, "ledger")
+    assert "7 a.m." in ledger and "2 p.m." not in ledger
+    assert "Times are the store's own: America/Los_Angeles" in html
