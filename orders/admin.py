@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from locations.models import ShipFromLocation
@@ -25,8 +26,22 @@ class OrderRuleChangeInline(admin.TabularInline):
     readonly_fields = fields
 
 
+class OrderAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        merchant, ship_from = cleaned.get("merchant"), cleaned.get("ship_from")
+        # The label would be bought from another store's address (and its time zone).
+        if merchant and ship_from and ship_from.merchant_id != merchant.pk:
+            self.add_error(
+                "ship_from",
+                "This ship-from location belongs to another store: pick one of this order's store.",
+            )
+        return cleaned
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    form = OrderAdminForm
     list_display = [
         "number",
         "merchant",
@@ -40,6 +55,8 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "recipient_name", "email", "items__sku"]
     date_hierarchy = "order_date"
     autocomplete_fields = ["merchant"]
+    # An id, not a list of every store's locations.
+    raw_id_fields = ["ship_from"]
     list_select_related = ["merchant"]
     inlines = [OrderItemInline, OrderRuleChangeInline]
 
