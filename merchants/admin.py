@@ -37,6 +37,11 @@ class MerchantAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_total=Count("memberships"))
 
+    def has_delete_permission(self, request, obj=None):
+        # The owner deletes a store by closing it (front.store_deletion), which keeps its
+        # ledger, labels and carrier calls: an erased store leaves support nothing to show.
+        return False
+
     @admin.display(description="members", ordering="member_total")
     def member_count(self, obj: Merchant) -> int:
         return obj.member_total  # type: ignore[attr-defined]  # annotated in get_queryset

@@ -10,11 +10,12 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from carriers.models import CarrierAccount, PhoneVerification
+from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from carriers.stamps import errors
 from merchants import crypto
-from merchants.models import AuditLog
+from merchants.models import AuditLog, Merchant
 from tests.factories import admin_url, make_carrier_account, make_support_agent
 from tests.support_console.test_merchant_page import (
     API_KEY_HASH,
@@ -203,3 +204,24 @@ def test_reencrypt_secrets_command_rewrites_every_secret(merchant, settings, cap
     settings.FIELD_ENCRYPTION_KEYS = [new]
     assert CarrierAccount.objects.get(pk=account.pk).password == CARRIER_PASSWORD
     assert PhoneVerification.objects.get().console_code == CONSOLE_CODE
+
+
+def test_an_admin_cannot_erase_a_store_and_its_history(admin_client, merchant):
+    # Stores are closed by their owner and kept (front.store_deletion): support needs a
+    # store's carrier calls weeks later (here a failed connect, R1: no account was saved),
+    # and a hard delete would leave them nobody's.
+    call = CarrierCall.objects.create(
+        merchant=merchant,
+        username="acme-stamps",
+        operation="AuthenticateUser",
+        started_at=timezone.now(),
+        outcome=CarrierCall.Outcome.FAULT,
+        fault_text="Authentication Failed",
+    )
+    response = admin_client.post(admin_url(Merchant, "delete", merchant.pk), {"post": "yes"})
+    assert response.status_code == 403
+    changelist = admin_client.get(admin_url(Merchant, "changelist")).text
+    assert 'value="delete_selected"' not in changelist
+    assert Merchant.objects.filter(pk=merchant.pk).exists()
+    call.refresh_from_db()
+    assert call.merchant_id == merchant.pk
