@@ -58,3 +58,4 @@ class BatchAdmin(ViewOnlyAdmin):
 class ShippingSettingsAdmin(admin.ModelAdmin):
     list_display = ["merchant", "notify_customers", "share_fci_tracking", "layout"]
     search_fields = ["merchant__name"]
+    autocomplete_fields = ["merchant"]  # a search, not a list of every store

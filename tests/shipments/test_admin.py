@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from carriers.models import CarrierCall
 from orders.models import Order, OrderRuleChange
-from shipments.models import Batch, BatchItem, Shipment
-from tests.factories import admin_url, make_order
+from shipments.models import Batch, BatchItem, Shipment, ShippingSettings
+from tests.factories import admin_url, make_merchant, make_order
 from tests.shipments.factories import make_batch, make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,15 @@ def test_labels_can_still_be_filtered_by_service(admin_client, merchant):
     html = admin_client.get(admin_url(Shipment, "changelist"), {"service": "US-FC"}).text
     assert "9400100000000000000002" in html and "9400100000000000000001" not in html
     assert "Priority Mail" in html  # offered by name
+
+
+def test_shipping_settings_pages_do_not_list_every_store(admin_client, merchant):
+    for i in range(3):
+        make_merchant(f"Other {i}", f"o{i}@other.test")
+    settings, _ = ShippingSettings.objects.get_or_create(merchant=merchant)
+    for url in (
+        admin_url(ShippingSettings, "add"),
+        admin_url(ShippingSettings, "change", settings.pk),
+    ):
+        html = admin_client.get(url).text
+        assert "Other 0" not in html, url
