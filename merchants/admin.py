@@ -70,9 +70,18 @@ class MembershipAdmin(admin.ModelAdmin):
 class AuditLogAdmin(admin.ModelAdmin):
     """View-only for everyone, superusers included: the log is evidence, not data to fix."""
 
-    list_display = ["created_at", "actor", "action", "query", "object_repr", "ip_address", "path"]
+    list_display = [
+        "created_at",
+        "actor",
+        "action",
+        "query",
+        "object_repr",
+        "reason",
+        "ip_address",
+        "path",
+    ]
     list_filter = ["action"]
-    search_fields = ["actor", "query", "object_repr", "ip_address", "path"]
+    search_fields = ["actor", "query", "object_repr", "reason", "ip_address", "path"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "merchant"]
     readonly_fields = (
@@ -81,6 +90,7 @@ class AuditLogAdmin(admin.ModelAdmin):
         "actor",
         "action",
         "query",
+        "reason",
         "path",
         "merchant",
         "object_repr",

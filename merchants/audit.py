@@ -19,6 +19,7 @@ def record(
     action: str,
     *,
     query: str = "",
+    reason: str = "",
     merchant: Merchant | None = None,
     object_repr: str = "",
 ) -> AuditLog:
@@ -28,6 +29,7 @@ def record(
         actor=(user.email or user.get_username())[:254],
         action=action,
         query=query[:300],
+        reason=reason[:200],
         path=request.get_full_path()[:300],
         merchant=merchant,
         object_repr=(object_repr or (str(merchant) if merchant else ""))[:200],

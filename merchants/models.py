@@ -183,7 +183,7 @@ class AuditLogQuerySet(models.QuerySet):
 
 
 class AuditLog(models.Model):
-    """One support look-up or page view: who, what, when and from where. Append-only.
+    """One support look-up or page view: who, what, why, when and from where. Append-only.
 
     The actor and object are also kept as text so the row still says who looked at what
     after the user or merchant is deleted (their foreign keys then become NULL).
@@ -199,6 +199,9 @@ class AuditLog(models.Model):
     actor = models.CharField(max_length=254, help_text="The user's e-mail or username")
     action = models.CharField(max_length=10, choices=Action.choices)
     query = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(
+        "why", max_length=200, blank=True, help_text="The ticket or request the agent gave"
+    )
     path = models.CharField(max_length=300)
     merchant = models.ForeignKey(
         Merchant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

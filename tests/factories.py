@@ -121,6 +121,10 @@ def make_carrier_account(merchant: Merchant, nickname: str | None = None, **over
     return CarrierAccount.objects.create(merchant=merchant, nickname=nickname, **fields)
 
 
+# What a support agent types into the console's "Why" box: every look-up needs one.
+SUPPORT_WHY = "Ticket 4711: label not refunded"
+
+
 def make_support_agent(email: str = "agent@shipdesk.test", *, is_staff: bool = False):
     """A user in the `Support` group (created by a data migration; re-made after a flush)."""
     from django.contrib.auth.models import Group, Permission

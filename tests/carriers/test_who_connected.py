@@ -12,7 +12,7 @@ from django.urls import reverse
 from carriers.models import CarrierAccount
 from merchants.models import StoreEvent
 from tests.carriers.test_forms import GOOD_NEW
-from tests.factories import make_member, make_support_agent
+from tests.factories import SUPPORT_WHY, make_member, make_support_agent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +57,7 @@ def test_the_carrier_page_and_support_say_who_connected_and_disconnected(
 
     agent = Client()
     agent.force_login(make_support_agent())
-    console = agent.get(reverse("support:merchant", args=[merchant.pk])).text
+    console = agent.get(reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY}).text
     accounts = console[console.index('id="accounts"') :]
     accounts = accounts[: accounts.index("</section>")]
     assert "by admin@acme.test" in accounts and "by owner@acme.test" in accounts

@@ -9,7 +9,12 @@ from playwright.sync_api import expect
 from carriers.models import CarrierAccount, CarrierCall
 from merchants.models import AuditLog
 from tests.factories import PASSWORD as LOGIN_PASSWORD
-from tests.factories import make_carrier_account, make_merchant, make_support_agent
+from tests.factories import (
+    SUPPORT_WHY,
+    make_carrier_account,
+    make_merchant,
+    make_support_agent,
+)
 from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,6 +53,7 @@ def test_support_agent_finds_the_merchant_and_its_failing_call(page):
     expect(nav.get_by_role("link", name="Support")).to_have_attribute("aria-current", "page")
 
     page.get_by_role("searchbox", name="Search").fill(TRACKING)
+    page.get_by_label("Why").fill(SUPPORT_WHY)
     page.get_by_role("button", name="Search").click()
     results = page.locator(".support-results")
     expect(results.first).to_contain_text("Harbor Supply")
@@ -61,8 +67,8 @@ def test_support_agent_finds_the_merchant_and_its_failing_call(page):
     expect(errors).to_contain_text("Authentication Failed")
     expect(errors).to_contain_text("no longer accepts the saved password")
     assert page.console_errors == []
-    assert list(AuditLog.objects.order_by("pk").values_list("action", "query")) == [
-        ("view", ""),
-        ("search", TRACKING),
-        ("view", ""),
+    assert list(AuditLog.objects.order_by("pk").values_list("action", "query", "reason")) == [
+        ("view", "", ""),
+        ("search", TRACKING, SUPPORT_WHY),
+        ("view", "", SUPPORT_WHY),
     ]

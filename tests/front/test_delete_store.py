@@ -18,7 +18,7 @@ from funding.models import PostagePurchase
 from merchants import members
 from merchants.models import Merchant, StoreEvent
 from orders.models import ApiKey
-from tests.factories import make_carrier_account, make_member, make_support_agent
+from tests.factories import SUPPORT_WHY, make_carrier_account, make_member, make_support_agent
 from tests.shipments.factories import make_batch, make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_the_owner_deletes_by_typing_the_name_and_nobody_can_open_it_again(
     assert event.actor == owner.email and event.detail == "nothing left at the carrier"
     agent = Client()
     agent.force_login(make_support_agent())
-    console = agent.get(reverse("support:merchant", args=[merchant.pk])).text
+    console = agent.get(reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY}).text
     assert 'data-testid="store-deleted"' in console and "by owner@acme.test" in console
     assert "Deleted the store" in console
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from funding import purchases, reconciliation
 from funding.ledger import ledger_balance
 from funding.models import BalanceDrift, LedgerEntry
-from tests.factories import make_support_agent, make_user
+from tests.factories import SUPPORT_WHY, make_support_agent, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +35,9 @@ def drifted(sandbox_account, sandbox):
 def test_support_sees_an_open_drift_with_the_ledger_entries_around_it(drifted, merchant):
     agent = Client()
     agent.force_login(make_support_agent())
-    page = agent.get(reverse("support:merchant", args=[merchant.pk])).content.decode()
+    page = agent.get(
+        reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY}
+    ).content.decode()
     assert "Ledger vs. carrier balance" in page
     assert "-$12.34" in page
     assert "Opening balance at Stamps.com" in page  # the entries around the drift

@@ -16,7 +16,7 @@ from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from carriers.stamps import errors
 from merchants import crypto
 from merchants.models import AuditLog, Merchant
-from tests.factories import admin_url, make_carrier_account, make_support_agent
+from tests.factories import SUPPORT_WHY, admin_url, make_carrier_account, make_support_agent
 from tests.support_console.test_merchant_page import (
     API_KEY_HASH,
     CARRIER_PASSWORD,
@@ -35,7 +35,7 @@ def raw_column(model, field: str, pk: int) -> str:
 
 def test_no_admin_page_shows_a_secret(admin_client, merchant, superuser):
     account = fill(merchant, n=2)
-    admin_client.get("/support/", {"q": "acme"})  # an audit row to render
+    admin_client.get("/support/", {"q": "acme", "why": SUPPORT_WHY})  # an audit row to render
     verification = PhoneVerification.objects.filter(account=account).first()
     secrets = [
         CARRIER_PASSWORD,
@@ -89,7 +89,7 @@ def test_ledger_and_call_log_are_read_only_for_admins(admin_client, merchant):
 
 
 def test_the_audit_log_is_view_only_even_for_superusers(admin_client):
-    admin_client.get("/support/", {"q": "acme"})
+    admin_client.get("/support/", {"q": "acme", "why": SUPPORT_WHY})
     entry = AuditLog.objects.get()
     changelist = admin_client.get(admin_url(AuditLog, "changelist")).text
     assert "acme" in changelist and 'value="delete_selected"' not in changelist

@@ -208,13 +208,13 @@ def test_existing_users_are_grandfathered_and_staff_become_admins(merchant):
 
 
 def test_support_sees_who_has_not_confirmed(client, merchant):
-    from tests.factories import make_member, make_support_agent
+    from tests.factories import SUPPORT_WHY, make_member, make_support_agent
 
     make_member(merchant, "late@acme.test")
     Profile.objects.filter(user__email="late@acme.test").update(confirmed_email="")
     agent = Client()
     agent.force_login(make_support_agent())
-    page = agent.get(reverse("support:merchant", args=[merchant.pk])).text
+    page = agent.get(reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY}).text
     assert "E-mail confirmed" in page and "Two-step" in page
     rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
     late = next(r for r in rows if "late@acme.test" in r)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +21,7 @@ from merchants.tenancy import ACCESS_ATTR
 from orders.models import AutomationRule, ImportJob, Order
 from tests.factories import (
     PASSWORD,
+    SUPPORT_WHY,
     confirmation_link,
     make_carrier_account,
     make_import_job,
@@ -95,9 +97,10 @@ def test_public_and_support_pages_have_a_csp_and_no_inline_script(merchant):
     assert_clean(fetch_all(anonymous, public))
     agent = Client()
     agent.force_login(make_support_agent())
+    why = urlencode({"why": SUPPORT_WHY})
     support = [
-        reverse("support:search") + "?q=acme",
-        reverse("support:merchant", args=[merchant.pk]),
+        f"{reverse('support:search')}?q=acme&{why}",
+        f"{reverse('support:merchant', args=[merchant.pk])}?{why}",
     ]
     assert_clean(fetch_all(agent, support))
 
@@ -195,8 +198,10 @@ def test_markup_typed_into_every_text_field_is_rendered_escaped_everywhere():
     # Support staff see the same text on their pages.
     agent = Client()
     agent.force_login(make_support_agent())
-    support = [f"{reverse('support:search')}?q={SCRIPT}", f"{reverse('support:search')}?q=X-1",
-               reverse("support:merchant", args=[merchant.pk])]  # fmt: skip
+    why = urlencode({"why": SUPPORT_WHY})
+    search = reverse("support:search")
+    support = [f"{search}?q={SCRIPT}&{why}", f"{search}?q=X-1&{why}",
+               f"{reverse('support:merchant', args=[merchant.pk])}?{why}"]  # fmt: skip
     pages = fetch_all(agent, support)
     assert_escaped(pages)
     assert_clean(pages)

@@ -25,6 +25,7 @@ from merchants.models import AuditLog
 from orders.models import ApiKey
 from support import pages
 from tests.factories import (
+    SUPPORT_WHY,
     make_carrier_account,
     make_import_job,
     make_member,
@@ -140,7 +141,7 @@ def fill(merchant, n: int = 1) -> CarrierAccount:
 
 
 def merchant_page(client: Client, merchant) -> str:
-    response = client.get(reverse("support:merchant", args=[merchant.pk]))
+    response = client.get(reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY})
     assert response.status_code == 200
     return response.text
 
@@ -225,7 +226,12 @@ def test_the_page_shows_one_merchant_only(agent_client, merchant, outsider_merch
 
 
 def test_an_unknown_merchant_is_404_and_the_attempt_is_audited(agent_client):
-    assert agent_client.get(reverse("support:merchant", args=[999999])).status_code == 404
+    assert (
+        agent_client.get(
+            reverse("support:merchant", args=[999999]), {"why": SUPPORT_WHY}
+        ).status_code
+        == 404
+    )
     assert AuditLog.objects.get().object_repr == "merchant 999999 (not found)"
 
 
@@ -248,7 +254,7 @@ def test_the_page_has_no_secret(agent_client, merchant):
     fill(merchant, n=2)
     html = (
         merchant_page(agent_client, merchant)
-        + agent_client.get("/support/", {"q": "acme-outfitters-stamps"}).text
+        + agent_client.get("/support/", {"q": "acme-outfitters-stamps", "why": SUPPORT_WHY}).text
     )
     for secret in (CARRIER_PASSWORD, CONSOLE_CODE, API_KEY_HASH[:-6], "4242"):
         assert secret not in html

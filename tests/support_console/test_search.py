@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -12,6 +15,7 @@ from carriers.models import PhoneVerification
 from merchants.models import AuditLog, AuditLogIsAppendOnly
 from support import search
 from tests.factories import (
+    SUPPORT_WHY,
     make_carrier_account,
     make_member,
     make_merchant,
@@ -41,7 +45,7 @@ def agent_client(agent) -> Client:
 
 def found(client: Client, q: str, kind: str) -> str:
     """The HTML of one kind's result group for ``q``, or "" when that kind found nothing."""
-    response = client.get(SEARCH, {"q": q})
+    response = client.get(SEARCH, {"q": q, "why": SUPPORT_WHY})
     assert response.status_code == 200
     html = response.text
     marker = f'id="results-{kind}"'
@@ -122,13 +126,13 @@ def test_tracking_numbers_are_a_registered_kind():
 def test_results_are_grouped_by_kind_in_registry_order(agent_client, merchant):
     make_member(merchant, "acme-ops@example.test")
     make_carrier_account(merchant, "Main", username="acme-main")
-    html = agent_client.get(SEARCH, {"q": "acme"}).text
+    html = agent_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY}).text
     positions = [html.index(f'id="results-{key}"') for key in ("merchant", "email", "carrier")]
     assert positions == sorted(positions)
 
 
 def test_a_search_with_no_match_says_so(agent_client):
-    response = agent_client.get(SEARCH, {"q": "zzzz-nothing"})
+    response = agent_client.get(SEARCH, {"q": "zzzz-nothing", "why": SUPPORT_WHY})
     assert "Nothing matches" in response.text
 
 
@@ -138,7 +142,7 @@ def test_search_queries_do_not_grow_with_matches(agent_client, django_assert_max
         make_carrier_account(m, "Main", username=f"acme-{i}")
     # session, user, group check, merchant resolution, audit insert, one query per kind.
     with django_assert_max_num_queries(6 + len(search.KINDS) + 2):
-        response = agent_client.get(SEARCH, {"q": "acme"})
+        response = agent_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY})
     assert response.text.count("/support/merchants/") >= search.LIMIT
 
 
@@ -146,10 +150,11 @@ def test_search_queries_do_not_grow_with_matches(agent_client, django_assert_max
 
 
 def test_every_search_is_audited_with_who_what_and_from_where(agent_client, agent, merchant):
-    agent_client.get(SEARCH, {"q": "acme"})
+    agent_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY})
     entry = AuditLog.objects.get()
     assert entry.user == agent and entry.actor == agent.email
     assert entry.action == AuditLog.Action.SEARCH and entry.query == "acme"
+    assert entry.reason == SUPPORT_WHY
     assert entry.ip_address == "203.0.113.9"
     assert entry.user_agent == "AgentBrowser/1.0"
     assert entry.created_at is not None
@@ -157,21 +162,48 @@ def test_every_search_is_audited_with_who_what_and_from_where(agent_client, agen
 
 def test_every_page_view_is_audited_with_the_merchant(agent_client, merchant):
     agent_client.get(SEARCH)
-    agent_client.get(reverse("support:merchant", args=[merchant.pk]))
+    agent_client.get(reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY})
     view = AuditLog.objects.filter(merchant=merchant).get()
     assert view.action == AuditLog.Action.VIEW
-    assert view.path == f"/support/merchants/{merchant.pk}/"
+    assert view.path.startswith(f"/support/merchants/{merchant.pk}/?")
+    assert view.reason == SUPPORT_WHY
     assert view.object_repr == "Acme Outfitters"
     assert AuditLog.objects.count() == 2
 
 
+@pytest.mark.parametrize("why", [None, "", "   ", "x"])
+def test_a_search_without_a_reason_is_refused_and_asks_why(agent_client, merchant, why):
+    params = {"q": "acme"} | ({"why": why} if why is not None else {})
+    response = agent_client.get(SEARCH, params)
+    assert response.status_code == 400
+    assert "Say why you are looking (a ticket number, or what the merchant asked)" in response.text
+    assert 'id="results-merchant"' not in response.text
+    assert not AuditLog.objects.exists()  # nothing was looked up
+
+
+def test_a_merchant_page_without_a_reason_shows_nothing_and_asks_why(agent_client, merchant):
+    response = agent_client.get(reverse("support:merchant", args=[merchant.pk]))
+    assert response.status_code == 400
+    assert "Say why you are looking" in response.text
+    assert "Acme Outfitters" not in response.text
+    assert not AuditLog.objects.exists()
+
+
+def test_a_result_carries_the_reason_to_the_merchant_page(agent_client, merchant):
+    group = found(agent_client, "acme", "merchant")
+    link = re.search(r'href="(/support/merchants/\d+/\?why=[^"]+)"', group).group(1)
+    assert agent_client.get(html.unescape(link)).status_code == 200
+    view = AuditLog.objects.filter(action=AuditLog.Action.VIEW).get()
+    assert view.merchant == merchant and view.reason == SUPPORT_WHY
+
+
 def test_refused_requests_are_not_mistaken_for_look_ups(owner_client):
-    owner_client.get(SEARCH, {"q": "acme"})
+    owner_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY})
     assert not AuditLog.objects.exists()
 
 
 def test_the_audit_log_cannot_be_changed_or_deleted(agent_client):
-    agent_client.get(SEARCH, {"q": "acme"})
+    agent_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY})
     entry = AuditLog.objects.get()
     entry.query = "something else"
     with pytest.raises(AuditLogIsAppendOnly):
@@ -186,7 +218,7 @@ def test_the_audit_log_cannot_be_changed_or_deleted(agent_client):
 
 
 def test_the_audit_log_outlives_the_user_it_names(agent_client, agent):
-    agent_client.get(SEARCH, {"q": "acme"})
+    agent_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY})
     agent.delete()
     entry = AuditLog.objects.get()
     assert entry.user is None and entry.actor == "agent@shipdesk.test"
@@ -197,8 +229,13 @@ def test_the_audit_log_outlives_the_user_it_names(agent_client, agent):
 
 def test_a_merchant_user_is_refused_the_support_console(owner_client, merchant):
     assert owner_client.get(SEARCH).status_code == 403
-    assert owner_client.get(SEARCH, {"q": "acme"}).status_code == 403
-    assert owner_client.get(reverse("support:merchant", args=[merchant.pk])).status_code == 403
+    assert owner_client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY}).status_code == 403
+    assert (
+        owner_client.get(
+            reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY}
+        ).status_code
+        == 403
+    )
 
 
 def test_an_anonymous_visitor_is_sent_to_login(client, merchant):
@@ -212,7 +249,7 @@ def test_a_superuser_may_use_the_support_console(client, merchant):
     admin.is_superuser = admin.is_staff = True
     admin.save()
     client.force_login(admin)
-    assert client.get(SEARCH, {"q": "acme"}).status_code == 200
+    assert client.get(SEARCH, {"q": "acme", "why": SUPPORT_WHY}).status_code == 200
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
@@ -246,5 +283,7 @@ def test_search_finds_a_label_by_tracking_number(agent_client, merchant, outside
     group = found(agent_client, "9400 1118 9922 3344 5566 77", "tracking")
     assert "9400111899223344556677" in group and "Acme Outfitters" in group
     assert "Bramble" not in group
-    page = agent_client.get(reverse("support:merchant", args=[merchant.pk])).text
+    page = agent_client.get(
+        reverse("support:merchant", args=[merchant.pk]), {"why": SUPPORT_WHY}
+    ).text
     assert "9400111899223344556677" in page and "order L-6677" in page
