@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from carriers.admin import ViewOnlyAdmin
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from locations.models import EndOfDaySettings
 
@@ -15,24 +16,34 @@ class EndOfDaySettingsAdmin(admin.ModelAdmin):
 
 class ScanFormLabelInline(admin.TabularInline):
     model = ScanFormLabel
-    raw_id_fields = ["shipment"]
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ScanForm)
-class ScanFormAdmin(admin.ModelAdmin):
+class ScanFormAdmin(ViewOnlyAdmin):
+    """The carrier's manifest of these labels: one edited here (a label added, from any
+    store, or taken off) no longer says what USPS will scan."""
+
     list_display = ["manifest_id", "merchant", "location", "ship_date", "label_count", "status"]
     list_filter = ["status", "automatic"]
     search_fields = ["manifest_id", "integrator_tx_id", "merchant__name"]
-    raw_id_fields = ["merchant", "account", "location", "created_by"]
     list_select_related = ["merchant", "location"]
-    readonly_fields = ["integrator_tx_id", "manifest_id", "carrier_url"]
     date_hierarchy = "created_at"
     inlines = [ScanFormLabelInline]
 
 
 @admin.register(Pickup)
-class PickupAdmin(admin.ModelAdmin):
+class PickupAdmin(ViewOnlyAdmin):
+    """Booked (and cancelled) with the carrier by the pickup service: a pickup made up or
+    changed here is one USPS never heard of."""
+
     list_display = [
         "confirmation_number",
         "merchant",
@@ -43,7 +54,5 @@ class PickupAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "package_location"]
     search_fields = ["confirmation_number", "merchant__name", "contact_phone"]
-    raw_id_fields = ["merchant", "account", "location", "created_by"]
     list_select_related = ["merchant", "location"]
-    readonly_fields = ["confirmation_number"]
     date_hierarchy = "pickup_date"
