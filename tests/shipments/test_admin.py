@@ -13,6 +13,7 @@ from carriers.models import CarrierCall
 from orders.models import Order, OrderRuleChange
 from shipments.models import Batch, BatchItem, Shipment, ShippingSettings
 from tests.factories import admin_url, make_merchant, make_order
+from tests.orders.test_search_plan import plan_of_list_search
 from tests.shipments.factories import make_batch, make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,42 @@ def test_shipping_settings_pages_do_not_list_every_store(admin_client, merchant)
     ):
         html = admin_client.get(url).text
         assert "Other 0" not in html, url
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="trigram indexes exist only on PostgreSQL (CI=true)"
+)
+def test_the_label_search_in_the_admin_reads_only_through_indexes(admin_client, merchant):
+    # One field searched without an index (LIKE '%term%' on a transaction id) and the whole
+    # OR is answered by reading every label ever bought.
+    for i in range(40):
+        make_shipment(merchant, f"T-{i:03}", tracking_number=f"94001{i:017}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shipments_shipment")
+        cursor.execute("ANALYZE orders_order")
+    url = f"{admin_url(Shipment, 'changelist')}?q=0000000000012"
+    keep = ("shipments_shipment_order_id", "shipments_shipment_integrator", "shipment_stamps_tx_id")
+    plan = plan_of_list_search(admin_client, url, ["shipments_shipment", "orders_order"], keep)
+    assert "Bitmap Index Scan on shipments_tracking_trgm" in plan, plan
+    # A path the planner was told to avoid (cost 10000000000) means it had no other.
+    read_whole = [line for line in plan.splitlines() if "cost=10000000000" in line]
+    assert not [line for line in read_whole if "on shipments_shipment" in line], plan
+
+
+@pytest.mark.parametrize("by", ["tracking", "part of tracking", "transaction", "order number"])
+def test_the_label_search_in_the_admin_finds_a_label(admin_client, merchant, by):
+    label = make_shipment(
+        merchant,
+        "A-7788",
+        tracking_number="9400100000000000004242",
+        stamps_tx_id="11111111-2222-3333-4444-555555557788",
+    )
+    make_shipment(merchant, "A-1111", tracking_number="9400100000000000001111")
+    term = {
+        "tracking": label.tracking_number,
+        "part of tracking": "4242",
+        "transaction": label.stamps_tx_id,
+        "order number": "A-7788",
+    }[by]
+    html = admin_client.get(admin_url(Shipment, "changelist"), {"q": term}).text
+    assert "9400100000000000004242" in html and "9400100000000000001111" not in html
