@@ -3,10 +3,11 @@ from django.contrib import admin
 from carriers.admin import ViewOnlyAdmin
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from locations.models import EndOfDaySettings
+from merchants.admin import StoreRecordAdmin
 
 
 @admin.register(EndOfDaySettings)
-class EndOfDaySettingsAdmin(admin.ModelAdmin):
+class EndOfDaySettingsAdmin(StoreRecordAdmin):
     list_display = ["location", "merchant", "cutoff_time", "auto_scan_form", "last_auto_scan_on"]
     list_filter = ["auto_scan_form"]
     search_fields = ["location__name", "merchant__name"]

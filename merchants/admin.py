@@ -8,6 +8,16 @@ from django.utils.html import format_html
 from merchants.models import AuditLog, Membership, Merchant, StoreEvent
 
 
+class StoreRecordAdmin(admin.ModelAdmin):
+    """A record of one store stays that store's: moved to another, it would show that store
+    this one's customers (an order's address), or tie its labels, rules and locations to
+    postage bought by this one. The store is chosen when the record is added, then shown."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, "merchant")
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

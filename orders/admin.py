@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from locations.models import ShipFromLocation
+from merchants.admin import StoreRecordAdmin
 from orders.models import (
     ApiKey,
     AutomationRule,
@@ -30,8 +31,10 @@ class OrderAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         merchant, ship_from = cleaned.get("merchant"), cleaned.get("ship_from")
+        # A saved order's store is read-only (StoreRecordAdmin), so not in the form.
+        merchant_id = merchant.pk if merchant else self.instance.merchant_id
         # The label would be bought from another store's address (and its time zone).
-        if merchant and ship_from and ship_from.merchant_id != merchant.pk:
+        if merchant_id and ship_from and ship_from.merchant_id != merchant_id:
             self.add_error(
                 "ship_from",
                 "This ship-from location belongs to another store: pick one of this order's store.",
@@ -40,7 +43,7 @@ class OrderAdminForm(forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StoreRecordAdmin):
     form = OrderAdminForm
     list_display = [
         "number",
@@ -64,14 +67,14 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShipFromLocation)
-class ShipFromLocationAdmin(admin.ModelAdmin):
+class ShipFromLocationAdmin(StoreRecordAdmin):
     list_display = ["name", "merchant", "city", "state", "time_zone", "is_default"]
     search_fields = ["name", "merchant__name", "city"]
     autocomplete_fields = ["merchant"]
 
 
 @admin.register(AutomationRule)
-class AutomationRuleAdmin(admin.ModelAdmin):
+class AutomationRuleAdmin(StoreRecordAdmin):
     list_display = ["name", "merchant", "position", "enabled", "match", "stop_processing"]
     list_filter = ["enabled", "stop_processing", "match"]
     search_fields = ["name", "merchant__name", "merchant__slug"]
@@ -88,7 +91,7 @@ class OrderRuleChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(StoreRecordAdmin):
     list_display = [
         "pk",
         "merchant",
@@ -111,7 +114,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportMapping)
-class ImportMappingAdmin(admin.ModelAdmin):
+class ImportMappingAdmin(StoreRecordAdmin):
     list_display = ["merchant", "updated_at"]
     search_fields = ["merchant__name", "merchant__slug"]
     autocomplete_fields = ["merchant"]

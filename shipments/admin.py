@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from carriers.admin import ViewOnlyAdmin
+from merchants.admin import StoreRecordAdmin
 from orders.catalog import Service
 from orders.models import Order
 from shipments.models import Batch, BatchItem, Shipment, ShippingSettings
@@ -79,7 +80,7 @@ class BatchAdmin(ViewOnlyAdmin):
 
 
 @admin.register(ShippingSettings)
-class ShippingSettingsAdmin(admin.ModelAdmin):
+class ShippingSettingsAdmin(StoreRecordAdmin):
     list_display = ["merchant", "notify_customers", "share_fci_tracking", "layout"]
     search_fields = ["merchant__name"]
     autocomplete_fields = ["merchant"]  # a search, not a list of every store

@@ -1,4 +1,5 @@
-"""Orders in the Django admin: one store's records never take another store's."""
+"""Orders and other per-store records in the Django admin: one store's records never take
+another store's, nor move to another store."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from django.contrib import admin
 from django.forms.models import model_to_dict
 from django.test import RequestFactory
 
-from orders.models import Order
-from tests.factories import admin_url, make_merchant, make_ship_from
+from locations.models import ShipFromLocation
+from orders.models import AutomationRule, ImportJob, Order
+from shipments.models import ShippingSettings
+from tests.factories import admin_url, make_import_job, make_merchant, make_rule, make_ship_from
+from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +36,24 @@ def test_an_orders_ship_from_is_not_picked_from_every_stores_locations(
     assert form.errors["ship_from"] == [
         "This ship-from location belongs to another store: pick one of this order's store."
     ]
+
+
+def test_a_stores_records_cannot_be_moved_to_another_store(
+    admin_client, merchant, outsider_merchant
+):
+    # The other store would see this store's customer and a label bought on this store's
+    # postage; the same holds for every per-store record below.
+    label = make_shipment(merchant, "A-2001")
+    records = {
+        Order: label.order,
+        ShipFromLocation: make_ship_from(merchant, name="Dock 2", is_default=False),
+        AutomationRule: make_rule(merchant),
+        ImportJob: make_import_job(merchant),
+        ShippingSettings: ShippingSettings.objects.get_or_create(merchant=merchant)[0],
+    }
+    for model, record in records.items():
+        response = admin_client.get(admin_url(model, "change", record.pk))
+        assert response.status_code == 200, model
+        assert "merchant" not in response.context["adminform"].form.fields, model
+        assert "Acme Outfitters" in response.text, model
+    assert "merchant" in admin_client.get(admin_url(Order, "add")).context["adminform"].form.fields
