@@ -80,6 +80,9 @@ class AutomationRuleAdmin(StoreRecordAdmin):
     search_fields = ["name", "merchant__name", "merchant__slug"]
     autocomplete_fields = ["merchant"]
     list_select_related = ["merchant"]
+    # Written on the automation page, whose form checks each condition and action: JSON
+    # typed here is taken as is, and one the rules can't read fails every import.
+    readonly_fields = ["conditions", "actions"]
 
 
 @admin.register(OrderRuleChange)

@@ -10,8 +10,16 @@ from django.test import RequestFactory
 
 from locations.models import ShipFromLocation
 from orders.models import AutomationRule, ImportJob, Order
+from orders.rules import reapply_rules
 from shipments.models import ShippingSettings
-from tests.factories import admin_url, make_import_job, make_merchant, make_rule, make_ship_from
+from tests.factories import (
+    admin_url,
+    make_import_job,
+    make_merchant,
+    make_order,
+    make_rule,
+    make_ship_from,
+)
 from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +65,30 @@ def test_a_stores_records_cannot_be_moved_to_another_store(
         assert "merchant" not in response.context["adminform"].form.fields, model
         assert "Acme Outfitters" in response.text, model
     assert "merchant" in admin_client.get(admin_url(Order, "add")).context["adminform"].form.fields
+
+
+def test_R36_an_admin_cannot_hand_write_a_rule_that_stops_the_stores_imports(
+    admin_client, merchant
+):
+    # The automation page's form checks every condition and action; JSON typed here was
+    # taken as is, and a condition on a field rules don't know failed every import.
+    rule = make_rule(merchant, conditions=[{"field": "country", "op": "is", "value": "CA"}])
+    response = admin_client.post(
+        admin_url(AutomationRule, "change", rule.pk),
+        {
+            "name": "Renamed",
+            "position": "1",
+            "enabled": "on",
+            "match": "all",
+            "conditions": '[{"field": "no-such-field", "op": "is", "value": "x"}]',
+            "actions": '{"add_tag": "ruled"}',
+        },
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.name == "Renamed"  # what an admin may still fix
+    assert rule.conditions == [{"field": "country", "op": "is", "value": "CA"}]
+    order = make_order(merchant, "A-3001", country="CA")
+    reapply_rules(merchant, [order.pk])
+    order.refresh_from_db()
+    assert "ruled" in order.tag_list
