@@ -11,8 +11,13 @@ class EndOfDaySettingsAdmin(StoreRecordAdmin):
     list_display = ["location", "merchant", "cutoff_time", "auto_scan_form", "last_auto_scan_on"]
     list_filter = ["auto_scan_form"]
     search_fields = ["location__name", "merchant__name"]
-    raw_id_fields = ["merchant", "location"]
     list_select_related = ["location", "merchant"]
+    # Tied to another store's location, this store's cut-off and automatic SCAN form would
+    # run on that store's labels: the settings page makes them with their location.
+    readonly_fields = ["location"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 class ScanFormLabelInline(admin.TabularInline):

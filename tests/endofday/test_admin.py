@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from endofday.models import Pickup, ScanForm, ScanFormLabel
+from locations.models import EndOfDaySettings
 from tests.endofday.factories import make_pickup, make_scan_form
-from tests.factories import admin_url
+from tests.factories import admin_url, make_ship_from
 from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +53,18 @@ def test_an_admin_cannot_make_up_or_change_a_pickup_the_carrier_scheduled(admin_
     assert response.status_code == 403
     pickup.refresh_from_db()
     assert pickup.status == Pickup.Status.SCHEDULED
+
+
+def test_a_locations_end_of_day_settings_stay_with_that_location(
+    admin_client, merchant, outsider_merchant
+):
+    # Tied to another store's location, this store's cut-off and automatic SCAN form would
+    # run on that store's labels.
+    location = make_ship_from(merchant, name="Dock 9", is_default=False)
+    settings = EndOfDaySettings.objects.create(merchant=merchant, location=location)
+    make_ship_from(outsider_merchant, name="Bramble dock", is_default=False)
+    response = admin_client.get(admin_url(EndOfDaySettings, "change", settings.pk))
+    assert "location" not in response.context["adminform"].form.fields
+    assert "Dock 9" in response.text
+    # Settings are made with their location on the store's settings page.
+    assert admin_client.get(admin_url(EndOfDaySettings, "add")).status_code == 403
