@@ -8,9 +8,12 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
+from funding.models import Refund
 from merchants.crypto import EncryptedTextField
 from merchants.models import MerchantOwned
+from shipments import voids
 from shipments.models import DeliveryStatus, Shipment
 
 
@@ -54,6 +57,14 @@ class Parcel(MerchantOwned):
 
     def __str__(self) -> str:
         return f"Parcel {self.shipment.tracking_number}"
+
+    @cached_property
+    def refund(self) -> Refund | None:
+        """A voided label is no longer followed: what its merchant still waits for is the
+        refund (R41), so the panel shows that instead of the last scan."""
+        if self.stopped != self.Stop.VOIDED:
+            return None
+        return voids.refund_of(self.shipment)
 
 
 class TrackingEvent(models.Model):

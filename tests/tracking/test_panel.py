@@ -1,0 +1,104 @@
+"""The merchant's tracking panel (order and label pages) after the label: what it says of a
+voided label and its refund (R41), and in which time its scans are read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from funding.models import Refund
+from shipments.models import Shipment
+from tests.tracking.factories import make_parcel
+from tracking.models import Parcel, TrackingEvent
+
+pytestmark = pytest.mark.django_db
+
+INSTANT = "2026-06-10T14:00:00+00:00"  # 10:00 AM in New York (EDT), 4:00 AM in Honolulu
+
+
+def voided_parcel(merchant) -> Parcel:
+    parcel = make_parcel(
+        merchant,
+        "VOID-1",
+        status=Shipment.Status.VOIDED,
+        voided_at=timezone.now(),
+        delivery_status="pre_transit",
+    )
+    parcel.stopped = Parcel.Stop.VOIDED
+    parcel.save(update_fields=["stopped"])
+    return parcel
+
+
+def refund_for(parcel: Parcel, **fields) -> Refund:
+    shipment = parcel.shipment
+    return Refund.objects.create(
+        merchant=shipment.merchant,
+        account=shipment.account,
+        reference=shipment.integrator_tx_id,
+        stamps_tx_id=shipment.stamps_tx_id,
+        tracking_number=shipment.tracking_number,
+        amount=shipment.amount,
+        printed_on=shipment.ship_date,
+        **fields,
+    )
+
+
+def panel(client, parcel: Parcel) -> str:
+    return client.get(f"/shipments/{parcel.shipment_id}/tracking/").text
+
+
+@pytest.mark.clock(INSTANT)
+def test_R41_a_voided_labels_panel_says_voided_and_that_its_refund_is_awaited(
+    merchant, owner_client
+):
+    parcel = voided_parcel(merchant)
+    refund_for(parcel, expected_by=timezone.now() + dt.timedelta(days=21))
+    for url in (
+        f"/shipments/{parcel.shipment_id}/tracking/",
+        f"/orders/{parcel.shipment.order_id}/tracking/",
+    ):
+        text = owner_client.get(url).text
+        assert "Label voided" in text
+        assert "not yet scanned" not in text
+        assert "refund of $9.40 requested, expected by Jul 1, 2026" in text
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"status": "refunded", "approved": Decimal("9.40")}, "refunded $9.40"),
+        ({"status": "denied"}, "refund denied by USPS"),
+    ],
+)
+def test_R41_a_voided_labels_panel_says_where_its_refund_ended(
+    merchant, owner_client, fields, says
+):
+    parcel = voided_parcel(merchant)
+    refund_for(parcel, **fields)
+    text = panel(owner_client, parcel)
+    assert "Label voided" in text and says in text
+    assert "not yet scanned" not in text and "requested" not in text
+
+
+@pytest.mark.clock(INSTANT)
+def test_the_panels_scan_and_check_times_are_the_stores_with_its_zone_named(merchant, owner_client):
+    merchant.time_zone = "Pacific/Honolulu"
+    merchant.save(update_fields=["time_zone"])
+    parcel = make_parcel(merchant, "TZ-1", delivery_status="in_transit")
+    parcel.status = "in_transit"
+    parcel.last_checked_at = timezone.now()
+    parcel.save(update_fields=["status", "last_checked_at"])
+    TrackingEvent.objects.create(
+        parcel=parcel,
+        key="accepted",
+        occurred_at=timezone.now(),
+        status="in_transit",
+        description="Accepted at USPS Origin Facility",
+    )
+    text = panel(owner_client, parcel)
+    assert "Jun 10, 4:00 AM HST" in text  # the scan
+    assert "checked Jun 10, 4:00 AM HST" in text
+    assert "14:00" not in text and "UTC" not in text
