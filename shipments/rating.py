@@ -28,7 +28,7 @@ from carriers.stamps.accounts import call
 from carriers.stamps.types import Address, Rate, RateRequest
 from locations.models import ShipFromLocation
 from orders.addresses import carrier_ship_to
-from orders.catalog import Confirmation, PackageType
+from orders.catalog import Confirmation, PackageType, Service
 from orders.models import Order
 from shipments.models import ADD_ON_LABELS
 
@@ -174,7 +174,11 @@ class Quote:
 
     @property
     def name(self) -> str:
-        return (self.rate.service_description or self.service).removeprefix("USPS ")
+        # The catalog's name, which the order list and the order page show too (the label
+        # keeps it as its service_name); the carrier's wording only for a code it lacks.
+        if self.service in Service.values:
+            return Service(self.service).label
+        return self.rate.service_description or self.service
 
     @property
     def postage(self) -> Decimal:

@@ -258,3 +258,18 @@ def test_the_batch_page_costs_the_same_queries_for_two_labels_or_five(
         return len(queries)
 
     assert page_queries(2) == page_queries(5)
+
+
+def test_a_labels_service_has_one_name_on_the_order_list_the_order_page_and_the_label(
+    stamps, account, make_shippable, owner_client
+):
+    order = make_shippable(service="US-GA")
+    shipment = labels.buy_label(order, account, "US-GA")
+    order_list = owner_client.get(reverse("order-list")).text
+    order_page = owner_client.get(reverse("shipments:rates", args=[order.pk])).text
+    label_page = owner_client.get(reverse("shipments:detail", args=[shipment.pk])).text
+    shipments_list = owner_client.get(reverse("shipments:list")).text
+    assert "USPS Ground Advantage" in order_list
+    assert "Label created: USPS Ground Advantage" in order_page
+    assert "<dd>USPS Ground Advantage</dd>" in label_page
+    assert "<td>USPS Ground Advantage</td>" in shipments_list
