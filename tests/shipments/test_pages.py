@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order
 from shipments import batches, labels
 from shipments.models import Batch, BatchItem, Shipment
+from tests.factories import make_member
 from tests.shipments.conftest import international
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -273,3 +275,21 @@ def test_a_labels_service_has_one_name_on_the_order_list_the_order_page_and_the_
     assert "Label created: USPS Ground Advantage" in order_page
     assert "<dd>USPS Ground Advantage</dd>" in label_page
     assert "<td>USPS Ground Advantage</td>" in shipments_list
+
+
+def test_a_viewer_reads_the_order_page_and_its_rates_but_is_offered_no_change_or_purchase(
+    stamps, account, make_shippable, merchant
+):
+    viewer = Client()
+    viewer.force_login(make_member(merchant, "viewer@acme.test", role="viewer"))
+    order = make_shippable()
+    page = viewer.get(reverse("order-detail", args=[order.pk])).text
+    assert order.number in page
+    for control in ("Edit address", "Reapply rules", 'type="submit">Save</button>', "hx-post"):
+        assert control not in page
+    rates = viewer.get(reverse("shipments:rates", args=[order.pk])).text
+    assert "Priority Mail" in rates
+    package = reverse("order-package", args=[order.pk])
+    assert "Buy label</button>" not in rates and f'hx-post="{package}"' not in rates
+    refused = viewer.post(reverse("shipments:buy", args=[order.pk]), {"service": "US-PM"})
+    assert refused.status_code == 403
