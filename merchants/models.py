@@ -239,7 +239,8 @@ class StoreEventQuerySet(models.QuerySet):
 
 
 class StoreEvent(models.Model):
-    """One change to a store's team, sign-in rules or carrier accounts: who, what, to whom.
+    """One change to a store's team, sign-in rules, carrier accounts or the ways other systems
+    reach its orders (the API key, webhooks): who, what, to whom.
 
     Append-only. The actor's e-mail and the subject are kept as text, so the row still says
     who did what after a person leaves or an account is disconnected."""
@@ -259,6 +260,9 @@ class StoreEvent(models.Model):
         CARRIER_CONNECTED = "carrier_connected", "Connected a carrier account"
         CARRIER_DISCONNECTED = "carrier_disconnected", "Disconnected a carrier account"
         STORE_DELETED = "store_deleted", "Deleted the store"
+        API_KEY_CREATED = "api_key_created", "Created a new API key"
+        WEBHOOK_ADDED = "webhook_added", "Added a webhook endpoint"
+        WEBHOOK_DELETED = "webhook_deleted", "Deleted a webhook endpoint"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
     by = models.ForeignKey(

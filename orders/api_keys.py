@@ -8,6 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from merchants import events
 from merchants.models import Merchant
 from orders.models import ApiKey
 
@@ -19,11 +20,13 @@ def hash_key(raw: str) -> str:
 
 
 @transaction.atomic
-def rotate(merchant: Merchant) -> tuple[str, ApiKey]:
-    """A new key for ``merchant``, replacing any old one; returns (the raw key, its record)."""
+def rotate(merchant: Merchant, by=None) -> tuple[str, ApiKey]:
+    """A new key for ``merchant``, replacing any old one; returns (the raw key, its record).
+    ``by`` is logged in the store's activity: the key lets another system write its orders."""
     raw = PREFIX + secrets.token_urlsafe(32)
     ApiKey.objects.for_merchant(merchant).delete()
     key = ApiKey.objects.create(merchant=merchant, prefix=raw[:10], key_hash=hash_key(raw))
+    events.record(merchant, by, events.Action.API_KEY_CREATED, detail=f"{key.prefix}…")
     return raw, key
 
 

@@ -198,7 +198,7 @@ def api_key_settings(request: MerchantRequest) -> HttpResponse:
 @merchant_view(Perm.SETTINGS)
 @require_POST
 def api_key_rotate(request: MerchantRequest) -> HttpResponse:
-    new_key, key = api_keys.rotate(request.merchant)
+    new_key, key = api_keys.rotate(request.merchant, request.user)
     messages.success(request, "New API key created. The old key no longer works.")
     # Shown once, in this response only: ShipDesk keeps just its hash.
     return render(request, "orders/api_key.html", {"key": key, "new_key": new_key})

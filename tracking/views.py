@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +20,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from locations.models import ShipFromLocation
-from merchants import crypto
+from merchants import crypto, events
 from merchants.permissions import Perm, role_allows
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
 from orders.models import Order
@@ -246,7 +247,12 @@ def webhook_list(request: MerchantRequest) -> HttpResponse:
         endpoint = form.save(commit=False)
         endpoint.merchant = request.merchant
         endpoint.secret = webhooks.new_secret()
-        endpoint.save()
+        # The endpoint receives the store's orders and addresses: the owner sees who added it.
+        with transaction.atomic():
+            endpoint.save()
+            events.record(
+                request.merchant, request.user, events.Action.WEBHOOK_ADDED, subject=endpoint.url
+            )
         # Shown once, right after creation: stored encrypted, never displayed again. The
         # session carries it to that page encrypted too (sessions live in the database).
         request.session["webhook_secret"] = [endpoint.pk, crypto.encrypt(str(endpoint.secret))]
@@ -278,7 +284,11 @@ def webhook_detail(request: MerchantRequest, pk: int) -> HttpResponse:
 def webhook_toggle(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint = get_owned_or_404(request, WebhookEndpoint, pk=pk)
     if request.POST.get("action") == "delete":
-        endpoint.delete()
+        with transaction.atomic():
+            endpoint.delete()
+            events.record(
+                request.merchant, request.user, events.Action.WEBHOOK_DELETED, subject=endpoint.url
+            )
         messages.success(request, f"Webhook endpoint {endpoint.url} deleted.")
         return redirect("tracking:webhooks")
     endpoint.is_active = not endpoint.is_active

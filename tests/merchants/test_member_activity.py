@@ -13,6 +13,7 @@ from django.urls import reverse
 from merchants.models import AuditLogIsAppendOnly, Invitation, StoreEvent
 from merchants.twostep import enable_sms
 from tests.factories import make_member
+from tracking.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,21 @@ def test_a_removed_persons_events_still_say_who(merchant, owner_client):
     owner_client.post(reverse("members:remove", args=[membership.pk]))
     shipper.delete()
     assert "ship@acme.test" in activity(owner_client)
+
+
+def test_a_new_api_key_and_each_webhook_added_or_deleted_show_who_did_it(owner_client, merchant):
+    # Both hand the store's orders to another system: the owner sees who opened that door.
+    admin = Client()
+    admin.force_login(make_member(merchant, "ops@acme.test", role="admin"))
+    admin.post(reverse("api-key-rotate"))
+    admin.post(
+        reverse("tracking:webhooks"),
+        {"url": "https://hooks.example.com/in", "events": ["label.bought"]},
+    )
+    endpoint = WebhookEndpoint.objects.get(merchant=merchant)
+    admin.post(reverse("tracking:webhook-toggle", args=[endpoint.pk]), {"action": "delete"})
+    table = activity(owner_client)
+    assert "Created a new API key" in table
+    assert "Added a webhook endpoint: https://hooks.example.com/in" in table
+    assert "Deleted a webhook endpoint: https://hooks.example.com/in" in table
+    assert table.count("ops@acme.test") >= 3
