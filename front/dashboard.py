@@ -7,6 +7,7 @@ from django.db.models import Count, Q, Sum
 from carriers.models import CarrierAccount
 from locations.models import ShipFromLocation
 from merchants.models import Merchant
+from merchants.permissions import Perm
 from orders.models import Order
 
 
@@ -15,6 +16,8 @@ class Step:
     title: str
     url: str
     done: bool
+    # What the step's page needs to be opened: a role without it sees the step, not a link.
+    needs: Perm
 
 
 def dashboard_summary(merchant: Merchant, *, balance: bool) -> dict:
@@ -35,14 +38,15 @@ def dashboard_summary(merchant: Merchant, *, balance: bool) -> dict:
     if balance:
         counts["balance"] = money["balance"]
     counts["steps"] = [
-        Step("Add the address you ship from", "/settings/locations/", has_location),
+        Step("Add the address you ship from", "/settings/locations/", has_location, Perm.VIEW),
         Step(
             "Connect a Stamps.com account, or create a free one",
             "/settings/carriers/",
             money["usable"] > 0,
+            Perm.CARRIERS_VIEW,
         ),
-        Step("Add postage funds", "/funds/", bool(money["balance"])),
-        Step("Import your orders", "/orders/import/", counts["total"] > 0),
+        Step("Add postage funds", "/funds/", bool(money["balance"]), Perm.FUNDS_VIEW),
+        Step("Import your orders", "/orders/import/", counts["total"] > 0, Perm.ORDERS),
     ]
     counts["setup_done"] = all(step.done for step in counts["steps"])
     return counts

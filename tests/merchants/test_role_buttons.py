@@ -3,10 +3,19 @@ labels but is offered nothing the server would refuse with a 403 (merchants.perm
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from urllib.parse import urlsplit
+
 import pytest
 from django.test import Client
+from django.urls import Resolver404, resolve
 
+from merchants.permissions import ROLE_PERMISSIONS, Role
 from tests.factories import make_carrier_account, make_member
+from tests.merchants.test_permissions import url_of
+from tests.merchants.test_tenancy import merchant_patterns
+from tests.tenancy_urls import URL_PERMISSIONS
 from tests.tracking.factories import make_parcel
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +77,47 @@ def test_a_shipper_sees_the_labels_print_void_and_refresh_buttons(merchant):
     for button in ("Print label", "Void label", "Label, ZPL"):
         assert button in page
     assert "Refresh tracking" in shipper.get(f"/shipments/{parcel.shipment_id}/tracking/").text
+
+
+POST_TARGETS = re.compile(
+    r'<form\b[^>]*\bmethod="post"[^>]*>|\bhx-post="[^"]*"|\bformaction="[^"]*"'
+)
+LINKS = re.compile(r'<a\b[^>]*\bhref="(/[^"]*)"')
+ACTION = re.compile(r'\b(?:action|hx-post|formaction)="([^"]*)"')
+
+
+def refused_buttons(page_url: str, html: str, role: str) -> list[str]:
+    """Every place the page posts to that the role's permission table refuses."""
+    refused = []
+    for tag in POST_TARGETS.findall(html):
+        found = ACTION.search(tag)
+        target = urlsplit(unescape(found.group(1)) if found and found.group(1) else page_url).path
+        match = resolve(target)
+        needed = URL_PERMISSIONS.get(match.view_name)
+        if needed is not None and needed[1] not in ROLE_PERMISSIONS[Role(role)]:
+            refused.append(f"{page_url} offers {role} a post to {match.view_name}")
+    for link in LINKS.findall(html):
+        try:
+            match = resolve(urlsplit(unescape(link)).path)
+        except Resolver404:
+            continue
+        needed = URL_PERMISSIONS.get(match.view_name)
+        if needed is not None and needed[0] not in ROLE_PERMISSIONS[Role(role)]:
+            refused.append(f"{page_url} links {role} to {match.view_name}")
+    return refused
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.SHIPPER, Role.ADMIN])
+def test_no_page_a_role_may_read_offers_it_an_action_it_may_not_take(merchant, role):
+    client = client_for(merchant, role)
+    patterns = dict(merchant_patterns())
+    # Every object first, so each page shows its rows' buttons too.
+    urls = {name: url_of(name, patterns[name], merchant) for name in sorted(URL_PERMISSIONS)}
+    refused = []
+    for name, url in urls.items():
+        if URL_PERMISSIONS[name][0] not in ROLE_PERMISSIONS[role]:
+            continue
+        response = client.get(url)
+        if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            refused += refused_buttons(url, response.text, role)
+    assert sorted(set(refused)) == []
