@@ -102,3 +102,24 @@ def test_the_panels_scan_and_check_times_are_the_stores_with_its_zone_named(merc
     assert "Jun 10, 4:00 AM HST" in text  # the scan
     assert "checked Jun 10, 4:00 AM HST" in text
     assert "14:00" not in text and "UTC" not in text
+
+
+@pytest.mark.clock(INSTANT)
+def test_the_labels_last_scan_and_print_times_name_the_stores_zone(merchant, owner_client):
+    merchant.time_zone = "Pacific/Honolulu"
+    merchant.save(update_fields=["time_zone"])
+    parcel = make_parcel(
+        merchant,
+        "TZ-2",
+        delivery_status="in_transit",
+        last_scan_at=timezone.now(),
+        printed_at=timezone.now(),
+    )
+    listed = owner_client.get("/shipments/").text
+    label = owner_client.get(f"/shipments/{parcel.shipment_id}/").text
+    queue = owner_client.get("/shipments/print-queue/").text
+    assert "Jun 10, 4:00 AM HST" in listed  # the last scan
+    assert "Printed Jun 10, 4:00 AM HST." in label
+    assert "Jun 10, 4:00 AM HST" in queue  # printed lately
+    for page in (listed, label, queue):
+        assert "Jun 10, 14:00" not in page and "Jun 10, 04:00" not in page
