@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from funding.models import Refund
 from shipments.models import Shipment
-from tests.tracking.factories import make_parcel
-from tracking.models import Parcel, TrackingEvent
+from tests.tracking.factories import make_endpoint, make_parcel
+from tracking.models import Parcel, TrackingEvent, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +123,26 @@ def test_the_labels_last_scan_and_print_times_name_the_stores_zone(merchant, own
     assert "Jun 10, 4:00 AM HST" in queue  # printed lately
     for page in (listed, label, queue):
         assert "Jun 10, 14:00" not in page and "Jun 10, 04:00" not in page
+
+
+@pytest.mark.clock(INSTANT)
+def test_webhook_and_team_times_name_the_stores_zone(merchant, owner_client):
+    merchant.time_zone = "Pacific/Honolulu"
+    merchant.save(update_fields=["time_zone"])
+    endpoint = make_endpoint(merchant, failing_since=timezone.now())
+    WebhookDelivery.objects.create(
+        merchant=merchant, endpoint=endpoint, event="label.bought", payload={"x": 1}
+    )
+    owner_client.post("/settings/members/", {"email": "new@acme.test", "role": "shipper"})
+    pages = {
+        "endpoints": owner_client.get("/settings/webhooks/").text,
+        "endpoint": owner_client.get(f"/settings/webhooks/{endpoint.pk}/").text,
+        "members": owner_client.get("/settings/members/").text,
+    }
+    assert "Failing since Jun 10, 4:00 AM HST" in pages["endpoints"]
+    assert "failing since Jun 10, 4:00 AM HST" in pages["endpoint"]
+    assert "Jun 10, 4:00:00 AM HST" in pages["endpoint"]  # the delivery
+    assert "sent Jun 10, 4:00 AM HST" in pages["members"]  # the invitation
+    assert "Jun 10, 2026 4:00 AM HST" in pages["members"]  # the activity log
+    for page in pages.values():
+        assert "Jun 10, 04:00" not in page and "Jun 10, 14:00" not in page
