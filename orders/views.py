@@ -337,6 +337,9 @@ def _detail_context(
         "available": validation.available_options(preview),
         "problems": [p for p in problems if p.level != validation.TODO],
         "to_do": [p for p in problems if p.level == validation.TODO],
+        # A voided label opens the order again, but its tracking panel still says where the
+        # refund stands: the panel shows while any label with a tracking number exists.
+        "has_tracked_labels": order.shipments.exclude(tracking_number="").exists(),
     }
 
 

@@ -293,3 +293,15 @@ def test_a_viewer_reads_the_order_page_and_its_rates_but_is_offered_no_change_or
     assert "Buy label</button>" not in rates and f'hx-post="{package}"' not in rates
     refused = viewer.post(reverse("shipments:buy", args=[order.pk]), {"service": "US-PM"})
     assert refused.status_code == 403
+
+
+def test_after_a_void_the_order_page_still_shows_the_voided_label_and_its_refund(
+    stamps, account, make_shippable, owner_client
+):
+    shipment = labels.buy_label(make_shippable(), account, "US-GA")
+    owner_client.post(reverse("shipments:void", args=[shipment.pk]))
+    order_page = owner_client.get(reverse("order-detail", args=[shipment.order_id])).text
+    panel_url = reverse("tracking:order-panel", args=[shipment.order_id])
+    assert f'hx-get="{panel_url}"' in order_page  # the order is open again, its label is not gone
+    panel = owner_client.get(panel_url).text
+    assert "Label voided" in panel and f"refund of ${shipment.amount} requested" in panel
