@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from funding.models import Refund
 from merchants.crypto import EncryptedTextField
 from merchants.models import MerchantOwned
+from orders.catalog import Service
 from shipments import voids
 from shipments.models import DeliveryStatus, Shipment
 
@@ -65,6 +66,12 @@ class Parcel(MerchantOwned):
         if self.stopped != self.Stop.VOIDED:
             return None
         return voids.refund_of(self.shipment)
+
+    @property
+    def express_delivered(self) -> bool:
+        """USPS refunds a late Priority Mail Express delivery, but only when the shipper asks
+        Stamps.com for it (R34): the panel says how once the parcel is delivered."""
+        return self.status == DeliveryStatus.DELIVERED and self.shipment.service == Service.EXPRESS
 
 
 class TrackingEvent(models.Model):

@@ -146,3 +146,30 @@ def test_webhook_and_team_times_name_the_stores_zone(merchant, owner_client):
     assert "Jun 10, 2026 4:00 AM HST" in pages["members"]  # the activity log
     for page in pages.values():
         assert "Jun 10, 04:00" not in page and "Jun 10, 14:00" not in page
+
+
+def test_R34_a_parcel_with_a_delivery_problem_says_lost_parcels_are_claimed_from_usps(
+    merchant, owner_client
+):
+    parcel = make_parcel(merchant, "LOST-1", delivery_status="exception")
+    parcel.status = "exception"
+    parcel.save(update_fields=["status"])
+    text = panel(owner_client, parcel)
+    assert "Delivery problem" in text
+    assert "If the parcel is lost, file a claim with USPS" in text
+
+
+@pytest.mark.clock(INSTANT)
+def test_R34_a_delivered_priority_mail_express_parcel_says_how_to_ask_for_a_late_refund(
+    merchant, owner_client
+):
+    parcel = make_parcel(merchant, "XM-1", service="US-XM", service_name="Priority Mail Express")
+    parcel.status = "delivered"
+    parcel.save(update_fields=["status"])
+    text = panel(owner_client, parcel)
+    assert "shippersupport@stamps.com" in text
+    assert parcel.shipment.tracking_number in text and "created Jun 10, 2026" in text
+    other = make_parcel(merchant, "PM-1")
+    other.status = "delivered"
+    other.save(update_fields=["status"])
+    assert "shippersupport@stamps.com" not in panel(owner_client, other)
