@@ -4,6 +4,7 @@ voided label and its refund (R41), and in which time its scans are read."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -173,3 +174,11 @@ def test_R34_a_delivered_priority_mail_express_parcel_says_how_to_ask_for_a_late
     other.status = "delivered"
     other.save(update_fields=["status"])
     assert "shippersupport@stamps.com" not in panel(owner_client, other)
+
+
+def test_the_shipments_list_does_not_call_a_voided_label_not_yet_scanned(merchant, owner_client):
+    voided_parcel(merchant)
+    listed = owner_client.get("/shipments/").text
+    delivery = re.search(r'data-testid="delivery">(.*?)</td>', listed, re.S)
+    assert delivery is not None and "not yet scanned" not in delivery.group(1)
+    assert "Voided" in listed  # the status column says it
