@@ -33,8 +33,10 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 from django_htmx.middleware import HtmxDetails
 
 from merchants import twostep
@@ -192,6 +194,14 @@ def _refuse(request: HttpRequest, refusal: NotAllowed) -> HttpResponse:
     return render(request, "merchants/not_allowed.html", context, status=403)
 
 
+def _whole_page(request: ShipDeskRequest, url: str) -> HttpResponseBase:
+    """Send the person to ``url``. htmx follows a plain redirect inside the element it swaps
+    (the set-up page squeezed into a panel), so an htmx request loads it as the page."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
 def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], View]:
     """Login required, a merchant chosen, and the member's role allows ``perm``.
 
@@ -209,8 +219,16 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
         @wraps(view)
         def wrapper(request: ShipDeskRequest, *args, **kwargs) -> HttpResponseBase:
             if not request.user.is_authenticated:
+                if getattr(request, "htmx", False):
+                    # Back to the page the panel is on after signing in, not to the panel.
+                    page = request.htmx.current_url_abs_path or "/"
+                    return HttpResponseClientRedirect(redirect_to_login(page).url)
                 return redirect_to_login(request.get_full_path())
             if request.merchant is None:
+                if getattr(request, "htmx", False):
+                    # htmx swaps nothing from a 403: a member removed while the page was open
+                    # would click and see nothing. The reloaded page says there is no store.
+                    return HttpResponseClientRefresh()
                 return render(request, "merchants/no_merchant.html", status=403)
             # Signed in with a store chosen: from here on this is what MerchantRequest describes.
             request = cast(MerchantRequest, request)
@@ -225,7 +243,7 @@ def merchant_view(perm: Perm, *, read: Perm | None = None) -> Callable[[View], V
                     f"{request.merchant} asks every member to use two-step sign-in. "
                     "Set it up to continue.",
                 )
-                return redirect("two-step")
+                return _whole_page(request, reverse("two-step"))
             needed = read if request.method in SAFE_METHODS else perm
             try:
                 check(

@@ -153,3 +153,17 @@ def test_another_stores_members_and_invitations_are_out_of_reach(outsider_client
     for name, pk in [("members:revoke", inv.pk), ("members:remove", mem.pk)]:
         assert outsider_client.post(reverse(name, args=[pk])).status_code == 404
     assert merchant.memberships.count() == 1 and Invitation.objects.get().is_open
+
+
+def test_a_removed_members_open_page_reloads_on_its_next_htmx_request_and_shows_no_store(
+    merchant, owner, order
+):
+    # htmx swaps nothing from a 403 page: the removed member would click and see nothing.
+    staff = make_member(merchant, "gone@acme.test", role="shipper")
+    client = Client()
+    client.force_login(staff)
+    merchant.memberships.get(user=staff).delete()
+    panel = reverse("tracking:order-panel", args=[order.pk])
+    response = client.get(panel, headers={"HX-Request": "true"})
+    assert response["HX-Refresh"] == "true"
+    assert client.get(panel).status_code == 403  # the reloaded page: no store to work in

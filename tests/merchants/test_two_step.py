@@ -180,3 +180,24 @@ def test_after_the_code_the_person_lands_where_they_were_going_on_this_site_only
         )
     # "0" is no path: it was taken for a URL name, and signing in ended on a server error.
     assert done.status_code == 302 and done["Location"] == lands_on
+
+
+def test_an_htmx_panel_sends_a_member_without_it_to_set_it_up_as_a_whole_page(merchant, order):
+    # A plain redirect would be followed inside the panel: the set-up page squeezed into it.
+    merchant.require_two_step = True
+    merchant.save(update_fields=["require_two_step"])
+    client = Client()
+    client.force_login(make_member(merchant, "ship@acme.test", role="shipper"))
+    response = client.get(
+        reverse("tracking:order-panel", args=[order.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("two-step")
+
+
+def test_a_signed_out_htmx_request_signs_in_as_a_whole_page_and_comes_back_to_the_page(order):
+    response = Client().get(
+        reverse("tracking:order-panel", args=[order.pk]),
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver/orders/{order.pk}/"},
+    )
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/orders/{order.pk}/"
