@@ -182,3 +182,9 @@ def test_the_shipments_list_does_not_call_a_voided_label_not_yet_scanned(merchan
     delivery = re.search(r'data-testid="delivery">(.*?)</td>', listed, re.S)
     assert delivery is not None and "not yet scanned" not in delivery.group(1)
     assert "Voided" in listed  # the status column says it
+
+
+def test_a_label_being_voided_says_so_in_its_panel(merchant, owner_client):
+    parcel = make_parcel(merchant, "VOIDING-1", status=Shipment.Status.VOIDING)
+    text = panel(owner_client, parcel)
+    assert "Being voided" in text and "not yet scanned" not in text
