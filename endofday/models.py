@@ -96,6 +96,13 @@ class Pickup(MerchantOwned):
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A changed or cancelled pickup decides whether USPS comes: the page says who did it.
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-pickup_date", "-pk"]

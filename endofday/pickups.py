@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
@@ -277,6 +278,7 @@ def modify_pickup(
     instructions: str = "",
     contact_phone: str,
     now: dt.datetime | None = None,
+    by: User | None = None,
 ) -> Pickup:
     """SWSIM ModifyCarrierPickup, until the carrier's cut-off on the pickup day."""
     _ensure_changeable(pickup, now)
@@ -303,12 +305,13 @@ def modify_pickup(
         instructions=packages.instructions,
         contact_phone=phone,
         modified_at=timezone.now(),
+        modified_by=by,
     )
     pickup.refresh_from_db()
     return pickup
 
 
-def cancel_pickup(pickup: Pickup, now: dt.datetime | None = None) -> Pickup:
+def cancel_pickup(pickup: Pickup, now: dt.datetime | None = None, by: User | None = None) -> Pickup:
     """SWSIM CancelCarrierPickup, until the carrier's cut-off on the pickup day."""
     _ensure_changeable(pickup, now)
     try:
@@ -316,7 +319,7 @@ def cancel_pickup(pickup: Pickup, now: dt.datetime | None = None) -> Pickup:
     except errors.StampsError as exc:
         raise _pickup_error(exc, "cancelled") from exc
     Pickup.objects.filter(pk=pickup.pk).update(
-        status=Pickup.Status.CANCELLED, cancelled_at=timezone.now()
+        status=Pickup.Status.CANCELLED, cancelled_at=timezone.now(), cancelled_by=by
     )
     pickup.refresh_from_db()
     return pickup

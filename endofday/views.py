@@ -252,13 +252,19 @@ def _details_initial(pickup: Pickup) -> dict:
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def pickup_detail(request: MerchantRequest, pk: int) -> HttpResponse:
-    pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
+    pickup = get_owned_or_404(
+        request,
+        Pickup.objects.select_related(
+            "location", "account", "created_by", "modified_by", "cancelled_by"
+        ),
+        pk=pk,
+    )
     error = None
     if request.method == "POST":
         form = PickupDetailsForm(request.POST)
         if form.is_valid():
             try:
-                pickup_services.modify_pickup(pickup, **form.cleaned_data)
+                pickup_services.modify_pickup(pickup, **form.cleaned_data, by=request.user)
             except EndOfDayError as exc:
                 error = exc
             else:
@@ -281,7 +287,7 @@ def pickup_detail(request: MerchantRequest, pk: int) -> HttpResponse:
 def pickup_cancel(request: MerchantRequest, pk: int) -> HttpResponse:
     pickup = get_owned_or_404(request, Pickup.objects.select_related("location", "account"), pk=pk)
     try:
-        pickup_services.cancel_pickup(pickup)
+        pickup_services.cancel_pickup(pickup, by=request.user)
     except EndOfDayError as exc:
         messages.error(request, exc.message)
     else:

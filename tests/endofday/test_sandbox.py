@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 
 from endofday import pickups, scan_forms, shipping_day
 from endofday.models import Pickup, ScanForm, ScanFormLabel
 from tests.endofday.conftest import FRI, MON, SAT, THAT_WEEK, THU, utc
+from tests.factories import make_member
 from tests.support import WEEKDAY_MORNING
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock(THAT_WEEK)]
@@ -166,3 +168,35 @@ def test_r33_a_pickup_asked_for_on_saturday_comes_on_monday(stamps, account, pla
         )
     assert pickup.pickup_date == MON and pickup.status == Pickup.Status.SCHEDULED
     assert stamps.pickups("eod-pro")[0].pickup_date == MON
+
+
+@pytest.mark.clock("2026-11-05T15:00:00+00:00")
+def test_a_pickup_page_says_who_scheduled_changed_and_cancelled_it(
+    stamps, account, place, bought_label, owner_client, merchant
+):
+    ny = place("America/New_York", is_default=True, phone="718-555-0100")
+    shipper = Client()
+    shipper.force_login(make_member(merchant, "dock@acme.test", role="shipper"))
+    data = {
+        "account": account.pk,
+        "location": ny.pk,
+        "requested_date": FRI.isoformat(),
+        "package_count": 2,
+        "total_weight_lb": 3,
+        "package_location": "FrontDoor",
+        "contact_phone": "(718) 555-0100",
+        "confirm": "1",
+    }
+    with at(stamps, utc(2026, 11, 5, 15)):
+        bought_label(account, ny)
+        owner_client.post("/shipments/pickups/", data)
+        pickup = Pickup.objects.get()
+        shipper.post(
+            f"/shipments/pickups/{pickup.pk}/",
+            {**data, "package_count": 3, "package_location": "MailRoom"},
+        )
+        shipper.post(f"/shipments/pickups/{pickup.pk}/cancel/")
+        page = owner_client.get(f"/shipments/pickups/{pickup.pk}/").text
+    assert 'Scheduled by</dt><dd data-testid="pickup-by">owner@acme.test</dd>' in page
+    assert "Changed by dock@acme.test on Nov 5, 10:00 AM EST" in page
+    assert "Cancelled by dock@acme.test on Nov 5, 10:00 AM EST" in page
