@@ -140,7 +140,9 @@ def scan_forms(request: MerchantRequest) -> HttpResponse:
 
 @merchant_view(Perm.LABELS, read=Perm.VIEW)
 def scan_form_detail(request: MerchantRequest, pk: int) -> HttpResponse:
-    form = get_owned_or_404(request, ScanForm.objects.select_related("account", "location"), pk=pk)
+    form = get_owned_or_404(
+        request, ScanForm.objects.select_related("account", "location", "created_by"), pk=pk
+    )
     labels = [item.shipment for item in form.items.select_related("shipment__order")]
     return render(request, "endofday/scan_form.html", {"form": form, "labels": labels})
 
