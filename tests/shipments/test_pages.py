@@ -290,7 +290,9 @@ def test_a_viewer_reads_the_order_page_and_its_rates_but_is_offered_no_change_or
     rates = viewer.get(reverse("shipments:rates", args=[order.pk])).text
     assert "Priority Mail" in rates
     package = reverse("order-package", args=[order.pk])
+    buy = reverse("shipments:buy", args=[order.pk])
     assert "Buy label</button>" not in rates and f'hx-post="{package}"' not in rates
+    assert f'action="{buy}"' not in rates
     refused = viewer.post(reverse("shipments:buy", args=[order.pk]), {"service": "US-PM"})
     assert refused.status_code == 403
 
