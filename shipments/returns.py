@@ -28,6 +28,7 @@ from locations.models import ShipFromLocation
 from merchants.errors import Fix
 from merchants.permissions import Perm, require
 from orders.addresses import carrier_ship_to
+from orders.catalog import Service
 from shipments import rating
 from shipments.labels import (
     LabelError,
@@ -39,11 +40,11 @@ from shipments.labels import (
 )
 from shipments.models import Shipment
 
-# Domestic services USPS carries return labels on (the sandbox's list; see its README).
+# Domestic services USPS carries return labels on (the sandbox's list; see its README),
+# named as the catalog names them everywhere else.
 RETURN_SERVICES = {
-    "US-GA": "Ground Advantage",
-    "US-PM": "Priority Mail",
-    "US-XM": "Priority Mail Express",
+    str(code): Service(code).label
+    for code in (Service.GROUND_ADVANTAGE, Service.PRIORITY, Service.EXPRESS)
 }
 EXPIRY_DAYS = (7, 14, 30, 60, 90)
 DEFAULT_EXPIRY_DAYS = 30
@@ -144,7 +145,8 @@ def _check_request(outbound: Shipment, location: ShipFromLocation, service: str,
         raise LabelError("Return labels can only go to a US location.")
     if service not in RETURN_SERVICES:
         raise LabelError(
-            "Choose Ground Advantage, Priority Mail or Priority Mail Express for a return label."
+            "Choose USPS Ground Advantage, Priority Mail or Priority Mail Express for a return "
+            "label."
         )
     if days not in EXPIRY_DAYS:
         raise LabelError(

@@ -188,3 +188,10 @@ def test_a_label_being_voided_says_so_in_its_panel(merchant, owner_client):
     parcel = make_parcel(merchant, "VOIDING-1", status=Shipment.Status.VOIDING)
     text = panel(owner_client, parcel)
     assert "Being voided" in text and "not yet scanned" not in text
+
+
+def test_the_return_label_form_names_services_as_every_other_page_does(merchant, owner_client):
+    parcel = make_parcel(merchant, "RET-1", service="US-GA", service_name="USPS Ground Advantage")
+    form = owner_client.get(f"/shipments/{parcel.shipment_id}/return/").text
+    names = re.findall(r'<option value="US-[A-Z]+"[^>]*>([^<]*)</option>', form)
+    assert names == ["USPS Ground Advantage", "Priority Mail", "Priority Mail Express"]
