@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.urls import reverse
+from django.urls import resolve, reverse
+
+from merchants.tenancy import PERM_ATTR
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,13 @@ class Fix:
     @property
     def url(self) -> str:
         return reverse(self.url_name, args=list(self.args))
+
+    @property
+    def needs(self) -> str | None:
+        """The permission its page asks of a reader (``merchant_view``), so the link is
+        offered only to a role that may open it; None for a page anyone signed in may open."""
+        declared = getattr(resolve(self.url).func, PERM_ATTR, None)
+        return declared[0] if declared else None
 
 
 class MerchantError(Exception):

@@ -307,3 +307,20 @@ def test_after_a_void_the_order_page_still_shows_the_voided_label_and_its_refund
     assert f'hx-get="{panel_url}"' in order_page  # the order is open again, its label is not gone
     panel = owner_client.get(panel_url).text
     assert "Label voided" in panel and f"refund of ${shipment.amount} requested" in panel
+
+
+def test_a_shipper_refused_for_lack_of_postage_is_not_linked_to_funds_they_cannot_open(
+    stamps, sandbox_account, make_shippable, merchant
+):
+    sandbox_account(balance="1.00")
+    shipper = Client()
+    shipper.force_login(make_member(merchant, "packer@acme.test", role="shipper"))
+    order = make_shippable()
+    response = shipper.post(
+        reverse("shipments:buy", args=[order.pk]),
+        {"service": "US-PM"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Not enough postage" in response.text
+    assert 'href="/funds/"' not in response.text
+    assert "Ask the store's owner or an admin (Add funds)." in response.text
