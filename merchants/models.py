@@ -263,6 +263,8 @@ class StoreEvent(models.Model):
         API_KEY_CREATED = "api_key_created", "Created a new API key"
         WEBHOOK_ADDED = "webhook_added", "Added a webhook endpoint"
         WEBHOOK_DELETED = "webhook_deleted", "Deleted a webhook endpoint"
+        WEBHOOK_ON = "webhook_on", "Turned on a webhook endpoint"
+        WEBHOOK_OFF = "webhook_off", "Turned off a webhook endpoint"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
     by = models.ForeignKey(

@@ -294,7 +294,10 @@ def webhook_toggle(request: MerchantRequest, pk: int) -> HttpResponse:
     endpoint.is_active = not endpoint.is_active
     endpoint.failing_since = None
     endpoint.disabled_at = None if endpoint.is_active else endpoint.disabled_at
-    endpoint.save(update_fields=["is_active", "failing_since", "disabled_at"])
+    action = events.Action.WEBHOOK_ON if endpoint.is_active else events.Action.WEBHOOK_OFF
+    with transaction.atomic():
+        endpoint.save(update_fields=["is_active", "failing_since", "disabled_at"])
+        events.record(request.merchant, request.user, action, subject=endpoint.url)
     messages.success(request, "Endpoint turned " + ("on." if endpoint.is_active else "off."))
     return redirect("tracking:webhook", pk=endpoint.pk)
 

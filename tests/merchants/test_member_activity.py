@@ -120,3 +120,18 @@ def test_a_new_api_key_and_each_webhook_added_or_deleted_show_who_did_it(owner_c
     assert "Added a webhook endpoint: https://hooks.example.com/in" in table
     assert "Deleted a webhook endpoint: https://hooks.example.com/in" in table
     assert table.count("ops@acme.test") >= 3
+
+
+def test_turning_a_webhook_endpoint_off_and_on_again_shows_who_did_it(owner_client, merchant):
+    admin = Client()
+    admin.force_login(make_member(merchant, "ops@acme.test", role="admin"))
+    admin.post(
+        reverse("tracking:webhooks"),
+        {"url": "https://hooks.example.com/in", "events": ["label.bought"]},
+    )
+    endpoint = WebhookEndpoint.objects.get(merchant=merchant)
+    admin.post(reverse("tracking:webhook-toggle", args=[endpoint.pk]))
+    admin.post(reverse("tracking:webhook-toggle", args=[endpoint.pk]))
+    table = activity(owner_client)
+    assert "Turned off a webhook endpoint: https://hooks.example.com/in" in table
+    assert "Turned on a webhook endpoint: https://hooks.example.com/in" in table
