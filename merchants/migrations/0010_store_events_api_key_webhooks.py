@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipdesk', '0008_two_step_sms_store_events_deletion'),
+        ('shipdesk', '0009_audit_reason'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipdesk', '0009_store_events_api_key_webhooks'),
+        ('shipdesk', '0010_store_events_api_key_webhooks'),
     ]
 
     operations = [
