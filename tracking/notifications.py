@@ -109,6 +109,8 @@ def compose(
         "branding": branding,
         "store_name": values["store_name"],
         "payload": payload,
+        # The payload's ISO date is for marketplaces and webhooks; a customer reads words.
+        "shipped_on": shipment.ship_date,
         "track_link": track_link,
         "unsubscribe_link": unsubscribe_link,
         "logo_src": logo_src,

@@ -111,7 +111,12 @@ def test_the_email_uses_the_store_wording_colours_and_logo(merchant):
     sent = mail.outbox[0]
     assert sent.subject == "Acme Shop: order MAIL-1 left us"
     assert f"Hi {order.recipient_name}! {{unknown}} stays as typed." in sent.body
+    # The customer reads the ship date in words, not the marketplaces' ISO form.
+    shipped_on = parcel.shipment.ship_date
+    in_words = f"shipped {shipped_on:%A, %B} {shipped_on.day}, {shipped_on.year}"
+    assert in_words in sent.body and shipped_on.isoformat() not in sent.body
     html = sent.alternatives[0].content
+    assert in_words in html
     assert "#123456" in html and "cid:store-logo" in html
     assert [a["Content-ID"] for a in sent.attachments] == ["<store-logo>"]
     assert sent.extra_headers["List-Unsubscribe"].startswith("<http")
