@@ -77,10 +77,14 @@ def test_rates_refresh_when_the_weight_changes_then_buy_print_and_void(
     ).to_be_visible()
     expect(page.get_by_test_id("shipment-status")).to_have_text("Voided")
     # R41: USPS approves the refund later; the page says so until the carrier credits it.
-    expect(page.get_by_test_id("refund")).to_contain_text(f"refund of ${shipment.amount} requested")
+    refund = page.get_by_test_id("cost").get_by_test_id("refund")
+    expect(refund).to_contain_text(f"refund of ${shipment.amount} requested")
     assert sandbox.get_balance("acme-e2e") == Decimal("100.00") - shipment.amount
     credit_refunds(sandbox)
     assert sandbox.get_balance("acme-e2e") == Decimal("100.00")
     page.reload()
-    expect(page.get_by_test_id("refund")).to_have_text(f"refunded ${shipment.amount}")
+    expect(refund).to_have_text(f"refunded ${shipment.amount}")
+    # The tracking panel of a voided label tells the same refund story.
+    parcel = page.get_by_test_id("tracking-parcel")
+    expect(parcel.get_by_test_id("refund")).to_have_text(f"refunded ${shipment.amount}")
     assert page.console_errors == []
