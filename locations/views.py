@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from carriers.stamps.zones import state_for_zip
 from locations.models import ShipFromLocation
 from locations.regions import NAMES, RegionField
+from merchants import events
 from merchants.ids import ascii_digits
 from merchants.permissions import Perm
 from merchants.tenancy import MerchantRequest, get_owned_or_404, merchant_view, owned
@@ -81,22 +82,71 @@ class ShipFromLocationForm(forms.ModelForm):
         return cleaned
 
 
+# The fields a merchant edits, compared before and after a save for the activity log.
+EDITABLE = ShipFromLocationForm.Meta.fields
+
+
+def _where(location: ShipFromLocation) -> str:
+    return f"{location.city}, {location.state} {location.postal_code}"
+
+
 @transaction.atomic
-def make_default(location: ShipFromLocation) -> None:
+def make_default(location: ShipFromLocation, by) -> None:
+    """New orders ship from ``location``; the activity log names the one it replaces."""
+    if location.is_default:
+        return
+    previous = (
+        ShipFromLocation.objects.for_merchant(location.merchant).filter(is_default=True).first()
+    )
     ShipFromLocation.objects.for_merchant(location.merchant).filter(is_default=True).exclude(
         pk=location.pk
     ).update(is_default=False)
     ShipFromLocation.objects.filter(pk=location.pk).update(is_default=True)
+    location.is_default = True
+    events.record(
+        location.merchant,
+        by,
+        events.Action.LOCATION_DEFAULT,
+        subject=location.name,
+        detail=f"was “{previous.name}”" if previous else "",
+    )
 
 
-def save_location(form: ShipFromLocationForm, merchant) -> ShipFromLocation:
-    with transaction.atomic():
-        location = form.save(commit=False)
-        location.merchant = merchant
-        first = not ShipFromLocation.objects.for_merchant(merchant).exclude(pk=location.pk).exists()
-        location.is_default = location.is_default or first
-        location.save()
+@transaction.atomic
+def save_location(
+    form: ShipFromLocationForm, merchant, by, before: dict | None = None
+) -> ShipFromLocation:
+    """Saves a new location (``before`` None) or an edited one (``before``: its
+    ``events.snapshot`` taken before the form was validated); the log says which fields."""
+    location = form.save(commit=False)
+    location.merchant = merchant
+    first = not ShipFromLocation.objects.for_merchant(merchant).exclude(pk=location.pk).exists()
+    location.is_default = location.is_default or first
+    location.save()
+    if before is None:
+        action, detail = events.Action.LOCATION_ADDED, _where(location)
+        detail += ", the default" if first else ""
+    else:
+        action, detail = events.Action.LOCATION_CHANGED, events.changes(before, location)
+        if not detail:
+            return location  # saved as it was: nothing to log
+        if before["name"] != location.name:
+            detail = detail.replace("location name", f"location name (was “{before['name']}”)")
+    events.record(merchant, by, action, subject=location.name, detail=detail)
     return location
+
+
+@transaction.atomic
+def delete_location(location: ShipFromLocation, by) -> None:
+    """Raises ProtectedError when labels or SCAN forms still name the location."""
+    location.delete()
+    events.record(
+        location.merchant,
+        by,
+        events.Action.LOCATION_DELETED,
+        subject=location.name,
+        detail=_where(location),
+    )
 
 
 @merchant_view(Perm.SETTINGS, read=Perm.VIEW)
@@ -112,8 +162,9 @@ def location_list(request: MerchantRequest) -> HttpResponse:
 def location_edit(request: MerchantRequest, pk: int | None = None) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk) if pk else None
     form = ShipFromLocationForm(request.POST or None, instance=location)
+    before = events.snapshot(location, EDITABLE) if location else None
     if request.method == "POST" and form.is_valid():
-        saved = save_location(form, request.merchant)
+        saved = save_location(form, request.merchant, request.user, before)
         messages.success(request, f"Saved “{saved.name}”.")
         return redirect("locations:list")
     return render(request, "locations/edit.html", {"form": form, "location": location})
@@ -123,7 +174,7 @@ def location_edit(request: MerchantRequest, pk: int | None = None) -> HttpRespon
 @require_POST
 def location_make_default(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
-    make_default(location)
+    make_default(location, request.user)
     messages.success(
         request, f"New orders ship from “{location.name}” unless a rule says otherwise."
     )
@@ -138,7 +189,7 @@ def location_delete(request: MerchantRequest, pk: int) -> HttpResponse:
         messages.error(request, "Make another location the default before deleting this one.")
         return redirect("locations:list")
     try:
-        location.delete()
+        delete_location(location, request.user)
     except ProtectedError:
         messages.error(
             request,

@@ -1,10 +1,16 @@
-"""The store's activity log: team changes, sign-in rules and carrier accounts, with who did it.
+"""The store's activity log: team changes, sign-in rules, carrier accounts, the ways other
+systems reach the store's orders, and its settings (ship-from locations, customer e-mail
+branding, shipping settings), with who did it.
 
 Services write one row in the same transaction as the change, so the log never claims a change
 that was rolled back, nor misses one that was made."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
 from django.db.models import QuerySet
 
 from merchants.models import Merchant, StoreEvent
@@ -28,6 +34,40 @@ def record(
         subject=subject[:254],
         detail=detail[:300],
     )
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of ``fields`` before a form touches ``instance`` (``is_valid`` writes the
+    submitted values onto it), for ``changes`` to compare with once it is saved."""
+    return {name: _comparable(getattr(instance, name)) for name in fields}
+
+
+def changes(before: dict[str, Any], instance: models.Model) -> str:
+    """What a merchant reads in the log about a settings change: the names of the fields whose
+    stored values differ, with the new value only for a switch or a choice from a list.
+
+    Free text is named, never quoted: it may be long, and a binary field (a logo) or a secret
+    would have no business in the log. Empty when nothing changed, so nothing is recorded for
+    a form saved as it was (a colour typed in capitals, a ZIP code with a space, ...)."""
+    said = []
+    for name, was in before.items():
+        now = _comparable(getattr(instance, name))
+        if now == was:
+            continue
+        field = instance._meta.get_field(name)
+        assert isinstance(field, models.Field), f"{name} is not a column"
+        label = str(field.verbose_name)
+        if isinstance(field, models.BooleanField):
+            label += " on" if now else " off"
+        elif field.choices:
+            label += f": {dict(field.flatchoices).get(now, now)}"
+        said.append(label)
+    return ", ".join(said)
+
+
+def _comparable(value: Any) -> Any:
+    # PostgreSQL hands binary columns back as memoryview, which never equals the bytes saved.
+    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def two_step_changed(user, action: str, method: str) -> None:

@@ -239,8 +239,9 @@ class StoreEventQuerySet(models.QuerySet):
 
 
 class StoreEvent(models.Model):
-    """One change to a store's team, sign-in rules, carrier accounts or the ways other systems
-    reach its orders (the API key, webhooks): who, what, to whom.
+    """One change to a store's team, sign-in rules, carrier accounts, the ways other systems
+    reach its orders (the API key, webhooks) or its settings (ship-from locations, customer
+    e-mail branding, shipping settings): who, what, to whom.
 
     Append-only. The actor's e-mail and the subject are kept as text, so the row still says
     who did what after a person leaves or an account is disconnected."""
@@ -265,6 +266,12 @@ class StoreEvent(models.Model):
         WEBHOOK_DELETED = "webhook_deleted", "Deleted a webhook endpoint"
         WEBHOOK_ON = "webhook_on", "Turned on a webhook endpoint"
         WEBHOOK_OFF = "webhook_off", "Turned off a webhook endpoint"
+        LOCATION_ADDED = "location_added", "Added a ship-from location"
+        LOCATION_CHANGED = "location_changed", "Changed a ship-from location"
+        LOCATION_DELETED = "location_deleted", "Deleted a ship-from location"
+        LOCATION_DEFAULT = "location_default", "Made a ship-from location the default"
+        BRANDING_CHANGED = "branding_changed", "Changed the customer e-mail branding"
+        SHIPPING_SETTINGS = "shipping_settings", "Changed the shipping settings"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
     by = models.ForeignKey(
@@ -272,7 +279,9 @@ class StoreEvent(models.Model):
     )
     actor = models.CharField(max_length=254, blank=True, help_text="Who, as text; empty: ShipDesk")
     action = models.CharField(max_length=24, choices=Action.choices)
-    subject = models.CharField(max_length=254, blank=True, help_text="The person or account")
+    subject = models.CharField(
+        max_length=254, blank=True, help_text="The person, account or location"
+    )
     detail = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,7 @@ from carriers.stamps.errors import StampsError
 from carriers.stamps.types import Address
 from locations.models import ShipFromLocation
 from locations.shipping_day import scan_form_deadlines
+from merchants import events
 from merchants.errors import Fix, MerchantError
 from merchants.exports import SafeWriter
 from merchants.ids import parse_ids
@@ -444,9 +446,16 @@ def void_selected(request: MerchantRequest) -> HttpResponse:
 def shipping_settings(request: MerchantRequest) -> HttpResponse:
     prefs = ShippingSettings.get_for(request.merchant)
     form = ShippingSettingsForm(request.POST or None, instance=prefs)
+    before = events.snapshot(prefs, ShippingSettingsForm.Meta.fields)
     if request.method == "POST" and form.is_valid():
         form.instance.merchant = request.merchant
-        form.save()
+        with transaction.atomic():
+            saved = form.save()
+            changed = events.changes(before, saved)
+            if changed:
+                events.record(
+                    request.merchant, request.user, events.Action.SHIPPING_SETTINGS, detail=changed
+                )
         messages.success(request, "Shipping settings saved.")
         return redirect("shipments:settings")
     from shipments.print_views import MyPrintingForm

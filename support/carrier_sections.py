@@ -248,7 +248,7 @@ def carrier_calls(merchant: Merchant) -> Section:
 
 
 def activity(merchant: Merchant) -> Section:
-    """Who changed the team, its sign-in rules and its carrier accounts (merchants.events)."""
+    """Who changed the team, its sign-in rules, carrier accounts and settings (merchants.events)."""
     rows = StoreEvent.objects.filter(merchant=merchant).order_by("-created_at", "-pk")[:ROWS]
     return Section(
         "activity",
@@ -264,5 +264,5 @@ def activity(merchant: Merchant) -> Section:
             ]
             for e in rows
         ],
-        empty="No team, sign-in or carrier account changes recorded.",
+        empty="No team, sign-in, carrier account or settings changes recorded.",
     )

@@ -220,3 +220,23 @@ def executed(messages: list[str]) -> int:
         for line in messages
         if line.startswith("F\t") and ("\tExecute\t" in line or "\tQuery\t" in line)
     )
+
+
+def store_log(merchant) -> list[tuple[str, str, str, str]]:
+    """The store's activity log, oldest first: (actor, action, subject, detail)."""
+    from merchants.models import StoreEvent
+
+    rows = StoreEvent.objects.filter(merchant=merchant).order_by("created_at", "pk")
+    return list(rows.values_list("actor", "action", "subject", "detail"))
+
+
+def activity_table(client) -> str:
+    """The activity table of the members page, as the client's person sees it."""
+    import re
+
+    from django.urls import reverse
+
+    page = client.get(reverse("members:list")).text
+    found = re.search(r'data-testid="team-activity">(.*?)</table>', page, re.S)
+    assert found is not None, "no activity table on the members page"
+    return found.group(1)

@@ -176,9 +176,17 @@ def return_email(request: MerchantRequest, pk: int) -> HttpResponse:
 def branding(request: MerchantRequest) -> HttpResponse:
     current = Branding.get_for(request.merchant)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=current)
+    # The logo is named when it changes, never its bytes (events.changes).
+    before = events.snapshot(current, [*BrandingForm.Meta.fields, "logo"])
     if request.method == "POST" and form.is_valid():
         form.instance.merchant = request.merchant
-        form.save()
+        with transaction.atomic():
+            saved = form.save()
+            changed = events.changes(before, saved)
+            if changed:
+                events.record(
+                    request.merchant, request.user, events.Action.BRANDING_CHANGED, detail=changed
+                )
         messages.success(request, "Tracking page and e-mail branding saved.")
         return redirect("tracking:branding")
     prefs = ShippingSettings.get_for(request.merchant)

@@ -13,21 +13,11 @@ from django.urls import reverse
 from merchants.models import AuditLogIsAppendOnly, Invitation, StoreEvent
 from merchants.twostep import enable_sms
 from tests.factories import make_member
+from tests.support import activity_table as activity
+from tests.support import store_log as log
 from tracking.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
-
-
-def log(merchant) -> list[tuple[str, str, str, str]]:
-    rows = StoreEvent.objects.filter(merchant=merchant).order_by("created_at", "pk")
-    return list(rows.values_list("actor", "action", "subject", "detail"))
-
-
-def activity(client: Client) -> str:
-    page = client.get(reverse("members:list")).text
-    found = re.search(r'data-testid="team-activity">(.*?)</table>', page, re.S)
-    assert found is not None, "no activity table on the members page"
-    return found.group(1)
 
 
 def test_every_team_change_is_logged_with_who_did_it(owner_client, owner, merchant):
