@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout, password_validation
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -98,11 +99,14 @@ def _membership(request: MerchantRequest, pk: int) -> Membership:
 
 def _done(request: MerchantRequest, action, success: str) -> HttpResponse:
     try:
-        action()
+        withdrawn = action()
     except members.TeamError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
+        if withdrawn:  # a role change or removal took the member's open invitations with it
+            emails = ", ".join(invitation.email for invitation in withdrawn)
+            messages.info(request, f"Their open invitations no longer work: {emails}.")
     return redirect("members:list")
 
 
@@ -163,6 +167,9 @@ def accept_invitation(request: ShipDeskRequest, token: str) -> HttpResponse:
     """The e-mailed link: join as the signed-in user, sign in first, or set a password."""
     from django.contrib.auth import get_user_model
 
+    withdrawn = members.withdrawn_invitation(token)
+    if withdrawn is not None:
+        return _withdrawn(request, withdrawn)
     invitation = members.open_invitation(token)
     if invitation is None:
         return render(request, "merchants/invitation_invalid.html", status=400)
@@ -188,18 +195,34 @@ def accept_invitation(request: ShipDeskRequest, token: str) -> HttpResponse:
                 form.add_error("password", exc)
         if form is None or not form.errors:
             try:
-                if form is not None:
-                    user = members.create_invited_user(invitation, form.cleaned_data["password"])
-                    login(request, user, backend="merchants.auth.EmailBackend")
-                membership = members.accept(invitation, user)
+                # A new login is made only together with its membership.
+                with transaction.atomic():
+                    new_user = (
+                        members.create_invited_user(invitation, form.cleaned_data["password"])
+                        if form is not None
+                        else None
+                    )
+                    membership = members.accept(invitation, new_user or user)
+            except members.InvitationWithdrawn:
+                members.withdraw(invitation)
+                return _withdrawn(request, invitation)
             except members.TeamError as exc:
                 messages.error(request, exc.message)
             else:
+                if new_user is not None:
+                    login(request, new_user, backend="merchants.auth.EmailBackend")
                 switch_merchant(request, membership.merchant)
                 messages.success(request, f"Welcome to {membership.merchant}.")
                 return redirect("home")
     context["form"] = form
     return render(request, "merchants/invitation_accept.html", context)
+
+
+def _withdrawn(request: ShipDeskRequest, invitation: Invitation) -> HttpResponse:
+    """410: the link was real, but whoever sent it may no longer invite with its role."""
+    return render(
+        request, "merchants/invitation_withdrawn.html", {"invitation": invitation}, status=410
+    )
 
 
 @merchant_view(Perm.OWN)

@@ -1,5 +1,11 @@
 """A store's team: invitations, roles, removal and ownership, each checked against the role
-table (merchants.permissions) of the person acting."""
+table (merchants.permissions) of the person acting.
+
+An invitation carries its sender's authority: it can be accepted only while the member who
+sent it may still hand out its role. Removing a member, or changing their role to one that
+may not, withdraws their open invitations at once (logged with who made the change); the
+acceptance checks again, for a sender who left another way (their login deleted, an edit in
+the admin), and the invitee reads why the link stopped working."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from django.utils import timezone
 from merchants import events
 from merchants.confirmation import mark_confirmed
 from merchants.models import Invitation, Membership, Merchant
-from merchants.permissions import Perm, Role, require
+from merchants.permissions import Perm, Role, require, role_allows
 
 SALT = "shipdesk.merchants.invitation"
 
@@ -27,8 +33,30 @@ class TeamError(Exception):
         self.message = message
 
 
+class InvitationWithdrawn(TeamError):
+    """The member who sent the invitation may no longer hand out its role."""
+
+    def __init__(self, invitation: Invitation):
+        super().__init__(
+            f"This invitation to {invitation.merchant} was withdrawn: the person who sent it "
+            "can no longer invite people there. Ask the store's owner or an admin to invite "
+            "you again."
+        )
+        self.invitation = invitation
+
+
+# Ownership is transferred, never given by an invitation.
+GRANTABLE = frozenset({Role.ADMIN, Role.SHIPPER, Role.VIEWER})
+
+
+def may_grant(role: str | None, invited_role: str) -> bool:
+    """Whether a member with ``role`` (None: not a member) may invite someone as
+    ``invited_role``: checked when the invitation is sent, and again until it is accepted."""
+    return invited_role in GRANTABLE and role_allows(role, Perm.MEMBERS)
+
+
 def _assignable(by, merchant: Merchant, role: str) -> None:
-    if role not in {Role.ADMIN, Role.SHIPPER, Role.VIEWER}:
+    if role not in GRANTABLE:
         raise TeamError("Choose admin, shipper or viewer. Ownership is transferred, not given.")
     require(by, merchant, Perm.MEMBERS)
 
@@ -83,18 +111,96 @@ def send_invitation(invitation: Invitation, link: str) -> None:
     )
 
 
-def open_invitation(token: str) -> Invitation | None:
-    """The invitation a link points at, if the link is genuine, current and unexpired."""
+def _linked(token: str) -> Invitation | None:
+    """The invitation a genuine, unexpired link of its latest send points at, open or not."""
     try:
         data = signing.loads(token, salt=SALT, max_age=settings.INVITATION_TIMEOUT)
     except signing.BadSignature:
         return None
-    invitation = Invitation.objects.select_related("merchant").filter(pk=data.get("i")).first()
-    if invitation is None or not invitation.is_open or invitation.sends != data.get("n"):
+    invitation = (
+        Invitation.objects.select_related("merchant", "invited_by").filter(pk=data.get("i")).first()
+    )
+    if invitation is None or invitation.sends != data.get("n"):
         return None
     if invitation.merchant.deleted_at is not None:
         return None
     return invitation
+
+
+def open_invitation(token: str) -> Invitation | None:
+    """The invitation a link points at, if the link is genuine, current and unexpired."""
+    invitation = _linked(token)
+    return invitation if invitation is not None and invitation.is_open else None
+
+
+def withdrawn_invitation(token: str) -> Invitation | None:
+    """The invitation behind a genuine, current link that no longer works because its sender
+    may no longer invite with its role; withdrawn now if that comes to light only here."""
+    invitation = _linked(token)
+    if invitation is None or invitation.accepted_at is not None:
+        return None
+    if invitation.is_open and not sender_may_still_grant(invitation):
+        withdraw(invitation)
+        invitation.refresh_from_db()
+    return invitation if invitation.revoked_because == Invitation.SENDER_LOST_RIGHT else None
+
+
+def sender_may_still_grant(invitation: Invitation) -> bool:
+    """An invitation whose sender's login was deleted has nobody vouching for it any more."""
+    role = (
+        Membership.objects.filter(
+            merchant_id=invitation.merchant_id, user_id=invitation.invited_by_id
+        )
+        .values_list("role", flat=True)
+        .first()
+        if invitation.invited_by_id is not None
+        else None
+    )
+    return may_grant(role, invitation.role)
+
+
+def _withdraw(invitations: list[Invitation], by, why: str) -> list[Invitation]:
+    for invitation in invitations:
+        invitation.revoked_at = timezone.now()
+        invitation.revoked_because = Invitation.SENDER_LOST_RIGHT
+        invitation.save(update_fields=["revoked_at", "revoked_because"])
+        events.record(
+            invitation.merchant,
+            by,
+            events.Action.INVITE_REVOKED,
+            subject=invitation.email,
+            detail=why,
+        )
+    return invitations
+
+
+def _withdraw_sent_by(membership: Membership, by, role: str | None) -> list[Invitation]:
+    """The open invitations ``membership``'s person sent that ``role`` (None: removed) may no
+    longer hand out, withdrawn in the transaction that changed the role."""
+    sent = membership.merchant.invitations.select_for_update().filter(
+        invited_by=membership.user, accepted_at=None, revoked_at=None
+    )
+    lapsed = [invitation for invitation in sent if not may_grant(role, invitation.role)]
+    sender = membership.user.email
+    now = "who was removed" if role is None else f"now {Role(role).label.lower()}"
+    return _withdraw(lapsed, by, f"sent by {sender}, {now}")
+
+
+@transaction.atomic
+def withdraw(invitation: Invitation) -> None:
+    """ShipDesk withdraws an open invitation whose sender may no longer grant its role."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("invited_by").get(pk=invitation.pk)
+    )
+    if not invitation.is_open or sender_may_still_grant(invitation):
+        return
+    sender = invitation.invited_by
+    why = (
+        f"sent by {sender.email}, who may no longer invite"
+        if sender is not None
+        else "its sender's login was deleted"
+    )
+    _withdraw([invitation], None, why)
 
 
 @transaction.atomic
@@ -105,6 +211,8 @@ def accept(invitation: Invitation, user) -> Membership:
         raise TeamError("This invitation was already used or revoked.")
     if user.email.lower() != invitation.email:
         raise TeamError(f"This invitation is for {invitation.email}. Sign in with that e-mail.")
+    if not sender_may_still_grant(invitation):
+        raise InvitationWithdrawn(invitation)  # the caller withdraws it: members.withdraw
     membership, _ = Membership.objects.get_or_create(
         merchant=invitation.merchant, user=user, defaults={"role": invitation.role}
     )
@@ -141,11 +249,13 @@ def _not_the_owner(membership: Membership) -> None:
 
 
 @transaction.atomic
-def change_role(membership: Membership, by, role: str) -> None:
+def change_role(membership: Membership, by, role: str) -> list[Invitation]:
+    """Returns the open invitations the member sent that the new role may not hand out: they
+    were withdrawn."""
     _not_the_owner(membership)
     _assignable(by, membership.merchant, role)
     if membership.role == role:
-        return
+        return []
     was = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -156,10 +266,12 @@ def change_role(membership: Membership, by, role: str) -> None:
         subject=membership.user.email,
         detail=f"{was} → {role}",
     )
+    return _withdraw_sent_by(membership, by, role)
 
 
 @transaction.atomic
-def remove(membership: Membership, by) -> None:
+def remove(membership: Membership, by) -> list[Invitation]:
+    """Returns the member's open invitations: they were withdrawn with them."""
     _not_the_owner(membership)
     require(by, membership.merchant, Perm.MEMBERS)
     membership.delete()
@@ -170,6 +282,7 @@ def remove(membership: Membership, by) -> None:
         subject=membership.user.email,
         detail=membership.role,
     )
+    return _withdraw_sent_by(membership, by, None)
 
 
 @transaction.atomic

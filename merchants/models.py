@@ -105,7 +105,17 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Empty: someone revoked it (or the store was deleted). SENDER_LOST_RIGHT: ShipDesk withdrew
+    # it because the member who sent it was removed or may no longer hand out its role
+    # (merchants.members); the link then tells the invitee so, instead of "ask them again".
+    revoked_because = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("sender", "Its sender may no longer invite with this role")],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    SENDER_LOST_RIGHT = "sender"
 
     class Meta:
         ordering = ["-created_at"]
