@@ -129,7 +129,13 @@ class CarrierCall(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["merchant", "-started_at"])]
+        indexes = [
+            models.Index(fields=["merchant", "-started_at"]),
+            # The admin finds calls by username and fault code matched whole (carriers/admin.py):
+            # a connect attempt's calls have no store or account to find them by.
+            models.Index(fields=["username"], name="carrier_call_username"),
+            models.Index(fields=["fault_code"], name="carrier_call_fault_code"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.operation} {self.outcome} {self.started_at:%Y-%m-%d %H:%M:%S}"

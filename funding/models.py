@@ -132,6 +132,8 @@ class PostagePurchase(MerchantOwned):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The admin finds a purchase by the carrier's transaction id, matched whole.
+        indexes = [models.Index(fields=["carrier_transaction_id"], name="purchase_carrier_tx_id")]
         constraints = [
             # R44a: the carrier's balance is all that tells whether a purchase whose answer was
             # lost landed, and it can't tell two of them apart, so an account has at most one
