@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification, VerificationPhone
 from merchants import crypto
+from merchants.admin import SEARCH_STORES, LogAdmin, row_id, stores_matching
 
 # Secrets never reach the admin: CarrierAccount.password and PhoneVerification.console_code
 # are excluded everywhere below (and are not editable fields to begin with).
@@ -144,7 +145,7 @@ class CarrierAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(CarrierCall)
-class CarrierCallAdmin(ViewOnlyAdmin):
+class CarrierCallAdmin(ViewOnlyAdmin, LogAdmin[CarrierCall]):
     list_display = [
         "started_at",
         "operation",
@@ -156,10 +157,34 @@ class CarrierCallAdmin(ViewOnlyAdmin):
         "attempt",
     ]
     # Not by operation: its choices would be a SELECT DISTINCT over every call ever made.
-    list_filter = ["outcome"]
-    search_fields = ["username", "fault_code", "fault_text", "merchant__name", "merchant__slug"]
-    date_hierarchy = "started_at"
+    # By date with fixed choices, not date_hierarchy (see LogAdmin).
+    list_filter = ["outcome", ("started_at", admin.DateFieldListFilter)]
+    # Turns the search box on; get_search_results says how each of these is matched.
+    search_fields = ["username", "fault_code"]
+    search_help_text = (
+        "A call's id, a store's name (or part of it), a carrier username (any case) or a fault "
+        "code (0x002b0204) exactly."
+    )
     list_select_related = ["merchant"]
+
+    def get_search_results(
+        self, request, queryset: QuerySet[CarrierCall], search_term: str
+    ) -> tuple[QuerySet[CarrierCall], bool]:
+        """Each condition answered by an index (carriers/0004 for the username and fault
+        code, the store's own): a LIKE '%term%' on the fault's text, or across the join to
+        the store's name, read every call ever made. The username is matched as typed and as
+        the carrier account spells it (a connect attempt's calls have no account to go by)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        accounts = CarrierAccount.objects.filter(username__iexact=term)
+        usernames = {term, *accounts.values_list("username", flat=True)[:SEARCH_STORES]}
+        found = (
+            Q(username__in=usernames) | Q(fault_code=term) | Q(merchant__in=stores_matching(term))
+        )
+        if (pk := row_id(term)) is not None:
+            found |= Q(pk=pk)
+        return queryset.filter(found), False
 
 
 @admin.register(PhoneVerification)

@@ -20,10 +20,9 @@ from funding.models import (
     LedgerEntry,
     PostagePurchase,
 )
+from merchants.admin import SEARCH_STORES, LogAdmin, row_id, stores_matching
 from merchants.models import Merchant
 from merchants.tenancy import staff_view
-
-SEARCH_STORES = 50  # stores (or accounts) a ledger search looks in at most
 
 
 class AdjustmentForm(forms.Form):
@@ -48,15 +47,15 @@ class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin[LedgerEntry]):
+class LedgerEntryAdmin(ReadOnlyAdmin[LedgerEntry], LogAdmin[LedgerEntry]):
     list_display = ["created_at", "merchant", "account", "kind", "amount", "balance_after"]
-    list_filter = ["kind"]
+    # By date with fixed choices, not date_hierarchy (see LogAdmin).
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     # Turns the search box on; get_search_results says how each of these is matched.
     search_fields = ["reference", "idempotency_key", "merchant__name", "account__username"]
     search_help_text = (
         "A reference or key exactly, a store's name or part of it, or a carrier username."
     )
-    date_hierarchy = "created_at"
     list_select_related = ["merchant", "account"]
 
     def get_search_results(
@@ -80,12 +79,36 @@ class LedgerEntryAdmin(ReadOnlyAdmin[LedgerEntry]):
 
 
 @admin.register(PostagePurchase)
-class PostagePurchaseAdmin(ReadOnlyAdmin[PostagePurchase]):
+class PostagePurchaseAdmin(ReadOnlyAdmin[PostagePurchase], LogAdmin[PostagePurchase]):
     list_display = ["created_at", "merchant", "account", "amount", "status", "automatic"]
-    list_filter = ["status", "automatic"]
+    list_filter = ["status", "automatic", ("created_at", admin.DateFieldListFilter)]
+    # Turns the search box on; get_search_results says how each of these is matched.
     search_fields = ["integrator_tx_id", "carrier_transaction_id", "merchant__name"]
-    date_hierarchy = "created_at"
+    search_help_text = (
+        "A purchase's id, its IntegratorTxID or the carrier's transaction id exactly, a store's "
+        "name or part of it, or a carrier username."
+    )
     list_select_related = ["merchant", "account"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PostagePurchase], search_term: str
+    ) -> tuple[QuerySet[PostagePurchase], bool]:
+        """Each condition answered by an index (the ids' own, funding/0009 for the carrier's,
+        the store's and the account's): a LIKE '%term%' on the ids, or across the join to
+        the store's name, read every purchase ever made. Ids are matched whole, as copied."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        accounts = CarrierAccount.objects.filter(username__iexact=term).values_list("pk", flat=True)
+        found = (
+            Q(integrator_tx_id=term)
+            | Q(carrier_transaction_id=term)
+            | Q(merchant__in=stores_matching(term))
+            | Q(account__in=list(accounts[:SEARCH_STORES]))
+        )
+        if (pk := row_id(term)) is not None:
+            found |= Q(pk=pk)
+        return queryset.filter(found), False
 
 
 @admin.register(AutoFunding)

@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Q, QuerySet
 
 from locations.models import ShipFromLocation
-from merchants.admin import StoreRecordAdmin
+from merchants.admin import SEARCH_STORES, LogAdmin, StoreRecordAdmin, row_id
 from orders.models import (
     ApiKey,
     AutomationRule,
@@ -13,6 +14,9 @@ from orders.models import (
     OrderItem,
     OrderRuleChange,
 )
+
+# Orders one number can name (each store numbers its own: many have a "1001").
+SEARCH_ORDERS = 500
 
 
 class OrderItemInline(admin.TabularInline):
@@ -58,7 +62,12 @@ class OrderAdmin(StoreRecordAdmin):
     # SELECT DISTINCT over every order on each page load.
     list_filter = ["status", "service", "dangerous_goods"]
     search_fields = ["number", "recipient_name", "email", "items__sku"]
-    date_hierarchy = "order_date"
+    # Newest first by id (its index), not by order date: no index leads with the date alone
+    # (each starts with the store), so every page sorted every order of every store. For
+    # the same reason no date_hierarchy: its year links read the date of every order.
+    ordering = ["-pk"]
+    # No COUNT(*) of every order beside a search's own count.
+    show_full_result_count = False
     autocomplete_fields = ["merchant"]
     # An id, not a list of every store's locations.
     raw_id_fields = ["ship_from"]
@@ -86,11 +95,36 @@ class AutomationRuleAdmin(StoreRecordAdmin):
 
 
 @admin.register(OrderRuleChange)
-class OrderRuleChangeAdmin(admin.ModelAdmin):
+class OrderRuleChangeAdmin(LogAdmin[OrderRuleChange]):
     list_display = ["order", "rule_name", "field", "old_value", "new_value", "created_at"]
+    # Turns the search box on; get_search_results says how each of these is matched.
     search_fields = ["order__number", "rule_name"]
+    search_help_text = "A change's id, an order number exactly, or a rule's name or part of it."
     raw_id_fields = ["order", "rule"]
     list_select_related = ["order"]
+    ordering = ["-pk"]  # the latest changes first, through the primary key
+
+    def get_search_results(
+        self, request, queryset: QuerySet[OrderRuleChange], search_term: str
+    ) -> tuple[QuerySet[OrderRuleChange], bool]:
+        """The orders and rules are found first, in their own tables (the order number's
+        index, the rules' few rows), then the changes through their order's and rule's
+        indexes: a LIKE '%term%' on the rule's name, or across the join to the order's
+        number, read every change every rule ever made. A deleted rule's changes keep its
+        name but are found by their order only."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = term.removeprefix("#")
+        orders = Order.objects.filter(number__in=[number, f"#{number}"])
+        rules = AutomationRule.objects.filter(name__icontains=term)
+        # Lists, not sub-selects: inside an OR, PostgreSQL checks a sub-select row by row.
+        order_ids = list(orders.values_list("pk", flat=True)[:SEARCH_ORDERS])
+        rule_ids = list(rules.values_list("pk", flat=True)[:SEARCH_STORES])
+        found = Q(order__in=order_ids) | Q(rule__in=rule_ids)
+        if (pk := row_id(term)) is not None:
+            found |= Q(pk=pk)
+        return queryset.filter(found), False
 
 
 @admin.register(ImportJob)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from carriers.admin import ViewOnlyAdmin
-from merchants.admin import StoreRecordAdmin
+from merchants.admin import LogAdmin, StoreRecordAdmin
 from orders.catalog import Service
 from orders.models import Order
 from shipments.models import Batch, BatchItem, Shipment, ShippingSettings
@@ -22,18 +22,18 @@ class ServiceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ViewOnlyAdmin):
+class ShipmentAdmin(ViewOnlyAdmin, LogAdmin[Shipment]):
     """A label is bought, voided and refunded only through the services, each with its
     ledger entry in one transaction (R14): an edit or a delete here would leave the ledger
     saying one thing and the label another."""
 
     list_display = ["tracking_number", "service", "merchant", "order", "amount", "status"]
-    list_filter = ["status", ServiceFilter]
+    # By date with fixed choices, not date_hierarchy (see LogAdmin).
+    list_filter = ["status", ServiceFilter, ("created_at", admin.DateFieldListFilter)]
     # Turns the search box on; get_search_results says how each of these is matched.
     search_fields = ["tracking_number", "integrator_tx_id", "stamps_tx_id", "order__number"]
     search_help_text = "A tracking or order number (or part of one), or a transaction id exactly."
     list_select_related = ["merchant", "order"]
-    date_hierarchy = "created_at"
 
     def get_search_results(self, request, queryset, search_term):
         """One sub-select per field, each answered by its own index (the tracking and order

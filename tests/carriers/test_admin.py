@@ -7,11 +7,14 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from carriers.models import CarrierAccount, PhoneVerification
+from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from funding.models import LedgerEntry
 from tests.factories import admin_url, make_carrier_account, make_user
+from tests.orders.test_search_plan import admin_search_plans, read_whole
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +97,59 @@ def test_staff_who_may_only_view_accounts_cannot_run_their_actions(merchant, set
             assert f'value="{action}"' not in response.text  # not offered either
     sync.assert_not_called()  # no carrier call, no balance or ledger change
     assert not PhoneVerification.objects.filter(account=account).exists()  # no text sent
+
+
+# -- the call log's search, at any size ----------------------------------------------------
+
+
+def make_call(merchant, account, **fields) -> CarrierCall:
+    fields = {
+        "merchant": merchant,
+        "account": account,
+        "username": account.username if account else "",
+        "operation": "GetRates",
+        "started_at": timezone.now(),
+        "outcome": CarrierCall.Outcome.OK,
+        **fields,
+    }
+    return CarrierCall.objects.create(**fields)
+
+
+@pytest.mark.parametrize("by", ["id", "username", "username in another case", "fault", "store"])
+def test_the_call_log_search_finds_a_call(admin_client, merchant, outsider_merchant, by):
+    account = make_carrier_account(merchant, "Main", username="Acme-Main")
+    call = make_call(merchant, account, outcome=CarrierCall.Outcome.FAULT, fault_code="0x002b0204")
+    other = make_call(
+        outsider_merchant, make_carrier_account(outsider_merchant, username="bramble-1")
+    )
+    term = {
+        "id": str(call.pk),
+        "username": "Acme-Main",
+        "username in another case": "acme-main",
+        "fault": "0x002b0204",
+        "store": "acme out",
+    }[by]
+    response = admin_client.get(admin_url(CarrierCall, "changelist"), {"q": term})
+    assert response.status_code == 200
+    shown = {obj.pk for obj in response.context["cl"].result_list}
+    assert call.pk in shown and other.pk not in shown
+
+
+def test_a_connect_attempts_calls_are_found_by_the_username_typed(admin_client):
+    # Authentication failed before any account was saved: no store, no account to go by.
+    call = make_call(None, None, username="new-shipper", outcome=CarrierCall.Outcome.FAULT)
+    response = admin_client.get(admin_url(CarrierCall, "changelist"), {"q": "new-shipper"})
+    assert [obj.pk for obj in response.context["cl"].result_list] == [call.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's query plans")
+@pytest.mark.parametrize("term", ["acme", "0x002b0204", "12"])
+def test_the_call_log_search_reads_only_through_indexes(admin_client, merchant, term):
+    # A LIKE '%term%' on the fault's text (or across the join to the store's name) read
+    # every call ever made: one or more per label bought.
+    account = make_carrier_account(merchant, "Main", username="acme-main")
+    for i in range(30):
+        make_call(merchant, account, fault_code="0x002b0204" if i % 3 else "")
+    keep = ("carrier_call_username", "carrier_call_fault_code", "carriers_carriercall_merchant_id")
+    for plan in admin_search_plans(admin_client, CarrierCall, term, keep):
+        assert not read_whole(plan, "carriers_carriercall"), plan

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from funding.models import AutoFunding, LedgerEntry
+from funding.models import AutoFunding, LedgerEntry, PostagePurchase
 from tests.factories import admin_url, make_carrier_account
+from tests.orders.test_search_plan import admin_search_plans, read_whole
 from tests.support_console.test_merchant_page import fill
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,51 @@ def test_a_ledger_search_reads_only_the_entries_it_finds(
     html, plans = ledger_search(admin_client, term)
     assert "Acme Outfitters" in html and "Bramble" not in html
     assert plans and not [p for p in plans if p.startswith("SCAN funding_ledgerentry")], plans
+
+
+# -- postage purchases' search, at any size ------------------------------------------------
+
+
+@pytest.mark.parametrize("by", ["id", "integrator", "carrier", "username", "store"])
+def test_the_purchase_search_finds_a_purchase(admin_client, merchant, outsider_merchant, by):
+    account = make_carrier_account(merchant, username="acme-main")
+    purchase = PostagePurchase.objects.create(
+        merchant=merchant,
+        account=account,
+        amount=Decimal("25.00"),
+        status=PostagePurchase.Status.SUCCESS,
+        carrier_transaction_id="7001234",
+    )
+    other = PostagePurchase.objects.create(
+        merchant=outsider_merchant,
+        account=make_carrier_account(outsider_merchant, username="bramble-1"),
+        amount=Decimal("25.00"),
+        status=PostagePurchase.Status.SUCCESS,
+    )
+    term = {
+        "id": str(purchase.pk),
+        "integrator": purchase.integrator_tx_id,
+        "carrier": "7001234",
+        "username": "ACME-MAIN",
+        "store": "acme out",
+    }[by]
+    response = admin_client.get(admin_url(PostagePurchase, "changelist"), {"q": term})
+    assert response.status_code == 200
+    shown = {obj.pk for obj in response.context["cl"].result_list}
+    assert purchase.pk in shown and other.pk not in shown
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's query plans")
+@pytest.mark.parametrize("term", ["acme", "7001234", "sdfund-1-1"])
+def test_the_purchase_search_reads_only_through_indexes(admin_client, merchant, term):
+    # LIKE '%term%' on both transaction ids (and across the join to the store's name) read
+    # every purchase ever made.
+    fill(merchant, n=20)
+    keep = (
+        "funding_postagepurchase_integrator_tx_id",
+        "purchase_carrier_tx_id",
+        "funding_postagepurchase_merchant_id",
+        "funding_postagepurchase_account_id",
+    )
+    for plan in admin_search_plans(admin_client, PostagePurchase, term, keep):
+        assert not read_whole(plan, "funding_postagepurchase"), plan

@@ -17,6 +17,7 @@ from carriers.stamps import errors
 from merchants import crypto
 from merchants.models import AuditLog, Merchant
 from tests.factories import SUPPORT_WHY, admin_url, make_carrier_account, make_support_agent
+from tests.orders.test_search_plan import admin_search_plans, read_whole
 from tests.support_console.test_merchant_page import (
     API_KEY_HASH,
     CARRIER_PASSWORD,
@@ -225,3 +226,55 @@ def test_an_admin_cannot_erase_a_store_and_its_history(admin_client, merchant):
     assert Merchant.objects.filter(pk=merchant.pk).exists()
     call.refresh_from_db()
     assert call.merchant_id == merchant.pk
+
+
+# -- the audit log's search, at any size ---------------------------------------------------
+
+
+def make_look_up(merchant, **fields) -> AuditLog:
+    fields = {
+        "actor": "agent@shipdesk.test",
+        "action": AuditLog.Action.SEARCH,
+        "query": "acme",
+        "reason": "ZD-1000: balance question",
+        "path": "/support/",
+        "merchant": merchant,
+        "ip_address": "203.0.113.9",
+        **fields,
+    }
+    return AuditLog.objects.create(**fields)
+
+
+@pytest.mark.parametrize("by", ["id", "agent", "reason", "query", "address", "store"])
+def test_the_audit_log_search_finds_a_look_up(admin_client, merchant, outsider_merchant, by):
+    entry = make_look_up(
+        merchant,
+        actor="nina@shipdesk.test",
+        query="9400100000000000004242",
+        reason="ZD-4411: where is my refund",
+        ip_address="198.51.100.7",
+    )
+    other = make_look_up(outsider_merchant)
+    term = {
+        "id": str(entry.pk),
+        "agent": "nina@",
+        "reason": "ZD-4411",
+        "query": "94001000000000000042",
+        "address": "198.51.100.7",
+        "store": "acme out",
+    }[by]
+    response = admin_client.get(admin_url(AuditLog, "changelist"), {"q": term})
+    assert response.status_code == 200
+    shown = {obj.pk for obj in response.context["cl"].result_list}
+    assert entry.pk in shown and other.pk not in shown
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's query plans")
+@pytest.mark.parametrize("term", ["acme", "ZD-1000", "203.0.113.9", "12"])
+def test_the_audit_log_search_reads_only_through_indexes(admin_client, merchant, term):
+    # A LIKE '%term%' on six text columns read every look-up support ever made.
+    for i in range(30):
+        make_look_up(merchant, reason=f"ZD-{1000 + i}")
+    keep = ("audit_", "shipdesk_auditlog_merchant_id")
+    for plan in admin_search_plans(admin_client, AuditLog, term, keep):
+        assert not read_whole(plan, "shipdesk_auditlog"), plan

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import RequestFactory
 
 from locations.models import ShipFromLocation
-from orders.models import AutomationRule, ImportJob, Order
+from orders.models import AutomationRule, ImportJob, Order, OrderRuleChange
 from orders.rules import reapply_rules
 from shipments.models import ShippingSettings
 from tests.factories import (
@@ -20,6 +21,7 @@ from tests.factories import (
     make_rule,
     make_ship_from,
 )
+from tests.orders.test_search_plan import admin_search_plans, read_whole
 from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,40 @@ def test_R36_an_admin_cannot_hand_write_a_rule_that_stops_the_stores_imports(
     reapply_rules(merchant, [order.pk])
     order.refresh_from_db()
     assert "ruled" in order.tag_list
+
+
+# -- the rule-change history's search, at any size -----------------------------------------
+
+
+def make_change(order, rule, **fields) -> OrderRuleChange:
+    fields = {"rule_name": rule.name, "field": "service", "old_value": "", "new_value": "US-PM"}
+    return OrderRuleChange.objects.create(order=order, rule=rule, **fields)
+
+
+@pytest.mark.parametrize("by", ["id", "order number", "number with #", "rule name"])
+def test_the_rule_change_search_finds_a_change(admin_client, merchant, outsider_merchant, by):
+    change = make_change(make_order(merchant, "A-5150"), make_rule(merchant, "Canada by Priority"))
+    other = make_change(make_order(outsider_merchant, "B-1"), make_rule(outsider_merchant, "Heavy"))
+    term = {
+        "id": str(change.pk),
+        "order number": "A-5150",
+        "number with #": "#A-5150",
+        "rule name": "canada",
+    }[by]
+    response = admin_client.get(admin_url(OrderRuleChange, "changelist"), {"q": term})
+    assert response.status_code == 200
+    shown = {obj.pk for obj in response.context["cl"].result_list}
+    assert change.pk in shown and other.pk not in shown
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's query plans")
+@pytest.mark.parametrize("term", ["A-0007", "canada", "12"])
+def test_the_rule_change_search_reads_only_through_indexes(admin_client, merchant, term):
+    # A LIKE '%term%' on the rule's name, or across the join to the order's number, read
+    # every change every rule ever made: several per order imported.
+    rule = make_rule(merchant, "Canada by Priority")
+    for i in range(30):
+        make_change(make_order(merchant, f"A-{i:04}", items=0), rule)
+    keep = ("orders_orderrulechange_order_id", "orders_orderrulechange_rule_id")
+    for plan in admin_search_plans(admin_client, OrderRuleChange, term, keep):
+        assert not read_whole(plan, "orders_orderrulechange"), plan

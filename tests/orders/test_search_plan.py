@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, OrderItem
-from tests.factories import make_order
+from tests.factories import admin_url, make_order
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="trigram indexes exist only on PostgreSQL (CI=true)"
@@ -32,6 +32,17 @@ def plan_of_list_search(client, url: str, tables: list[str], keep: tuple[str, ..
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     sql = next(q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"])
+    return explain_with_only_indexes([sql], tables, keep)[0]
+
+
+def explain_with_only_indexes(
+    statements: list[str], tables: list[str], keep: tuple[str, ...] = ()
+) -> list[str]:
+    """EXPLAIN of each statement with whole-table and whole-index scans off and, on
+    ``tables``, no index left but the primary keys, the trigram (GIN) indexes and those
+    named starting with one of ``keep`` (set aside inside the test's transaction, rolled
+    back after it). A table the plan still reads whole shows the cost PostgreSQL gives a
+    path it was told to avoid (``read_whole``): it had no other."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks block ALTER
         cursor.execute(
@@ -51,8 +62,31 @@ def plan_of_list_search(client, url: str, tables: list[str], keep: tuple[str, ..
                 cursor.execute(f"DROP INDEX {index}")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")  # nor whole indexes read in order
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row[0] for row in cursor.fetchall())
+        plans = []
+        for sql in statements:
+            cursor.execute(f"EXPLAIN {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        return plans
+
+
+def admin_search_plans(client, model, term: str, keep: tuple[str, ...]) -> list[str]:
+    """``explain_with_only_indexes`` of every statement the admin's list page of ``model``
+    ran on its table for a search of ``term``, only the indexes named in ``keep`` (and the
+    primary key) left on it. None may read the table with no condition at all: that is the
+    "(N total)" count of every row beside the search's own (``show_full_result_count``)."""
+    table = model._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(admin_url(model, "changelist"), {"q": term}).status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert statements, f"the search read nothing from {table}"
+    assert not [sql for sql in statements if " WHERE " not in sql], statements
+    return explain_with_only_indexes(statements, [table], keep)
+
+
+def read_whole(plan: str, table: str) -> list[str]:
+    """The lines of ``plan`` that read ``table`` by a path PostgreSQL was told to avoid
+    (cost 10000000000): a sequential scan of every row, or a whole index read in order."""
+    return [line for line in plan.splitlines() if "cost=10000000000" in line and table in line]
 
 
 TABLES = ["orders_order", "orders_orderitem"]
