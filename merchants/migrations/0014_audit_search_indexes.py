@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY on PostgreSQL (AddIndexOnline)
 
     dependencies = [
-        ('shipdesk', '0011_store_events_webhook_on_off'),
+        ('shipdesk', '0013_invitation_withdrawn_with_its_sender'),
     ]
 
     operations = [
