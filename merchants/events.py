@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
+from django import forms
+from django.db import models, transaction
 from django.db.models import QuerySet
 
 from merchants.models import Merchant, StoreEvent
@@ -63,6 +64,20 @@ def changes(before: dict[str, Any], instance: models.Model) -> str:
             label += f": {dict(field.flatchoices).get(now, now)}"
         said.append(label)
     return ", ".join(said)
+
+
+def save_settings(
+    form: forms.ModelForm, before: dict[str, Any], merchant: Merchant, by, action: str
+) -> models.Model:
+    """Saves a store's settings form (validated, its ``snapshot`` taken before validation) and
+    records which fields changed, in one transaction; nothing is recorded when none did."""
+    with transaction.atomic():
+        form.instance.merchant = merchant
+        saved = form.save()
+        changed = changes(before, saved)
+        if changed:
+            record(merchant, by, action, detail=changed)
+    return saved
 
 
 def _comparable(value: Any) -> Any:

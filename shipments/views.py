@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -448,14 +447,9 @@ def shipping_settings(request: MerchantRequest) -> HttpResponse:
     form = ShippingSettingsForm(request.POST or None, instance=prefs)
     before = events.snapshot(prefs, ShippingSettingsForm.Meta.fields)
     if request.method == "POST" and form.is_valid():
-        form.instance.merchant = request.merchant
-        with transaction.atomic():
-            saved = form.save()
-            changed = events.changes(before, saved)
-            if changed:
-                events.record(
-                    request.merchant, request.user, events.Action.SHIPPING_SETTINGS, detail=changed
-                )
+        events.save_settings(
+            form, before, request.merchant, request.user, events.Action.SHIPPING_SETTINGS
+        )
         messages.success(request, "Shipping settings saved.")
         return redirect("shipments:settings")
     from shipments.print_views import MyPrintingForm

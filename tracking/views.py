@@ -179,14 +179,9 @@ def branding(request: MerchantRequest) -> HttpResponse:
     # The logo is named when it changes, never its bytes (events.changes).
     before = events.snapshot(current, [*BrandingForm.Meta.fields, "logo"])
     if request.method == "POST" and form.is_valid():
-        form.instance.merchant = request.merchant
-        with transaction.atomic():
-            saved = form.save()
-            changed = events.changes(before, saved)
-            if changed:
-                events.record(
-                    request.merchant, request.user, events.Action.BRANDING_CHANGED, detail=changed
-                )
+        events.save_settings(
+            form, before, request.merchant, request.user, events.Action.BRANDING_CHANGED
+        )
         messages.success(request, "Tracking page and e-mail branding saved.")
         return redirect("tracking:branding")
     prefs = ShippingSettings.get_for(request.merchant)
