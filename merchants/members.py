@@ -190,7 +190,10 @@ def _withdraw_sent_by(membership: Membership, by, role: str | None) -> list[Invi
 def withdraw(invitation: Invitation) -> None:
     """ShipDesk withdraws an open invitation whose sender may no longer grant its role."""
     invitation = (
-        Invitation.objects.select_for_update().select_related("invited_by").get(pk=invitation.pk)
+        # of=("self",): PostgreSQL locks no row of a nullable outer join (the sender).
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("invited_by")
+        .get(pk=invitation.pk)
     )
     if not invitation.is_open or sender_may_still_grant(invitation):
         return
