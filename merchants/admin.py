@@ -4,8 +4,12 @@ import contextlib
 import ipaddress
 
 from django.contrib import admin
+from django.contrib.humanize.templatetags.humanize import intcomma, intword
+from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Count, Model, Q, QuerySet
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from merchants.models import AuditLog, Membership, Merchant, StoreEvent
@@ -26,6 +30,54 @@ def stores_matching(term: str) -> list[int]:
     return list(found.values_list("pk", flat=True)[:SEARCH_STORES])
 
 
+class EstimatedCountPaginator(Paginator):
+    """Django's paginator, except that an unfiltered, unsearched list of a big table on
+    PostgreSQL is counted by the planner's estimate (``pg_class.reltuples``, kept by ANALYZE
+    and autovacuum) instead of a ``SELECT COUNT(*)`` that reads every row on each load of the
+    page. A list with any condition (a search, a filter) is counted exactly: those conditions
+    are answered by indexes. So is a table estimated below ``exact_below`` rows, or never
+    analyzed (reltuples -1), and every list on SQLite (one host, small tables).
+
+    ``approximate_count`` ("about 1.2 million") tells the admin's templates
+    (templates/admin/pagination.html, search_form.html, actions.html) to say so. The page
+    links follow the estimate: the last one may be a little short of or past the real end."""
+
+    exact_below = 10_000
+
+    @cached_property
+    def estimate(self) -> int | None:
+        """The planner's row count of the whole table, when the list is the whole table
+        and that count is big enough to be worth trusting over an exact one."""
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return None
+        query = queryset.query
+        if query.where or query.distinct or query.combinator or query.is_sliced:
+            return None
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql":
+            return None
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+            row = cursor.fetchone()
+        rows = int(row[0]) if row else -1  # -1: never analyzed (0 before PostgreSQL 14)
+        return rows if rows > 0 and rows >= self.exact_below else None
+
+    @cached_property
+    def count(self) -> int:
+        return self.estimate if self.estimate is not None else super().count
+
+    @property
+    def approximate_count(self) -> str:
+        """The estimate for people: two significant digits, millions in words."""
+        if self.estimate is None:
+            return ""
+        digits = len(str(self.estimate))
+        rounded = round(self.estimate, 2 - digits) if digits > 2 else self.estimate
+        return f"about {intword(rounded) if rounded >= 1_000_000 else intcomma(rounded)}"
+
+
 class LogAdmin[M: Model](admin.ModelAdmin[M]):
     """A table that gains rows for as long as ShipDesk runs (a carrier call per attempt, a
     look-up per support page, a change per rule applied): its list page must cost the same
@@ -36,9 +88,12 @@ class LogAdmin[M: Model](admin.ModelAdmin[M]):
     - No ``date_hierarchy``: its year links are a ``SELECT DISTINCT`` of the year of every
       row, read on every load of the page. A date filter with fixed choices (today, past 7
       days, this month, this year) narrows by a range of the indexed column instead.
-    - Searches go through ``get_search_results``, every condition answered by an index."""
+    - Searches go through ``get_search_results``, every condition answered by an index.
+    - The unfiltered list is counted by PostgreSQL's estimate, not a ``COUNT(*)`` of every
+      row (``EstimatedCountPaginator``)."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 class StoreRecordAdmin(admin.ModelAdmin):

@@ -3,7 +3,13 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 
 from locations.models import ShipFromLocation
-from merchants.admin import SEARCH_STORES, LogAdmin, StoreRecordAdmin, row_id
+from merchants.admin import (
+    SEARCH_STORES,
+    EstimatedCountPaginator,
+    LogAdmin,
+    StoreRecordAdmin,
+    row_id,
+)
 from orders.models import (
     ApiKey,
     AutomationRule,
@@ -66,8 +72,10 @@ class OrderAdmin(StoreRecordAdmin):
     # (each starts with the store), so every page sorted every order of every store. For
     # the same reason no date_hierarchy: its year links read the date of every order.
     ordering = ["-pk"]
-    # No COUNT(*) of every order beside a search's own count.
+    # No COUNT(*) of every order beside a search's own count, nor for the unfiltered list
+    # on PostgreSQL (see LogAdmin: orders grow with every import).
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     autocomplete_fields = ["merchant"]
     # An id, not a list of every store's locations.
     raw_id_fields = ["ship_from"]

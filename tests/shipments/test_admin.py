@@ -13,10 +13,13 @@ from django.utils import timezone
 
 from carriers.models import CarrierCall
 from funding.models import LedgerEntry, PostagePurchase
+from merchants.admin import EstimatedCountPaginator
 from merchants.models import AuditLog
 from orders.models import Order, OrderRuleChange
 from shipments.models import Batch, BatchItem, Shipment, ShippingSettings
-from tests.factories import admin_url, make_merchant, make_order
+from tests.factories import admin_url, make_merchant, make_order, make_rule
+from tests.merchants.test_admin import make_look_up
+from tests.orders.test_admin import make_change
 from tests.orders.test_search_plan import plan_of_list_search
 from tests.shipments.factories import make_batch, make_shipment
 from tests.support_console.test_merchant_page import fill
@@ -191,3 +194,157 @@ def test_the_call_log_is_narrowed_by_date_instead(admin_client, merchant):
     }
     html = admin_client.get(url, week).text
     assert "called-0-days-ago" in html and "called-40-days-ago" not in html
+
+
+# -- the count of an unfiltered big list -----------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="reads PostgreSQL's row estimates (pg_class)"
+)
+
+
+def rows_in_every_big_table(merchant, n: int = 3) -> None:
+    fill(merchant, n)
+    rule = make_rule(merchant)
+    for order in Order.objects.filter(merchant=merchant):
+        make_change(order, rule)
+    for _ in range(n):
+        make_look_up(merchant)
+
+
+def emptied(model) -> None:
+    """``model``'s table emptied by TRUNCATE, inside the test's transaction: its estimate is
+    then -1 (never analyzed), and whatever ``analyze`` writes goes away with the test.
+    ANALYZE writes its estimate in place, kept when the transaction rolls back: a table
+    analyzed with 12,345 test rows would then read "about 12,000" in every later test."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks block TRUNCATE
+        cursor.execute(f'TRUNCATE "{model._meta.db_table}" CASCADE')
+
+
+def analyze(model) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+
+
+def reltuples(model) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def counts(queries, model) -> list[str]:
+    """The statements that counted ``model``'s table (Django's paginator: COUNT(*))."""
+    table = model._meta.db_table
+    return [q["sql"] for q in queries if "COUNT(" in q["sql"] and f'FROM "{table}"' in q["sql"]]
+
+
+def test_an_estimate_reads_as_about_two_figures_or_millions_in_words():
+    paginator = EstimatedCountPaginator([], 100)
+    for estimate, shown in [
+        (12_345, "about 12,000"),
+        (98_765, "about 99,000"),
+        (123_456, "about 120,000"),
+        (1_234_567, "about 1.2 million"),
+        (2_000_000_000, "about 2.0 billion"),
+    ]:
+        paginator.__dict__["estimate"] = estimate
+        assert paginator.approximate_count == shown
+
+
+@postgresql_only
+@pytest.mark.parametrize("model", LOGS)
+def test_big_tables_unfiltered_lists_are_counted_by_estimate_on_postgresql(
+    admin_client, merchant, model, monkeypatch
+):
+    # SELECT COUNT(*) of the whole table read every row on each load of the list page
+    # (its pagination), once the table had millions of rows.
+    emptied(model)
+    rows_in_every_big_table(merchant)
+    analyze(model)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 2)  # these few rows are "big"
+    rows = model.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    assert counts(queries, model) == []
+    assert f"about {rows} {model._meta.verbose_name_plural}" in response.text
+    assert "results (" not in response.text  # no count beside the search box either
+
+
+@postgresql_only
+def test_a_big_call_log_says_about_how_many_calls_it_holds(admin_client, merchant):
+    emptied(CarrierCall)
+    now = timezone.now()
+    CarrierCall.objects.bulk_create(
+        CarrierCall(
+            merchant=merchant,
+            username="big-store",
+            operation="GetRates",
+            started_at=now - dt.timedelta(seconds=i),
+            outcome=CarrierCall.Outcome.OK,
+        )
+        for i in range(12_345)
+    )
+    analyze(CarrierCall)
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(admin_url(CarrierCall, "changelist"), {"p": "2"})
+    assert response.status_code == 200
+    assert counts(queries, CarrierCall) == []
+    assert "about 12,000 carrier calls" in response.text
+    assert len(response.context["cl"].result_list) == 100  # the second page, by OFFSET
+
+
+@postgresql_only
+def test_an_order_list_counted_by_estimate_offers_to_select_about_that_many(
+    admin_client, merchant, monkeypatch
+):
+    emptied(Order)
+    rows_in_every_big_table(merchant)
+    analyze(Order)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 2)
+    html = admin_client.get(admin_url(Order, "changelist")).text
+    rows = Order.objects.count()
+    assert f"Select all about {rows} orders" in html and f"All about {rows} selected" in html
+
+
+@postgresql_only
+def test_filtered_searched_small_or_never_analyzed_lists_are_counted_exactly(
+    admin_client, merchant, monkeypatch
+):
+    emptied(CarrierCall)
+    rows_in_every_big_table(merchant)
+    url = admin_url(CarrierCall, "changelist")
+    # Never analyzed (reltuples -1): the estimate says nothing.
+    assert reltuples(CarrierCall) == -1
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 0)
+    with CaptureQueriesContext(connection) as queries:
+        html = admin_client.get(url).text
+    assert counts(queries, CarrierCall) and "about" not in html and "3 carrier calls" in html
+    # Analyzed, but below the threshold.
+    analyze(CarrierCall)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10_000)
+    with CaptureQueriesContext(connection) as queries:
+        html = admin_client.get(url).text
+    assert counts(queries, CarrierCall) and "about" not in html and "3 carrier calls" in html
+    # Big, but narrowed by a filter or a search: their own indexes count those.
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 2)
+    for narrowed in ({"outcome": "fault"}, {"q": merchant.slug + "-stamps"}):
+        with CaptureQueriesContext(connection) as queries:
+            html = admin_client.get(url, narrowed).text
+        assert counts(queries, CarrierCall), narrowed
+        assert "about" not in html and "3 carrier calls" in html, narrowed
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite keeps no row estimate")
+@pytest.mark.parametrize("model", LOGS)
+def test_on_sqlite_big_tables_lists_keep_their_exact_count(
+    admin_client, merchant, model, monkeypatch
+):
+    rows_in_every_big_table(merchant)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 0)
+    rows = model.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        html = admin_client.get(admin_url(model, "changelist")).text
+    assert counts(queries, model)
+    assert f"{rows} {model._meta.verbose_name_plural}" in html and "about" not in html
