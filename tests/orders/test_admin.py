@@ -8,9 +8,10 @@ from django.contrib import admin
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from locations.models import ShipFromLocation
-from orders.models import AutomationRule, ImportJob, Order, OrderRuleChange
+from orders.models import AutomationRule, ImportJob, Order, OrderItem, OrderRuleChange
 from orders.rules import reapply_rules
 from shipments.models import ShippingSettings
 from tests.factories import (
@@ -21,7 +22,11 @@ from tests.factories import (
     make_rule,
     make_ship_from,
 )
-from tests.orders.test_search_plan import admin_search_plans, read_whole
+from tests.orders.test_search_plan import (
+    admin_search_plans,
+    many_orders,  # noqa: F401  (a fixture, used below)
+    read_whole,
+)
 from tests.shipments.factories import make_shipment
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +136,37 @@ def test_the_rule_change_search_reads_only_through_indexes(admin_client, merchan
     keep = ("orders_orderrulechange_order_id", "orders_orderrulechange_rule_id")
     for plan in admin_search_plans(admin_client, OrderRuleChange, term, keep):
         assert not read_whole(plan, "orders_orderrulechange"), plan
+
+
+# -- the order search, at any size -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "term", ["A-4242", "a-42", "Mugs & Co", "buyer@mugs.test", "BLUE-MUG", "blue-mug-2"]
+)
+def test_the_order_search_finds_an_order_once_with_no_distinct(
+    admin_client, merchant, outsider_merchant, term
+):
+    # Searched across the join to its items, an order with two matching SKUs came back
+    # twice, so the list and its count ran SELECT DISTINCT over orders x items.
+    order = make_order(
+        merchant, "A-4242", items=0, recipient_name="Mugs & Co", email="buyer@mugs.test"
+    )
+    for sku in ("BLUE-MUG-1", "BLUE-MUG-2"):
+        OrderItem.objects.create(order=order, sku=sku, name="Mug", quantity=1)
+    make_order(outsider_merchant, "B-1", items=3)
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(admin_url(Order, "changelist"), {"q": term})
+    assert response.status_code == 200
+    assert [obj.pk for obj in response.context["cl"].result_list] == [order.pk]
+    assert response.context["cl"].result_count == 1
+    assert [q["sql"] for q in queries if "DISTINCT" in q["sql"]] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's query plans")
+@pytest.mark.usefixtures("many_orders")
+def test_the_order_search_reads_orders_and_items_only_through_indexes(admin_client):
+    for plan in admin_search_plans(admin_client, Order, "w-0042", keep=()):
+        assert "orders_item_sku_trgm" in plan and "orders_order_number_trgm" in plan, plan
+        assert not read_whole(plan, "orders_order"), plan
+        assert not read_whole(plan, "orders_orderitem"), plan
