@@ -159,6 +159,14 @@ def admin_client(superuser) -> Client:
 
 
 @pytest.fixture
+def store_admin_client(merchant) -> Client:
+    """A member with the store's admin role; ``admin_client`` is a Django superuser."""
+    client = Client()
+    client.force_login(make_member(merchant, "ops@acme.test", role="admin"))
+    return client
+
+
+@pytest.fixture
 def order(merchant):
     return make_order(merchant, "A-1001")
 

@@ -142,3 +142,10 @@ def make_support_agent(email: str = "agent@shipdesk.test", *, is_staff: bool = F
 def admin_url(model, view: str, *args) -> str:
     """The Django admin's ``view`` page (changelist, add, change, delete) of ``model``."""
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def admin_search(client, model, term: str) -> set[int]:
+    """The ids the admin's change list of ``model`` shows for a search of ``term``."""
+    response = client.get(admin_url(model, "changelist"), {"q": term})
+    assert response.status_code == 200
+    return {obj.pk for obj in response.context["cl"].result_list}

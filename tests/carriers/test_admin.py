@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification
 from funding.models import LedgerEntry
-from tests.factories import admin_url, make_carrier_account, make_user
+from tests.factories import admin_search, admin_url, make_carrier_account, make_user
 from tests.orders.test_search_plan import admin_search_plans, read_whole
 
 pytestmark = pytest.mark.django_db
@@ -129,9 +129,7 @@ def test_the_call_log_search_finds_a_call(admin_client, merchant, outsider_merch
         "fault": "0x002b0204",
         "store": "acme out",
     }[by]
-    response = admin_client.get(admin_url(CarrierCall, "changelist"), {"q": term})
-    assert response.status_code == 200
-    shown = {obj.pk for obj in response.context["cl"].result_list}
+    shown = admin_search(admin_client, CarrierCall, term)
     assert call.pk in shown and other.pk not in shown
 
 

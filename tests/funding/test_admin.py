@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from funding.models import AutoFunding, LedgerEntry, PostagePurchase
-from tests.factories import admin_url, make_carrier_account
+from tests.factories import admin_search, admin_url, make_carrier_account
 from tests.orders.test_search_plan import admin_search_plans, read_whole
 from tests.support_console.test_merchant_page import fill
 
@@ -96,9 +96,7 @@ def test_the_purchase_search_finds_a_purchase(admin_client, merchant, outsider_m
         "username": "ACME-MAIN",
         "store": "acme out",
     }[by]
-    response = admin_client.get(admin_url(PostagePurchase, "changelist"), {"q": term})
-    assert response.status_code == 200
-    shown = {obj.pk for obj in response.context["cl"].result_list}
+    shown = admin_search(admin_client, PostagePurchase, term)
     assert purchase.pk in shown and other.pk not in shown
 
 

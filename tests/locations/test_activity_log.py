@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from locations.models import ShipFromLocation
-from tests.factories import make_carrier_account, make_member, make_ship_from
+from tests.factories import make_carrier_account, make_ship_from
 from tests.support import activity_table, store_log
 
 pytestmark = pytest.mark.django_db
@@ -28,15 +27,8 @@ BROOKLYN = {
 }
 
 
-@pytest.fixture
-def admin_client(merchant) -> Client:
-    client = Client()
-    client.force_login(make_member(merchant, "ops@acme.test", role="admin"))
-    return client
-
-
-def test_adding_a_location_is_logged_with_who_and_where(admin_client, owner_client, merchant):
-    admin_client.post(reverse("locations:new"), BROOKLYN)
+def test_adding_a_location_is_logged_with_who_and_where(store_admin_client, owner_client, merchant):
+    store_admin_client.post(reverse("locations:new"), BROOKLYN)
     assert store_log(merchant) == [
         ("ops@acme.test", "location_added", "Brooklyn studio", "Brooklyn, NY 11201, the default")
     ]
@@ -46,10 +38,10 @@ def test_adding_a_location_is_logged_with_who_and_where(admin_client, owner_clie
 
 
 def test_editing_a_location_names_the_fields_that_changed_and_the_former_name(
-    admin_client, owner_client, merchant
+    store_admin_client, owner_client, merchant
 ):
     location = make_ship_from(merchant, **{**BROOKLYN, "name": "Main warehouse"})
-    admin_client.post(
+    store_admin_client.post(
         reverse("locations:edit", args=[location.pk]),
         {**BROOKLYN, "street1": "200 Water St", "phone": "+17185550199"},
     )
@@ -66,26 +58,33 @@ def test_editing_a_location_names_the_fields_that_changed_and_the_former_name(
     assert "address 1, phone" in table
 
 
-def test_saving_a_location_unchanged_or_refused_logs_nothing(admin_client, merchant):
+def test_saving_a_location_unchanged_or_refused_logs_nothing(store_admin_client, merchant):
     location = make_ship_from(merchant, **BROOKLYN)
     # Typed differently, stored the same: the state's name and a ZIP code with spaces.
     same = {**BROOKLYN, "state": "New York", "postal_code": " 11201 "}
-    assert admin_client.post(reverse("locations:edit", args=[location.pk]), same).status_code == 302
+    assert (
+        store_admin_client.post(reverse("locations:edit", args=[location.pk]), same).status_code
+        == 302
+    )
     refused = {**BROOKLYN, "postal_code": "ABC"}
-    response = admin_client.post(reverse("locations:edit", args=[location.pk]), refused)
+    response = store_admin_client.post(reverse("locations:edit", args=[location.pk]), refused)
     assert response.status_code == 200 and "5-digit ZIP" in response.text
-    response = admin_client.post(reverse("locations:new"), {**BROOKLYN, "contact_name": "Pat"})
+    response = store_admin_client.post(
+        reverse("locations:new"), {**BROOKLYN, "contact_name": "Pat"}
+    )
     assert "first and last name" in response.text
     assert store_log(merchant) == []
 
 
 def test_moving_the_default_names_the_new_default_and_the_former_one(
-    admin_client, owner_client, merchant
+    store_admin_client, owner_client, merchant
 ):
     make_ship_from(merchant, name="Main warehouse")
     annex = make_ship_from(merchant, name="Annex", is_default=False)
-    admin_client.post(reverse("locations:make-default", args=[annex.pk]))
-    admin_client.post(reverse("locations:make-default", args=[annex.pk]))  # already the default
+    store_admin_client.post(reverse("locations:make-default", args=[annex.pk]))
+    store_admin_client.post(
+        reverse("locations:make-default", args=[annex.pk])
+    )  # already the default
     assert store_log(merchant) == [
         ("ops@acme.test", "location_default", "Annex", "was “Main warehouse”")
     ]
@@ -93,12 +92,12 @@ def test_moving_the_default_names_the_new_default_and_the_former_one(
 
 
 def test_deleting_a_location_is_logged_but_a_refused_deletion_is_not(
-    admin_client, owner_client, merchant
+    store_admin_client, owner_client, merchant
 ):
     default = make_ship_from(merchant, name="Main warehouse")
     annex = make_ship_from(merchant, name="Annex", is_default=False, city="Queens")
-    admin_client.post(reverse("locations:delete", args=[default.pk]))  # the default: refused
-    admin_client.post(reverse("locations:delete", args=[annex.pk]))
+    store_admin_client.post(reverse("locations:delete", args=[default.pk]))  # the default: refused
+    store_admin_client.post(reverse("locations:delete", args=[annex.pk]))
     assert list(ShipFromLocation.objects.all()) == [default]
     assert store_log(merchant) == [
         ("ops@acme.test", "location_deleted", "Annex", "Queens, NY 11201")
@@ -106,7 +105,7 @@ def test_deleting_a_location_is_logged_but_a_refused_deletion_is_not(
     assert "Deleted a ship-from location: Annex" in activity_table(owner_client)
 
 
-def test_a_location_kept_for_its_scan_forms_records_no_deletion(admin_client, merchant):
+def test_a_location_kept_for_its_scan_forms_records_no_deletion(store_admin_client, merchant):
     from endofday.models import ScanForm
 
     make_ship_from(merchant, name="Main warehouse")
@@ -117,7 +116,7 @@ def test_a_location_kept_for_its_scan_forms_records_no_deletion(admin_client, me
         location=annex,
         ship_date=dt.date(2026, 6, 10),
     )
-    response = admin_client.post(reverse("locations:delete", args=[annex.pk]), follow=True)
+    response = store_admin_client.post(reverse("locations:delete", args=[annex.pk]), follow=True)
     assert "kept for their records" in response.text
     assert ShipFromLocation.objects.filter(pk=annex.pk).exists()
     assert store_log(merchant) == []

@@ -15,6 +15,7 @@ from orders.models import AutomationRule, ImportJob, Order, OrderItem, OrderRule
 from orders.rules import reapply_rules
 from shipments.models import ShippingSettings
 from tests.factories import (
+    admin_search,
     admin_url,
     make_import_job,
     make_merchant,
@@ -119,9 +120,7 @@ def test_the_rule_change_search_finds_a_change(admin_client, merchant, outsider_
         "number with #": "#A-5150",
         "rule name": "canada",
     }[by]
-    response = admin_client.get(admin_url(OrderRuleChange, "changelist"), {"q": term})
-    assert response.status_code == 200
-    shown = {obj.pk for obj in response.context["cl"].result_list}
+    shown = admin_search(admin_client, OrderRuleChange, term)
     assert change.pk in shown and other.pk not in shown
 
 

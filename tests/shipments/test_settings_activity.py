@@ -4,11 +4,9 @@ value of a switch or a choice, and nothing for a save that changed nothing."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from shipments.models import ShippingSettings
-from tests.factories import make_member
 from tests.support import activity_table, store_log
 
 pytestmark = pytest.mark.django_db
@@ -21,19 +19,12 @@ STORED = {
 }
 
 
-@pytest.fixture
-def admin_client(merchant) -> Client:
-    client = Client()
-    client.force_login(make_member(merchant, "ops@acme.test", role="admin"))
-    return client
-
-
 def test_a_settings_change_names_each_setting_with_its_new_value(
-    admin_client, owner_client, merchant
+    store_admin_client, owner_client, merchant
 ):
     # An unticked box is not posted: "notify_customers" left out turns it off.
     changed = {"layout": "zpl", "packing_slip": "on", "slips": "interleaved", "sort_order": "order"}
-    assert admin_client.post(reverse("shipments:settings"), changed).status_code == 302
+    assert store_admin_client.post(reverse("shipments:settings"), changed).status_code == 302
     assert store_log(merchant) == [
         (
             "ops@acme.test",
@@ -49,10 +40,10 @@ def test_a_settings_change_names_each_setting_with_its_new_value(
     assert "label format: ZPL" in table
 
 
-def test_saving_the_settings_unchanged_or_refused_logs_nothing(admin_client, merchant):
-    assert admin_client.post(reverse("shipments:settings"), STORED).status_code == 302
+def test_saving_the_settings_unchanged_or_refused_logs_nothing(store_admin_client, merchant):
+    assert store_admin_client.post(reverse("shipments:settings"), STORED).status_code == 302
     assert ShippingSettings.objects.filter(merchant=merchant).exists()
-    assert admin_client.post(reverse("shipments:settings"), STORED).status_code == 302
+    assert store_admin_client.post(reverse("shipments:settings"), STORED).status_code == 302
     refused = {**STORED, "layout": "a-napkin"}
-    assert admin_client.post(reverse("shipments:settings"), refused).status_code == 200
+    assert store_admin_client.post(reverse("shipments:settings"), refused).status_code == 200
     assert store_log(merchant) == []

@@ -7,11 +7,9 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from tests.factories import make_member
 from tests.support import activity_table, store_log
 from tracking.forms import BrandingForm
 from tracking.models import Branding
@@ -30,17 +28,10 @@ def defaults() -> dict[str, str]:
     return {name: value for name, value in form.initial.items() if value}
 
 
-@pytest.fixture
-def admin_client(merchant) -> Client:
-    client = Client()
-    client.force_login(make_member(merchant, "ops@acme.test", role="admin"))
-    return client
-
-
-def test_a_branding_change_names_what_changed_and_who(admin_client, owner_client, merchant):
+def test_a_branding_change_names_what_changed_and_who(store_admin_client, owner_client, merchant):
     data = defaults() | {"display_name": "Acme Shop", "shipped_subject": "On its way!"}
     data["logo_file"] = SimpleUploadedFile("logo.png", png(), content_type="image/png")
-    assert admin_client.post(reverse("tracking:branding"), data).status_code == 302
+    assert store_admin_client.post(reverse("tracking:branding"), data).status_code == 302
     assert store_log(merchant) == [
         (
             "ops@acme.test",
@@ -55,25 +46,25 @@ def test_a_branding_change_names_what_changed_and_who(admin_client, owner_client
     assert "On its way!" not in table  # the wording itself stays on the branding page
 
 
-def test_removing_the_logo_is_logged_and_its_bytes_never_are(admin_client, merchant):
+def test_removing_the_logo_is_logged_and_its_bytes_never_are(store_admin_client, merchant):
     logo = png("#00ff00")
     Branding.objects.create(merchant=merchant, logo=logo, logo_type="image/png")
-    admin_client.post(reverse("tracking:branding"), defaults() | {"remove_logo": "on"})
+    store_admin_client.post(reverse("tracking:branding"), defaults() | {"remove_logo": "on"})
     assert store_log(merchant) == [("ops@acme.test", "branding_changed", "", "logo")]
 
 
-def test_saving_the_branding_unchanged_or_refused_logs_nothing(admin_client, merchant):
+def test_saving_the_branding_unchanged_or_refused_logs_nothing(store_admin_client, merchant):
     Branding.objects.create(merchant=merchant, display_name="Acme Shop", logo=png())
     same = defaults() | {"display_name": "Acme Shop", "primary_color": "#1F6FEB"}
     same["logo_file"] = SimpleUploadedFile("logo.png", png(), content_type="image/png")
-    assert admin_client.post(reverse("tracking:branding"), same).status_code == 302
+    assert store_admin_client.post(reverse("tracking:branding"), same).status_code == 302
     # No logo to remove: ticking "Remove the logo" on a store without one changes nothing.
     Branding.objects.filter(merchant=merchant).update(logo=b"", logo_type="")
-    admin_client.post(
+    store_admin_client.post(
         reverse("tracking:branding"),
         defaults() | {"display_name": "Acme Shop", "remove_logo": "on"},
     )
     refused = defaults() | {"display_name": "Other", "primary_color": "blue"}
-    response = admin_client.post(reverse("tracking:branding"), refused)
+    response = store_admin_client.post(reverse("tracking:branding"), refused)
     assert response.status_code == 200 and "six hex digits" in response.text
     assert store_log(merchant) == []
