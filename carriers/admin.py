@@ -5,7 +5,8 @@ from django.db.models import Q, QuerySet
 
 from carriers.models import CarrierAccount, CarrierCall, PhoneVerification, VerificationPhone
 from merchants import crypto
-from merchants.admin import SEARCH_STORES, LogAdmin, row_id, stores_matching
+from merchants.admin import SEARCH_STORES, LogAdmin, stores_matching
+from merchants.ids import parse_id
 
 # Secrets never reach the admin: CarrierAccount.password and PhoneVerification.console_code
 # are excluded everywhere below (and are not editable fields to begin with).
@@ -182,7 +183,7 @@ class CarrierCallAdmin(ViewOnlyAdmin, LogAdmin[CarrierCall]):
         found = (
             Q(username__in=usernames) | Q(fault_code=term) | Q(merchant__in=stores_matching(term))
         )
-        if (pk := row_id(term)) is not None:
+        if (pk := parse_id(term)) is not None:
             found |= Q(pk=pk)
         return queryset.filter(found), False
 

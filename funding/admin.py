@@ -20,7 +20,8 @@ from funding.models import (
     LedgerEntry,
     PostagePurchase,
 )
-from merchants.admin import SEARCH_STORES, LogAdmin, row_id, stores_matching
+from merchants.admin import SEARCH_STORES, LogAdmin, stores_matching
+from merchants.ids import parse_id
 from merchants.models import Merchant
 from merchants.tenancy import staff_view
 
@@ -106,7 +107,7 @@ class PostagePurchaseAdmin(ReadOnlyAdmin[PostagePurchase], LogAdmin[PostagePurch
             | Q(merchant__in=stores_matching(term))
             | Q(account__in=list(accounts[:SEARCH_STORES]))
         )
-        if (pk := row_id(term)) is not None:
+        if (pk := parse_id(term)) is not None:
             found |= Q(pk=pk)
         return queryset.filter(found), False
 

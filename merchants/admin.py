@@ -12,15 +12,10 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from merchants.ids import parse_id
 from merchants.models import AuditLog, Membership, Merchant, StoreEvent
 
 SEARCH_STORES = 50  # stores (or accounts, orders, rules) an admin search looks in at most
-
-
-def row_id(term: str) -> int | None:
-    """``term`` as a row's id, when it can be one (a tracking number is digits too, but
-    longer than any id: PostgreSQL would refuse it as a bigint)."""
-    return int(term) if term.isdigit() and len(term) <= 18 else None
 
 
 def stores_matching(term: str) -> list[int]:
@@ -219,7 +214,7 @@ class AuditLogAdmin(LogAdmin[AuditLog]):
         )
         with contextlib.suppress(ValueError):  # not an address: not searched as one
             found |= Q(ip_address=str(ipaddress.ip_address(term)))
-        if (pk := row_id(term)) is not None:
+        if (pk := parse_id(term)) is not None:
             found |= Q(pk=pk)
         return queryset.filter(found), False
 

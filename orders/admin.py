@@ -8,8 +8,8 @@ from merchants.admin import (
     EstimatedCountPaginator,
     LogAdmin,
     StoreRecordAdmin,
-    row_id,
 )
+from merchants.ids import parse_id
 from orders.models import (
     ApiKey,
     AutomationRule,
@@ -155,7 +155,7 @@ class OrderRuleChangeAdmin(LogAdmin[OrderRuleChange]):
         order_ids = list(orders.values_list("pk", flat=True)[:SEARCH_ORDERS])
         rule_ids = list(rules.values_list("pk", flat=True)[:SEARCH_STORES])
         found = Q(order__in=order_ids) | Q(rule__in=rule_ids)
-        if (pk := row_id(term)) is not None:
+        if (pk := parse_id(term)) is not None:
             found |= Q(pk=pk)
         return queryset.filter(found), False
 

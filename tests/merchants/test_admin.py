@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
@@ -282,3 +283,20 @@ def test_the_audit_log_search_reads_only_through_indexes(admin_client, merchant,
     keep = ("audit_", "shipdesk_auditlog_merchant_id")
     for plan in admin_search_plans(admin_client, AuditLog, term, keep):
         assert not read_whole(plan, "shipdesk_auditlog"), plan
+
+
+@pytest.mark.parametrize("term", ["²", "١٢", "9" * 30])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "carriers.CarrierCall",
+        "funding.PostagePurchase",
+        "shipdesk.AuditLog",
+        "orders.OrderRuleChange",
+    ],
+)
+def test_a_log_search_for_digits_that_are_no_id_is_answered_not_a_server_error(
+    admin_client, model, term
+):
+    # "²".isdigit() is true but int("²") fails; thirty digits overflow a bigint.
+    assert admin_search(admin_client, apps.get_model(model), term) == set()
