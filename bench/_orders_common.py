@@ -1,4 +1,4 @@
-"""Shared by the orders benchmarks: a throwaway database and bulk demo data.
+"""Shared by the orders benchmarks: bulk demo data.
 
 The demo data looks like a real shop's, so substring search is measured on realistic
 selectivity: about 18,000 name combinations, e-mails made of them, 800 SKUs, one USPS
@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import random
-import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -122,25 +119,6 @@ COLORS = ["BLK", "WHT", "NVY", "RED", "GRN", "GRY", "PNK", "OAT"]
 SIZES = ["XS", "S", "M", "L", "XL"]
 CATALOG = [f"{p}-{c}-{s}" for p in PRODUCTS for c in COLORS for s in SIZES]  # 800 SKUs
 PLACES = [city[1:] for city in CITIES]
-
-
-@contextmanager
-def throwaway_db(name: str):
-    """A fresh test database (SQLite file in a temp dir, or a test DB on PostgreSQL)."""
-    from django.db import connection
-
-    tmp = tempfile.TemporaryDirectory()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = os.path.join(tmp.name, f"{name}.sqlite3")
-    else:
-        connection.settings_dict["TEST"]["NAME"] = name
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        yield
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        tmp.cleanup()
 
 
 def fill_orders(merchant, count: int, start: int = 0, seed: int = 7) -> None:

@@ -141,18 +141,3 @@ def _wait_for_port(port: int, seconds: float = 10.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-
-
-def drop_test_database(old_name: str) -> None:
-    """Destroy the bench's test database and go back to ``old_name``. On PostgreSQL the
-    connections other threads or processes kept (a sandbox server's) are ended first, or the
-    DROP would wait for them."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-    connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -24,7 +24,7 @@ def main() -> int:
     from django.core.cache import cache
     from django.db.models import Avg
 
-    from bench._orders_common import throwaway_db
+    from bench._db import throwaway_db
     from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True

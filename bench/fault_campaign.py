@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 
@@ -181,76 +180,69 @@ def run_one(seed: int) -> Counts:
     from django.conf import settings
     from django.db import connection
 
+    from bench._db import throwaway_db
     from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
     settings.STAMPS_TIMEOUT = 1
     settings.STAMPS_RETRY_BACKOFF_MS = 0
-    tmp = tempfile.TemporaryDirectory()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = os.path.join(tmp.name, "fault_campaign.sqlite3")
-    else:
-        connection.settings_dict["TEST"]["NAME"] = "bench_fault_campaign"
-    old_name = connection.settings_dict["NAME"]
     poll_seconds = settings.FUNDING_POLL_SECONDS
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server = None
-    try:
-        from carriers.stamps import client as stamps_client
-        from carriers.stamps.sandbox import api
-        from funding import jobs
-        from tests.factories import make_merchant
-        from tests.support import ROOT
+    with throwaway_db("bench_fault_campaign"):
+        try:
+            from carriers.stamps import client as stamps_client
+            from carriers.stamps.sandbox import api
+            from funding import jobs
+            from tests.factories import make_merchant
+            from tests.support import ROOT
 
-        server = serve_here(Spans())
-        url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
-        settings.STAMPS_SANDBOX_URL = url
-        stamps_client.reset_wsdl_cache()
-        api.reset()
-        merchant = make_merchant("Campaign Goods", owner_email="campaign@bench.test")
-        campaign = Campaign(api, [], seed=seed)
-        campaign.accounts = make_accounts(api, merchant, 4, campaign=campaign)
-        accounts = campaign.accounts
-        s = connection.settings_dict
-        db_url = (
-            f"sqlite:///{s['NAME']}"
-            if connection.vendor == "sqlite"
-            else f"postgres://{s.get('USER') or ''}@{s.get('HOST') or '127.0.0.1'}"
-            f":{s.get('PORT') or 5432}/{s['NAME']}"
-        )
-        env = {
-            **os.environ,
-            "DATABASE_URL": db_url,
-            "STAMPS_SANDBOX_URL": url,
-            "STAMPS_TIMEOUT": "1",
-            "STAMPS_RETRY_BACKOFF_MS": "0",
-            "Q_WORKERS": "1",
-            "STAMPS_SANDBOX": "1",
-            "LABEL_BATCH_THREADS": "2",
-        }
-        os.chdir(ROOT)
-        started = time.perf_counter()
-        per_leg = max(1, ROUNDS // (KILLS + 1))
-        for leg in range(KILLS + 1):
-            campaign.run(per_leg)
-            if leg < KILLS:
-                _kill_a_worker_mid_job(api, accounts, campaign.counts, env)
-                _kill_a_worker_mid_batch(campaign, env)
-        # What the periodic sweep does for jobs that died with their worker.
-        settings.FUNDING_POLL_SECONDS = 0
-        jobs.sweep_purchases()
-        campaign.verify()
-        elapsed = time.perf_counter() - started
-        print(campaign.counts.report())
-        print(f"{elapsed:.1f} s, {len(campaign.accounts)} accounts", flush=True)
-        return campaign.counts
-    finally:
-        settings.FUNDING_POLL_SECONDS = poll_seconds
-        if server is not None:
-            server.shutdown()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        tmp.cleanup()
+            server = serve_here(Spans())
+            url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
+            settings.STAMPS_SANDBOX_URL = url
+            stamps_client.reset_wsdl_cache()
+            api.reset()
+            merchant = make_merchant("Campaign Goods", owner_email="campaign@bench.test")
+            campaign = Campaign(api, [], seed=seed)
+            campaign.accounts = make_accounts(api, merchant, 4, campaign=campaign)
+            accounts = campaign.accounts
+            s = connection.settings_dict
+            db_url = (
+                f"sqlite:///{s['NAME']}"
+                if connection.vendor == "sqlite"
+                else f"postgres://{s.get('USER') or ''}@{s.get('HOST') or '127.0.0.1'}"
+                f":{s.get('PORT') or 5432}/{s['NAME']}"
+            )
+            env = {
+                **os.environ,
+                "DATABASE_URL": db_url,
+                "STAMPS_SANDBOX_URL": url,
+                "STAMPS_TIMEOUT": "1",
+                "STAMPS_RETRY_BACKOFF_MS": "0",
+                "Q_WORKERS": "1",
+                "STAMPS_SANDBOX": "1",
+                "LABEL_BATCH_THREADS": "2",
+            }
+            os.chdir(ROOT)
+            started = time.perf_counter()
+            per_leg = max(1, ROUNDS // (KILLS + 1))
+            for leg in range(KILLS + 1):
+                campaign.run(per_leg)
+                if leg < KILLS:
+                    _kill_a_worker_mid_job(api, accounts, campaign.counts, env)
+                    _kill_a_worker_mid_batch(campaign, env)
+            # What the periodic sweep does for jobs that died with their worker.
+            settings.FUNDING_POLL_SECONDS = 0
+            jobs.sweep_purchases()
+            campaign.verify()
+            elapsed = time.perf_counter() - started
+            print(campaign.counts.report())
+            print(f"{elapsed:.1f} s, {len(campaign.accounts)} accounts", flush=True)
+            return campaign.counts
+        finally:
+            settings.FUNDING_POLL_SECONDS = poll_seconds
+            if server is not None:
+                server.shutdown()
 
 
 if __name__ == "__main__":

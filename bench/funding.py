@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
-import tempfile
 import time
 from decimal import Decimal
 
@@ -82,105 +81,91 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
+    from bench._db import throwaway_db
     from bench._sandbox import Spans, serve_here
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
     postgres = connection.vendor == "postgresql"
-    tmp = tempfile.TemporaryDirectory()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = os.path.join(tmp.name, "bench_funding.sqlite3")
-    else:
-        connection.settings_dict["TEST"]["NAME"] = "bench_funding"
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server = None
     failed = 0
-    try:
-        from carriers.models import CarrierAccount
-        from carriers.stamps import client as stamps_client
-        from carriers.stamps.sandbox import api
-        from funding import purchases
-        from tests.factories import make_merchant
+    with throwaway_db("bench_funding"):
+        try:
+            from carriers.models import CarrierAccount
+            from carriers.stamps import client as stamps_client
+            from carriers.stamps.sandbox import api
+            from funding import purchases
+            from tests.factories import make_merchant
 
-        merchant = make_merchant("Bench Goods", owner_email="bench@bench.test")
-        spans = Spans()
-        server = serve_here(spans, posts_only=True)
-        settings.STAMPS_SANDBOX_URL = (
-            f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
-        )
-        stamps_client.reset_wsdl_cache()
-        api.reset()
-        api.create_account("bench-funds", "Bench1234", balance=Decimal("0"))
-        account = CarrierAccount.objects.create(
-            merchant=merchant, nickname="Bench", username="bench-funds", password="Bench1234"
-        )
-
-        purchases.add_funds(account, Decimal("10"))  # warm-up: WSDL, token, first inserts
-        walls, carrier = [], []
-        for _ in range(PURCHASES):
-            before = spans.count()
-            started = time.perf_counter()
-            purchases.add_funds(account, Decimal("10"))
-            walls.append(time.perf_counter() - started)
-            carrier.append(spans.total(before))
-        own = [(w - c) * 1000 for w, c in zip(walls, carrier, strict=True)]
-        print(
-            f"add_funds: median {statistics.median(walls) * 1000:.1f} ms wall, "
-            f"{statistics.median(carrier) * 1000:.1f} ms in the sandbox, "
-            f"ShipDesk's own {statistics.median(own):.1f} ms ({PURCHASES} purchases)"
-        )
-
-        count = int(os.environ.get("LEDGER_BENCH_COUNT", "100000" if postgres else "20000"))
-        clients = {}
-        for size in (SMALL, count):
-            shop = make_merchant(f"Ledger {size}", owner_email=f"ledger{size}@bench.test")
-            book = CarrierAccount.objects.create(
-                merchant=shop, nickname="Main", username=f"ledger-{size}", password="Bench1234"
+            merchant = make_merchant("Bench Goods", owner_email="bench@bench.test")
+            spans = Spans()
+            server = serve_here(spans, posts_only=True)
+            settings.STAMPS_SANDBOX_URL = (
+                f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
             )
-            started = time.perf_counter()
-            _fill_ledger(book, size)
-            print(f"{size:,} ledger entries in {time.perf_counter() - started:.1f} s")
-            clients[size] = Client()
-            clients[size].force_login(shop.memberships.get().user)
-        small, big = clients[SMALL], clients[count]
-        small_q, big_q = _queries(small), _queries(big)
-        print(
-            f"/funds/ queries: {len(small_q)} with {SMALL:,} entries, {len(big_q)} with {count:,}."
-        )
-        if len(big_q) != len(small_q):
-            print("FAIL: the query count grows with the ledger")
-            failed = 1
-        for _ in range(3):  # warm-up
-            _time(small), _time(big)
-        # Interleaved, so a busy neighbour on a shared machine slows both sides alike.
-        pairs = [(_time(small), _time(big)) for _ in range(PAGE_RUNS * 2)]
-        small_ms = statistics.median(s for s, _ in pairs)
-        big_ms = statistics.median(b for _, b in pairs)
-        ratio = statistics.median(b / s for s, b in pairs)
-        verdict = "ok" if ratio <= TARGET else "FAIL"
-        print(
-            f"/funds/ with {count:,} ledger entries: median {big_ms:.1f} ms; with {SMALL:,}: "
-            f"{small_ms:.1f} ms; ratio {ratio:.2f}x (target <= {TARGET}x) {verdict}"
-        )
-        failed |= ratio > TARGET
-        if postgres:
-            for sql in [q for q in big_q if "generate_series" in q][:1]:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}")
-                    plan = "\n".join(r[0] for r in cursor.fetchall())
-                print(f"EXPLAIN ANALYZE of the balance chart's query:\n{plan}")
-    finally:
-        if server is not None:
-            server.shutdown()
-        if connection.vendor == "postgresql":
-            # The sandbox's server thread keeps its own connection open: end it, or the
-            # throwaway database cannot be dropped.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            stamps_client.reset_wsdl_cache()
+            api.reset()
+            api.create_account("bench-funds", "Bench1234", balance=Decimal("0"))
+            account = CarrierAccount.objects.create(
+                merchant=merchant, nickname="Bench", username="bench-funds", password="Bench1234"
+            )
+
+            purchases.add_funds(account, Decimal("10"))  # warm-up: WSDL, token, first inserts
+            walls, carrier = [], []
+            for _ in range(PURCHASES):
+                before = spans.count()
+                started = time.perf_counter()
+                purchases.add_funds(account, Decimal("10"))
+                walls.append(time.perf_counter() - started)
+                carrier.append(spans.total(before))
+            own = [(w - c) * 1000 for w, c in zip(walls, carrier, strict=True)]
+            print(
+                f"add_funds: median {statistics.median(walls) * 1000:.1f} ms wall, "
+                f"{statistics.median(carrier) * 1000:.1f} ms in the sandbox, "
+                f"ShipDesk's own {statistics.median(own):.1f} ms ({PURCHASES} purchases)"
+            )
+
+            count = int(os.environ.get("LEDGER_BENCH_COUNT", "100000" if postgres else "20000"))
+            clients = {}
+            for size in (SMALL, count):
+                shop = make_merchant(f"Ledger {size}", owner_email=f"ledger{size}@bench.test")
+                book = CarrierAccount.objects.create(
+                    merchant=shop, nickname="Main", username=f"ledger-{size}", password="Bench1234"
                 )
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        tmp.cleanup()
+                started = time.perf_counter()
+                _fill_ledger(book, size)
+                print(f"{size:,} ledger entries in {time.perf_counter() - started:.1f} s")
+                clients[size] = Client()
+                clients[size].force_login(shop.memberships.get().user)
+            small, big = clients[SMALL], clients[count]
+            small_q, big_q = _queries(small), _queries(big)
+            print(
+                f"/funds/ queries: {len(small_q)} with {SMALL:,} entries, "
+                f"{len(big_q)} with {count:,}."
+            )
+            if len(big_q) != len(small_q):
+                print("FAIL: the query count grows with the ledger")
+                failed = 1
+            for _ in range(3):  # warm-up
+                _time(small), _time(big)
+            # Interleaved, so a busy neighbour on a shared machine slows both sides alike.
+            pairs = [(_time(small), _time(big)) for _ in range(PAGE_RUNS * 2)]
+            small_ms = statistics.median(s for s, _ in pairs)
+            big_ms = statistics.median(b for _, b in pairs)
+            ratio = statistics.median(b / s for s, b in pairs)
+            verdict = "ok" if ratio <= TARGET else "FAIL"
+            print(
+                f"/funds/ with {count:,} ledger entries: median {big_ms:.1f} ms; with {SMALL:,}: "
+                f"{small_ms:.1f} ms; ratio {ratio:.2f}x (target <= {TARGET}x) {verdict}"
+            )
+            failed |= ratio > TARGET
+            if postgres:
+                for sql in [q for q in big_q if "generate_series" in q][:1]:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}")
+                        plan = "\n".join(r[0] for r in cursor.fetchall())
+                    print(f"EXPLAIN ANALYZE of the balance chart's query:\n{plan}")
+        finally:
+            if server is not None:
+                server.shutdown()
     return failed

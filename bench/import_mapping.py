@@ -32,7 +32,7 @@ def main() -> int:
     from django.conf import settings
     from django.test import Client
 
-    from bench._orders_common import throwaway_db
+    from bench._db import throwaway_db
 
     settings.DEBUG = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

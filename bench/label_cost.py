@@ -53,7 +53,6 @@ import pstats
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -394,32 +393,28 @@ def _run_here() -> bool:
     from django.db import connection
     from django_q.conf import Conf
 
+    from bench._db import throwaway_db
     from bench._sandbox import SandboxApart, SandboxHere
-    from bench._servers import drop_test_database
 
     settings.STAMPS_SANDBOX = True
     settings.DEBUG = False
     settings.STAMPS_RETRY_BACKOFF_MS = 0
     Conf.SYNC = False  # jobs are queued, as in production; nobody runs them here
     vendor = connection.vendor
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server: Sandbox | None = None
-    folder = tempfile.TemporaryDirectory(prefix="shipdesk-label-cost-")
-    try:
-        from carriers.stamps import client as stamps_client
+    with throwaway_db("bench_label_cost") as folder:
+        try:
+            from carriers.stamps import client as stamps_client
 
-        server = SandboxHere() if SANDBOX_HERE else SandboxApart(Path(folder.name))
-        settings.STAMPS_SANDBOX_URL = server.url
-        stamps_client.reset_wsdl_cache()
-        account, cold, rated = _setup(2 * (COUNT + WARMUP + 1))
-        shown = _install_steps()
-        runs = _measure([cold, rated], account, server)
-    finally:
-        if server is not None:
-            server.stop()
-        folder.cleanup()
-        drop_test_database(old_name)
+            server = SandboxHere() if SANDBOX_HERE else SandboxApart(folder)
+            settings.STAMPS_SANDBOX_URL = server.url
+            stamps_client.reset_wsdl_cache()
+            account, cold, rated = _setup(2 * (COUNT + WARMUP + 1))
+            shown = _install_steps()
+            runs = _measure([cold, rated], account, server)
+        finally:
+            if server is not None:
+                server.stop()
 
     where = f"{vendor}{' + Redis' if settings.REDIS_URL else ''}"
     verdicts = [_report(where, run, shown) for run in runs]

@@ -18,7 +18,6 @@ Run: python -m bench label_merge
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import tracemalloc
 
@@ -127,19 +126,14 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django_q.conf import Conf
 
+    from bench._db import throwaway_db
+
     Conf.SYNC = True  # the worker's part of storing a label (preparing PDFs) runs inline
-    tmp = tempfile.TemporaryDirectory()
-    settings.MEDIA_ROOT = os.path.join(tmp.name, "media")
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = os.path.join(tmp.name, "bench_labels.sqlite3")
-    else:
-        connection.settings_dict["TEST"]["NAME"] = "bench_labels"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
     failed = 0
-    try:
+    with throwaway_db("bench_label_merge") as folder:
+        settings.MEDIA_ROOT = str(folder / "media")
         from shipments.models import Shipment
         from tests.factories import make_merchant
 
@@ -186,7 +180,4 @@ def main() -> int:
             f"{'(no pages kept: ok)' if flat else 'FAIL: pages are kept in memory'}"
         )
         failed |= not flat
-    finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-        tmp.cleanup()
     return int(failed)

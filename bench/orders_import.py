@@ -110,7 +110,7 @@ def main() -> int:
     django.setup()
     from django.conf import settings
 
-    from bench._orders_common import throwaway_db
+    from bench._db import throwaway_db
 
     count = int(os.environ.get("ORDERS_IMPORT_BENCH_COUNT", "10000"))
     settings.DEBUG = False

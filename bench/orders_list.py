@@ -149,7 +149,8 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
-    from bench._orders_common import fill_shop, throwaway_db
+    from bench._db import throwaway_db
+    from bench._orders_common import fill_shop
 
     postgres = connection.vendor == "postgresql"
     count = int(os.environ.get("ORDERS_BENCH_COUNT", "1000000" if postgres else "100000"))

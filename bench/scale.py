@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from bench._servers import drop_test_database
+from bench._db import throwaway_db
 
 MERCHANTS = int(os.environ.get("SCALE_MERCHANTS", "4"))
 PER_MERCHANT = int(os.environ.get("SCALE_LABELS_PER_MERCHANT", "500"))
@@ -39,50 +39,47 @@ def main() -> int:
     settings.DEBUG = False
     settings.STAMPS_MAX_IN_FLIGHT = IN_FLIGHT
     Conf.SYNC = False
-    connection.settings_dict["TEST"]["NAME"] = "bench_scale"
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server = None
-    try:
-        from bench._sandbox import Spans, serve_here
-        from carriers.stamps import client as stamps_client
-        from carriers.stamps.sandbox import api
-        from tests.proof.scale import ScaleRun
-        from tests.support import qcluster, wait_for
+    with throwaway_db("bench_scale"):
+        try:
+            from bench._sandbox import Spans, serve_here
+            from carriers.stamps import client as stamps_client
+            from carriers.stamps.sandbox import api
+            from tests.proof.scale import ScaleRun
+            from tests.support import qcluster, wait_for
 
-        server = serve_here(Spans())
-        url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
-        settings.STAMPS_SANDBOX_URL = url
-        stamps_client.reset_wsdl_cache()
-        api.reset()
-        run = ScaleRun(
-            merchants=MERCHANTS,
-            labels_per_merchant=PER_MERCHANT,
-            in_flight=IN_FLIGHT,
-            threads=IN_FLIGHT,
-            label_delay=LABEL_DELAY,
-            stale_seconds=20,
-        )
-        run.set_up(api)
-        total = MERCHANTS * PER_MERCHANT
-        problems = run.run(api, url, qcluster, wait_for, timeout=120 + total)
-        peaks = [api.peak_in_flight(a.username) for a in run.accounts]
-        print(
-            f"{total} labels over {MERCHANTS} merchants, 3 clusters, 1 killed mid-batch "
-            f"(its batches: {sorted(run.killed_batches)}), {run.sweeps} sweep passes"
-        )
-        print(
-            f"all batches done in {run.seconds:.1f} s; peak calls in flight per account "
-            f"{peaks} (limit {IN_FLIGHT}); CreateIndicium answered after {LABEL_DELAY:g} s"
-        )
-        for problem in problems:
-            print("PROBLEM:", problem)
-        print("OK" if not problems else "MISSED")
-        return 1 if problems else 0
-    finally:
-        if server is not None:
-            server.shutdown()
-        drop_test_database(old_name)
+            server = serve_here(Spans())
+            url = f"http://127.0.0.1:{server.server_port}/sandbox/stamps/swsim.asmx"
+            settings.STAMPS_SANDBOX_URL = url
+            stamps_client.reset_wsdl_cache()
+            api.reset()
+            run = ScaleRun(
+                merchants=MERCHANTS,
+                labels_per_merchant=PER_MERCHANT,
+                in_flight=IN_FLIGHT,
+                threads=IN_FLIGHT,
+                label_delay=LABEL_DELAY,
+                stale_seconds=20,
+            )
+            run.set_up(api)
+            total = MERCHANTS * PER_MERCHANT
+            problems = run.run(api, url, qcluster, wait_for, timeout=120 + total)
+            peaks = [api.peak_in_flight(a.username) for a in run.accounts]
+            print(
+                f"{total} labels over {MERCHANTS} merchants, 3 clusters, 1 killed mid-batch "
+                f"(its batches: {sorted(run.killed_batches)}), {run.sweeps} sweep passes"
+            )
+            print(
+                f"all batches done in {run.seconds:.1f} s; peak calls in flight per account "
+                f"{peaks} (limit {IN_FLIGHT}); CreateIndicium answered after {LABEL_DELAY:g} s"
+            )
+            for problem in problems:
+                print("PROBLEM:", problem)
+            print("OK" if not problems else "MISSED")
+            return 1 if problems else 0
+        finally:
+            if server is not None:
+                server.shutdown()
 
 
 if __name__ == "__main__":
