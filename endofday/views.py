@@ -22,6 +22,7 @@ from endofday.models import Pickup, ScanForm
 from endofday.shipping_day import EndOfDayError
 from locations.models import ShipFromLocation
 from locations.shipping_day import local_now, scan_form_deadlines, settings_for
+from merchants import events
 from merchants.errors import MerchantError
 from merchants.ids import parse_id, parse_ids
 from merchants.pdf import pdf_response
@@ -314,8 +315,16 @@ def location_settings(request: MerchantRequest, pk: int) -> HttpResponse:
     location = get_owned_or_404(request, ShipFromLocation, pk=pk)
     instance = settings_for(location)
     form = EndOfDaySettingsForm(request.POST or None, instance=instance, prefix=f"loc{pk}")
+    before = events.snapshot(instance, EndOfDaySettingsForm.Meta.fields)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        events.save_settings(
+            form,
+            before,
+            request.merchant,
+            request.user,
+            events.Action.END_OF_DAY,
+            subject=location.name,
+        )
         messages.success(request, f"End-of-day settings of {location.name} saved.")
         return _go(request, reverse("endofday:settings"))
     return render(request, "endofday/settings.html", {"rows": [(location, form)]})

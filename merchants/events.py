@@ -1,6 +1,6 @@
 """The store's activity log: team changes, sign-in rules, carrier accounts, the ways other
-systems reach the store's orders, and its settings (ship-from locations, customer e-mail
-branding, shipping settings), with who did it.
+systems reach the store's orders, and its settings (ship-from locations and their end-of-day
+settings, customer e-mail branding, shipping settings), with who did it.
 
 Services write one row in the same transaction as the change, so the log never claims a change
 that was rolled back, nor misses one that was made."""
@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils.dateformat import time_format
 
 from merchants.models import Merchant, StoreEvent
 
@@ -45,7 +46,8 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 
 def changes(before: dict[str, Any], instance: models.Model) -> str:
     """What a merchant reads in the log about a settings change: the names of the fields whose
-    stored values differ, with the new value only for a switch or a choice from a list.
+    stored values differ, with the new value only for a switch, a choice from a list or a
+    time of day.
 
     Free text is named, never quoted: it may be long, and a binary field (a logo) or a secret
     would have no business in the log. Empty when nothing changed, so nothing is recorded for
@@ -62,21 +64,30 @@ def changes(before: dict[str, Any], instance: models.Model) -> str:
             label += " on" if now else " off"
         elif field.choices:
             label += f": {dict(field.flatchoices).get(now, now)}"
+        elif isinstance(field, models.TimeField) and now is not None:
+            label += f": {time_format(now, 'g:i A')}"
         said.append(label)
     return ", ".join(said)
 
 
 def save_settings(
-    form: forms.ModelForm, before: dict[str, Any], merchant: Merchant, by, action: str
+    form: forms.ModelForm,
+    before: dict[str, Any],
+    merchant: Merchant,
+    by,
+    action: str,
+    *,
+    subject: str = "",
 ) -> models.Model:
     """Saves a store's settings form (validated, its ``snapshot`` taken before validation) and
-    records which fields changed, in one transaction; nothing is recorded when none did."""
+    records which fields changed, in one transaction; nothing is recorded when none did.
+    ``subject``: what the settings belong to when the store has several (a location)."""
     with transaction.atomic():
         form.instance.merchant = merchant
         saved = form.save()
         changed = changes(before, saved)
         if changed:
-            record(merchant, by, action, detail=changed)
+            record(merchant, by, action, subject=subject, detail=changed)
     return saved
 
 

@@ -290,6 +290,7 @@ class StoreEvent(models.Model):
         LOCATION_DEFAULT = "location_default", "Made a ship-from location the default"
         BRANDING_CHANGED = "branding_changed", "Changed the customer e-mail branding"
         SHIPPING_SETTINGS = "shipping_settings", "Changed the shipping settings"
+        END_OF_DAY = "end_of_day", "Changed a location's end-of-day settings"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
     by = models.ForeignKey(
