@@ -252,9 +252,17 @@ class Campaign(CampaignChecks):
     def do_batch(self, account) -> None:
         """A label batch of 2-5 orders, faults on CreateIndicium while its job runs."""
         from funding import auto_funding
+        from shipments import batches
 
         self.resume_batches(account)
-        batch = self.new_batch(account, self.rng.randint(2, 5))
+        try:
+            batch = self.new_batch(account, self.rng.randint(2, 5))
+        except batches.BatchError as exc:
+            # Refused before anything is bought: the postage the batch needs could not be
+            # added yet (a purchase still being confirmed, the carrier down), as the
+            # merchant is told.
+            self.refused(exc.message)
+            return
         self.maybe_fault("CreateIndicium", chance=0.7)
         self.maybe_fault("CreateIndicium", chance=0.4)
         die = self.rng.random() < BATCH_DEATH_CHANCE
