@@ -17,9 +17,9 @@ the void), so the label and its ledger entry commit or roll back together::
 - ``record_entry(account, *, kind, amount, idempotency_key, ...)``: the general form (signed
   ``amount``); used by the purchase and adjustment services here.
 
-Each call locks the account row (``select_for_update``), opens the book if it has no entry
-yet (``open_book_locked``: the first entry is always the carrier's balance, never a label or a
-refund), appends one ``LedgerEntry`` with the running balance and moves
+Each call locks the account row (``lock_account``, FOR NO KEY UPDATE), opens the book if it
+has no entry yet (``open_book_locked``: the first entry is always the carrier's balance, never
+a label or a refund), appends one ``LedgerEntry`` with the running balance and moves
 ``CarrierAccount.balance`` by the same amount, so callers must not change the balance
 themselves. Passing the carrier's ``control_total`` from the answer keeps it
 current for the next PurchasePostage. Entries are never updated or deleted: corrections are
@@ -66,8 +66,15 @@ def _in_transaction() -> bool:
 
 
 def lock_account(account: CarrierAccount | int) -> CarrierAccount:
+    """The account row, locked until the transaction ends: money moves one at a time.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: every row written that points at the account (a call
+    log entry, a label, a ledger entry) makes PostgreSQL take a KEY SHARE lock on it, which
+    FOR UPDATE blocks and NO KEY UPDATE does not. With FOR UPDATE a label's follow-up job
+    waited on a funds operation, and the two could deadlock (tests/funding/test_account_lock.py).
+    The balance's own UPDATE takes the same NO KEY UPDATE lock."""
     pk = account.pk if isinstance(account, CarrierAccount) else account
-    return CarrierAccount.objects.select_for_update().get(pk=pk)
+    return CarrierAccount.objects.select_for_update(no_key=True).get(pk=pk)
 
 
 def ledger_balance(account: CarrierAccount | int) -> Decimal:

@@ -127,7 +127,8 @@ def _record_void(shipment: Shipment) -> Shipment:
     ``refunded`` stays 0 until the carrier credits the refund (``record_refund``)."""
     with transaction.atomic():
         locked = (
-            Shipment.objects.select_for_update(of=("self", "account"))
+            # NO KEY UPDATE, as ledger.lock_account: rows pointing at these may still be written.
+            Shipment.objects.select_for_update(of=("self", "account"), no_key=True)
             .select_related("account", "voided_by")
             .get(pk=shipment.pk)
         )
