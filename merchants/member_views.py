@@ -167,10 +167,10 @@ def accept_invitation(request: ShipDeskRequest, token: str) -> HttpResponse:
     """The e-mailed link: join as the signed-in user, sign in first, or set a password."""
     from django.contrib.auth import get_user_model
 
-    withdrawn = members.withdrawn_invitation(token)
-    if withdrawn is not None:
-        return _withdrawn(request, withdrawn)
-    invitation = members.open_invitation(token)
+    followed = members.follow_link(token)
+    if followed.withdrawn is not None:
+        return _withdrawn(request, followed.withdrawn)
+    invitation = followed.open
     if invitation is None:
         return render(request, "merchants/invitation_invalid.html", status=400)
     context: dict = {"invitation": invitation}

@@ -9,6 +9,8 @@ the admin), and the invitee reads why the link stopped working."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -127,22 +129,28 @@ def _linked(token: str) -> Invitation | None:
     return invitation
 
 
-def open_invitation(token: str) -> Invitation | None:
-    """The invitation a link points at, if the link is genuine, current and unexpired."""
-    invitation = _linked(token)
-    return invitation if invitation is not None and invitation.is_open else None
+@dataclass(frozen=True)
+class FollowedLink:
+    """Where an invitation link leads: its invitation while it is open, or the one ShipDesk
+    withdrew because its sender may no longer invite with its role (the invitee is told why);
+    neither for a link that is forged, expired, superseded, used or revoked."""
+
+    open: Invitation | None = None
+    withdrawn: Invitation | None = None
 
 
-def withdrawn_invitation(token: str) -> Invitation | None:
-    """The invitation behind a genuine, current link that no longer works because its sender
-    may no longer invite with its role; withdrawn now if that comes to light only here."""
+def follow_link(token: str) -> FollowedLink:
+    """One look-up of the invitation behind a link. An open invitation whose sender lost the
+    right to grant its role is withdrawn here, if that comes to light only now."""
     invitation = _linked(token)
     if invitation is None or invitation.accepted_at is not None:
-        return None
+        return FollowedLink()
     if invitation.is_open and not sender_may_still_grant(invitation):
         withdraw(invitation)
         invitation.refresh_from_db()
-    return invitation if invitation.revoked_because == Invitation.SENDER_LOST_RIGHT else None
+    if invitation.revoked_because == Invitation.SENDER_LOST_RIGHT:
+        return FollowedLink(withdrawn=invitation)
+    return FollowedLink(open=invitation if invitation.is_open else None)
 
 
 def sender_may_still_grant(invitation: Invitation) -> bool:

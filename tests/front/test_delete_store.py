@@ -60,7 +60,7 @@ def test_the_owner_deletes_by_typing_the_name_and_nobody_can_open_it_again(
     assert account.status == "disconnected" and account.password == ""
     assert account.disconnected_by == owner
     assert not ApiKey.objects.filter(merchant=merchant).exists()
-    assert members.open_invitation(link_token) is None
+    assert members.follow_link(link_token) == members.FollowedLink()
     # Nobody works in it any more: not the owner, not a member.
     assert owner_client.get("/orders/").status_code == 403
     member_client = Client()

@@ -171,3 +171,21 @@ def test_an_invitation_revoked_by_hand_still_reads_as_revoked(owner_client, merc
     assert response.status_code == 400
     assert "This invitation doesn't work" in response.text
     assert "withdrawn" not in response.text
+
+
+def test_opening_a_link_reads_its_invitation_once(merchant, sender):
+    """The page looks the link up once, open or withdrawn, not once per question."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    table = f'FROM "{Invitation._meta.db_table}"'
+    link = invite(sender, "new@acme.test")
+    with CaptureQueriesContext(connection) as ctx:
+        page = Client().get(link)
+    assert page.status_code == 200 and "Choose a password" in page.text
+    invitation_reads = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT") and table in q["sql"]
+    ]
+    assert len(invitation_reads) == 1, invitation_reads
